@@ -1,0 +1,112 @@
+# glearn: graph learning in C.  `make help` lists the targets.
+
+CC       ?= gcc
+PREFIX   ?= /usr/local
+OPT      ?= -O3 -march=native
+CFLAGS   ?= $(OPT)
+WARN      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp
+INC       = -I. -I/usr/include/suitesparse -I/usr/include/igraph \
+            -I/usr/include/x86_64-linux-gnu/openblas-pthread
+LIBS      = -lopenblas -lmetis -lcxsparse -ligraph -lmatio -lz -lm -fopenmp
+
+MODULES   = core graph datasets sampler optim gnn embed
+LIB_SRC   = $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
+TOOLS     = gnn-train
+TEST_SRC  = $(wildcard tests/*.c)
+BENCH_SRC = $(wildcard bench/*.c)
+HDRS      = glearn.h $(foreach m,$(MODULES) tools tests,$(wildcard $(m)/*.h))
+
+# Two builds side by side: the optimised one in build/, the sanitized one
+# (AddressSanitizer + UndefinedBehaviorSanitizer) in build-san/.
+B        ?= build
+SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+            -fno-sanitize-recover=all
+
+LIB_OBJ   = $(LIB_SRC:%.c=$(B)/%.o)
+TEST_OBJ  = $(TEST_SRC:%.c=$(B)/%.o)
+BIN       = $(TOOLS:%=bin/%)
+
+.PHONY: all lib tools test test-san san check deps bench-deps bench install \
+        uninstall clean help run-main
+
+all: lib tools $(B)/glearn-tests
+
+help:
+	@echo "make            build libglearn.a, the tools in bin/ and the tests"
+	@echo "make deps       install the Debian packages glearn needs (apt-get)"
+	@echo "make test       run the test suite"
+	@echo "make test-san   run the test suite under ASan + UBSan"
+	@echo "make bench      benchmarks against the references in bench/"
+	@echo "make bench-deps install the benchmark references' packages"
+	@echo "make install    install library, headers and tools under PREFIX"
+
+lib: $(B)/libglearn.a
+tools: $(BIN)
+
+$(B)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(INC) -c $< -o $@
+
+$(B)/libglearn.a: $(LIB_OBJ)
+	@mkdir -p $(B)
+	rm -f $@ && ar rcs $@ $^
+
+# Every tool links the shared command-line helpers of tools/cli.c.
+bin/%: $(B)/tools/%.o $(B)/tools/cli.o $(B)/libglearn.a
+	@mkdir -p bin
+	$(CC) $(WARN) $(CFLAGS) $< $(B)/tools/cli.o $(B)/libglearn.a $(LIBS) -o $@
+
+$(B)/glearn-tests: $(TEST_OBJ) $(B)/libglearn.a
+	$(CC) $(WARN) $(CFLAGS) $(TEST_OBJ) $(B)/libglearn.a $(LIBS) -o $@
+
+# The tests find the tools and the datasets relative to the repository root.
+test: all
+	./$(B)/glearn-tests $(T)
+
+test-san san:
+	$(MAKE) B=build-san CFLAGS="$(SAN_FLAGS)" build-san/glearn-tests
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	GLEARN_SANITIZED=1 ./build-san/glearn-tests $(T)
+
+check: test test-san
+
+# Debian packages; safe to run twice (apt-get install is idempotent).
+DEPS = build-essential pkg-config libopenblas-dev libmetis-dev \
+       libsuitesparse-dev libigraph-dev zlib1g-dev libmatio-dev python3-numpy
+BENCH_DEPS = python3-torch python3-scipy python3-gensim python3-numpy
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+deps:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DEPS)
+bench-deps: deps
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(BENCH_DEPS)
+
+bench: all $(B)/glearn-bench
+	bench/run.sh
+
+$(B)/glearn-bench: $(BENCH_SRC:%.c=$(B)/%.o) $(B)/libglearn.a
+	$(CC) $(WARN) $(CFLAGS) $(BENCH_SRC:%.c=$(B)/%.o) $(B)/libglearn.a $(LIBS) -o $@
+
+# The main job of the README.
+run-main: all
+	./bin/gnn-train cora gcn
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	  $(DESTDIR)$(PREFIX)/include/glearn
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(B)/libglearn.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 glearn.h $(DESTDIR)$(PREFIX)/include/glearn/
+	for m in $(MODULES); do \
+	  install -d $(DESTDIR)$(PREFIX)/include/glearn/$$m; \
+	  for h in $$m/*.h; do [ -f "$$h" ] && \
+	    install -m 644 $$h $(DESTDIR)$(PREFIX)/include/glearn/$$m/; done; \
+	done; true
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%) $(DESTDIR)$(PREFIX)/lib/libglearn.a
+	rm -rf $(DESTDIR)$(PREFIX)/include/glearn
+
+clean:
+	rm -rf build build-san bin

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# make bench: glearn against the reference implementations, side by side on
+# the same machine in the same run.  Speed claims are ratios.
+#   THREADS (default 2), EPOCHS (default 200), GLEARN_DATA (datasets folder)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+THREADS=${THREADS:-2}
+EPOCHS=${EPOCHS:-200}
+DATA=${GLEARN_DATA:-../shared/datasets}
+OUT=bench/out
+mkdir -p "$OUT"
+if ! python3 -c 'import torch' 2>/dev/null; then
+  echo "bench: python3-torch is missing; run 'make bench-deps' first" >&2
+  exit 1
+fi
+
+echo "== GCN training epoch (forward, backward, Adam step), $THREADS threads"
+printf '%-10s %14s %14s %8s\n' dataset "glearn ms" "pytorch ms" ratio
+for ds in cora pubmed; do
+  g=$(./build/glearn-bench gcn-epoch "$ds" --threads "$THREADS" --epochs "$EPOCHS" --warmup 20)
+  t=$(python3 bench/gcn_torch.py --data "$DATA/planetoid/$ds" --threads "$THREADS" --epochs "$EPOCHS" --warmup 20)
+  echo "$g" > "$OUT/gcn-epoch-$ds-glearn.json"
+  echo "$t" > "$OUT/gcn-epoch-$ds-torch.json"
+  python3 - "$ds" "$g" "$t" <<'PY'
+import json, sys
+ds, g, t = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+gm, tm = g["ms_per_epoch_median"], t["ms_per_epoch_median"]
+print(f"{ds:<10} {gm:14.3f} {tm:14.3f} {tm / gm:7.1f}x")
+PY
+done
+
+echo
+echo "== Peak memory of Pubmed GCN training (gnn-train, 1 run)"
+./bin/gnn-train pubmed gcn --quiet --threads "$THREADS" --json "$OUT/pubmed-gcn.json" > /dev/null
+python3 -c "import json; d = json.load(open('$OUT/pubmed-gcn.json')); print(f\"peak RSS {d['peak_rss_bytes'] / 2**20:.1f} MiB, test acc {100 * d['test_acc']['mean']:.2f}%\")"

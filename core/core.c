@@ -1,0 +1,321 @@
+/* glearn core: errors, allocation, random numbers, threads, dense kernels,
+ * statistics and timers. */
+#include "core/core.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+/* OpenBLAS's own thread setting (declared in its cblas.h for 0.3.x). */
+void openblas_set_num_threads(int);
+
+/* ---------------------------------------------------------------- errors */
+static _Thread_local char errbuf[512];
+
+gl_status gl_error(gl_status st, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+  va_end(ap);
+  return st;
+}
+
+const char *gl_errmsg(void) { return errbuf; }
+void gl_errclear(void) { errbuf[0] = 0; }
+
+static bool size_ok(size_t n, size_t size, size_t *total) {
+  if (size && n > SIZE_MAX / size) return false;
+  *total = n * size;
+  return true;
+}
+
+void *gl_malloc(size_t n, size_t size) {
+  size_t t;
+  if (!size_ok(n, size, &t)) {
+    gl_error(GL_ENOMEM, "allocation of %zu x %zu bytes overflows", n, size);
+    return NULL;
+  }
+  void *p = malloc(t ? t : 1);
+  if (!p) gl_error(GL_ENOMEM, "out of memory allocating %zu bytes", t);
+  return p;
+}
+
+void *gl_calloc(size_t n, size_t size) {
+  size_t t;
+  if (!size_ok(n, size, &t)) {
+    gl_error(GL_ENOMEM, "allocation of %zu x %zu bytes overflows", n, size);
+    return NULL;
+  }
+  void *p = calloc(t ? n : 1, t ? size : 1);
+  if (!p) gl_error(GL_ENOMEM, "out of memory allocating %zu bytes", t);
+  return p;
+}
+
+void *gl_realloc(void *q, size_t n, size_t size) {
+  size_t t;
+  if (!size_ok(n, size, &t)) {
+    gl_error(GL_ENOMEM, "allocation of %zu x %zu bytes overflows", n, size);
+    return NULL;
+  }
+  void *p = realloc(q, t ? t : 1);
+  if (!p) gl_error(GL_ENOMEM, "out of memory allocating %zu bytes", t);
+  return p;
+}
+
+/* ---------------------------------------------------------------- random */
+static uint64_t splitmix64(uint64_t *x) {
+  uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+void gl_rng_seed(gl_rng *r, uint64_t seed) {
+  uint64_t x = seed;
+  for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
+
+uint64_t gl_rng_u64(gl_rng *r) {
+  uint64_t *s = r->s;
+  uint64_t result = rotl(s[1] * 5, 7) * 9;
+  uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 45);
+  return result;
+}
+
+gl_rng gl_rng_split(gl_rng *parent, uint64_t stream) {
+  gl_rng r;
+  gl_rng_seed(&r, gl_rng_u64(parent) ^ gl_hash64(0x5EEDull, stream));
+  return r;
+}
+
+double gl_rng_uniform(gl_rng *r) {
+  return (double)(gl_rng_u64(r) >> 11) * 0x1.0p-53;
+}
+
+float gl_rng_uniformf(gl_rng *r) {
+  return (float)(gl_rng_u64(r) >> 40) * 0x1.0p-24f;
+}
+
+uint32_t gl_rng_below(gl_rng *r, uint32_t n) {
+  /* Lemire's multiply-shift with rejection. */
+  uint64_t m = (uint64_t)(uint32_t)(gl_rng_u64(r) >> 32) * n;
+  uint32_t lo = (uint32_t)m;
+  if (lo < n) {
+    uint32_t thresh = (uint32_t)(-n) % n;
+    while (lo < thresh) {
+      m = (uint64_t)(uint32_t)(gl_rng_u64(r) >> 32) * n;
+      lo = (uint32_t)m;
+    }
+  }
+  return (uint32_t)(m >> 32);
+}
+
+double gl_rng_normal(gl_rng *r) {
+  /* Box-Muller; the second value is dropped to keep the state simple. */
+  double u1 = gl_rng_uniform(r), u2 = gl_rng_uniform(r);
+  if (u1 < 1e-300) u1 = 1e-300;
+  return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+double gl_rng_gamma(gl_rng *r, double shape) {
+  /* Marsaglia and Tsang; shape < 1 through the boost U^(1/shape). */
+  if (shape < 1.0) {
+    double u = gl_rng_uniform(r);
+    return gl_rng_gamma(r, shape + 1.0) * pow(u > 0 ? u : 1e-300, 1.0 / shape);
+  }
+  double d = shape - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+  for (;;) {
+    double x, v;
+    do {
+      x = gl_rng_normal(r);
+      v = 1.0 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    double u = gl_rng_uniform(r);
+    if (u < 1.0 - 0.0331 * x * x * x * x) return d * v;
+    if (log(u) < 0.5 * x * x + d * (1.0 - v + log(v))) return d * v;
+  }
+}
+
+double gl_rng_beta(gl_rng *r, double a, double b) {
+  double x = gl_rng_gamma(r, a), y = gl_rng_gamma(r, b);
+  return x + y > 0 ? x / (x + y) : 0.5;
+}
+
+void gl_rng_shuffle(gl_rng *r, gl_idx *a, size_t n) {
+  for (size_t i = n; i > 1; i--) {
+    size_t j = gl_rng_below(r, (uint32_t)i);
+    gl_idx t = a[i - 1];
+    a[i - 1] = a[j];
+    a[j] = t;
+  }
+}
+
+/* ---------------------------------------------------------------- threads */
+static int n_threads_set = 0;
+
+void gl_set_threads(int n) {
+  if (n <= 0) n = omp_get_num_procs();
+  n_threads_set = n;
+  omp_set_num_threads(n);
+  openblas_set_num_threads(1); /* gl_gemm splits the work itself */
+}
+
+int gl_threads(void) {
+  return n_threads_set > 0 ? n_threads_set : omp_get_max_threads();
+}
+
+/* ---------------------------------------------------------------- dense */
+static void sgemm(bool ta, bool tb, int m, int n, int k, float alpha,
+                  const float *a, int lda, const float *b, float beta,
+                  float *c) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+              tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b,
+              tb ? k : n, beta, c, n);
+}
+
+/* GNN products are tall and skinny (many nodes, few columns), for which
+ * OpenBLAS's own threads gain little and, spinning beside the OpenMP team,
+ * cost much on a small machine.  So OpenBLAS runs single-threaded and the
+ * product is split here: by rows of C, or, for A^T B (a sum over the long
+ * side), by row blocks of A with partial results reduced in a fixed order,
+ * so the result depends only on the thread count. */
+void gl_gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+             const float *a, const float *b, float beta, float *c) {
+  if (m == 0 || n == 0) return;
+  const int lda = trans_a ? m : k;
+  int nt = gl_threads();
+  if (!trans_a) {
+    if (nt > m / 256) nt = m / 256;
+    if (nt <= 1) {
+      sgemm(false, trans_b, m, n, k, alpha, a, lda, b, beta, c);
+      return;
+    }
+#pragma omp parallel num_threads(nt)
+    {
+      int t = omp_get_thread_num();
+      int lo = (int)((int64_t)m * t / nt), hi = (int)((int64_t)m * (t + 1) / nt);
+      if (hi > lo)
+        sgemm(false, trans_b, hi - lo, n, k, alpha, a + (size_t)lo * lda, lda,
+              b, beta, c + (size_t)lo * n);
+    }
+    return;
+  }
+  /* C[m x n] = alpha A^T B: A is k x m, split over k */
+  if (nt > k / 512) nt = k / 512;
+  float *parts = nt > 1 ? malloc(sizeof(float) * (size_t)nt * m * n) : NULL;
+  if (!parts) {
+    sgemm(true, trans_b, m, n, k, alpha, a, lda, b, beta, c);
+    return;
+  }
+#pragma omp parallel num_threads(nt)
+  {
+    int t = omp_get_thread_num();
+    int lo = (int)((int64_t)k * t / nt), hi = (int)((int64_t)k * (t + 1) / nt);
+    const float *bt = trans_b ? b + lo : b + (size_t)lo * n;
+    if (trans_b) /* B^T with B n x k: columns lo..hi of B, leading dim k */
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, m, n, hi - lo, alpha,
+                  a + (size_t)lo * lda, lda, bt, k, 0.0f,
+                  parts + (size_t)t * m * n, n);
+    else
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, hi - lo,
+                  alpha, a + (size_t)lo * lda, lda, bt, n, 0.0f,
+                  parts + (size_t)t * m * n, n);
+  }
+  const size_t mn = (size_t)m * n;
+  for (size_t i = 0; i < mn; i++) {
+    float s = beta == 0.0f ? 0.0f : beta * c[i];
+    for (int t = 0; t < nt; t++) s += parts[(size_t)t * mn + i];
+    c[i] = s;
+  }
+  free(parts);
+}
+
+void gl_fill(float *x, size_t n, float v) {
+  for (size_t i = 0; i < n; i++) x[i] = v;
+}
+
+void gl_axpy(size_t n, float a, const float *x, float *y) {
+  for (size_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+double gl_dot(size_t n, const float *x, const float *y) {
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += (double)x[i] * y[i];
+  return s;
+}
+
+double gl_sumsq(size_t n, const float *x) { return gl_dot(n, x, x); }
+
+void gl_uniform_init(gl_rng *r, float *w, size_t n, float lo, float hi) {
+  for (size_t i = 0; i < n; i++) w[i] = lo + (hi - lo) * gl_rng_uniformf(r);
+}
+
+void gl_glorot(gl_rng *r, float *w, int fan_in, int fan_out) {
+  float s = (float)sqrt(6.0 / (fan_in + fan_out));
+  gl_uniform_init(r, w, (size_t)fan_in * fan_out, -s, s);
+}
+
+/* ---------------------------------------------------------------- stats */
+gl_meanstd gl_mean_std(const double *x, int n) {
+  gl_meanstd r = {0, 0};
+  if (n <= 0) return r;
+  for (int i = 0; i < n; i++) r.mean += x[i];
+  r.mean /= n;
+  if (n > 1) {
+    double s = 0;
+    for (int i = 0; i < n; i++) s += (x[i] - r.mean) * (x[i] - r.mean);
+    r.std = sqrt(s / (n - 1));
+  }
+  return r;
+}
+
+/* ---------------------------------------------------------------- timers */
+double gl_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+size_t gl_peak_rss(void) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+  return (size_t)ru.ru_maxrss * 1024; /* Linux reports KiB */
+}
+
+/* ---------------------------------------------------------------- parsing */
+bool gl_parse_long(const char *s, long lo, long hi, long *out) {
+  if (!s || !*s) return false;
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || *end || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+bool gl_parse_double(const char *s, double lo, double hi, double *out) {
+  if (!s || !*s) return false;
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || *end || !isfinite(v) || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}

@@ -1,0 +1,159 @@
+/* glearn core: errors, random numbers, dense kernels, threads, timers,
+ * progress bars, atomic files and a small JSON writer.  Everything else in
+ * glearn builds on this header; it depends only on libc and OpenBLAS. */
+#ifndef GL_CORE_H
+#define GL_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---------------------------------------------------------------- types */
+typedef int32_t gl_idx; /* node ids */
+typedef int64_t gl_off; /* edge offsets */
+
+/* ---------------------------------------------------------------- errors */
+/* Functions that can fail return a gl_status; 0 is success.  The message of
+ * the last failure of this thread is kept by gl_errmsg(). */
+typedef enum {
+  GL_OK = 0,
+  GL_ENOMEM = 1,  /* out of memory */
+  GL_EIO = 2,     /* a file could not be opened, read or written */
+  GL_EFORMAT = 3, /* a file is malformed */
+  GL_EINVAL = 4,  /* invalid argument or option value */
+  GL_ENOTFOUND = 5, /* unknown name: dataset, model, array member ... */
+  GL_EINTERNAL = 6  /* a library call failed unexpectedly */
+} gl_status;
+
+/* Records a printf-style message for this thread and returns `st`. */
+gl_status gl_error(gl_status st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The message of the last error of this thread ("" if none). */
+const char *gl_errmsg(void);
+/* Clears the message. */
+void gl_errclear(void);
+
+/* Allocation that records GL_ENOMEM: returns NULL and sets the message.
+ * Sizes are checked for overflow (n * size). */
+void *gl_malloc(size_t n, size_t size);
+void *gl_calloc(size_t n, size_t size);
+void *gl_realloc(void *p, size_t n, size_t size);
+#define GL_TRY(expr)                                                           \
+  do {                                                                         \
+    gl_status gl_try_st_ = (expr);                                             \
+    if (gl_try_st_ != GL_OK) return gl_try_st_;                                \
+  } while (0)
+
+/* ---------------------------------------------------------------- random */
+/* xoshiro256** seeded through splitmix64: one stream per thread or per use.
+ * gl_rng_split derives an independent stream from a parent (for threads). */
+typedef struct {
+  uint64_t s[4];
+} gl_rng;
+
+void gl_rng_seed(gl_rng *r, uint64_t seed);
+gl_rng gl_rng_split(gl_rng *parent, uint64_t stream);
+uint64_t gl_rng_u64(gl_rng *r);
+double gl_rng_uniform(gl_rng *r);           /* [0, 1) */
+float gl_rng_uniformf(gl_rng *r);           /* [0, 1) */
+uint32_t gl_rng_below(gl_rng *r, uint32_t n); /* uniform in [0, n), unbiased */
+double gl_rng_normal(gl_rng *r);            /* standard normal */
+double gl_rng_gamma(gl_rng *r, double shape); /* Gamma(shape, 1) */
+double gl_rng_beta(gl_rng *r, double a, double b);
+void gl_rng_shuffle(gl_rng *r, gl_idx *a, size_t n);
+/* Counter-based hash: a uniform 64-bit value for (key, counter).  Used for
+ * dropout masks so that they do not depend on the thread schedule. */
+static inline uint64_t gl_hash64(uint64_t key, uint64_t counter) {
+  uint64_t z = key ^ (counter * 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/* ---------------------------------------------------------------- threads */
+/* One setting drives OpenMP loops and OpenBLAS.  n <= 0 means all cores. */
+void gl_set_threads(int n);
+int gl_threads(void);
+
+/* ---------------------------------------------------------------- dense */
+/* Row-major float matrices as plain arrays with their sizes. */
+/* C[m x n] = alpha * op(A) * op(B) + beta * C through OpenBLAS;
+ * op(A) is m x k, op(B) is k x n. */
+void gl_gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+             const float *a, const float *b, float beta, float *c);
+void gl_fill(float *x, size_t n, float v);
+void gl_axpy(size_t n, float a, const float *x, float *y); /* y += a x */
+double gl_dot(size_t n, const float *x, const float *y);   /* in double */
+double gl_sumsq(size_t n, const float *x);                 /* sum x^2, double */
+/* Glorot-uniform: U(-s, s), s = sqrt(6 / (fan_in + fan_out)). */
+void gl_glorot(gl_rng *r, float *w, int fan_in, int fan_out);
+void gl_uniform_init(gl_rng *r, float *w, size_t n, float lo, float hi);
+
+/* ---------------------------------------------------------------- stats */
+typedef struct {
+  double mean, std; /* std is the sample standard deviation (n-1) */
+} gl_meanstd;
+gl_meanstd gl_mean_std(const double *x, int n);
+
+/* ---------------------------------------------------------------- timers */
+double gl_now(void); /* monotonic seconds */
+/* Peak resident set size of this process in bytes (0 if unknown). */
+size_t gl_peak_rss(void);
+
+/* ---------------------------------------------------------------- progress */
+/* A one-line progress bar on stderr, drawn only when stderr is a terminal
+ * and `enabled` is true.  `label` is copied. */
+typedef struct {
+  bool on;
+  long total, done;
+  double t0, last_draw;
+  char label[48];
+} gl_progress;
+void gl_progress_start(gl_progress *p, const char *label, long total,
+                       bool enabled);
+void gl_progress_update(gl_progress *p, long done, const char *extra);
+void gl_progress_end(gl_progress *p);
+
+/* ---------------------------------------------------------------- files */
+/* Atomic output: writes go to "<path>.tmp.<pid>" and gl_afile_commit renames
+ * it over `path`; gl_afile_abort (or a failed commit) removes the temporary,
+ * so an interrupted run never leaves a half-written file. */
+typedef struct {
+  FILE *f;
+  char *path, *tmp;
+} gl_afile;
+gl_status gl_afile_open(gl_afile *a, const char *path);
+gl_status gl_afile_commit(gl_afile *a); /* checks write errors, fsync, rename */
+void gl_afile_abort(gl_afile *a);
+/* Reads a whole file into memory (NUL-terminated); size excludes the NUL. */
+gl_status gl_read_file(const char *path, char **data, size_t *size);
+bool gl_file_exists(const char *path);
+bool gl_dir_exists(const char *path);
+
+/* ---------------------------------------------------------------- JSON */
+/* A streaming JSON writer with automatic commas and indentation. */
+typedef struct {
+  FILE *f;
+  int depth;
+  bool first[32];
+  bool after_key;
+} gl_json;
+void gl_json_init(gl_json *j, FILE *f);
+void gl_json_begin_object(gl_json *j, const char *key); /* key NULL in arrays */
+void gl_json_end_object(gl_json *j);
+void gl_json_begin_array(gl_json *j, const char *key);
+void gl_json_end_array(gl_json *j);
+void gl_json_number(gl_json *j, const char *key, double v);
+void gl_json_int(gl_json *j, const char *key, long long v);
+void gl_json_string(gl_json *j, const char *key, const char *v);
+void gl_json_bool(gl_json *j, const char *key, bool v);
+void gl_json_finish(gl_json *j); /* final newline */
+
+/* ---------------------------------------------------------------- parsing */
+/* Strict number parsing for options and text files: the whole string must
+ * be a number in range; returns false otherwise. */
+bool gl_parse_long(const char *s, long lo, long hi, long *out);
+bool gl_parse_double(const char *s, double lo, double hi, double *out);
+
+#endif

@@ -1,0 +1,321 @@
+/* The dataset registry: names, the search path, path detection, and the two
+ * datasets that need no files (Zachary's karate club from igraph and the
+ * contextual SBM generator). */
+#include <igraph.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "datasets/internal.h"
+
+
+void gl_dataset_free(gl_dataset *d) {
+  if (!d) return;
+  gl_csr_free(&d->adj);
+  gl_csr_free(&d->x);
+  gl_csr_free(&d->ymulti);
+  free(d->y);
+  free(d->train);
+  free(d->val);
+  free(d->test);
+  memset(d, 0, sizeof *d);
+}
+
+gl_status gl_dataset_finish(gl_dataset *d, gl_status st, const char *path) {
+  if (st != GL_OK) {
+    gl_dataset_free(d);
+    return st;
+  }
+  gl_dataset_name_from_path(d, path);
+  return GL_OK;
+}
+
+void gl_dataset_set_name(gl_dataset *d, const char *src) {
+  snprintf(d->name, sizeof d->name, "%s", src);
+}
+
+void gl_dataset_name_from_path(gl_dataset *d, const char *path) {
+  size_t len = strlen(path);
+  while (len > 1 && path[len - 1] == '/') len--;
+  size_t b = len;
+  while (b > 0 && path[b - 1] != '/') b--;
+  static const char *const ext[] = {".npz", ".mat", ".txt", ".edges",
+                                    ".edgelist", ".tsv", ".csv"};
+  for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+    size_t el = strlen(ext[i]);
+    if (len - b > el && !strncasecmp(path + len - el, ext[i], el)) {
+      len -= el;
+      break;
+    }
+  }
+  size_t k = len - b < sizeof d->name - 1 ? len - b : sizeof d->name - 1;
+  memcpy(d->name, path + b, k);
+  d->name[k] = 0;
+}
+
+int gl_labels_nclasses(const int32_t *y, gl_idx n) {
+  int32_t mx = -1;
+  for (gl_idx i = 0; i < n; i++)
+    if (y[i] > mx) mx = y[i];
+  return mx + 1;
+}
+
+gl_status gl_dense_to_csr(gl_csr *x, const float *dense, gl_idx n, int d) {
+  gl_off nnz = 0;
+  for (size_t i = 0; i < (size_t)n * (size_t)d; i++) nnz += dense[i] != 0;
+  GL_TRY(gl_csr_alloc(x, n, d, nnz, true));
+  gl_off k = 0;
+  for (gl_idx i = 0; i < n; i++) {
+    for (int j = 0; j < d; j++) {
+      float v = dense[(size_t)i * (size_t)d + (size_t)j];
+      if (v == 0) continue;
+      x->col[k] = j;
+      x->val[k++] = v;
+    }
+    x->ptr[i + 1] = k;
+  }
+  return GL_OK;
+}
+
+/* ------------------------------------------------------------ karate */
+/* Zachary (1977): 34 members, 78 ties; labels are the two factions after the
+ * split (Mr. Hi = 0, the officer = 1), as in networkx's karate_club_graph. */
+static gl_status load_karate(gl_dataset *d) {
+  static const int hi[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 16, 17,
+                           19, 21};
+  igraph_t g;
+  igraph_vector_int_t el;
+  if (igraph_famous(&g, "Zachary") != IGRAPH_SUCCESS)
+    return gl_error(GL_EINTERNAL, "karate: igraph_famous(\"Zachary\") failed");
+  gl_status st = GL_OK;
+  if (igraph_vector_int_init(&el, 0) != IGRAPH_SUCCESS) {
+    igraph_destroy(&g);
+    return gl_error(GL_ENOMEM, "karate: out of memory");
+  }
+  gl_idx n = (gl_idx)igraph_vcount(&g);
+  gl_off m = (gl_off)igraph_ecount(&g);
+  gl_idx *src = gl_malloc((size_t)m + 1, sizeof *src);
+  gl_idx *dst = gl_malloc((size_t)m + 1, sizeof *dst);
+  if (!src || !dst)
+    st = GL_ENOMEM;
+  else if (igraph_get_edgelist(&g, &el, false) != IGRAPH_SUCCESS)
+    st = gl_error(GL_EINTERNAL, "karate: igraph_get_edgelist failed");
+  else {
+    for (gl_off e = 0; e < m; e++) {
+      src[e] = (gl_idx)VECTOR(el)[2 * e];
+      dst[e] = (gl_idx)VECTOR(el)[2 * e + 1];
+    }
+    gl_build_opts o = {.symmetrize = true, .self_loops = false};
+    st = gl_csr_from_edges(&d->adj, n, m, src, dst, NULL, &o);
+  }
+  free(src);
+  free(dst);
+  igraph_vector_int_destroy(&el);
+  igraph_destroy(&g);
+  GL_TRY(st);
+  d->y = gl_malloc((size_t)n, sizeof *d->y);
+  if (!d->y) return GL_ENOMEM;
+  for (gl_idx i = 0; i < n; i++) d->y[i] = 1;
+  for (size_t i = 0; i < sizeof hi / sizeof hi[0]; i++)
+    if (hi[i] < n) d->y[hi[i]] = 0;
+  d->n_classes = 2;
+  gl_dataset_set_name(d, "karate");
+  return GL_OK;
+}
+
+/* ------------------------------------------------------------ csbm */
+/* "csbm" or "csbm:key=value,..." with keys n, k, d, deg, pin, mu, sigma,
+ * seed.  Features are the Gaussian ones of the model, kept as generated
+ * (not row-normalised: they are signed). */
+static gl_status load_csbm(gl_dataset *d, const char *spec) {
+  gl_csbm_opts o = {.n = 1000, .k = 2, .d = 16, .deg = 10, .p_in = 0.8,
+                    .mu = 1, .sigma = 1, .seed = 1};
+  const char *p = spec + 4;
+  if (*p == ':') p++;
+  while (*p) {
+    const char *e = strchr(p, ',');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    char kv[96];
+    if (len == 0 || len >= sizeof kv)
+      return gl_error(GL_EINVAL, "%s: malformed parameter list", spec);
+    memcpy(kv, p, len);
+    kv[len] = 0;
+    char *eq = strchr(kv, '=');
+    if (!eq) return gl_error(GL_EINVAL, "%s: '%s' is not key=value", spec, kv);
+    *eq = 0;
+    const char *v = eq + 1;
+    long l;
+    double x;
+    bool ok;
+    if (!strcmp(kv, "n"))
+      ok = gl_parse_long(v, 1, 1 << 26, &l) && (o.n = (gl_idx)l, true);
+    else if (!strcmp(kv, "k"))
+      ok = gl_parse_long(v, 1, 1 << 16, &l) && (o.k = (int)l, true);
+    else if (!strcmp(kv, "d"))
+      ok = gl_parse_long(v, 0, 1 << 16, &l) && (o.d = (int)l, true);
+    else if (!strcmp(kv, "seed"))
+      ok = gl_parse_long(v, 0, __LONG_MAX__, &l) && (o.seed = (uint64_t)l, true);
+    else if (!strcmp(kv, "deg"))
+      ok = gl_parse_double(v, 0, 1e9, &x) && (o.deg = x, true);
+    else if (!strcmp(kv, "pin"))
+      ok = gl_parse_double(v, 0, 1, &x) && (o.p_in = x, true);
+    else if (!strcmp(kv, "mu"))
+      ok = gl_parse_double(v, -1e9, 1e9, &x) && (o.mu = x, true);
+    else if (!strcmp(kv, "sigma"))
+      ok = gl_parse_double(v, 0, 1e9, &x) && (o.sigma = x, true);
+    else
+      return gl_error(GL_EINVAL, "%s: unknown parameter '%s' (known: n, k, d, "
+                                 "deg, pin, mu, sigma, seed)",
+                      spec, kv);
+    if (!ok) return gl_error(GL_EINVAL, "%s: bad value '%s' for %s", spec, v, kv);
+    p = e ? e + 1 : p + len;
+  }
+  if ((size_t)o.n * (size_t)o.d > ((size_t)1 << 30))
+    return gl_error(GL_EINVAL, "%s: n * d = %zu features is too many", spec,
+                    (size_t)o.n * (size_t)o.d);
+  d->y = gl_malloc((size_t)o.n, sizeof *d->y);
+  float *x = gl_malloc((size_t)o.n * (size_t)o.d + 1, sizeof *x);
+  gl_status st = d->y && x ? gl_gen_csbm(&o, &d->adj, d->y, x) : GL_ENOMEM;
+  if (st == GL_OK && o.d > 0) st = gl_dense_to_csr(&d->x, x, o.n, o.d);
+  free(x);
+  GL_TRY(st);
+  d->n_classes = o.k;
+  gl_dataset_set_name(d, spec);
+  return GL_OK;
+}
+
+/* ------------------------------------------------------------ registry */
+typedef enum { K_GMNN, K_NPZ, K_MAT, K_EDGES } kind;
+static const struct {
+  const char *name, *rel;
+  kind k;
+} known[] = {
+    {"cora", "planetoid/cora", K_GMNN},
+    {"citeseer", "planetoid/citeseer", K_GMNN},
+    {"pubmed", "planetoid/pubmed", K_GMNN},
+    {"coauthor-cs", "coauthor/ms_academic_cs.npz", K_NPZ},
+    {"coauthor-physics", "coauthor/ms_academic_phy.npz", K_NPZ},
+    {"blogcatalog", "blogcatalog/blogcatalog.mat", K_MAT},
+};
+#define N_KNOWN ((int)(sizeof known / sizeof known[0]))
+
+const char *gl_dataset_names(void) {
+  return "cora, citeseer, pubmed, coauthor-cs, coauthor-physics, blogcatalog, "
+         "karate, csbm:n=..,k=..,d=..,deg=..,pin=..,mu=..,sigma=..,seed=..";
+}
+
+static bool ends_with(const char *s, const char *sfx) {
+  size_t a = strlen(s), b = strlen(sfx);
+  return a >= b && !strcasecmp(s + a - b, sfx);
+}
+
+/* What a path holds: a folder is GMNN, then the extension, then the magic
+ * bytes; anything else is an edge list. */
+static gl_status detect(const char *path, kind *k) {
+  if (gl_dir_exists(path)) {
+    char *p = gl_malloc(strlen(path) + 16, 1);
+    if (!p) return GL_ENOMEM;
+    sprintf(p, "%s/net.txt", path);
+    bool ok = gl_file_exists(p);
+    free(p);
+    if (!ok)
+      return gl_error(GL_EFORMAT, "%s: folder without net.txt is not a GMNN "
+                                  "dataset",
+                      path);
+    *k = K_GMNN;
+    return GL_OK;
+  }
+  if (ends_with(path, ".npz")) {
+    *k = K_NPZ;
+    return GL_OK;
+  }
+  if (ends_with(path, ".mat")) {
+    *k = K_MAT;
+    return GL_OK;
+  }
+  *k = K_EDGES;
+  FILE *f = fopen(path, "rb");
+  char head[8] = {0};
+  if (f) {
+    size_t got = fread(head, 1, sizeof head, f);
+    (void)got;
+    fclose(f);
+  }
+  if (!memcmp(head, "PK\3\4", 4) || !memcmp(head, "PK\5\6", 4)) *k = K_NPZ;
+  if (!memcmp(head, "MATLAB", 6)) *k = K_MAT;
+  return GL_OK;
+}
+
+static gl_status load_kind(gl_dataset *d, const char *path, kind k) {
+  switch (k) {
+  case K_GMNN: return gl_load_gmnn(d, path);
+  case K_NPZ: return gl_load_npz_dataset(d, path);
+  case K_MAT: return gl_load_mat(d, path);
+  default: return gl_load_edgelist(d, path, false);
+  }
+}
+
+static gl_status load_named(gl_dataset *d, int i, const char *data_dir) {
+  const char *env = getenv("GLEARN_DATA");
+  const char *dirs[3] = {NULL, NULL, NULL};
+  int nd = 0;
+  if (data_dir) {
+    dirs[nd++] = data_dir;
+  } else {
+    if (env && *env) dirs[nd++] = env;
+    dirs[nd++] = "./data";
+    dirs[nd++] = "../shared/datasets";
+  }
+  for (int j = 0; j < nd; j++) {
+    size_t len = strlen(dirs[j]) + strlen(known[i].rel) + 2;
+    char *p = gl_malloc(len, 1);
+    if (!p) return GL_ENOMEM;
+    snprintf(p, len, "%s/%s", dirs[j], known[i].rel);
+    bool there = known[i].k == K_GMNN ? gl_dir_exists(p) : gl_file_exists(p);
+    gl_status st = there ? load_kind(d, p, known[i].k) : GL_OK;
+    free(p);
+    if (there) {
+      if (st == GL_OK) gl_dataset_set_name(d, known[i].name);
+      return st;
+    }
+  }
+  if (data_dir)
+    return gl_error(GL_EIO, "dataset %s: %s/%s not found", known[i].name,
+                    data_dir, known[i].rel);
+  return gl_error(GL_EIO,
+                  "dataset %s: %s not found in $GLEARN_DATA (%s), ./data or "
+                  "../shared/datasets; set GLEARN_DATA to the datasets folder",
+                  known[i].name, known[i].rel, env && *env ? env : "unset");
+}
+
+gl_status gl_dataset_load(gl_dataset *d, const char *name,
+                          const char *data_dir, uint64_t split_seed) {
+  memset(d, 0, sizeof *d);
+  if (!name || !*name)
+    return gl_error(GL_EINVAL, "gl_dataset_load: no dataset name");
+  gl_status st;
+  bool strict = false;
+  int i = 0;
+  while (i < N_KNOWN && strcasecmp(name, known[i].name)) i++;
+  if (i < N_KNOWN) {
+    st = load_named(d, i, data_dir);
+    strict = known[i].k == K_NPZ; /* Coauthor: the split is the protocol */
+  } else if (!strcasecmp(name, "karate")) {
+    st = load_karate(d);
+  } else if (!strncasecmp(name, "csbm", 4) && (name[4] == 0 || name[4] == ':')) {
+    st = load_csbm(d, name);
+  } else if (gl_dir_exists(name) || gl_file_exists(name)) {
+    kind k = K_EDGES;
+    st = detect(name, &k);
+    if (st == GL_OK) st = load_kind(d, name, k);
+  } else if (strchr(name, '/') || strchr(name, '.')) {
+    return gl_error(GL_EIO, "%s: no such file or folder", name);
+  } else {
+    return gl_error(GL_ENOTFOUND, "unknown dataset '%s' (known: %s; or a path "
+                                  "to a GMNN folder, .npz, .mat or edge list)",
+                    name, gl_dataset_names());
+  }
+  if (st == GL_OK) st = gl_dataset_default_split(d, split_seed, strict);
+  if (st != GL_OK) gl_dataset_free(d);
+  return st;
+}

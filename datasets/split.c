@@ -1,0 +1,112 @@
+/* Random per-class splits (Shchur et al.: 20 training and 30 validation
+ * nodes per class, every other labelled node for test). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "datasets/internal.h"
+
+#define DEFAULT_TRAIN 20 /* per class, Shchur et al. */
+#define DEFAULT_VAL 30
+
+static int cmp_idx(const void *a, const void *b) {
+  gl_idx x = *(const gl_idx *)a, y = *(const gl_idx *)b;
+  return (x > y) - (x < y);
+}
+
+/* Counts the nodes of each class (cnt[n_classes]). */
+static gl_status class_counts(const gl_dataset *d, gl_idx **cnt) {
+  *cnt = gl_calloc((size_t)d->n_classes + 1, sizeof **cnt);
+  if (!*cnt) return GL_ENOMEM;
+  for (gl_idx i = 0; i < d->adj.n; i++)
+    if (d->y[i] >= 0 && d->y[i] < d->n_classes) (*cnt)[d->y[i]]++;
+  return GL_OK;
+}
+
+gl_status gl_split_per_class(gl_dataset *d, int per_train, int per_val,
+                             uint64_t seed) {
+  if (!d || !d->y || d->multilabel || d->n_classes < 1)
+    return gl_error(GL_EINVAL, "gl_split_per_class: dataset %s has no single "
+                               "labels",
+                    d ? d->name : "(null)");
+  if (per_train < 0 || per_val < 0)
+    return gl_error(GL_EINVAL, "gl_split_per_class: negative sizes %d / %d",
+                    per_train, per_val);
+  gl_idx n = d->adj.n, *cnt;
+  int k = d->n_classes;
+  GL_TRY(class_counts(d, &cnt));
+  for (int c = 0; c < k; c++)
+    if (cnt[c] < per_train + per_val) {
+      gl_status st = gl_error(GL_EINVAL,
+                              "gl_split_per_class: class %d of %s has %d "
+                              "nodes, fewer than %d + %d",
+                              c, d->name, (int)cnt[c], per_train, per_val);
+      free(cnt);
+      return st;
+    }
+  /* nodes grouped by class (counting sort), then shuffled within a class */
+  gl_idx *start = gl_calloc((size_t)k + 1, sizeof *start);
+  gl_idx *by = gl_malloc((size_t)n + 1, sizeof *by);
+  gl_idx n_lab = 0;
+  for (int c = 0; c < k; c++) n_lab += cnt[c];
+  gl_idx n_test = n_lab - (gl_idx)k * (per_train + per_val);
+  gl_idx *tr = gl_malloc((size_t)k * per_train + 1, sizeof *tr);
+  gl_idx *va = gl_malloc((size_t)k * per_val + 1, sizeof *va);
+  gl_idx *te = gl_malloc((size_t)n_test + 1, sizeof *te);
+  if (!start || !by || !tr || !va || !te) {
+    free(cnt);
+    free(start);
+    free(by);
+    free(tr);
+    free(va);
+    free(te);
+    return GL_ENOMEM;
+  }
+  for (int c = 0; c < k; c++) start[c + 1] = start[c] + cnt[c];
+  memcpy(cnt, start, (size_t)k * sizeof *cnt); /* fill cursors */
+  for (gl_idx i = 0; i < n; i++)
+    if (d->y[i] >= 0 && d->y[i] < k) by[cnt[d->y[i]]++] = i;
+  gl_rng r;
+  gl_rng_seed(&r, seed);
+  gl_idx a = 0, b = 0, t = 0;
+  for (int c = 0; c < k; c++) {
+    gl_idx *m = by + start[c], len = start[c + 1] - start[c];
+    gl_rng_shuffle(&r, m, (size_t)len);
+    for (gl_idx i = 0; i < len; i++) {
+      if (i < per_train)
+        tr[a++] = m[i];
+      else if (i < per_train + per_val)
+        va[b++] = m[i];
+      else
+        te[t++] = m[i];
+    }
+  }
+  qsort(tr, (size_t)a, sizeof *tr, cmp_idx);
+  qsort(va, (size_t)b, sizeof *va, cmp_idx);
+  qsort(te, (size_t)t, sizeof *te, cmp_idx);
+  free(cnt);
+  free(start);
+  free(by);
+  free(d->train);
+  free(d->val);
+  free(d->test);
+  d->train = tr;
+  d->val = va;
+  d->test = te;
+  d->n_train = a;
+  d->n_val = b;
+  d->n_test = t;
+  return GL_OK;
+}
+
+gl_status gl_dataset_default_split(gl_dataset *d, uint64_t seed, bool strict) {
+  if (d->train || !d->y || d->multilabel || d->n_classes < 1) return GL_OK;
+  if (!strict) {
+    gl_idx *cnt;
+    GL_TRY(class_counts(d, &cnt));
+    bool ok = true;
+    for (int c = 0; c < d->n_classes; c++) ok &= cnt[c] >= DEFAULT_TRAIN + DEFAULT_VAL;
+    free(cnt);
+    if (!ok) return GL_OK;
+  }
+  return gl_split_per_class(d, DEFAULT_TRAIN, DEFAULT_VAL, seed);
+}

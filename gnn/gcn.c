@@ -1,0 +1,225 @@
+/* The GCN of Kipf & Welling (ICLR 2017) over a batch of blocks:
+ *   H_0 = X,  H_{l+1} = act(A_l drop(H_l) W_l + b_l),  act = ReLU except
+ * on the last layer, whose output are the logits.  Dropout on every layer's
+ * input (sparse dropout on the features), Glorot-uniform weights, no bias
+ * and weight decay on the first layer by default (the reference code). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gnn/gnn.h"
+
+typedef struct {
+  gl_model base;
+  int L;
+  int *dim;         /* L + 1 widths: features, hidden..., classes */
+  float **w, **b;   /* per layer */
+  float **gw, **gb;
+  /* workspace of the last forward, per layer */
+  float **t, **z, **in; /* pre-propagation, post-propagation (activated),
+                           dropped input of layers >= 1 */
+  size_t *t_cap, *z_cap, *in_cap;
+  float *dbuf[2];   /* backward scratch */
+  size_t dcap[2];
+  uint64_t key;
+  bool train;
+} gcn;
+
+static gl_status ensure(float **p, size_t *cap, size_t n) {
+  if (n <= *cap) return GL_OK;
+  float *q = gl_realloc(*p, n, sizeof *q);
+  if (!q) return GL_ENOMEM;
+  *p = q;
+  *cap = n;
+  return GL_OK;
+}
+
+static uint64_t layer_key(uint64_t key, int l) { return gl_hash64(key, 1000003u + l); }
+
+static gl_status gcn_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
+                             bool train, float *logits) {
+  gcn *m = (gcn *)mm;
+  if (b->n_layers != m->L)
+    return gl_error(GL_EINVAL, "gcn: batch has %d layers, model has %d",
+                    b->n_layers, m->L);
+  const float p = train ? m->base.cfg.dropout : 0.0f;
+  m->key = b->key;
+  m->train = train;
+  for (int l = 0; l < m->L; l++) {
+    const gl_block *k = &b->layers[l];
+    gl_idx ns = gl_block_n_src(k), nd = gl_block_n_dst(k);
+    int di = m->dim[l], dout = m->dim[l + 1];
+    uint64_t key = layer_key(b->key, l);
+    GL_TRY(ensure(&m->t[l], &m->t_cap[l], (size_t)ns * dout));
+    bool last = l == m->L - 1;
+    float *z = logits;
+    if (!last) {
+      GL_TRY(ensure(&m->z[l], &m->z_cap[l], (size_t)nd * dout));
+      z = m->z[l];
+    }
+    if (l == 0) {
+      gl_sparse_linear_forward(x, k->src_ids, ns, m->w[0], dout, p, key,
+                               m->t[0]);
+    } else {
+      const float *h = m->z[l - 1];
+      const float *in = h;
+      if (p > 0) {
+        GL_TRY(ensure(&m->in[l], &m->in_cap[l], (size_t)ns * di));
+        gl_dropout_forward(h, (size_t)ns * di, p, key, m->in[l]);
+        in = m->in[l];
+      }
+      gl_linear_forward(in, ns, di, m->w[l], NULL, dout, m->t[l]);
+    }
+    gl_prop_forward(k, m->t[l], dout, z);
+    if (m->b[l])
+      for (gl_idx i = 0; i < nd; i++)
+        for (int j = 0; j < dout; j++) z[(size_t)i * dout + j] += m->b[l][j];
+    if (!last) gl_relu_forward(z, (size_t)nd * dout, z);
+  }
+  return GL_OK;
+}
+
+static gl_status gcn_backward(gl_model *mm, const gl_csr *x, gl_batch *b,
+                              const float *dlogits) {
+  gcn *m = (gcn *)mm;
+  const float p = m->train ? m->base.cfg.dropout : 0.0f;
+  const float *dz = dlogits; /* gradient w.r.t. layer l's output */
+  for (int l = m->L - 1; l >= 0; l--) {
+    const gl_block *k = &b->layers[l];
+    gl_idx ns = gl_block_n_src(k), nd = gl_block_n_dst(k);
+    int di = m->dim[l], dout = m->dim[l + 1];
+    uint64_t key = layer_key(m->key, l);
+    if (m->gb[l])
+      for (gl_idx i = 0; i < nd; i++)
+        for (int j = 0; j < dout; j++) m->gb[l][j] += dz[(size_t)i * dout + j];
+    /* dT = A^T dZ goes to the scratch buffer that does not hold dz; dH to
+     * the other one (dz is dead by then). */
+    int o = dz == m->dbuf[0] ? 1 : 0;
+    GL_TRY(ensure(&m->dbuf[o], &m->dcap[o], (size_t)ns * dout));
+    float *dt = m->dbuf[o];
+    gl_prop_backward(k, dz, dout, dt);
+    if (l == 0) {
+      gl_sparse_linear_backward(x, k->src_ids, ns, dt, dout, p, key, m->gw[0]);
+      break;
+    }
+    GL_TRY(ensure(&m->dbuf[1 - o], &m->dcap[1 - o], (size_t)ns * di));
+    float *dh = m->dbuf[1 - o];
+    const float *in = p > 0 ? m->in[l] : m->z[l - 1];
+    gl_linear_backward(in, ns, di, m->w[l], dout, dt, dh, m->gw[l], NULL);
+    if (p > 0) gl_dropout_backward(dh, (size_t)ns * di, p, key, dh);
+    gl_relu_backward(m->z[l - 1], dh, (size_t)ns * di, dh);
+    dz = dh;
+  }
+  return GL_OK;
+}
+
+static void gcn_free(gl_model *mm) {
+  gcn *m = (gcn *)mm;
+  for (int l = 0; m->w && l < m->L; l++) {
+    free(m->t[l]);
+    free(m->z[l]);
+    free(m->in[l]);
+  }
+  for (int i = 0; i < m->base.n_params; i++) {
+    free(m->base.params[i].w);
+    free(m->base.params[i].g);
+  }
+  free(m->base.params);
+  free(m->dbuf[0]);
+  free(m->dbuf[1]);
+  free(m->dim);
+  free(m->w);
+  free(m->t_cap);
+  free(m);
+}
+
+static const gl_model_ops gcn_ops = {"gcn", gcn_forward, gcn_backward, NULL,
+                                     NULL, gcn_free};
+
+gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
+  *out = NULL;
+  if (cfg->layers < 1 || cfg->layers > 16)
+    return gl_error(GL_EINVAL, "gcn: layers must be in 1..16, not %d",
+                    cfg->layers);
+  if (cfg->n_features < 1 || cfg->n_classes < 2 ||
+      (cfg->layers > 1 && cfg->hidden < 1))
+    return gl_error(GL_EINVAL,
+                    "gcn: need features >= 1, classes >= 2, hidden >= 1");
+  if (!(cfg->dropout >= 0 && cfg->dropout < 1))
+    return gl_error(GL_EINVAL, "gcn: dropout must be in [0, 1)");
+  gcn *m = gl_calloc(1, sizeof *m);
+  if (!m) return GL_ENOMEM;
+  int L = cfg->layers;
+  m->base.ops = &gcn_ops;
+  m->base.cfg = *cfg;
+  m->L = L;
+  m->dim = gl_calloc((size_t)L + 1, sizeof *m->dim);
+  /* one block of pointer arrays: w b gw gb t z in */
+  m->w = gl_calloc((size_t)L * 7, sizeof(float *));
+  m->t_cap = gl_calloc((size_t)L * 3, sizeof *m->t_cap);
+  m->base.params = gl_calloc((size_t)L * 2, sizeof *m->base.params);
+  if (!m->dim || !m->w || !m->t_cap || !m->base.params) {
+    free(m->w);
+    m->w = NULL;
+    gcn_free(&m->base);
+    return GL_ENOMEM;
+  }
+  m->b = m->w + L;
+  m->gw = m->w + 2 * L;
+  m->gb = m->w + 3 * L;
+  m->t = m->w + 4 * L;
+  m->z = m->w + 5 * L;
+  m->in = m->w + 6 * L;
+  m->z_cap = m->t_cap + L;
+  m->in_cap = m->t_cap + 2 * L;
+  m->dim[0] = cfg->n_features;
+  for (int l = 1; l < L; l++) m->dim[l] = cfg->hidden;
+  m->dim[L] = cfg->n_classes;
+  gl_rng rng;
+  gl_rng_seed(&rng, cfg->seed);
+  static const char *wname[] = {"W0", "W1", "W2", "W3", "W4", "W5", "W6", "W7",
+                                "W8", "W9", "W10", "W11", "W12", "W13", "W14",
+                                "W15"};
+  static const char *bname[] = {"b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7",
+                                "b8", "b9", "b10", "b11", "b12", "b13", "b14",
+                                "b15"};
+  gl_status st = GL_OK;
+  for (int l = 0; l < L && st == GL_OK; l++) {
+    size_t n = (size_t)m->dim[l] * m->dim[l + 1];
+    gl_param *p = &m->base.params[m->base.n_params];
+    p->name = wname[l];
+    p->n = n;
+    p->w = gl_malloc(n, sizeof(float));
+    p->g = gl_calloc(n, sizeof(float));
+    p->decay = cfg->decay_all || l == 0;
+    p->rows = m->dim[l];
+    p->cols = m->dim[l + 1];
+    m->base.n_params++;
+    if (!p->w || !p->g) {
+      st = GL_ENOMEM;
+      break;
+    }
+    gl_glorot(&rng, p->w, m->dim[l], m->dim[l + 1]);
+    m->w[l] = p->w;
+    m->gw[l] = p->g;
+    if (cfg->bias) {
+      p = &m->base.params[m->base.n_params];
+      p->name = bname[l];
+      p->n = (size_t)m->dim[l + 1];
+      p->w = gl_calloc(p->n, sizeof(float));
+      p->g = gl_calloc(p->n, sizeof(float));
+      p->decay = cfg->decay_all;
+      p->rows = 1;
+      p->cols = m->dim[l + 1];
+      m->base.n_params++;
+      if (!p->w || !p->g) st = GL_ENOMEM;
+      m->b[l] = p->w;
+      m->gb[l] = p->g;
+    }
+  }
+  if (st != GL_OK) {
+    gcn_free(&m->base);
+    return st;
+  }
+  *out = &m->base;
+  return GL_OK;
+}

@@ -1,0 +1,183 @@
+/* glearn GNNs: layers with forward and backward over plain arrays, the
+ * models (a vtable over batches of blocks), the generic training loop and
+ * checkpoints.  Knows nothing of file formats: the tools hand it a task. */
+#ifndef GL_GNN_H
+#define GL_GNN_H
+
+#include "core/core.h"
+#include "graph/graph.h"
+#include "optim/optim.h"
+#include "sampler/sampler.h"
+
+/* ============================================================== layers */
+/* Dropout masks come from gl_hash64(key, element index): the same key gives
+ * the same mask in forward and backward, independent of threads. */
+static inline bool gl_drop_keep(uint64_t key, uint64_t i, float p) {
+  return (float)(gl_hash64(key, i) >> 40) * 0x1.0p-24f >= p;
+}
+
+/* out[n_rows x h] = drop_p(X[rows]) W with X sparse (F columns), W F x h.
+ * rows NULL = rows 0..n_rows-1.  Dropout acts on the stored non-zeros
+ * (mask index = position of the entry in X), kept values scaled 1/(1-p). */
+void gl_sparse_linear_forward(const gl_csr *x, const gl_idx *rows,
+                              gl_idx n_rows, const float *w, int h, float p,
+                              uint64_t key, float *out);
+/* dW[F x h] += drop_p(X[rows])^T dout (dout n_rows x h). */
+void gl_sparse_linear_backward(const gl_csr *x, const gl_idx *rows,
+                               gl_idx n_rows, const float *dout, int h,
+                               float p, uint64_t key, float *dw);
+/* out[n x h] = in[n x k] W[k x h] (+ b). */
+void gl_linear_forward(const float *in, gl_idx n, int k, const float *w,
+                       const float *b, int h, float *out);
+/* dW += in^T dout, db += column sums of dout, din = dout W^T (din may be
+ * NULL; it is overwritten, not accumulated). */
+void gl_linear_backward(const float *in, gl_idx n, int k, const float *w,
+                        int h, const float *dout, float *din, float *dw,
+                        float *db);
+/* out = drop_p(in) over n values (out may equal in). */
+void gl_dropout_forward(const float *in, size_t n, float p, uint64_t key,
+                        float *out);
+/* din = dout masked and scaled like the forward (din may equal dout). */
+void gl_dropout_backward(const float *dout, size_t n, float p, uint64_t key,
+                         float *din);
+void gl_relu_forward(const float *in, size_t n, float *out);
+/* din = dout where the forward output was > 0 (out = forward's output). */
+void gl_relu_backward(const float *out, const float *dout, size_t n,
+                      float *din);
+/* Propagation over a block: out[n_dst x d] = A in[n_src x d]. */
+void gl_prop_forward(const gl_block *b, const float *in, int d, float *out);
+/* din[n_src x d] = A^T dout[n_dst x d]. */
+void gl_prop_backward(const gl_block *b, const float *dout, int d,
+                      float *din);
+/* Softmax cross-entropy of the rows `pos` of logits[n x c] against labels
+ * y[ids[pos[i]]] (ids NULL = identity), weighted by w[i]:
+ * loss = sum_i w_i * CE_i.  dlogits (n x c, may be NULL) is overwritten:
+ * w_i (softmax - onehot) on the loss rows, 0 elsewhere.  Rows with label < 0
+ * are skipped. */
+double gl_softmax_xent(const float *logits, gl_idx n, int c,
+                       const gl_idx *ids, const int32_t *y,
+                       const gl_idx *pos, const float *w, gl_idx n_pos,
+                       float *dlogits);
+/* Row-wise softmax in place. */
+void gl_softmax_rows(float *z, gl_idx n, int c);
+/* Fraction of the nodes `nodes` whose argmax of logits[node] equals y. */
+double gl_accuracy(const float *logits, int c, const int32_t *y,
+                   const gl_idx *nodes, gl_idx n);
+
+/* ============================================================== models */
+/* Mixing of hidden rows for GraphMix's Manifold Mixup:
+ * h[rows[i]] <- lam h[rows[i]] + (1 - lam) h[rows[perm[i]]]. */
+typedef struct {
+  const gl_idx *rows, *perm;
+  gl_idx n;
+  float lam;
+} gl_mix;
+
+typedef struct gl_model gl_model;
+typedef struct {
+  const char *name;
+  /* logits[n_out x n_classes] for the batch; `train` turns dropout on. */
+  gl_status (*forward)(gl_model *m, const gl_csr *x, gl_batch *b, bool train,
+                       float *logits);
+  /* Accumulates parameter gradients for the last forward's batch. */
+  gl_status (*backward)(gl_model *m, const gl_csr *x, gl_batch *b,
+                        const float *dlogits);
+  /* The same weights without propagation (GraphMix's FCN) on the feature
+   * rows `nodes`, with an optional mix of the hidden rows; NULL when the
+   * model has no FCN path yet. */
+  gl_status (*forward_fcn)(gl_model *m, const gl_csr *x, const gl_idx *nodes,
+                           gl_idx n, const gl_mix *mix, bool train,
+                           uint64_t key, float *logits);
+  gl_status (*backward_fcn)(gl_model *m, const gl_csr *x, const float *dlogits);
+  void (*free)(gl_model *m);
+} gl_model_ops;
+
+/* The configuration every model is built from (and saved with). */
+typedef struct {
+  char model[32];   /* "gcn" */
+  int n_features, n_classes;
+  int hidden, layers;
+  float dropout;    /* on every layer's input */
+  bool bias;
+  bool decay_all;   /* weight decay on every weight (else the first layer) */
+  uint64_t seed;    /* initialisation */
+} gl_model_cfg;
+
+struct gl_model {
+  const gl_model_ops *ops;
+  gl_model_cfg cfg;
+  gl_param *params;
+  int n_params;
+};
+
+/* Builds the model named cfg->model ("gcn"); unknown -> GL_ENOTFOUND. */
+gl_status gl_model_new(gl_model **out, const gl_model_cfg *cfg);
+gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg);
+void gl_model_free(gl_model *m);
+const char *gl_model_names(void);
+bool gl_model_exists(const char *name);
+
+/* ============================================================== training */
+/* What a model is trained and evaluated on (tools fill it from a dataset). */
+typedef struct {
+  const gl_csr *adj; /* normalised propagation matrix (n x n) */
+  const gl_csr *x;   /* features (n x F) */
+  const int32_t *y;
+  int n_classes;
+  const gl_idx *train, *val, *test;
+  gl_idx n_train, n_val, n_test;
+} gl_task;
+
+typedef enum {
+  GL_STOP_NONE,    /* run every epoch */
+  GL_STOP_WINDOW,  /* Kipf & Welling: after `window` epochs stop when the
+                      validation loss exceeds the mean of the last `window` */
+  GL_STOP_PATIENCE /* GAT: stop after `patience` epochs without val acc or
+                      val loss improving */
+} gl_stop_rule;
+
+typedef enum {
+  GL_SELECT_LAST,    /* the weights of the last epoch (GCN's code) */
+  GL_SELECT_BEST_VAL /* the weights of the epoch with the best val acc
+                        (ties: the later epoch) */
+} gl_select_rule;
+
+typedef struct {
+  int epoch;
+  double train_loss, train_acc, val_loss, val_acc, test_acc;
+  double seconds; /* of the training step alone */
+} gl_epoch_stats;
+
+typedef void (*gl_epoch_fn)(void *ctx, const gl_epoch_stats *s);
+
+typedef struct {
+  int epochs;
+  gl_stop_rule stop;
+  int window;   /* GL_STOP_WINDOW */
+  int patience; /* GL_STOP_PATIENCE */
+  gl_select_rule select;
+  bool progress; /* progress bar on stderr (if it is a terminal) */
+  gl_epoch_fn on_epoch;
+  void *ctx;
+} gl_train_opts;
+
+typedef struct {
+  int epochs_run, best_epoch;
+  double val_acc, test_acc, val_loss, train_acc;
+  double seconds;      /* whole run */
+  double ms_per_epoch; /* training step (forward, backward, optimiser) */
+} gl_train_result;
+
+gl_train_opts gl_train_defaults(void);
+gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
+                   gl_optim *o, const gl_train_opts *opts,
+                   gl_train_result *r);
+/* Full-graph evaluation: logits (n x C) in eval mode. */
+gl_status gl_model_eval(gl_model *m, const gl_task *t, float *logits);
+
+/* ============================================================== checkpoints */
+/* Saves the configuration and every parameter as an npz-compatible file
+ * through a writer callback (the tools pass the npz writer), and restores
+ * them.  See gnn/checkpoint.c. */
+
+#endif

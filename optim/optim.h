@@ -1,0 +1,105 @@
+/* glearn optimisers: any optimiser steps any list of parameters.  Knows
+ * nothing of graphs: it sees parameter arrays, their gradients and, for the
+ * curvature-based learners, a gradient callback. */
+#ifndef GL_OPTIM_H
+#define GL_OPTIM_H
+
+#include "core/core.h"
+
+/* One parameter tensor: weights w and gradient g of n floats.  `decay` says
+ * whether weight decay applies to it.  The list handed to an optimiser must
+ * be the same (same order and sizes) at every step: the optimiser keeps its
+ * per-parameter state (moments) by position. */
+typedef struct {
+  const char *name;
+  float *w, *g;
+  size_t n;
+  bool decay;
+  int rows, cols; /* the tensor's shape for checkpoints (rows * cols == n) */
+} gl_param;
+
+/* The gradient of a loss at weights w (a flat vector of all parameters) on
+ * a fixed batch: for Lanczos / Hessian-vector products. */
+typedef gl_status (*gl_grad_fn)(void *ctx, const float *w, float *g,
+                                double *loss);
+
+typedef enum {
+  GL_OPT_SGD,
+  GL_OPT_MOMENTUM, /* heavy ball; with nesterov for Nesterov momentum */
+  GL_OPT_ADAM,     /* L2: weight decay added to the gradient */
+  GL_OPT_ADAMW     /* decoupled weight decay */
+} gl_optim_kind;
+
+/* The update rules follow torch.optim (SGD, Adam, AdamW) step for step, with
+ * g the gradient, w the weights and wd applied only to params with decay:
+ *   SGD / MOMENTUM: g' = g + wd w;  with mu > 0: b = g' on the first step,
+ *     then b = mu b + (1 - dampening) g';  d = nesterov ? g' + mu b : b
+ *     (d = g' when mu = 0);  w -= lr d.  SGD with momentum > 0 is the same
+ *     as MOMENTUM: the kinds differ only in their defaults.
+ *   ADAM: g' = g + wd w;  m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2;
+ *     w -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
+ *   ADAMW: w *= 1 - lr wd, then the ADAM update with g' = g. */
+typedef struct {
+  gl_optim_kind kind;
+  double lr;           /* > 0 and finite */
+  double momentum;     /* SGD with momentum: mu in [0, 1) */
+  bool nesterov;       /* needs momentum > 0 and dampening 0 */
+  double dampening;    /* SGD momentum dampening in [0, 1] */
+  double weight_decay; /* >= 0; applies to params with decay = true */
+  double beta1, beta2, eps; /* Adam: betas in [0, 1), eps > 0 */
+} gl_optim_opts;
+/* Defaults for a kind: lr 0.01, momentum 0.9 (MOMENTUM) or 0, Adam betas
+ * 0.9 / 0.999, eps 1e-8, no dampening, no weight decay, no nesterov. */
+gl_optim_opts gl_optim_defaults(gl_optim_kind kind);
+/* Parses "sgd", "momentum", "nesterov", "adam", "adamw".  "nesterov" is
+ * GL_OPT_MOMENTUM with *nesterov = true; the other names set *nesterov
+ * false.  Both outputs are required: copy *nesterov into the options made
+ * from gl_optim_defaults(*kind).  Unknown name: GL_EINVAL, the message lists
+ * the valid ones. */
+gl_status gl_optim_kind_parse(const char *s, gl_optim_kind *kind,
+                              bool *nesterov);
+
+typedef struct gl_optim gl_optim;
+typedef struct {
+  const char *name; /* the name gl_optim_kind_parse reads ("nesterov", ...) */
+  gl_status (*step)(gl_optim *o, gl_param *p, int n_params);
+  /* Releases what an optimiser holds beyond the common fields (may be NULL);
+   * gl_optim_free then frees the state arrays and the object itself, so an
+   * extension may embed gl_optim as the first member of a larger struct. */
+  void (*free)(gl_optim *o);
+} gl_optim_ops;
+struct gl_optim {
+  const gl_optim_ops *ops;
+  gl_optim_opts opts;
+  double lr;   /* current learning rate (schedules and learners set it) */
+  long t;      /* steps taken */
+  int n_state; /* number of params the state was made for (0: none yet) */
+  float **m, **v;  /* per-param state buffers (NULL when unused), by position */
+  size_t *state_n; /* the size of each param at the first step */
+};
+
+/* Validates the options (GL_EINVAL naming the offending option) and makes
+ * an optimiser.  The state is allocated on the first step. */
+gl_status gl_optim_new(gl_optim **out, const gl_optim_opts *o);
+/* One step over the list: reads p[i].g, updates p[i].w.  A list whose
+ * length or sizes differ from the first step's: GL_EINVAL, nothing changed. */
+static inline gl_status gl_optim_step(gl_optim *o, gl_param *p, int n) {
+  return o->ops->step(o, p, n);
+}
+static inline void gl_optim_set_lr(gl_optim *o, double lr) { o->lr = lr; }
+void gl_optim_free(gl_optim *o);
+
+/* For optimiser implementations: on the first call allocates n_bufs
+ * zero-filled state buffers per param (n_bufs 0..2: m, then v) and records
+ * the list's shape; on later calls checks the list has that shape
+ * (GL_EINVAL otherwise).  Also rejects a NULL w or g with n > 0. */
+gl_status gl_optim_state(gl_optim *o, const gl_param *p, int n_params,
+                         int n_bufs);
+
+/* Helpers for parameter lists. */
+void gl_params_zero_grad(gl_param *p, int n);
+size_t gl_params_count(const gl_param *p, int n);
+/* 0.5 * sum of squares over the params with decay = true (the L2 term). */
+double gl_params_l2(const gl_param *p, int n);
+
+#endif

@@ -1,0 +1,98 @@
+/* The batch type and the full-batch sampler. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sampler/sampler.h"
+
+void gl_batch_free(gl_batch *b) {
+  for (int l = 0; l < b->n_layers && b->layers; l++) {
+    gl_block *k = &b->layers[l];
+    if (!k->owned) continue;
+    gl_csr_free(&k->a);
+    gl_csr_free(&k->at);
+    free(k->src_ids);
+    free(k->dst_ids);
+  }
+  free(b->layers);
+  free(b->out_ids);
+  free(b->loss_pos);
+  free(b->loss_w);
+  memset(b, 0, sizeof *b);
+}
+
+void gl_sampler_free(gl_sampler *s) {
+  if (s) s->ops->free(s);
+}
+
+typedef struct {
+  gl_sampler base;
+  const gl_csr *adj;
+  gl_idx *loss_nodes;
+  gl_idx n_loss;
+} full_sampler;
+
+static gl_status full_next(gl_sampler *s, gl_batch *b) {
+  full_sampler *f = (full_sampler *)s;
+  gl_batch_free(b);
+  b->n_layers = s->n_layers;
+  b->layers = gl_calloc((size_t)s->n_layers, sizeof *b->layers);
+  b->loss_pos = gl_malloc((size_t)f->n_loss, sizeof *b->loss_pos);
+  b->loss_w = gl_malloc((size_t)f->n_loss, sizeof *b->loss_w);
+  if (!b->layers || !b->loss_pos || !b->loss_w) {
+    gl_batch_free(b);
+    return GL_ENOMEM;
+  }
+  for (int l = 0; l < s->n_layers; l++) {
+    b->layers[l].a = *f->adj; /* a borrowed view */
+    b->layers[l].symmetric = true;
+  }
+  b->n_out = f->adj->n;
+  b->n_loss = f->n_loss;
+  memcpy(b->loss_pos, f->loss_nodes, (size_t)f->n_loss * sizeof *b->loss_pos);
+  for (gl_idx i = 0; i < f->n_loss; i++) b->loss_w[i] = 1.0f / (float)f->n_loss;
+  b->key = gl_rng_u64(&s->rng);
+  return GL_OK;
+}
+
+static long full_epoch_steps(const gl_sampler *s) {
+  (void)s;
+  return 1;
+}
+
+static void full_free(gl_sampler *s) {
+  full_sampler *f = (full_sampler *)s;
+  free(f->loss_nodes);
+  free(f);
+}
+
+static const gl_sampler_ops full_ops = {"full", full_next, full_epoch_steps,
+                                        NULL, full_free};
+
+gl_status gl_sampler_full_new(gl_sampler **out, const gl_csr *adj,
+                              int n_layers, const gl_idx *loss_nodes,
+                              gl_idx n_loss, uint64_t seed) {
+  *out = NULL;
+  if (n_layers < 1 || adj->n != adj->m || n_loss < 1)
+    return gl_error(GL_EINVAL,
+                    "full sampler: need >= 1 layer, a square graph and a "
+                    "non-empty loss set");
+  for (gl_idx i = 0; i < n_loss; i++)
+    if (loss_nodes[i] < 0 || loss_nodes[i] >= adj->n)
+      return gl_error(GL_EINVAL, "full sampler: loss node %d out of range",
+                      (int)loss_nodes[i]);
+  full_sampler *f = gl_calloc(1, sizeof *f);
+  if (!f) return GL_ENOMEM;
+  f->loss_nodes = gl_malloc((size_t)n_loss, sizeof *f->loss_nodes);
+  if (!f->loss_nodes) {
+    free(f);
+    return GL_ENOMEM;
+  }
+  memcpy(f->loss_nodes, loss_nodes, (size_t)n_loss * sizeof *loss_nodes);
+  f->base.ops = &full_ops;
+  f->base.n_layers = n_layers;
+  gl_rng_seed(&f->base.rng, seed);
+  f->adj = adj;
+  f->n_loss = n_loss;
+  *out = &f->base;
+  return GL_OK;
+}

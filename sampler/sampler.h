@@ -1,0 +1,81 @@
+/* glearn samplers: one mini-batch type and the samplers that fill it.
+ *
+ * A batch is what one training step of an L-layer GNN needs: per layer a
+ * block, a bipartite CSR from the layer's source nodes (its input rows) to
+ * its destination nodes (its output rows), with the estimator's edge weights
+ * in the values.  Layer l's destination rows are layer l+1's source rows, so
+ * layers[l].n_dst == layers[l+1].n_src; layers[0]'s sources index the input
+ * features and layers[L-1]'s destinations are the batch's output nodes.
+ * The loss is taken over `n_loss` of the output rows (positions into them)
+ * with per-node weights (1/|train| for the plain mean, importance weights
+ * for unbiased samplers).
+ *
+ * Full-batch training is the sampler whose every block is the whole
+ * normalised graph; mini-batch samplers plug in without touching models. */
+#ifndef GL_SAMPLER_H
+#define GL_SAMPLER_H
+
+#include "core/core.h"
+#include "graph/graph.h"
+
+typedef struct {
+  gl_csr a;        /* n_dst x n_src, estimator weights in a.val */
+  gl_csr at;       /* a's transpose when the sampler provides it (at.ptr ==
+                      NULL: the layers use gl_csr_spmm_t) */
+  bool symmetric;  /* a == a^T (the whole symmetric graph): backward uses a */
+  gl_idx *src_ids; /* n_src global ids of the source rows (NULL = 0..n-1) */
+  gl_idx *dst_ids; /* n_dst global ids of the destination rows (NULL = id) */
+  bool owned;      /* the batch owns a, at, src_ids and dst_ids */
+} gl_block;
+
+static inline gl_idx gl_block_n_src(const gl_block *b) { return b->a.m; }
+static inline gl_idx gl_block_n_dst(const gl_block *b) { return b->a.n; }
+
+typedef struct {
+  int n_layers;
+  gl_block *layers; /* n_layers blocks, input side first */
+  gl_idx n_out;     /* = layers[L-1].n_dst */
+  gl_idx *out_ids;  /* global ids of the output rows (NULL = identity) */
+  gl_idx n_loss;
+  gl_idx *loss_pos; /* positions in 0..n_out-1 of the nodes in the loss */
+  float *loss_w;    /* their weights */
+  uint64_t key;     /* per-batch random key (dropout masks) */
+} gl_batch;
+
+void gl_batch_free(gl_batch *b);
+/* Global id of output row i. */
+static inline gl_idx gl_batch_out_id(const gl_batch *b, gl_idx i) {
+  return b->out_ids ? b->out_ids[i] : i;
+}
+
+/* A sampler yields batches; `feedback` receives per-output-node gradient
+ * norms for adaptive samplers (MVS-GNN), NULL when unused. */
+typedef struct gl_sampler gl_sampler;
+typedef struct {
+  const char *name;
+  gl_status (*next)(gl_sampler *s, gl_batch *out); /* out is reset first */
+  /* Batches in one epoch (the training loop calls next that many times). */
+  long (*epoch_steps)(const gl_sampler *s);
+  gl_status (*feedback)(gl_sampler *s, const gl_batch *b,
+                        const float *grad_norms);
+  void (*free)(gl_sampler *s);
+} gl_sampler_ops;
+struct gl_sampler {
+  const gl_sampler_ops *ops;
+  int n_layers;
+  gl_rng rng;
+};
+
+static inline gl_status gl_sampler_next(gl_sampler *s, gl_batch *b) {
+  return s->ops->next(s, b);
+}
+void gl_sampler_free(gl_sampler *s);
+
+/* The full-batch sampler: every block is `adj` (n x n, symmetric, already
+ * normalised; borrowed, not copied), the outputs are all nodes, the loss is
+ * the mean over `loss_nodes`.  One batch an epoch. */
+gl_status gl_sampler_full_new(gl_sampler **out, const gl_csr *adj,
+                              int n_layers, const gl_idx *loss_nodes,
+                              gl_idx n_loss, uint64_t seed);
+
+#endif

@@ -1,0 +1,80 @@
+/* A small test framework: TEST(name) { ... } registers a test; CHECK and
+ * friends record failures without stopping the test.  The runner prints one
+ * line per failed check and closes with "N passed, N failed". */
+#ifndef GL_TEST_H
+#define GL_TEST_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glearn.h"
+
+typedef void (*gl_test_fn)(void);
+void gl_test_register(const char *name, const char *file, gl_test_fn fn);
+void gl_test_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Root-relative paths: the directory of the datasets and a scratch folder
+ * private to this run (removed at exit). */
+const char *gl_test_data_dir(void);
+const char *gl_test_tmp(void);
+/* Builds "<tmp>/<name>" in a static ring of buffers. */
+const char *gl_test_path(const char *name);
+/* Writes `text` to "<tmp>/<name>" and returns the path. */
+const char *gl_test_write(const char *name, const char *text);
+/* True when the suite runs under the sanitizers (slower: fewer repeats). */
+int gl_test_sanitized(void);
+/* Runs a shell command, capturing stdout+stderr into *out (malloc'd);
+ * returns the exit code. */
+int gl_test_run(const char *cmd, char **out);
+
+#define TEST(name)                                                             \
+  static void name(void);                                                      \
+  __attribute__((constructor)) static void name##_register(void) {             \
+    gl_test_register(#name, __FILE__, name);                                   \
+  }                                                                            \
+  static void name(void)
+
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) gl_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);         \
+  } while (0)
+#define CHECK_MSG(cond, ...)                                                   \
+  do {                                                                         \
+    if (!(cond)) gl_test_fail(__FILE__, __LINE__, __VA_ARGS__);                \
+  } while (0)
+#define CHECK_EQ(a, b)                                                         \
+  do {                                                                         \
+    long long ca_ = (long long)(a), cb_ = (long long)(b);                      \
+    if (ca_ != cb_)                                                            \
+      gl_test_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, ca_,  \
+                   cb_);                                                       \
+  } while (0)
+#define CHECK_NEAR(a, b, tol)                                                  \
+  do {                                                                         \
+    double ca_ = (double)(a), cb_ = (double)(b), ct_ = (double)(tol);          \
+    if (!(fabs(ca_ - cb_) <= ct_))                                             \
+      gl_test_fail(__FILE__, __LINE__, "%s ~= %s: %.9g vs %.9g (tol %g)", #a,  \
+                   #b, ca_, cb_, ct_);                                         \
+  } while (0)
+/* A call that must succeed. */
+#define CHECK_OK(expr)                                                         \
+  do {                                                                         \
+    gl_status cs_ = (expr);                                                    \
+    if (cs_ != GL_OK)                                                          \
+      gl_test_fail(__FILE__, __LINE__, "%s failed (%d): %s", #expr, (int)cs_,  \
+                   gl_errmsg());                                               \
+  } while (0)
+/* A call that must fail with status `st` and a message containing `sub`. */
+#define CHECK_ERR(expr, st, sub)                                               \
+  do {                                                                         \
+    gl_errclear();                                                             \
+    gl_status cs_ = (expr);                                                    \
+    if (cs_ != (st) || !strstr(gl_errmsg(), (sub)))                            \
+      gl_test_fail(__FILE__, __LINE__,                                         \
+                   "%s: expected status %d with \"%s\", got %d: \"%s\"",      \
+                   #expr, (int)(st), (sub), (int)cs_, gl_errmsg());            \
+  } while (0)
+
+#endif

@@ -1,0 +1,432 @@
+/* Tests of gnn/: every layer's backward against central finite differences,
+ * the loss against hand-computed values, the GCN model's gradients over full
+ * and sampled (non-symmetric) batches, and training on a generated graph. */
+#include "tests/test.h"
+
+/* A random sparse matrix n x m with about `per_row` entries a row. */
+static void random_csr(gl_csr *a, gl_idx n, gl_idx m, int per_row, gl_rng *r) {
+  gl_idx *ri = malloc(sizeof(gl_idx) * n * per_row);
+  gl_idx *ci = malloc(sizeof(gl_idx) * n * per_row);
+  float *v = malloc(sizeof(float) * n * per_row);
+  gl_off k = 0;
+  for (gl_idx i = 0; i < n; i++)
+    for (int j = 0; j < per_row; j++) {
+      ri[k] = i;
+      ci[k] = (gl_idx)gl_rng_below(r, (uint32_t)m);
+      v[k++] = 0.2f + gl_rng_uniformf(r);
+    }
+  CHECK_OK(gl_csr_from_coo(a, n, m, k, ri, ci, v));
+  free(ri);
+  free(ci);
+  free(v);
+}
+
+static void random_vec(float *x, size_t n, gl_rng *r) {
+  gl_uniform_init(r, x, n, -1, 1);
+}
+
+/* sum(out .* R) in double */
+static double proj(const float *out, const float *r, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += (double)out[i] * r[i];
+  return s;
+}
+
+/* Checks analytic gradient `g` of f at w (n values) by central differences. */
+typedef double (*scalar_fn)(void *ctx);
+static void check_fd(const char *what, float *w, const float *g, size_t n,
+                     scalar_fn f, void *ctx, double tol) {
+  const float eps = 1e-3f;
+  double worst = 0;
+  for (size_t i = 0; i < n; i++) {
+    float keep = w[i];
+    w[i] = keep + eps;
+    double fp = f(ctx);
+    w[i] = keep - eps;
+    double fm = f(ctx);
+    w[i] = keep;
+    double num = (fp - fm) / (2.0 * eps);
+    double err = fabs(num - g[i]) / fmax(1.0, fabs(num));
+    if (err > worst) worst = err;
+    if (err > tol) {
+      gl_test_fail(__FILE__, __LINE__, "%s[%zu]: analytic %.6g, numeric %.6g",
+                   what, i, (double)g[i], num);
+      return;
+    }
+  }
+}
+
+/* ------------------------------------------------------- sparse linear */
+typedef struct {
+  gl_csr x;
+  gl_idx rows[4];
+  float w[6 * 3], r[4 * 3], out[4 * 3];
+  float p;
+} sl_ctx;
+
+static double sl_f(void *c) {
+  sl_ctx *s = c;
+  gl_sparse_linear_forward(&s->x, s->rows, 4, s->w, 3, s->p, 99, s->out);
+  return proj(s->out, s->r, 12);
+}
+
+TEST(gnn_sparse_linear_gradient) {
+  gl_rng r;
+  gl_rng_seed(&r, 3);
+  sl_ctx s;
+  random_csr(&s.x, 7, 6, 3, &r);
+  gl_idx rows[4] = {5, 0, 2, 5};
+  memcpy(s.rows, rows, sizeof rows);
+  random_vec(s.w, 18, &r);
+  random_vec(s.r, 12, &r);
+  for (int k = 0; k < 2; k++) {
+    s.p = k ? 0.4f : 0.0f;
+    float dw[18] = {0};
+    gl_sparse_linear_backward(&s.x, s.rows, 4, s.r, 3, s.p, 99, dw);
+    check_fd("dW", s.w, dw, 18, sl_f, &s, 2e-3);
+  }
+  /* hand check of the forward without dropout: row 0 of x times W */
+  s.p = 0;
+  sl_f(&s);
+  for (int j = 0; j < 3; j++) {
+    double want = 0;
+    for (gl_off e = s.x.ptr[5]; e < s.x.ptr[6]; e++)
+      want += s.x.val[e] * s.w[s.x.col[e] * 3 + j];
+    CHECK_NEAR(s.out[j], want, 1e-5);
+  }
+  gl_csr_free(&s.x);
+}
+
+TEST(gnn_dropout_rate_and_scale) {
+  size_t n = 100000;
+  float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+  gl_fill(a, n, 1.0f);
+  gl_dropout_forward(a, n, 0.3f, 1234, b);
+  size_t zeros = 0;
+  double sum = 0;
+  for (size_t i = 0; i < n; i++) {
+    zeros += b[i] == 0;
+    sum += b[i];
+  }
+  CHECK_NEAR((double)zeros / n, 0.3, 0.005); /* sd 0.0015 */
+  CHECK_NEAR(sum / n, 1.0, 0.01);            /* inverted dropout keeps E */
+  /* same key, same mask; other key, other mask */
+  float *c = malloc(n * sizeof *c);
+  gl_dropout_forward(a, n, 0.3f, 1234, c);
+  CHECK(memcmp(b, c, n * sizeof *c) == 0);
+  gl_dropout_forward(a, n, 0.3f, 1235, c);
+  CHECK(memcmp(b, c, n * sizeof *c) != 0);
+  free(a);
+  free(b);
+  free(c);
+}
+
+/* ------------------------------------------------------- dense linear */
+typedef struct {
+  float in[5 * 4], w[4 * 3], b[3], r[5 * 3], out[5 * 3];
+} lin_ctx;
+
+static double lin_f(void *c) {
+  lin_ctx *s = c;
+  gl_linear_forward(s->in, 5, 4, s->w, s->b, 3, s->out);
+  return proj(s->out, s->r, 15);
+}
+
+TEST(gnn_linear_gradient) {
+  gl_rng r;
+  gl_rng_seed(&r, 4);
+  lin_ctx s;
+  random_vec(s.in, 20, &r);
+  random_vec(s.w, 12, &r);
+  random_vec(s.b, 3, &r);
+  random_vec(s.r, 15, &r);
+  float dw[12] = {0}, db[3] = {0}, din[20];
+  gl_linear_backward(s.in, 5, 4, s.w, 3, s.r, din, dw, db);
+  check_fd("dW", s.w, dw, 12, lin_f, &s, 1e-3);
+  check_fd("db", s.b, db, 3, lin_f, &s, 1e-3);
+  check_fd("din", s.in, din, 20, lin_f, &s, 1e-3);
+}
+
+/* ------------------------------------------------------- relu, dropout */
+typedef struct {
+  float in[40], out[40], r[40], p;
+} ew_ctx;
+
+static double relu_drop_f(void *c) {
+  ew_ctx *s = c;
+  gl_relu_forward(s->in, 40, s->out);
+  gl_dropout_forward(s->out, 40, s->p, 7, s->out);
+  return proj(s->out, s->r, 40);
+}
+
+TEST(gnn_relu_dropout_gradient) {
+  gl_rng r;
+  gl_rng_seed(&r, 5);
+  ew_ctx s;
+  random_vec(s.in, 40, &r);
+  for (int i = 0; i < 40; i++)
+    if (fabsf(s.in[i]) < 0.01f) s.in[i] = 0.5f; /* away from the kink */
+  random_vec(s.r, 40, &r);
+  s.p = 0.5f;
+  float relu_out[40], din[40];
+  gl_relu_forward(s.in, 40, relu_out);
+  gl_dropout_backward(s.r, 40, s.p, 7, din);
+  gl_relu_backward(relu_out, din, 40, din);
+  check_fd("din", s.in, din, 40, relu_drop_f, &s, 1e-3);
+}
+
+/* ------------------------------------------------------- propagation */
+typedef struct {
+  gl_block b;
+  float in[9 * 2], out[6 * 2], r[6 * 2];
+} prop_ctx;
+
+static double prop_f(void *c) {
+  prop_ctx *s = c;
+  gl_prop_forward(&s->b, s->in, 2, s->out);
+  return proj(s->out, s->r, 12);
+}
+
+TEST(gnn_propagation_gradient) {
+  gl_rng r;
+  gl_rng_seed(&r, 6);
+  prop_ctx s;
+  memset(&s.b, 0, sizeof s.b);
+  random_csr(&s.b.a, 6, 9, 3, &r); /* a non-square block */
+  random_vec(s.in, 18, &r);
+  random_vec(s.r, 12, &r);
+  float din[18];
+  gl_prop_backward(&s.b, s.r, 2, din); /* through gl_csr_spmm_t */
+  check_fd("din", s.in, din, 18, prop_f, &s, 1e-3);
+  CHECK_OK(gl_csr_transpose(&s.b.at, &s.b.a)); /* through the transpose */
+  float din2[18];
+  gl_prop_backward(&s.b, s.r, 2, din2);
+  for (int i = 0; i < 18; i++) CHECK_NEAR(din2[i], din[i], 1e-5);
+  gl_csr_free(&s.b.a);
+  gl_csr_free(&s.b.at);
+}
+
+/* ------------------------------------------------------- loss */
+TEST(gnn_softmax_xent_values) {
+  /* logits rows: (0, 0) and (1, 2, ...) -- hand values:
+   * row 0: CE(label 1) = log 2; row 1: log(e^1 + e^2) - 1 = 1.31326169 */
+  float z[4] = {0, 0, 1, 2}, dz[4];
+  int32_t y[2] = {1, 0};
+  gl_idx pos[2] = {0, 1};
+  float w[2] = {0.5f, 0.5f};
+  double loss = gl_softmax_xent(z, 2, 2, NULL, y, pos, w, 2, dz);
+  CHECK_NEAR(loss, 0.5 * (log(2.0) + 1.3132616875), 1e-6);
+  CHECK_NEAR(dz[0], 0.5 * 0.5, 1e-6);
+  CHECK_NEAR(dz[1], 0.5 * (0.5 - 1), 1e-6);
+  double s1 = 1 / (1 + exp(1.0)); /* softmax(1,2)[0] */
+  CHECK_NEAR(dz[2], 0.5 * (s1 - 1), 1e-6);
+  CHECK_NEAR(dz[3], 0.5 * (1 - s1), 1e-6);
+  /* numerically stable with huge logits */
+  float big[2] = {1000, -1000};
+  int32_t yb[1] = {1};
+  gl_idx p0[1] = {0};
+  float w1[1] = {1};
+  CHECK_NEAR(gl_softmax_xent(big, 1, 2, NULL, yb, p0, w1, 1, NULL), 2000, 1e-3);
+  float acc_z[6] = {0, 1, 5, 2, 3, 3};
+  int32_t ay[3] = {1, 0, 1};
+  gl_idx nodes[3] = {0, 1, 2};
+  CHECK_NEAR(gl_accuracy(acc_z, 2, ay, nodes, 3), 2.0 / 3, 1e-12);
+}
+
+/* ------------------------------------------------------- the GCN model */
+typedef struct {
+  gl_model *m;
+  gl_csr x;
+  gl_batch b;
+  int32_t y[40];
+  float *logits;
+} gcn_ctx;
+
+static double gcn_loss(gcn_ctx *c, float *dlogits) {
+  c->m->ops->forward(c->m, &c->x, &c->b, true, c->logits);
+  return gl_softmax_xent(c->logits, c->b.n_out, c->m->cfg.n_classes,
+                         c->b.out_ids, c->y, c->b.loss_pos, c->b.loss_w,
+                         c->b.n_loss, dlogits);
+}
+static double gcn_f(void *c) { return gcn_loss(c, NULL); }
+
+static void check_model_grads(gcn_ctx *c) {
+  int C = c->m->cfg.n_classes;
+  float *dl = malloc(sizeof(float) * c->b.n_out * C);
+  gcn_loss(c, dl);
+  gl_params_zero_grad(c->m->params, c->m->n_params);
+  CHECK_OK(c->m->ops->backward(c->m, &c->x, &c->b, dl));
+  for (int i = 0; i < c->m->n_params; i++) {
+    gl_param *p = &c->m->params[i];
+    float *g = malloc(p->n * sizeof *g);
+    memcpy(g, p->g, p->n * sizeof *g);
+    check_fd(p->name, p->w, g, p->n, gcn_f, c, 3e-3);
+    free(g);
+  }
+  free(dl);
+}
+
+static void gcn_setup(gcn_ctx *c, int layers, bool bias, float drop) {
+  gl_rng r;
+  gl_rng_seed(&r, 11);
+  memset(c, 0, sizeof *c);
+  random_csr(&c->x, 40, 10, 3, &r);
+  for (int i = 0; i < 40; i++) c->y[i] = (int32_t)gl_rng_below(&r, 3);
+  gl_model_cfg cfg = {.model = "gcn", .n_features = 10, .n_classes = 3,
+                      .hidden = 6, .layers = layers, .dropout = drop,
+                      .bias = bias, .seed = 5};
+  CHECK_OK(gl_model_new(&c->m, &cfg));
+  for (int i = 0; i < c->m->n_params; i++) /* bias away from zero */
+    if (c->m->params[i].name[0] == 'b')
+      random_vec(c->m->params[i].w, c->m->params[i].n, &r);
+  c->logits = malloc(sizeof(float) * 40 * 3);
+}
+
+static void gcn_teardown(gcn_ctx *c) {
+  gl_model_free(c->m);
+  gl_csr_free(&c->x);
+  gl_batch_free(&c->b);
+  free(c->logits);
+}
+
+TEST(gnn_gcn_gradient_full_batch) {
+  for (int k = 0; k < 3; k++) {
+    gcn_ctx c;
+    gcn_setup(&c, k == 2 ? 3 : 2, k >= 1, 0.3f);
+    gl_rng r;
+    gl_rng_seed(&r, 12);
+    /* a symmetric normalised graph over 40 nodes */
+    gl_idx src[80], dst[80];
+    for (int e = 0; e < 80; e++) {
+      src[e] = (gl_idx)gl_rng_below(&r, 40);
+      dst[e] = (gl_idx)gl_rng_below(&r, 40);
+    }
+    gl_build_opts bo = {.symmetrize = true};
+    gl_csr a, ahat;
+    CHECK_OK(gl_csr_from_edges(&a, 40, 80, src, dst, NULL, &bo));
+    CHECK_OK(gl_csr_gcn_norm(&ahat, &a, 1.0f));
+    gl_idx loss_nodes[10] = {0, 3, 5, 7, 11, 13, 17, 19, 23, 29};
+    gl_sampler *s;
+    CHECK_OK(gl_sampler_full_new(&s, &ahat, c.m->cfg.layers, loss_nodes, 10, 1));
+    CHECK_OK(gl_sampler_next(s, &c.b));
+    check_model_grads(&c);
+    gl_sampler_free(s);
+    gcn_teardown(&c);
+    gl_csr_free(&a);
+    gl_csr_free(&ahat);
+  }
+}
+
+TEST(gnn_gcn_gradient_sampled_blocks) {
+  /* A hand-built two-layer mini-batch: 12 input nodes -> 7 -> 4 outputs,
+   * non-symmetric blocks with arbitrary weights, so backward uses A^T. */
+  gcn_ctx c;
+  gcn_setup(&c, 2, true, 0.2f);
+  gl_rng r;
+  gl_rng_seed(&r, 13);
+  c.b.n_layers = 2;
+  c.b.layers = calloc(2, sizeof *c.b.layers);
+  gl_idx n_src[2] = {12, 7}, n_dst[2] = {7, 4};
+  for (int l = 0; l < 2; l++) {
+    gl_block *k = &c.b.layers[l];
+    random_csr(&k->a, n_dst[l], n_src[l], 3, &r);
+    k->owned = true;
+    k->src_ids = malloc(sizeof(gl_idx) * n_src[l]);
+    k->dst_ids = malloc(sizeof(gl_idx) * n_dst[l]);
+    for (gl_idx i = 0; i < n_src[l]; i++) k->src_ids[i] = 3 * i % 40;
+    for (gl_idx i = 0; i < n_dst[l]; i++) k->dst_ids[i] = 3 * i % 40;
+  }
+  c.b.n_out = 4;
+  c.b.out_ids = malloc(sizeof(gl_idx) * 4);
+  for (int i = 0; i < 4; i++) c.b.out_ids[i] = 3 * i;
+  c.b.n_loss = 3;
+  c.b.loss_pos = malloc(sizeof(gl_idx) * 3);
+  c.b.loss_w = malloc(sizeof(float) * 3);
+  for (int i = 0; i < 3; i++) {
+    c.b.loss_pos[i] = i + 1;
+    c.b.loss_w[i] = 0.25f + 0.1f * i;
+  }
+  c.b.key = 77;
+  check_model_grads(&c);
+  gcn_teardown(&c);
+}
+
+TEST(gnn_gcn_rejects_bad_config) {
+  gl_model *m;
+  gl_model_cfg cfg = {.model = "gcn", .n_features = 10, .n_classes = 3,
+                      .hidden = 6, .layers = 0};
+  CHECK_ERR(gl_model_new(&m, &cfg), GL_EINVAL, "layers");
+  cfg.layers = 2;
+  cfg.dropout = 1.0f;
+  CHECK_ERR(gl_model_new(&m, &cfg), GL_EINVAL, "dropout");
+  snprintf(cfg.model, sizeof cfg.model, "nope");
+  CHECK_ERR(gl_model_new(&m, &cfg), GL_ENOTFOUND, "unknown model 'nope'");
+}
+
+/* ------------------------------------------------------- training */
+TEST(gnn_train_gcn_on_csbm) {
+  /* A contextual SBM with weak features: the GCN must beat a features-only
+   * model by using the graph, and reach high accuracy. */
+  gl_csbm_opts o = {.n = 600, .k = 3, .d = 16, .deg = 8, .p_in = 0.9,
+                    .mu = 0.5, .sigma = 1.0, .seed = 3};
+  gl_csr adj, ahat, x;
+  int32_t y[600];
+  float *xd = malloc(sizeof(float) * 600 * 16);
+  CHECK_OK(gl_gen_csbm(&o, &adj, y, xd));
+  /* dense features as a CSR (the layers take sparse input) */
+  gl_idx *ri = malloc(sizeof(gl_idx) * 600 * 16), *ci = malloc(sizeof(gl_idx) * 600 * 16);
+  for (int i = 0; i < 600 * 16; i++) {
+    ri[i] = i / 16;
+    ci[i] = i % 16;
+  }
+  CHECK_OK(gl_csr_from_coo(&x, 600, 16, 600 * 16, ri, ci, xd));
+  CHECK_OK(gl_csr_gcn_norm(&ahat, &adj, 1.0f));
+  gl_idx train[60], val[140], test[400];
+  for (int i = 0; i < 60; i++) train[i] = i;
+  for (int i = 0; i < 140; i++) val[i] = 60 + i;
+  for (int i = 0; i < 400; i++) test[i] = 200 + i;
+  gl_task t = {.adj = &ahat, .x = &x, .y = y, .n_classes = 3, .train = train,
+               .val = val, .test = test, .n_train = 60, .n_val = 140,
+               .n_test = 400};
+  double acc[2];
+  for (int k = 0; k < 2; k++) {
+    gl_model_cfg cfg = {.model = "gcn", .n_features = 16, .n_classes = 3,
+                        .hidden = 16, .layers = 2, .dropout = 0.5f, .seed = 1};
+    gl_model *m;
+    CHECK_OK(gl_model_new(&m, &cfg));
+    gl_sampler *s;
+    gl_csr eye;
+    gl_idx ids[600];
+    for (int i = 0; i < 600; i++) ids[i] = i;
+    float ones[600];
+    gl_fill(ones, 600, 1.0f);
+    CHECK_OK(gl_csr_from_coo(&eye, 600, 600, 600, ids, ids, ones));
+    gl_task tk = t;
+    if (k == 1) tk.adj = &eye; /* no graph: an MLP */
+    CHECK_OK(gl_sampler_full_new(&s, tk.adj, 2, train, 60, 1));
+    gl_optim_opts oo = gl_optim_defaults(GL_OPT_ADAM);
+    oo.weight_decay = 5e-4;
+    gl_optim *opt;
+    CHECK_OK(gl_optim_new(&opt, &oo));
+    gl_train_opts to = gl_train_defaults();
+    to.stop = GL_STOP_NONE;
+    to.epochs = 100;
+    gl_train_result res;
+    CHECK_OK(gl_train(m, &tk, s, opt, &to, &res));
+    acc[k] = res.test_acc;
+    CHECK_EQ(res.epochs_run, 100);
+    gl_sampler_free(s);
+    gl_optim_free(opt);
+    gl_model_free(m);
+    gl_csr_free(&eye);
+  }
+  printf("  CSBM: GCN %.3f, MLP %.3f\n", acc[0], acc[1]);
+  CHECK_MSG(acc[0] > 0.8, "GCN test accuracy %.3f", acc[0]);
+  CHECK_MSG(acc[0] > acc[1] + 0.1, "GCN %.3f vs MLP %.3f", acc[0], acc[1]);
+  free(xd);
+  free(ri);
+  free(ci);
+  gl_csr_free(&adj);
+  gl_csr_free(&ahat);
+  gl_csr_free(&x);
+}

@@ -1,0 +1,236 @@
+/* End-to-end tests of bin/gnn-train: accuracy against the published
+ * numbers, every output file, and every kind of bad usage. */
+#include <unistd.h>
+
+#include "tests/test.h"
+
+#define TRAIN "./bin/gnn-train"
+
+/* Runs gnn-train with `args`; returns the exit code, output in *out. */
+static int train(const char *args, char **out) {
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "%s %s --data %s", TRAIN, args, gl_test_data_dir());
+  return gl_test_run(cmd, out);
+}
+
+/* The number after "key": inside the object that follows "section". */
+static double json_number(const char *json, const char *section,
+                          const char *key) {
+  const char *s = section ? strstr(json, section) : json;
+  if (!s) return NAN;
+  char k[64];
+  snprintf(k, sizeof k, "\"%s\": ", key);
+  const char *p = strstr(s, k);
+  return p ? atof(p + strlen(k)) : NAN;
+}
+
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *d = calloc(1 << 22, 1); /* the outputs read here are small */
+  if (d) fread(d, 1, (1 << 22) - 1, f);
+  fclose(f);
+  return d;
+}
+
+/* Mean test accuracy of `runs` seeds of GCN on a dataset. */
+static double gcn_accuracy(const char *ds, int runs) {
+  char args[512], *out;
+  const char *json = gl_test_path("acc.json");
+  snprintf(args, sizeof args, "%s gcn --runs %d --quiet --json %s", ds, runs,
+           json);
+  int rc = train(args, &out);
+  CHECK_MSG(rc == 0, "gnn-train %s failed (%d): %s", ds, rc, out);
+  free(out);
+  char *j = slurp(json);
+  double acc = j ? json_number(j, "\"test_acc\"", "mean") : NAN;
+  free(j);
+  return acc;
+}
+
+TEST(tools_gcn_accuracy_planetoid) {
+  /* Kipf & Welling: 81.5 / 70.3 / 79.0; mean over 10 seeds must reach
+   * 80.5 / 69.5 / 78.5.  Under the sanitizers (slow) fewer seeds and a
+   * wider margin. */
+  bool san = gl_test_sanitized();
+  int runs = san ? 2 : 10;
+  double slack = san ? 0.02 : 0.0;
+  double cora = gcn_accuracy("cora", runs);
+  CHECK_MSG(cora >= 0.805 - slack, "cora %.4f", cora);
+  double citeseer = gcn_accuracy("citeseer", runs);
+  CHECK_MSG(citeseer >= 0.695 - slack, "citeseer %.4f", citeseer);
+  double pubmed = gcn_accuracy("pubmed", san ? 1 : 10);
+  CHECK_MSG(pubmed >= 0.785 - slack, "pubmed %.4f", pubmed);
+  printf("  GCN accuracy over %d seeds: cora %.2f%%, citeseer %.2f%%, pubmed "
+         "%.2f%%\n", runs, 100 * cora, 100 * citeseer, 100 * pubmed);
+}
+
+TEST(tools_outputs_and_reload) {
+  const char *json = gl_test_path("r.json"), *model = gl_test_path("m.npz");
+  const char *pred = gl_test_path("p.csv"), *logf = gl_test_path("l.csv");
+  char args[2048], *out;
+  snprintf(args, sizeof args,
+           "cora gcn --runs 2 --seed 3 --json %s --save %s --predict %s "
+           "--log %s",
+           json, model, pred, logf);
+  int rc = train(args, &out);
+  CHECK_MSG(rc == 0, "rc %d: %s", rc, out);
+  CHECK(strstr(out, "test acc") != NULL);
+  free(out);
+  char *j = slurp(json);
+  CHECK(j != NULL);
+  if (j) {
+    CHECK(strstr(j, "\"dataset\": \"cora\"") != NULL);
+    CHECK(strstr(j, "\"model\": \"gcn\"") != NULL);
+    CHECK_EQ(json_number(j, NULL, "runs"), 2);
+    double mean = json_number(j, "\"test_acc\"", "mean");
+    CHECK(mean > 0.75 && mean <= 1.0);
+    CHECK(json_number(j, "\"test_acc\"", "std") >= 0);
+    CHECK(json_number(j, "\"val_acc\"", "mean") > 0.7);
+    CHECK(json_number(j, NULL, "seconds_per_run") > 0);
+    CHECK(json_number(j, NULL, "ms_per_epoch") > 0);
+    CHECK(strstr(j, "\"values\": [") != NULL);
+  }
+  /* predictions: a header and one line per node, probabilities sum to 1 */
+  char *p = slurp(pred);
+  CHECK(p != NULL);
+  if (p) {
+    CHECK(strncmp(p, "node,pred,p0,p1,p2,p3,p4,p5,p6\n", 31) == 0);
+    int lines = 0;
+    for (char *c = p; *c; c++) lines += *c == '\n';
+    CHECK_EQ(lines, 2709);
+    char *second = strchr(p, '\n') + 1;
+    int node, cls;
+    float pr[7];
+    CHECK_EQ(sscanf(second, "%d,%d,%f,%f,%f,%f,%f,%f,%f", &node, &cls, &pr[0],
+                    &pr[1], &pr[2], &pr[3], &pr[4], &pr[5], &pr[6]),
+             9);
+    double s = 0;
+    for (int k = 0; k < 7; k++) s += pr[k];
+    CHECK_NEAR(s, 1.0, 1e-4);
+    CHECK(node == 0 && cls >= 0 && cls < 7);
+  }
+  free(p);
+  char *l = slurp(logf);
+  CHECK(l && strncmp(l, "run,epoch,train_loss,train_acc,val_loss,val_acc,"
+                        "test_acc,seconds\n", 60) == 0);
+  CHECK(l && strstr(l, "\n1,0,") != NULL); /* the second run is logged */
+  free(l);
+  /* reload: evaluating the saved model gives the saved run's accuracy (the
+   * run with the best validation accuracy) */
+  char *j2path = (char *)gl_test_path("r2.json");
+  snprintf(args, sizeof args, "cora gcn --load %s --json %s", model, j2path);
+  rc = train(args, &out);
+  CHECK_MSG(rc == 0, "rc %d: %s", rc, out);
+  free(out);
+  char *j2 = slurp(j2path);
+  if (j && j2) {
+    double v = json_number(j2, "\"val_acc\"", "mean");
+    const char *vals = strstr(j, "\"values\": [");
+    double a = atof(vals + 12), b = atof(strchr(vals + 12, ',') + 1);
+    double t = json_number(j2, "\"test_acc\"", "mean");
+    CHECK_MSG(fabs(t - a) < 1e-9 || fabs(t - b) < 1e-9,
+              "reloaded test acc %.4f, runs had %.4f and %.4f", t, a, b);
+    CHECK(v > 0.7);
+  }
+  free(j);
+  free(j2);
+  /* numpy opens the checkpoint as it is */
+  if (gl_test_run("python3 -c 'import numpy'", NULL) == 0) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "python3 -c \"import numpy as np; z = np.load('%s'); "
+             "print(bytes(z['model']).decode(), z['W0'].shape, z['W1'].shape, "
+             "int(z['hidden']), float(z['dropout']))\"",
+             model);
+    rc = gl_test_run(cmd, &out);
+    CHECK_MSG(rc == 0 && strstr(out, "gcn (1433, 16) (16, 7) 16 0.5"),
+              "numpy says: %s", out);
+    free(out);
+  } else {
+    printf("  (python3-numpy missing: numpy check of the npz skipped)\n");
+  }
+  /* continue training from the checkpoint */
+  snprintf(args, sizeof args, "cora gcn --load %s --epochs 5 --quiet", model);
+  rc = train(args, &out);
+  CHECK_MSG(rc == 0, "rc %d: %s", rc, out);
+  free(out);
+}
+
+TEST(tools_same_seed_same_result) {
+  char *a, *b;
+  CHECK_EQ(train("cora gcn --seed 7 --quiet --threads 2", &a), 0);
+  CHECK_EQ(train("cora gcn --seed 7 --quiet --threads 2", &b), 0);
+  /* the table's accuracy columns (timings differ) */
+  char *ta = strstr(a, "cora"), *tb = strstr(b, "cora");
+  CHECK(ta && tb && strncmp(ta, tb, 50) == 0);
+  free(a);
+  free(b);
+}
+
+/* Bad usage: exit code 2, one line on stderr naming the problem, no file. */
+static void bad(const char *args, const char *msg) {
+  char *out;
+  const char *json = gl_test_path("bad.json");
+  char full[1024];
+  snprintf(full, sizeof full, "%s --json %s", args, json);
+  int rc = train(full, &out);
+  CHECK_MSG(rc == 2, "'%s': exit %d, want 2: %s", args, rc, out);
+  CHECK_MSG(strstr(out, msg) != NULL, "'%s': no '%s' in: %s", args, msg, out);
+  int lines = 0;
+  for (char *c = out; *c; c++) lines += *c == '\n';
+  CHECK_MSG(lines == 1 || strstr(out, "usage:"), "'%s': %d lines: %s", args,
+            lines, out);
+  CHECK_MSG(!gl_file_exists(json), "'%s' left %s", args, json);
+  free(out);
+}
+
+TEST(tools_bad_usage) {
+  bad("", "need a DATASET and a MODEL");
+  bad("cora", "need a DATASET and a MODEL");
+  bad("nosuchset gcn", "nosuchset");
+  bad("cora nosuchmodel", "unknown model 'nosuchmodel'");
+  bad("cora gcn --runs 0", "--runs");
+  bad("cora gcn --runs", "--runs");
+  bad("cora gcn --lr abc", "--lr");
+  bad("cora gcn --lr -1", "--lr");
+  bad("cora gcn --dropout 1.5", "--dropout");
+  bad("cora gcn --epochs -3", "--epochs");
+  bad("cora gcn --hidden 0", "--hidden");
+  bad("cora gcn --threads x", "--threads");
+  bad("cora gcn --optim nope", "--optim");
+  bad("cora gcn --stop sometimes", "--stop");
+  bad("cora gcn --bogus", "unknown option '--bogus'");
+  bad("cora gcn extra", "unexpected argument 'extra'");
+  bad("cora gcn --load /nonexistent/m.npz", "--load");
+  bad("cora gcn --save /nonexistent/dir/m.npz", "no such folder");
+  bad("cora gcn --data /nonexistent-folder", "cora");
+  char args[512];
+  snprintf(args, sizeof args, "%s gcn", gl_test_path("missing-folder"));
+  bad(args, "missing-folder");
+  /* --load of something that is not a model */
+  const char *junk = gl_test_write("junk.npz", "not a zip");
+  snprintf(args, sizeof args, "cora gcn --load %s", junk);
+  bad(args, "junk.npz");
+  char *out;
+  CHECK_EQ(gl_test_run(TRAIN " --help", &out), 0);
+  CHECK(strstr(out, "usage: gnn-train DATASET MODEL") && strstr(out, "--json"));
+  free(out);
+}
+
+TEST(tools_interrupt_leaves_no_file) {
+  const char *logf = gl_test_path("int.csv");
+  char cmd[1024], *out;
+  snprintf(cmd, sizeof cmd,
+           "timeout -s INT 1.5 %s pubmed gcn --runs 1000 --quiet --log %s "
+           "--data %s",
+           TRAIN, logf, gl_test_data_dir());
+  int rc = gl_test_run(cmd, &out);
+  CHECK_MSG(rc != 0, "rc %d: %s", rc, out);
+  free(out);
+  CHECK(!gl_file_exists(logf));
+  snprintf(cmd, sizeof cmd, "ls %s | grep -c tmp", gl_test_tmp());
+  gl_test_run(cmd, &out);
+  CHECK_MSG(atoi(out) == 0, "temporary files left: %s", out);
+  free(out);
+}

@@ -1,0 +1,37 @@
+/* Shared pieces of the command-line tools: usage errors, option values,
+ * atomic output files that an interrupt cleans up, and result tables. */
+#ifndef GL_CLI_H
+#define GL_CLI_H
+
+#include "glearn.h"
+
+/* Exit codes of every tool. */
+enum { GL_EXIT_OK = 0, GL_EXIT_FAIL = 1, GL_EXIT_USAGE = 2 };
+
+/* Prints "<prog>: error: <msg>" on stderr and exits with `code`, removing
+ * any output file still open. */
+void gl_cli_die(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+/* Dies with the library's message; GL_EFORMAT/GL_EINVAL/GL_ENOTFOUND/
+ * GL_EIO-on-input are bad input (exit 2), the rest failures (exit 1). */
+void gl_cli_die_status(gl_status st, const char *what)
+    __attribute__((noreturn));
+void gl_cli_init(const char *prog); /* installs the SIGINT/SIGTERM cleanup */
+
+/* Option values: die with exit 2 and a message naming the option. */
+long gl_cli_long(const char *opt, const char *v, long lo, long hi);
+double gl_cli_double(const char *opt, const char *v, double lo, double hi);
+/* Returns the value of option argv[*i] (advancing *i), or dies. */
+const char *gl_cli_value(int argc, char **argv, int *i);
+
+/* An output file written atomically: registered so that an interrupt or a
+ * fatal error removes its temporary file. */
+typedef struct gl_cli_out gl_cli_out;
+gl_cli_out *gl_cli_out_open(const char *path); /* dies on failure */
+FILE *gl_cli_out_file(gl_cli_out *o);
+void gl_cli_out_commit(gl_cli_out *o); /* dies on failure */
+/* Checks up front that `path` can be created (its folder exists and is
+ * writable), so that a long run does not fail at the end. */
+void gl_cli_check_writable(const char *opt, const char *path);
+
+#endif

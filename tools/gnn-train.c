@@ -1,0 +1,504 @@
+/* gnn-train DATASET MODEL [options]: trains a GNN over several seeds and
+ * prints test accuracy mean and standard deviation.  Argument parsing and
+ * printing only; the algorithms live in the library. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tools/cli.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+"usage: gnn-train DATASET MODEL [options]\n"
+"\n"
+"Trains a graph neural network for node classification and reports test\n"
+"accuracy (mean and standard deviation over --runs seeds).\n"
+"\n"
+"  DATASET  a registered name (%s),\n"
+"           or a path to a GMNN folder, an .npz, a .mat or an edge list\n"
+"  MODEL    %s\n"
+"\n"
+"options (defaults are the reference settings of the model's paper):\n"
+"  --runs N            seeds to run, seed, seed+1, ... (default 1)\n"
+"  --seed S            first seed (default 1)\n"
+"  --epochs N          maximum epochs (default 200)\n"
+"  --lr X              learning rate (default 0.01)\n"
+"  --hidden N          hidden units (default 16)\n"
+"  --layers N          GCN layers (default 2)\n"
+"  --dropout P         dropout on each layer's input (default 0.5)\n"
+"  --weight-decay X    L2 weight decay (default 5e-4, first layer only)\n"
+"  --decay-all         apply the weight decay to every layer\n"
+"  --bias              add bias vectors\n"
+"  --optim NAME        sgd, momentum, nesterov, adam, adamw (default adam)\n"
+"  --stop RULE         window (Kipf & Welling: val loss above the mean of the\n"
+"                      last --window epochs), patience, none (default window)\n"
+"  --window N          default 10\n"
+"  --patience N        default 100\n"
+"  --select RULE       last (weights at the stopping epoch) or best (best\n"
+"                      validation accuracy); default last\n"
+"  --threads N         threads for OpenMP and OpenBLAS (default: all cores)\n"
+"  --data DIR          folder holding the datasets (default: $GLEARN_DATA,\n"
+"                      ./data, ../shared/datasets)\n"
+"  --json FILE         write the results as JSON\n"
+"  --save FILE.npz     save the weights and configuration of the run with the\n"
+"                      best validation accuracy (numpy opens it)\n"
+"  --load FILE.npz     load a saved model and evaluate it; with --epochs,\n"
+"                      continue training from it\n"
+"  --predict FILE.csv  write each node's predicted class and probabilities\n"
+"  --log FILE.csv      write per-epoch losses and accuracies\n"
+"  --quiet             print only the result table\n"
+"  -h, --help          this help\n"
+"\n"
+"exit status: 0 ok, 1 failure, 2 bad usage or bad input\n",
+          gl_dataset_names(), gl_model_names());
+}
+
+typedef struct {
+  const char *dataset, *model, *data_dir, *json, *save, *load, *predict, *log;
+  int runs, epochs, threads, window, patience;
+  bool epochs_set, quiet;
+  uint64_t seed;
+  gl_model_cfg cfg;
+  gl_optim_opts opt;
+  gl_stop_rule stop;
+  gl_select_rule select;
+} options;
+
+static void parse(int argc, char **argv, options *o) {
+  memset(o, 0, sizeof *o);
+  o->runs = 1;
+  o->seed = 1;
+  o->epochs = 200;
+  o->threads = 0;
+  o->window = 10;
+  o->patience = 100;
+  o->cfg.hidden = 16;
+  o->cfg.layers = 2;
+  o->cfg.dropout = 0.5f;
+  o->opt = gl_optim_defaults(GL_OPT_ADAM);
+  o->opt.lr = 0.01;
+  o->opt.weight_decay = 5e-4;
+  o->stop = GL_STOP_WINDOW;
+  o->select = GL_SELECT_LAST;
+  const char *pos[2] = {NULL, NULL};
+  int npos = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+#define OPT(s) (strcmp(a, s) == 0)
+#define VAL() gl_cli_value(argc, argv, &i)
+    if (OPT("-h") || OPT("--help")) {
+      usage(stdout);
+      exit(0);
+    } else if (OPT("--runs"))
+      o->runs = (int)gl_cli_long(a, VAL(), 1, 100000);
+    else if (OPT("--seed"))
+      o->seed = (uint64_t)gl_cli_long(a, VAL(), 0, 2147483647L);
+    else if (OPT("--epochs")) {
+      o->epochs = (int)gl_cli_long(a, VAL(), 1, 10000000);
+      o->epochs_set = true;
+    } else if (OPT("--lr"))
+      o->opt.lr = gl_cli_double(a, VAL(), 1e-12, 1e3);
+    else if (OPT("--hidden"))
+      o->cfg.hidden = (int)gl_cli_long(a, VAL(), 1, 1 << 16);
+    else if (OPT("--layers"))
+      o->cfg.layers = (int)gl_cli_long(a, VAL(), 1, 16);
+    else if (OPT("--dropout"))
+      o->cfg.dropout = (float)gl_cli_double(a, VAL(), 0, 0.99);
+    else if (OPT("--weight-decay"))
+      o->opt.weight_decay = gl_cli_double(a, VAL(), 0, 1e3);
+    else if (OPT("--decay-all"))
+      o->cfg.decay_all = true;
+    else if (OPT("--bias"))
+      o->cfg.bias = true;
+    else if (OPT("--optim")) {
+      gl_optim_kind k;
+      bool nesterov;
+      const char *v = VAL();
+      if (gl_optim_kind_parse(v, &k, &nesterov) != GL_OK)
+        gl_cli_die(GL_EXIT_USAGE, "--optim: %s", gl_errmsg());
+      double lr = o->opt.lr, wd = o->opt.weight_decay;
+      o->opt = gl_optim_defaults(k);
+      o->opt.nesterov = nesterov;
+      o->opt.lr = lr;
+      o->opt.weight_decay = wd;
+    } else if (OPT("--stop")) {
+      const char *v = VAL();
+      if (!strcmp(v, "window"))
+        o->stop = GL_STOP_WINDOW;
+      else if (!strcmp(v, "patience"))
+        o->stop = GL_STOP_PATIENCE;
+      else if (!strcmp(v, "none"))
+        o->stop = GL_STOP_NONE;
+      else
+        gl_cli_die(GL_EXIT_USAGE,
+                   "--stop: expected window, patience or none, got '%s'", v);
+    } else if (OPT("--window"))
+      o->window = (int)gl_cli_long(a, VAL(), 1, 100000);
+    else if (OPT("--patience"))
+      o->patience = (int)gl_cli_long(a, VAL(), 1, 10000000);
+    else if (OPT("--select")) {
+      const char *v = VAL();
+      if (!strcmp(v, "last"))
+        o->select = GL_SELECT_LAST;
+      else if (!strcmp(v, "best"))
+        o->select = GL_SELECT_BEST_VAL;
+      else
+        gl_cli_die(GL_EXIT_USAGE, "--select: expected last or best, got '%s'",
+                   v);
+    } else if (OPT("--threads"))
+      o->threads = (int)gl_cli_long(a, VAL(), 1, 1024);
+    else if (OPT("--data"))
+      o->data_dir = VAL();
+    else if (OPT("--json"))
+      o->json = VAL();
+    else if (OPT("--save"))
+      o->save = VAL();
+    else if (OPT("--load"))
+      o->load = VAL();
+    else if (OPT("--predict"))
+      o->predict = VAL();
+    else if (OPT("--log"))
+      o->log = VAL();
+    else if (OPT("--quiet"))
+      o->quiet = true;
+    else if (a[0] == '-' && a[1])
+      gl_cli_die(GL_EXIT_USAGE, "unknown option '%s' (see --help)", a);
+    else if (npos < 2)
+      pos[npos++] = a;
+    else
+      gl_cli_die(GL_EXIT_USAGE, "unexpected argument '%s' (see --help)", a);
+#undef OPT
+#undef VAL
+  }
+  if (npos < 2) {
+    usage(stderr);
+    gl_cli_die(GL_EXIT_USAGE, "need a DATASET and a MODEL");
+  }
+  o->dataset = pos[0];
+  o->model = pos[1];
+  snprintf(o->cfg.model, sizeof o->cfg.model, "%s", o->model);
+  if (strlen(o->model) >= sizeof o->cfg.model || !gl_model_exists(o->model))
+    gl_cli_die(GL_EXIT_USAGE, "unknown model '%s' (known: %s)", o->model,
+               gl_model_names());
+  const char *outs[][2] = {{"--json", o->json},
+                           {"--save", o->save},
+                           {"--predict", o->predict},
+                           {"--log", o->log}};
+  for (int i = 0; i < 4; i++)
+    if (outs[i][1]) gl_cli_check_writable(outs[i][0], outs[i][1]);
+  if (o->load && !gl_file_exists(o->load))
+    gl_cli_die(GL_EXIT_USAGE, "--load: no such file '%s'", o->load);
+}
+
+/* ---------------------------------------------------------- checkpoints */
+static gl_array scalar_i64(const char *name, int64_t *v) {
+  gl_array a;
+  memset(&a, 0, sizeof a);
+  snprintf(a.name, sizeof a.name, "%s", name);
+  a.dtype = GL_I64;
+  a.ndim = 0;
+  a.count = 1;
+  a.data = v;
+  return a;
+}
+
+static void save_model(const char *path, const gl_model *m) {
+  const gl_model_cfg *c = &m->cfg;
+  int64_t v[7] = {c->n_features, c->n_classes, c->hidden, c->layers,
+                  c->bias,       c->decay_all, (int64_t)c->seed};
+  float drop = c->dropout;
+  gl_array *arr = calloc((size_t)m->n_params + 9, sizeof *arr);
+  if (!arr) gl_cli_die(GL_EXIT_FAIL, "out of memory");
+  int n = 0;
+  arr[n].dtype = GL_U8;
+  snprintf(arr[n].name, sizeof arr[n].name, "model");
+  arr[n].ndim = 1;
+  arr[n].shape[0] = arr[n].count = (int64_t)strlen(c->model);
+  arr[n].data = (void *)c->model;
+  n++;
+  const char *names[7] = {"n_features", "n_classes", "hidden", "layers",
+                          "bias",       "decay_all", "seed"};
+  for (int i = 0; i < 7; i++) arr[n++] = scalar_i64(names[i], &v[i]);
+  arr[n] = scalar_i64("dropout", NULL);
+  arr[n].dtype = GL_F32;
+  arr[n].data = &drop;
+  n++;
+  for (int i = 0; i < m->n_params; i++, n++) {
+    const gl_param *p = &m->params[i];
+    snprintf(arr[n].name, sizeof arr[n].name, "%s", p->name);
+    arr[n].dtype = GL_F32;
+    arr[n].ndim = 2;
+    arr[n].shape[0] = p->rows;
+    arr[n].shape[1] = p->cols;
+    arr[n].count = (int64_t)p->n;
+    arr[n].data = p->w;
+  }
+  gl_status st = gl_npz_write(path, arr, n);
+  free(arr);
+  if (st != GL_OK) gl_cli_die_status(st, "--save");
+}
+
+static int64_t npz_int(const gl_npz *z, const char *path, const char *name) {
+  const gl_array *a = gl_npz_get(z, name);
+  if (!a || a->count != 1 || (a->dtype != GL_I64 && a->dtype != GL_I32))
+    gl_cli_die(GL_EXIT_USAGE, "--load: %s: no integer '%s': not a glearn model",
+               path, name);
+  return a->dtype == GL_I64 ? *(int64_t *)a->data : *(int32_t *)a->data;
+}
+
+/* Loads a saved model; the dataset's sizes must match it. */
+static gl_model *load_model(const char *path, const gl_dataset *d) {
+  gl_npz z;
+  gl_status st = gl_npz_read(&z, path);
+  if (st != GL_OK) gl_cli_die_status(st, "--load");
+  gl_model_cfg c;
+  memset(&c, 0, sizeof c);
+  const gl_array *name = gl_npz_get(&z, "model");
+  if (!name || name->dtype != GL_U8 || name->count < 1 ||
+      name->count >= (int64_t)sizeof c.model)
+    gl_cli_die(GL_EXIT_USAGE, "--load: %s: no 'model' name: not a glearn model",
+               path);
+  memcpy(c.model, name->data, (size_t)name->count);
+  c.n_features = (int)npz_int(&z, path, "n_features");
+  c.n_classes = (int)npz_int(&z, path, "n_classes");
+  c.hidden = (int)npz_int(&z, path, "hidden");
+  c.layers = (int)npz_int(&z, path, "layers");
+  c.bias = npz_int(&z, path, "bias") != 0;
+  c.decay_all = npz_int(&z, path, "decay_all") != 0;
+  c.seed = (uint64_t)npz_int(&z, path, "seed");
+  const gl_array *dr = gl_npz_get(&z, "dropout");
+  if (!dr || dr->dtype != GL_F32 || dr->count != 1)
+    gl_cli_die(GL_EXIT_USAGE, "--load: %s: no 'dropout': not a glearn model",
+               path);
+  c.dropout = *(float *)dr->data;
+  if (c.n_features != d->x.m || c.n_classes != d->n_classes)
+    gl_cli_die(GL_EXIT_USAGE,
+               "--load: %s was trained on %d features and %d classes; the "
+               "dataset has %d and %d",
+               path, c.n_features, c.n_classes, (int)d->x.m, d->n_classes);
+  gl_model *m;
+  if ((st = gl_model_new(&m, &c)) != GL_OK) gl_cli_die_status(st, "--load");
+  for (int i = 0; i < m->n_params; i++) {
+    gl_param *p = &m->params[i];
+    const gl_array *a = gl_npz_get(&z, p->name);
+    if (!a || a->dtype != GL_F32 || a->count != (int64_t)p->n)
+      gl_cli_die(GL_EXIT_USAGE,
+                 "--load: %s: parameter '%s' missing or of the wrong size",
+                 path, p->name);
+    memcpy(p->w, a->data, p->n * sizeof(float));
+  }
+  gl_npz_free(&z);
+  return m;
+}
+
+/* ---------------------------------------------------------- outputs */
+typedef struct {
+  FILE *f;
+  int run;
+} log_ctx;
+
+static void log_epoch(void *ctx, const gl_epoch_stats *s) {
+  log_ctx *l = ctx;
+  if (l->f)
+    fprintf(l->f, "%d,%d,%.6f,%.4f,%.6f,%.4f,%.4f,%.6f\n", l->run, s->epoch,
+            s->train_loss, s->train_acc, s->val_loss, s->val_acc, s->test_acc,
+            s->seconds);
+}
+
+static void write_predictions(const char *path, gl_model *m,
+                              const gl_task *t) {
+  size_t n = (size_t)t->adj->n, c = (size_t)t->n_classes;
+  float *p = malloc(n * c * sizeof *p);
+  if (!p) gl_cli_die(GL_EXIT_FAIL, "out of memory");
+  gl_status st = gl_model_eval(m, t, p);
+  if (st != GL_OK) gl_cli_die_status(st, "--predict");
+  gl_softmax_rows(p, (gl_idx)n, (int)c);
+  gl_cli_out *o = gl_cli_out_open(path);
+  FILE *f = gl_cli_out_file(o);
+  fprintf(f, "node,pred");
+  for (size_t j = 0; j < c; j++) fprintf(f, ",p%zu", j);
+  fputc('\n', f);
+  for (size_t i = 0; i < n; i++) {
+    const float *r = p + i * c;
+    size_t best = 0;
+    for (size_t j = 1; j < c; j++)
+      if (r[j] > r[best]) best = j;
+    fprintf(f, "%zu,%zu", i, best);
+    for (size_t j = 0; j < c; j++) fprintf(f, ",%.6g", r[j]);
+    fputc('\n', f);
+  }
+  free(p);
+  gl_cli_out_commit(o);
+}
+
+static void write_json(const options *o, const double *test, const double *val,
+                       int runs, double sec, double ms) {
+  gl_cli_out *out = gl_cli_out_open(o->json);
+  gl_json j;
+  gl_json_init(&j, gl_cli_out_file(out));
+  gl_json_begin_object(&j, NULL);
+  gl_json_string(&j, "dataset", o->dataset);
+  gl_json_string(&j, "model", o->model);
+  gl_json_int(&j, "runs", runs);
+  gl_json_int(&j, "seed", (long long)o->seed);
+  gl_json_int(&j, "threads", gl_threads());
+  gl_meanstd t = gl_mean_std(test, runs), v = gl_mean_std(val, runs);
+  gl_json_begin_object(&j, "test_acc");
+  gl_json_number(&j, "mean", t.mean);
+  gl_json_number(&j, "std", t.std);
+  gl_json_begin_array(&j, "values");
+  for (int i = 0; i < runs; i++) gl_json_number(&j, NULL, test[i]);
+  gl_json_end_array(&j);
+  gl_json_end_object(&j);
+  gl_json_begin_object(&j, "val_acc");
+  gl_json_number(&j, "mean", v.mean);
+  gl_json_number(&j, "std", v.std);
+  gl_json_end_object(&j);
+  gl_json_number(&j, "seconds_per_run", sec);
+  gl_json_number(&j, "ms_per_epoch", ms);
+  gl_json_int(&j, "peak_rss_bytes", (long long)gl_peak_rss());
+  gl_json_end_object(&j);
+  gl_json_finish(&j);
+  gl_cli_out_commit(out);
+}
+
+/* ---------------------------------------------------------- main */
+int main(int argc, char **argv) {
+  gl_cli_init(argv[0]);
+  options o;
+  parse(argc, argv, &o);
+  gl_set_threads(o.threads);
+  bool chatty = !o.quiet;
+
+  gl_dataset d;
+  double t0 = gl_now();
+  gl_status st = gl_dataset_load(&d, o.dataset, o.data_dir, o.seed);
+  if (st != GL_OK) gl_cli_die_status(st, "");
+  if (d.multilabel || !d.y || d.n_classes < 2 || d.x.n == 0)
+    gl_cli_die(GL_EXIT_USAGE,
+               "dataset '%s' has no single-label classes and features for "
+               "node classification",
+               o.dataset);
+  if (chatty)
+    printf("%s: %d nodes, %lld edges, %d features, %d classes, split "
+           "%d/%d/%d (loaded in %.2fs)\n",
+           d.name, (int)d.adj.n, (long long)(d.adj.nnz / 2), (int)d.x.m,
+           d.n_classes, (int)d.n_train, (int)d.n_val, (int)d.n_test,
+           gl_now() - t0);
+  gl_csr ahat;
+  if ((st = gl_csr_gcn_norm(&ahat, &d.adj, 1.0f)) != GL_OK)
+    gl_cli_die_status(st, "normalising the graph");
+
+  gl_cli_out *logf = o.log ? gl_cli_out_open(o.log) : NULL;
+  log_ctx lc = {logf ? gl_cli_out_file(logf) : NULL, 0};
+  if (lc.f)
+    fprintf(lc.f,
+            "run,epoch,train_loss,train_acc,val_loss,val_acc,test_acc,"
+            "seconds\n");
+
+  bool train = !o.load || o.epochs_set;
+  int runs = train ? o.runs : 1;
+  double *test = calloc((size_t)runs, sizeof *test);
+  double *val = calloc((size_t)runs, sizeof *val);
+  if (!test || !val) gl_cli_die(GL_EXIT_FAIL, "out of memory");
+  double sec = 0, ms = 0, best_val = -1;
+  gl_model *keep = NULL; /* the model of the best run, for --save/--predict */
+  gl_task t = {0};
+  t.adj = &ahat;
+  t.x = &d.x;
+  t.y = d.y;
+  t.n_classes = d.n_classes;
+
+  for (int r = 0; r < runs; r++) {
+    uint64_t seed = o.seed + (uint64_t)r;
+    if (r > 0 && d.n_train > 0 && !gl_dir_exists(o.dataset) &&
+        (!strncmp(d.name, "coauthor", 8)))
+      if ((st = gl_split_per_class(&d, 20, 30, seed)) != GL_OK)
+        gl_cli_die_status(st, "split");
+    t.train = d.train;
+    t.val = d.val;
+    t.test = d.test;
+    t.n_train = d.n_train;
+    t.n_val = d.n_val;
+    t.n_test = d.n_test;
+    if (t.n_train == 0)
+      gl_cli_die(GL_EXIT_USAGE, "dataset '%s' has no training nodes",
+                 o.dataset);
+    gl_model *m = NULL;
+    if (o.load)
+      m = load_model(o.load, &d);
+    else {
+      o.cfg.n_features = d.x.m;
+      o.cfg.n_classes = d.n_classes;
+      o.cfg.seed = seed;
+      if ((st = gl_model_new(&m, &o.cfg)) != GL_OK) gl_cli_die_status(st, "");
+    }
+    if (train) {
+      gl_sampler *s;
+      gl_optim *opt;
+      if ((st = gl_sampler_full_new(&s, &ahat, m->cfg.layers, t.train,
+                                    t.n_train, seed)) != GL_OK ||
+          (st = gl_optim_new(&opt, &o.opt)) != GL_OK)
+        gl_cli_die_status(st, "");
+      gl_train_opts to = gl_train_defaults();
+      to.epochs = o.epochs;
+      to.stop = o.stop;
+      to.window = o.window;
+      to.patience = o.patience;
+      to.select = o.select;
+      to.progress = chatty;
+      to.on_epoch = log_epoch;
+      to.ctx = &lc;
+      lc.run = r;
+      gl_train_result res;
+      if ((st = gl_train(m, &t, s, opt, &to, &res)) != GL_OK)
+        gl_cli_die_status(st, "training");
+      gl_sampler_free(s);
+      gl_optim_free(opt);
+      test[r] = res.test_acc;
+      val[r] = res.val_acc;
+      sec += res.seconds;
+      ms += res.ms_per_epoch;
+      if (chatty)
+        printf("run %d (seed %llu): test %.2f%%  val %.2f%%  epochs %d  "
+               "%.2fs\n",
+               r + 1, (unsigned long long)seed, 100 * res.test_acc,
+               100 * res.val_acc, res.epochs_run, res.seconds);
+    } else {
+      float *lg = malloc((size_t)ahat.n * d.n_classes * sizeof *lg);
+      if (!lg) gl_cli_die(GL_EXIT_FAIL, "out of memory");
+      double e0 = gl_now();
+      if ((st = gl_model_eval(m, &t, lg)) != GL_OK) gl_cli_die_status(st, "");
+      sec = gl_now() - e0;
+      test[0] = gl_accuracy(lg, d.n_classes, d.y, t.test, t.n_test);
+      val[0] = gl_accuracy(lg, d.n_classes, d.y, t.val, t.n_val);
+      free(lg);
+    }
+    if (val[r] > best_val) {
+      best_val = val[r];
+      gl_model_free(keep);
+      keep = m;
+    } else {
+      gl_model_free(m);
+    }
+  }
+  if (o.save) save_model(o.save, keep);
+  if (o.predict) write_predictions(o.predict, keep, &t);
+  if (logf) gl_cli_out_commit(logf);
+  sec /= train ? runs : 1;
+  ms /= runs;
+  gl_meanstd ts = gl_mean_std(test, runs), vs = gl_mean_std(val, runs);
+  printf("\n%-12s %-8s %5s  %-16s %-16s %8s %9s\n", "dataset", "model", "runs",
+         "test acc (%)", "val acc (%)", "s/run", "ms/epoch");
+  printf("%-12s %-8s %5d  %6.2f ± %-7.2f %6.2f ± %-7.2f %8.3f %9.3f\n",
+         d.name, o.model, runs, 100 * ts.mean, 100 * ts.std, 100 * vs.mean,
+         100 * vs.std, sec, train ? ms : 0.0);
+  if (o.json) write_json(&o, test, val, runs, sec, train ? ms : 0.0);
+  gl_model_free(keep);
+  free(test);
+  free(val);
+  gl_csr_free(&ahat);
+  gl_dataset_free(&d);
+  return 0;
+}
