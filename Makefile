@@ -2,7 +2,7 @@
 
 CC       ?= gcc
 PREFIX   ?= /usr/local
-OPT      ?= -O3 -march=native
+OPT      ?= -O3 -march=native -fno-math-errno
 CFLAGS   ?= $(OPT)
 WARN      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp
 INC       = -I. -I/usr/include/suitesparse -I/usr/include/igraph \

@@ -8,8 +8,9 @@ THREADS=${THREADS:-2}
 EPOCHS=${EPOCHS:-200}
 DATA=${GLEARN_DATA:-../shared/datasets}
 OUT=bench/out
+PY=${PYTHON:-/usr/bin/python3} # Debian's python3 with python3-torch
 mkdir -p "$OUT"
-if ! python3 -c 'import torch' 2>/dev/null; then
+if ! $PY -c 'import torch' 2>/dev/null; then
   echo "bench: python3-torch is missing; run 'make bench-deps' first" >&2
   exit 1
 fi
@@ -18,10 +19,10 @@ echo "== GCN training epoch (forward, backward, Adam step), $THREADS threads"
 printf '%-10s %14s %14s %8s\n' dataset "glearn ms" "pytorch ms" ratio
 for ds in cora pubmed; do
   g=$(./build/glearn-bench gcn-epoch "$ds" --threads "$THREADS" --epochs "$EPOCHS" --warmup 20)
-  t=$(python3 bench/gcn_torch.py --data "$DATA/planetoid/$ds" --threads "$THREADS" --epochs "$EPOCHS" --warmup 20)
+  t=$($PY bench/gcn_torch.py --data "$DATA/planetoid/$ds" --threads "$THREADS" --epochs "$EPOCHS" --warmup 20)
   echo "$g" > "$OUT/gcn-epoch-$ds-glearn.json"
   echo "$t" > "$OUT/gcn-epoch-$ds-torch.json"
-  python3 - "$ds" "$g" "$t" <<'PY'
+  $PY - "$ds" "$g" "$t" <<'PY'
 import json, sys
 ds, g, t = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
 gm, tm = g["ms_per_epoch_median"], t["ms_per_epoch_median"]
@@ -32,4 +33,4 @@ done
 echo
 echo "== Peak memory of Pubmed GCN training (gnn-train, 1 run)"
 ./bin/gnn-train pubmed gcn --quiet --threads "$THREADS" --json "$OUT/pubmed-gcn.json" > /dev/null
-python3 -c "import json; d = json.load(open('$OUT/pubmed-gcn.json')); print(f\"peak RSS {d['peak_rss_bytes'] / 2**20:.1f} MiB, test acc {100 * d['test_acc']['mean']:.2f}%\")"
+$PY -c "import json; d = json.load(open('$OUT/pubmed-gcn.json')); print(f\"peak RSS {d['peak_rss_bytes'] / 2**20:.1f} MiB, test acc {100 * d['test_acc']['mean']:.2f}%\")"

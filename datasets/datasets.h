@@ -23,6 +23,8 @@ typedef struct {
   bool multilabel;
   gl_idx *train, *val, *test; /* split node ids (may be NULL: no split) */
   gl_idx n_train, n_val, n_test;
+  bool split_drawn; /* the split was drawn (gl_split_per_class), not shipped:
+                       a new seed may draw another */
 } gl_dataset;
 
 void gl_dataset_free(gl_dataset *d);

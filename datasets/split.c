@@ -95,6 +95,7 @@ gl_status gl_split_per_class(gl_dataset *d, int per_train, int per_val,
   d->n_train = a;
   d->n_val = b;
   d->n_test = t;
+  d->split_drawn = true;
   return GL_OK;
 }
 

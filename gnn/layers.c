@@ -11,15 +11,20 @@
 void gl_sparse_linear_forward(const gl_csr *x, const gl_idx *rows,
                               gl_idx n_rows, const float *w, int h, float p,
                               uint64_t key, float *out) {
-  const float scale = p > 0 ? 1.0f / (1.0f - p) : 1.0f;
+  const uint32_t thr = gl_drop_thr(p);
+  const float scale = gl_drop_scale(thr);
 #pragma omp parallel for schedule(dynamic, 256)
   for (gl_idx r = 0; r < n_rows; r++) {
     gl_idx g = rows ? rows[r] : r;
     float *restrict o = out + (size_t)r * h;
     for (int j = 0; j < h; j++) o[j] = 0;
+    uint64_t hash = 0;
     for (gl_off e = x->ptr[g]; e < x->ptr[g + 1]; e++) {
-      if (p > 0 && !gl_drop_keep(key, (uint64_t)e, p)) continue;
-      const float v = gl_csr_w(x, e) * scale;
+      float v = gl_csr_w(x, e) * scale;
+      if (thr) { /* branch-free: a dropped entry adds zeros */
+        if (e == x->ptr[g] || (e & 3) == 0) hash = gl_hash64(key, (uint64_t)e >> 2);
+        v = gl_drop_lane(hash, (uint64_t)e) >= thr ? v : 0.0f;
+      }
       const float *restrict wr = w + (size_t)x->col[e] * h;
       for (int j = 0; j < h; j++) o[j] += v * wr[j];
     }
@@ -40,7 +45,8 @@ static void reduce_parts(float *dst, float *parts, int n_parts, size_t n) {
 void gl_sparse_linear_backward(const gl_csr *x, const gl_idx *rows,
                                gl_idx n_rows, const float *dout, int h,
                                float p, uint64_t key, float *dw) {
-  const float scale = p > 0 ? 1.0f / (1.0f - p) : 1.0f;
+  const uint32_t thr = gl_drop_thr(p);
+  const float scale = gl_drop_scale(thr);
   const size_t n = (size_t)x->m * h;
   int nt = omp_get_max_threads();
   if (nt > n_rows / 64 + 1) nt = n_rows / 64 + 1;
@@ -55,9 +61,14 @@ void gl_sparse_linear_backward(const gl_csr *x, const gl_idx *rows,
     for (gl_idx r = lo; r < hi; r++) {
       gl_idx g = rows ? rows[r] : r;
       const float *restrict d = dout + (size_t)r * h;
+      uint64_t hash = 0;
       for (gl_off e = x->ptr[g]; e < x->ptr[g + 1]; e++) {
-        if (p > 0 && !gl_drop_keep(key, (uint64_t)e, p)) continue;
-        const float v = gl_csr_w(x, e) * scale;
+        float v = gl_csr_w(x, e) * scale;
+        if (thr) {
+          if (e == x->ptr[g] || (e & 3) == 0)
+            hash = gl_hash64(key, (uint64_t)e >> 2);
+          v = gl_drop_lane(hash, (uint64_t)e) >= thr ? v : 0.0f;
+        }
         float *restrict a = acc + (size_t)x->col[e] * h;
         for (int j = 0; j < h; j++) a[j] += v * d[j];
       }
@@ -90,10 +101,16 @@ void gl_linear_backward(const float *in, gl_idx n, int k, const float *w,
 /* ------------------------------------------------------- elementwise */
 void gl_dropout_forward(const float *in, size_t n, float p, uint64_t key,
                         float *out) {
-  const float scale = 1.0f / (1.0f - p);
-#pragma omp parallel for schedule(static)
-  for (size_t i = 0; i < n; i++)
-    out[i] = gl_drop_keep(key, i, p) ? in[i] * scale : 0.0f;
+  const uint32_t thr = gl_drop_thr(p);
+  const float scale = gl_drop_scale(thr);
+  const size_t groups = (n + 3) / 4;
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (size_t q = 0; q < groups; q++) {
+    uint64_t hash = gl_hash64(key, q);
+    size_t end = 4 * q + 4 < n ? 4 * q + 4 : n;
+    for (size_t i = 4 * q; i < end; i++) /* branch-free: masks are random */
+      out[i] = in[i] * (gl_drop_lane(hash, i) >= thr ? scale : 0.0f);
+  }
 }
 
 void gl_dropout_backward(const float *dout, size_t n, float p, uint64_t key,
