@@ -4,7 +4,7 @@ CC       ?= gcc
 PREFIX   ?= /usr/local
 OPT      ?= -O3 -march=native -fno-math-errno
 CFLAGS   ?= $(OPT)
-WARN      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp
+WARN      = -std=c11 -ffp-contract=fast -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp
 INC       = -I. -I/usr/include/suitesparse -I/usr/include/igraph \
             -I/usr/include/x86_64-linux-gnu/openblas-pthread
 LIBS      = -lopenblas -lmetis -lcxsparse -ligraph -lmatio -lz -lm -fopenmp

@@ -71,6 +71,40 @@ static inline uint64_t gl_hash64(uint64_t key, uint64_t counter) {
   return z ^ (z >> 31);
 }
 
+/* Random masks over array entries (dropout, sparse dropout): entry i under
+ * key k gets a 16-bit uniform gl_mask_u16(gl_mask_key(k), i) (a 32-bit
+ * integer hash, cheap enough to vectorise) and is kept when it is >= thr =
+ * round(p * 65536); kept values are scaled by 65536 / (65536 - thr), the
+ * exact inverse keep rate.  The same key gives the same mask in forward and
+ * backward, independent of threads. */
+static inline uint32_t gl_mask_key(uint64_t key) {
+  return (uint32_t)gl_hash64(key, 0x6D61736Bull);
+}
+static inline uint32_t gl_mask_u16(uint32_t k, uint64_t i) {
+  uint32_t h = ((uint32_t)i ^ k) * 0x9E3779B1u ^ (uint32_t)(i >> 32);
+  h ^= h >> 16;
+  h *= 0x85EBCA6Bu;
+  h ^= h >> 13;
+  h *= 0xC2B2AE35u;
+  h ^= h >> 16;
+  return h >> 16;
+}
+static inline uint32_t gl_mask_thr(float p) {
+  return (uint32_t)(p * 65536.0f + 0.5f);
+}
+static inline float gl_mask_scale(uint32_t thr) {
+  return 65536.0f / (float)(65536u - thr);
+}
+/* 1.0f for a kept entry, 0.0f for a dropped one, without a comparison:
+ * compilers turn `u >= thr ? ...` into a branch, which the random mask
+ * mispredicts half the time (8x slower), and it stops vectorisation. */
+static inline float gl_mask_keepf(uint32_t k, uint64_t i, uint32_t thr) {
+  return (float)(int32_t)(1u - ((gl_mask_u16(k, i) - thr) >> 31));
+}
+static inline bool gl_mask_keep(uint64_t key, uint64_t i, uint32_t thr) {
+  return gl_mask_u16(gl_mask_key(key), i) >= thr;
+}
+
 /* ---------------------------------------------------------------- threads */
 /* One setting drives OpenMP loops and OpenBLAS.  n <= 0 means all cores. */
 void gl_set_threads(int n);

@@ -10,23 +10,7 @@
 #include "sampler/sampler.h"
 
 /* ============================================================== layers */
-/* Dropout masks come from gl_hash64(key, i / 4): each hash gives four
- * 16-bit uniforms, and element i is kept when its lane is >= the threshold
- * round(p * 65536).  The same key gives the same mask in forward and
- * backward, independent of threads; kept values are scaled by
- * 65536 / (65536 - threshold), the exact inverse keep rate. */
-static inline uint32_t gl_drop_thr(float p) {
-  return (uint32_t)(p * 65536.0f + 0.5f);
-}
-static inline float gl_drop_scale(uint32_t thr) {
-  return 65536.0f / (float)(65536u - thr);
-}
-static inline uint32_t gl_drop_lane(uint64_t h, uint64_t i) {
-  return (uint32_t)(h >> ((i & 3) * 16)) & 0xFFFFu;
-}
-static inline bool gl_drop_keep(uint64_t key, uint64_t i, uint32_t thr) {
-  return gl_drop_lane(gl_hash64(key, i >> 2), i) >= thr;
-}
+/* Dropout masks are core's gl_mask_*: a key and an element index. */
 
 /* out[n_rows x h] = drop_p(X[rows]) W with X sparse (F columns), W F x h.
  * rows NULL = rows 0..n_rows-1.  Dropout acts on the stored non-zeros

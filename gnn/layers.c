@@ -1,81 +1,32 @@
 /* GNN layers: forward and backward side by side, over plain arrays.  Each is
  * checked against central finite differences in tests/test_gnn.c. */
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gnn/gnn.h"
 
 /* ------------------------------------------------------- sparse linear */
+/* The rows of X with sparse dropout, as a view for the graph products. */
+static gl_csr_view dropped_rows(const gl_idx *rows, gl_idx n_rows, float p,
+                                uint64_t key) {
+  gl_csr_view v = {rows, n_rows, key, gl_mask_thr(p), 1.0f};
+  v.scale = gl_mask_scale(v.thr);
+  return v;
+}
+
 void gl_sparse_linear_forward(const gl_csr *x, const gl_idx *rows,
                               gl_idx n_rows, const float *w, int h, float p,
                               uint64_t key, float *out) {
-  const uint32_t thr = gl_drop_thr(p);
-  const float scale = gl_drop_scale(thr);
-#pragma omp parallel for schedule(dynamic, 256)
-  for (gl_idx r = 0; r < n_rows; r++) {
-    gl_idx g = rows ? rows[r] : r;
-    float *restrict o = out + (size_t)r * h;
-    for (int j = 0; j < h; j++) o[j] = 0;
-    uint64_t hash = 0;
-    for (gl_off e = x->ptr[g]; e < x->ptr[g + 1]; e++) {
-      float v = gl_csr_w(x, e) * scale;
-      if (thr) { /* branch-free: a dropped entry adds zeros */
-        if (e == x->ptr[g] || (e & 3) == 0) hash = gl_hash64(key, (uint64_t)e >> 2);
-        v = gl_drop_lane(hash, (uint64_t)e) >= thr ? v : 0.0f;
-      }
-      const float *restrict wr = w + (size_t)x->col[e] * h;
-      for (int j = 0; j < h; j++) o[j] += v * wr[j];
-    }
-  }
-}
-
-/* Adds the per-thread partial sums part[t] (each n floats) into dst in the
- * fixed order t = 0, 1, ...: deterministic for a given thread count. */
-static void reduce_parts(float *dst, float *parts, int n_parts, size_t n) {
-#pragma omp parallel for schedule(static)
-  for (size_t i = 0; i < n; i++) {
-    float s = dst[i];
-    for (int t = 0; t < n_parts; t++) s += parts[(size_t)t * n + i];
-    dst[i] = s;
-  }
+  gl_csr_view v = dropped_rows(rows, n_rows, p, key);
+  gl_csr_spmm_view(x, &v, w, h, 0.0f, out);
 }
 
 void gl_sparse_linear_backward(const gl_csr *x, const gl_idx *rows,
                                gl_idx n_rows, const float *dout, int h,
                                float p, uint64_t key, float *dw) {
-  const uint32_t thr = gl_drop_thr(p);
-  const float scale = gl_drop_scale(thr);
-  const size_t n = (size_t)x->m * h;
-  int nt = omp_get_max_threads();
-  if (nt > n_rows / 64 + 1) nt = n_rows / 64 + 1;
-  float *parts = nt > 1 ? calloc((size_t)nt * n, sizeof *parts) : NULL;
-  if (!parts) nt = 1;
-#pragma omp parallel num_threads(nt)
-  {
-    int t = omp_get_thread_num();
-    float *acc = parts ? parts + (size_t)t * n : dw;
-    gl_idx lo = (gl_idx)((int64_t)n_rows * t / nt);
-    gl_idx hi = (gl_idx)((int64_t)n_rows * (t + 1) / nt);
-    for (gl_idx r = lo; r < hi; r++) {
-      gl_idx g = rows ? rows[r] : r;
-      const float *restrict d = dout + (size_t)r * h;
-      uint64_t hash = 0;
-      for (gl_off e = x->ptr[g]; e < x->ptr[g + 1]; e++) {
-        float v = gl_csr_w(x, e) * scale;
-        if (thr) {
-          if (e == x->ptr[g] || (e & 3) == 0)
-            hash = gl_hash64(key, (uint64_t)e >> 2);
-          v = gl_drop_lane(hash, (uint64_t)e) >= thr ? v : 0.0f;
-        }
-        float *restrict a = acc + (size_t)x->col[e] * h;
-        for (int j = 0; j < h; j++) a[j] += v * d[j];
-      }
-    }
-  }
-  if (parts) reduce_parts(dw, parts, nt, n);
-  free(parts);
+  gl_csr_view v = dropped_rows(rows, n_rows, p, key);
+  gl_csr_spmm_t_view(x, &v, dout, h, 1.0f, dw);
 }
 
 /* ------------------------------------------------------- dense linear */
@@ -101,16 +52,11 @@ void gl_linear_backward(const float *in, gl_idx n, int k, const float *w,
 /* ------------------------------------------------------- elementwise */
 void gl_dropout_forward(const float *in, size_t n, float p, uint64_t key,
                         float *out) {
-  const uint32_t thr = gl_drop_thr(p);
-  const float scale = gl_drop_scale(thr);
-  const size_t groups = (n + 3) / 4;
+  const uint32_t thr = gl_mask_thr(p), k = gl_mask_key(key);
+  const float scale = gl_mask_scale(thr);
 #pragma omp parallel for schedule(static) if (n > 65536)
-  for (size_t q = 0; q < groups; q++) {
-    uint64_t hash = gl_hash64(key, q);
-    size_t end = 4 * q + 4 < n ? 4 * q + 4 : n;
-    for (size_t i = 4 * q; i < end; i++) /* branch-free: masks are random */
-      out[i] = in[i] * (gl_drop_lane(hash, i) >= thr ? scale : 0.0f);
-  }
+  for (size_t i = 0; i < n; i++) /* branch-free: masks are random */
+    out[i] = in[i] * scale * gl_mask_keepf(k, i, thr);
 }
 
 void gl_dropout_backward(const float *dout, size_t n, float p, uint64_t key,

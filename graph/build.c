@@ -1,5 +1,6 @@
 /* Building CSR matrices: per-row stable sort and dedupe, and the chunked
- * builder behind gl_csr_from_edges, gl_csr_from_coo and the generators. */
+ * builder behind gl_csr_from_edges, gl_csr_from_coo, gl_csr_transpose and
+ * the generators. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,7 +1,6 @@
-/* The CSR store: allocation, checks, builders, queries, normalisations,
- * transposes and subgraphs. */
+/* The CSR store: allocation, checks, queries, normalisations and
+ * subgraphs (builders and the transpose are in build.c). */
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -3,7 +3,6 @@
  * from stream c of the seed, so the graph depends only on the seed and not
  * on the number of threads. */
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 

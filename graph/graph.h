@@ -97,6 +97,23 @@ void gl_csr_spmm(const gl_csr *a, const float *x, int d, float beta, float *y);
  * every step, gl_csr_spmm on a stored transpose is cheaper. */
 void gl_csr_spmm_t(const gl_csr *a, const float *x, int d, float beta,
                    float *y);
+/* The same products over a view of A: a subset of its rows and a random
+ * mask over its stored entries (sparse dropout).  Row r of the view is row
+ * rows[r] of A (rows NULL: all rows, n_rows ignored); entry e is kept when
+ * gl_mask_keep(key, e, thr) (thr 0: all), kept values times `scale`.
+ *   gl_csr_spmm_view:   Y[n_rows x d] = view * X[m x d] + beta Y
+ *   gl_csr_spmm_t_view: Y[m x d] = view^T * X[n_rows x d] + beta Y */
+typedef struct {
+  const gl_idx *rows;
+  gl_idx n_rows;
+  uint64_t key;
+  uint32_t thr;
+  float scale;
+} gl_csr_view;
+void gl_csr_spmm_view(const gl_csr *a, const gl_csr_view *v, const float *x,
+                      int d, float beta, float *y);
+void gl_csr_spmm_t_view(const gl_csr *a, const gl_csr_view *v, const float *x,
+                        int d, float beta, float *y);
 
 /* -------------------------------------------------------------- partitions */
 /* METIS k-way partition of a symmetric graph (self loops ignored, weights

@@ -1,6 +1,5 @@
 /* Sparse x dense products: Y = A X and Y = A^T X, the hot kernels of GCN
  * training.  Rows are split into blocks of equal work (entries + rows). */
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,67 +21,109 @@ static inline void axpy_row(float *restrict y, const float *restrict x,
   for (int k = 0; k < d; k++) y[k] += w * x[k];
 }
 
-/* Rows r0..r1-1 of Y = A X + beta Y.  Called with a constant d for the
- * common widths so that the inner loop is fully unrolled in registers. */
-static inline void spmm_rows(const gl_csr *a, const float *restrict x, int d,
-                             float beta, float *restrict y, gl_idx r0,
-                             gl_idx r1) {
-  const gl_off *restrict ptr = a->ptr;
-  const gl_idx *restrict col = a->col;
+static const gl_csr_view whole = {NULL, 0, 0, 0, 1.0f};
+
+static inline gl_idx view_rows(const gl_csr *a, const gl_csr_view *v) {
+  return v->rows ? v->n_rows : a->n;
+}
+static inline gl_idx view_row(const gl_csr_view *v, gl_idx r) {
+  return v->rows ? v->rows[r] : r;
+}
+/* The values of entries e0 .. e0+n-1 under the view's mask, into w (n <=
+ * CHUNK).  A separate pass so that the hashes vectorise. */
+enum { CHUNK = 64 };
+static inline void view_vals(const gl_csr *a, const gl_csr_view *v,
+                             uint32_t k, gl_off e0, int n, float *restrict w) {
   const float *restrict val = a->val;
-  for (gl_idx i = r0; i < r1; i++) {
-    float *restrict yr = y + (size_t)i * d;
+  if (val)
+    for (int j = 0; j < n; j++) w[j] = val[e0 + j];
+  else
+    for (int j = 0; j < n; j++) w[j] = 1.0f;
+  if (v->thr)
+    for (int j = 0; j < n; j++)
+      w[j] *= v->scale * gl_mask_keepf(k, (uint64_t)(e0 + j), v->thr);
+}
+
+/* Iterates over the entries of view row i: for each entry, `e` and its
+ * value `w` are set and BODY runs.  Without a mask straight from A; with
+ * one in chunks whose masked values are computed first, in a separate loop
+ * that vectorises. */
+#define FOR_ENTRIES(a, v, k, i, BODY)                                          \
+  do {                                                                         \
+    const gl_off b_ = (a)->ptr[i], end_ = (a)->ptr[(i) + 1];                   \
+    if (!(v)->thr) {                                                           \
+      for (gl_off e = b_; e < end_; e++) {                                     \
+        const float w = (a)->val ? (a)->val[e] : 1.0f;                         \
+        BODY;                                                                  \
+      }                                                                        \
+      break;                                                                   \
+    }                                                                          \
+    float w_[CHUNK];                                                           \
+    for (gl_off c_ = b_; c_ < end_; c_ += CHUNK) {                             \
+      int n_ = (int)(end_ - c_ < CHUNK ? end_ - c_ : CHUNK);                   \
+      view_vals(a, v, k, c_, n_, w_);                                          \
+      for (int j_ = 0; j_ < n_; j_++) {                                        \
+        const gl_off e = c_ + j_;                                              \
+        const float w = w_[j_];                                                \
+        BODY;                                                                  \
+      }                                                                        \
+    }                                                                          \
+  } while (0)
+
+/* View rows r0..r1-1 of Y = A X + beta Y. */
+static inline void spmm_rows(const gl_csr *a, const gl_csr_view *v,
+                             const float *restrict x, int d, float beta,
+                             float *restrict y, gl_idx r0, gl_idx r1) {
+  const uint32_t k = gl_mask_key(v->key);
+  for (gl_idx r = r0; r < r1; r++) {
+    gl_idx i = view_row(v, r);
+    float *restrict yr = y + (size_t)r * d;
     scale_row(yr, d, beta);
-    if (val)
-      for (gl_off e = ptr[i]; e < ptr[i + 1]; e++)
-        axpy_row(yr, x + (size_t)col[e] * d, val[e], d);
-    else
-      for (gl_off e = ptr[i]; e < ptr[i + 1]; e++)
-        axpy_row(yr, x + (size_t)col[e] * d, 1.0f, d);
+    FOR_ENTRIES(a, v, k, i, axpy_row(yr, x + (size_t)a->col[e] * d, w, d));
   }
 }
 
 /* The same for a constant width D (a multiple of 8): the row sum is held in
  * D/8 eight-float vectors (GCC vector extensions; AVX registers with
  * -march=native, pairs of SSE registers otherwise).  Left to itself gcc
- * mixes vector and scalar lanes here.  (Prefetching the next rows of X and
- * two interleaved accumulators measured no faster: the loop is bound by the
- * latency of the random row loads.) */
+ * mixes vector and scalar lanes here, or keeps the sum in memory.
+ * (Prefetching the next rows of X and two interleaved accumulators measured
+ * no faster: the loop is bound by the latency of the random row loads.) */
 typedef float v8f __attribute__((vector_size(32), aligned(4)));
 #define SPMM_FIXED(D)                                                          \
-  static void spmm_rows_##D(const gl_csr *a, const float *restrict x,         \
-                            float beta, float *restrict y, gl_idx r0,          \
-                            gl_idx r1) {                                       \
-    const gl_off *restrict ptr = a->ptr;                                       \
-    const gl_idx *restrict col = a->col;                                       \
-    const float *restrict val = a->val;                                        \
+  static void spmm_rows_##D(const gl_csr *a, const gl_csr_view *v,            \
+                            const float *restrict x, float beta,               \
+                            float *restrict y, gl_idx r0, gl_idx r1) {         \
     enum { V = D / 8 };                                                        \
-    for (gl_idx i = r0; i < r1; i++) {                                         \
+    const uint32_t key = gl_mask_key(v->key);                                  \
+    for (gl_idx r = r0; r < r1; r++) {                                         \
+      gl_idx i = view_row(v, r);                                               \
       v8f acc[V];                                                              \
       for (int k = 0; k < V; k++) acc[k] = (v8f){0};                           \
-      for (gl_off e = ptr[i]; e < ptr[i + 1]; e++) {                           \
-        const v8f *xr = (const v8f *)(x + (size_t)col[e] * D);                 \
-        float w = val ? val[e] : 1.0f;                                         \
+      FOR_ENTRIES(a, v, key, i, {                                              \
+        const v8f *xr = (const v8f *)(x + (size_t)a->col[e] * D);              \
         for (int k = 0; k < V; k++) acc[k] += w * xr[k];                       \
-      }                                                                        \
-      v8f *yr = (v8f *)(y + (size_t)i * D);                                    \
+      });                                                                      \
+      v8f *yr = (v8f *)(y + (size_t)r * D);                                    \
       if (beta == 0.0f)                                                        \
         for (int k = 0; k < V; k++) yr[k] = acc[k];                            \
       else                                                                     \
         for (int k = 0; k < V; k++) yr[k] = beta * yr[k] + acc[k];             \
     }                                                                          \
   }
+SPMM_FIXED(8)
 SPMM_FIXED(16)
 SPMM_FIXED(32)
 SPMM_FIXED(64)
 
-static void spmm_block(const gl_csr *a, const float *x, int d, float beta,
-                       float *y, gl_idx r0, gl_idx r1) {
+static void spmm_block(const gl_csr *a, const gl_csr_view *v, const float *x,
+                       int d, float beta, float *y, gl_idx r0, gl_idx r1) {
   switch (d) {
-  case 16: spmm_rows_16(a, x, beta, y, r0, r1); break;
-  case 32: spmm_rows_32(a, x, beta, y, r0, r1); break;
-  case 64: spmm_rows_64(a, x, beta, y, r0, r1); break;
-  default: spmm_rows(a, x, d, beta, y, r0, r1); break;
+  case 8: spmm_rows_8(a, v, x, beta, y, r0, r1); break;
+  case 16: spmm_rows_16(a, v, x, beta, y, r0, r1); break;
+  case 32: spmm_rows_32(a, v, x, beta, y, r0, r1); break;
+  case 64: spmm_rows_64(a, v, x, beta, y, r0, r1); break;
+  default: spmm_rows(a, v, x, d, beta, y, r0, r1); break;
   }
 }
 
@@ -94,75 +135,96 @@ static int threads_for(double work) {
   return t;
 }
 
-void gl_csr_spmm(const gl_csr *a, const float *x, int d, float beta,
-                 float *y) {
-  if (a->n == 0 || d <= 0) return;
-  int t = threads_for((double)(a->nnz + a->n) * d);
+/* Splits the view's rows into `parts` blocks of about equal work (entries
+ * plus rows); a row subset is split by row count. */
+static void partition(const gl_csr *a, const gl_csr_view *v, int parts,
+                      gl_idx *bound) {
+  if (!v->rows) {
+    gl_csr__partition_rows(a, parts, bound);
+    return;
+  }
+  for (int p = 0; p <= parts; p++)
+    bound[p] = (gl_idx)((int64_t)v->n_rows * p / parts);
+}
+
+/* Work of a product over the view, for threads_for. */
+static double view_work(const gl_csr *a, const gl_csr_view *v, int d) {
+  double rows = view_rows(a, v);
+  double avg = a->n ? (double)a->nnz / a->n : 0;
+  return (rows + rows * avg) * d;
+}
+
+void gl_csr_spmm_view(const gl_csr *a, const gl_csr_view *v, const float *x,
+                      int d, float beta, float *y) {
+  gl_idx n = view_rows(a, v);
+  if (n == 0 || d <= 0) return;
+  int t = threads_for(view_work(a, v, d));
   if (t == 1) {
-    spmm_block(a, x, d, beta, y, 0, a->n);
+    spmm_block(a, v, x, d, beta, y, 0, n);
     return;
   }
   /* Rows are independent, so the result does not depend on the split;
    * several blocks a thread even out skewed degree distributions. */
   int parts = t * 4 < MAX_PARTS ? t * 4 : MAX_PARTS;
   gl_idx bound[MAX_PARTS + 1];
-  gl_csr__partition_rows(a, parts, bound);
+  partition(a, v, parts, bound);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(t)
   for (int p = 0; p < parts; p++)
-    spmm_block(a, x, d, beta, y, bound[p], bound[p + 1]);
+    spmm_block(a, v, x, d, beta, y, bound[p], bound[p + 1]);
 }
 
-/* out[col[e]] += w_e * x[i] for the rows r0..r1-1. */
-static inline void spmm_t_rows(const gl_csr *a, const float *restrict x, int d,
+void gl_csr_spmm(const gl_csr *a, const float *x, int d, float beta,
+                 float *y) {
+  gl_csr_spmm_view(a, &whole, x, d, beta, y);
+}
+
+/* out[col[e]] += w_e * x[r] for the view rows r0..r1-1. */
+static inline void spmm_t_rows(const gl_csr *a, const gl_csr_view *v,
+                               const float *restrict x, int d,
                                float *restrict out, gl_idx r0, gl_idx r1) {
-  const gl_off *restrict ptr = a->ptr;
-  const gl_idx *restrict col = a->col;
-  const float *restrict val = a->val;
-  for (gl_idx i = r0; i < r1; i++) {
-    const float *restrict xr = x + (size_t)i * d;
-    if (val)
-      for (gl_off e = ptr[i]; e < ptr[i + 1]; e++)
-        axpy_row(out + (size_t)col[e] * d, xr, val[e], d);
-    else
-      for (gl_off e = ptr[i]; e < ptr[i + 1]; e++)
-        axpy_row(out + (size_t)col[e] * d, xr, 1.0f, d);
+  const uint32_t k = gl_mask_key(v->key);
+  for (gl_idx r = r0; r < r1; r++) {
+    gl_idx i = view_row(v, r);
+    const float *restrict xr = x + (size_t)r * d;
+    FOR_ENTRIES(a, v, k, i, axpy_row(out + (size_t)a->col[e] * d, xr, w, d));
   }
 }
 
-/* The constant-width version: row i of X stays in registers while it is
+/* The constant-width version: row r of X stays in registers while it is
  * scattered to the rows of out. */
 #define SPMM_T_FIXED(D)                                                        \
-  static void spmm_t_rows_##D(const gl_csr *a, const float *restrict x,       \
-                              float *restrict out, gl_idx r0, gl_idx r1) {     \
-    const gl_off *restrict ptr = a->ptr;                                       \
-    const gl_idx *restrict col = a->col;                                       \
-    const float *restrict val = a->val;                                        \
+  static void spmm_t_rows_##D(const gl_csr *a, const gl_csr_view *v,          \
+                              const float *restrict x, float *restrict out,    \
+                              gl_idx r0, gl_idx r1) {                          \
     enum { V = D / 8 };                                                        \
-    for (gl_idx i = r0; i < r1; i++) {                                         \
+    const uint32_t key = gl_mask_key(v->key);                                  \
+    for (gl_idx r = r0; r < r1; r++) {                                         \
+      gl_idx i = view_row(v, r);                                               \
       v8f xr[V];                                                               \
-      for (int k = 0; k < V; k++) xr[k] = ((const v8f *)(x + (size_t)i * D))[k]; \
-      for (gl_off e = ptr[i]; e < ptr[i + 1]; e++) {                           \
-        v8f *o = (v8f *)(out + (size_t)col[e] * D);                            \
-        float w = val ? val[e] : 1.0f;                                         \
+      for (int k = 0; k < V; k++) xr[k] = ((const v8f *)(x + (size_t)r * D))[k]; \
+      FOR_ENTRIES(a, v, key, i, {                                              \
+        v8f *o = (v8f *)(out + (size_t)a->col[e] * D);                         \
         for (int k = 0; k < V; k++) o[k] += w * xr[k];                         \
-      }                                                                        \
+      });                                                                      \
     }                                                                          \
   }
+SPMM_T_FIXED(8)
 SPMM_T_FIXED(16)
 SPMM_T_FIXED(32)
 SPMM_T_FIXED(64)
 
-static void spmm_t_block(const gl_csr *a, const float *x, int d, float *out,
-                         gl_idx r0, gl_idx r1) {
+static void spmm_t_block(const gl_csr *a, const gl_csr_view *v, const float *x,
+                         int d, float *out, gl_idx r0, gl_idx r1) {
   switch (d) {
-  case 16: spmm_t_rows_16(a, x, out, r0, r1); break;
-  case 32: spmm_t_rows_32(a, x, out, r0, r1); break;
-  case 64: spmm_t_rows_64(a, x, out, r0, r1); break;
-  default: spmm_t_rows(a, x, d, out, r0, r1); break;
+  case 8: spmm_t_rows_8(a, v, x, out, r0, r1); break;
+  case 16: spmm_t_rows_16(a, v, x, out, r0, r1); break;
+  case 32: spmm_t_rows_32(a, v, x, out, r0, r1); break;
+  case 64: spmm_t_rows_64(a, v, x, out, r0, r1); break;
+  default: spmm_t_rows(a, v, x, d, out, r0, r1); break;
   }
 }
 
-/* Y = A^T X + beta Y.  Block 0 of the rows accumulates straight into Y,
+/* Y = view^T X + beta Y.  Block 0 of the rows accumulates straight into Y,
  * block p >= 1 into its own zeroed buffer of m x d floats, and the buffers
  * are then added to Y in the order 1, 2, ... (parallel over Y's rows), so
  * every element sees the same sequence of additions for a given thread
@@ -170,17 +232,18 @@ static void spmm_t_block(const gl_csr *a, const float *x, int d, float *out,
  * allocated the same blocks run one after the other through a single
  * buffer, which gives bit-identical results; without even that buffer the
  * blocks add straight into Y (same values up to rounding). */
-void gl_csr_spmm_t(const gl_csr *a, const float *x, int d, float beta,
-                   float *y) {
+void gl_csr_spmm_t_view(const gl_csr *a, const gl_csr_view *v, const float *x,
+                        int d, float beta, float *y) {
   if (a->m == 0 || d <= 0) return;
   size_t md = (size_t)a->m * (size_t)d;
-  int t = threads_for((double)(a->nnz + a->n) * d);
+  gl_idx n = view_rows(a, v);
+  int t = threads_for(view_work(a, v, d));
   gl_idx bound[MAX_PARTS + 1];
-  gl_csr__partition_rows(a, t, bound);
+  partition(a, v, t, bound);
 #pragma omp parallel for schedule(static) num_threads(t)
   for (gl_idx j = 0; j < a->m; j++) scale_row(y + (size_t)j * d, d, beta);
   if (t == 1) {
-    spmm_t_block(a, x, d, y, 0, a->n);
+    spmm_t_block(a, v, x, d, y, 0, n);
     return;
   }
   float *buf = malloc((size_t)(t - 1) * md * sizeof *buf);
@@ -189,7 +252,7 @@ void gl_csr_spmm_t(const gl_csr *a, const float *x, int d, float beta,
     for (int p = 0; p < t; p++) {
       float *out = p == 0 ? y : buf + (size_t)(p - 1) * md;
       if (p > 0) memset(out, 0, md * sizeof *out);
-      spmm_t_block(a, x, d, out, bound[p], bound[p + 1]);
+      spmm_t_block(a, v, x, d, out, bound[p], bound[p + 1]);
     }
 #pragma omp parallel for schedule(static) num_threads(t)
     for (gl_idx j = 0; j < a->m; j++) {
@@ -201,15 +264,20 @@ void gl_csr_spmm_t(const gl_csr *a, const float *x, int d, float beta,
     return;
   }
   buf = malloc(md * sizeof *buf);
-  spmm_t_block(a, x, d, y, bound[0], bound[1]);
+  spmm_t_block(a, v, x, d, y, bound[0], bound[1]);
   for (int p = 1; p < t; p++) {
     float *out = buf ? buf : y;
     if (buf) memset(buf, 0, md * sizeof *buf);
-    spmm_t_block(a, x, d, out, bound[p], bound[p + 1]);
+    spmm_t_block(a, v, x, d, out, bound[p], bound[p + 1]);
     if (buf)
 #pragma omp parallel for schedule(static) num_threads(t)
       for (gl_idx j = 0; j < a->m; j++)
         axpy_row(y + (size_t)j * d, buf + (size_t)j * d, 1.0f, d);
   }
   free(buf);
+}
+
+void gl_csr_spmm_t(const gl_csr *a, const float *x, int d, float beta,
+                   float *y) {
+  gl_csr_spmm_t_view(a, &whole, x, d, beta, y);
 }
