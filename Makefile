@@ -24,7 +24,10 @@ SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 
 LIB_OBJ   = $(LIB_SRC:%.c=$(B)/%.o)
 TEST_OBJ  = $(TEST_SRC:%.c=$(B)/%.o)
-BIN       = $(TOOLS:%=bin/%)
+# The tools of the optimised build go to bin/, the sanitized ones stay in
+# build-san/bin/ (the tests run the tools of their own build: GLEARN_BIN).
+BINDIR    = $(if $(filter build,$(B)),bin,$(B)/bin)
+BIN       = $(TOOLS:%=$(BINDIR)/%)
 
 .PHONY: all lib tools test test-san san check deps bench-deps bench install \
         uninstall clean help run-main
@@ -52,8 +55,8 @@ $(B)/libglearn.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 # Every tool links the shared command-line helpers of tools/cli.c.
-bin/%: $(B)/tools/%.o $(B)/tools/cli.o $(B)/libglearn.a
-	@mkdir -p bin
+$(BINDIR)/%: $(B)/tools/%.o $(B)/tools/cli.o $(B)/libglearn.a
+	@mkdir -p $(BINDIR)
 	$(CC) $(WARN) $(CFLAGS) $< $(B)/tools/cli.o $(B)/libglearn.a $(LIBS) -o $@
 
 $(B)/glearn-tests: $(TEST_OBJ) $(B)/libglearn.a
@@ -61,11 +64,11 @@ $(B)/glearn-tests: $(TEST_OBJ) $(B)/libglearn.a
 
 # The tests find the tools and the datasets relative to the repository root.
 test: all
-	./$(B)/glearn-tests $(T)
+	GLEARN_BIN=$(BINDIR) ./$(B)/glearn-tests $(T)
 
 test-san san:
-	$(MAKE) B=build-san CFLAGS="$(SAN_FLAGS)" build-san/glearn-tests
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	$(MAKE) B=build-san CFLAGS="$(SAN_FLAGS)" build-san/glearn-tests tools
+	GLEARN_BIN=build-san/bin ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	GLEARN_SANITIZED=1 ./build-san/glearn-tests $(T)
 

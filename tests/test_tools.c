@@ -4,12 +4,23 @@
 
 #include "tests/test.h"
 
-#define TRAIN "./bin/gnn-train"
+/* The tool of the build under test (make sets GLEARN_BIN). */
+static const char *tool(void) {
+  static char path[256];
+  const char *dir = getenv("GLEARN_BIN");
+  snprintf(path, sizeof path, "%s/gnn-train", dir && *dir ? dir : "./bin");
+  return path;
+}
+#define TRAIN tool()
 
 /* Runs gnn-train with `args`; returns the exit code, output in *out. */
 static int train(const char *args, char **out) {
   char cmd[4096];
-  snprintf(cmd, sizeof cmd, "%s %s --data %s", TRAIN, args, gl_test_data_dir());
+  if (strstr(args, "--data "))
+    snprintf(cmd, sizeof cmd, "%s %s", TRAIN, args);
+  else
+    snprintf(cmd, sizeof cmd, "%s %s --data %s", TRAIN, args,
+             gl_test_data_dir());
   return gl_test_run(cmd, out);
 }
 
@@ -171,6 +182,7 @@ TEST(tools_same_seed_same_result) {
 static void bad(const char *args, const char *msg) {
   char *out;
   const char *json = gl_test_path("bad.json");
+  remove(json);
   char full[1024];
   snprintf(full, sizeof full, "%s --json %s", args, json);
   int rc = train(full, &out);
@@ -212,7 +224,9 @@ TEST(tools_bad_usage) {
   snprintf(args, sizeof args, "cora gcn --load %s", junk);
   bad(args, "junk.npz");
   char *out;
-  CHECK_EQ(gl_test_run(TRAIN " --help", &out), 0);
+  char help[600];
+  snprintf(help, sizeof help, "%s --help", TRAIN);
+  CHECK_EQ(gl_test_run(help, &out), 0);
   CHECK(strstr(out, "usage: gnn-train DATASET MODEL") && strstr(out, "--json"));
   free(out);
 }

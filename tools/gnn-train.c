@@ -247,48 +247,52 @@ static int64_t npz_int(const gl_npz *z, const char *path, const char *name) {
   return a->dtype == GL_I64 ? *(int64_t *)a->data : *(int32_t *)a->data;
 }
 
-/* Loads a saved model; the dataset's sizes must match it. */
-static gl_model *load_model(const char *path, const gl_dataset *d) {
-  gl_npz z;
-  gl_status st = gl_npz_read(&z, path);
+/* Reads a saved model's configuration (before the dataset is loaded, so a
+ * bad file fails fast); the npz stays open for load_weights. */
+static void read_checkpoint(const char *path, gl_npz *z, gl_model_cfg *c) {
+  gl_status st = gl_npz_read(z, path);
   if (st != GL_OK) gl_cli_die_status(st, "--load");
-  gl_model_cfg c;
-  memset(&c, 0, sizeof c);
-  const gl_array *name = gl_npz_get(&z, "model");
+  memset(c, 0, sizeof *c);
+  const gl_array *name = gl_npz_get(z, "model");
   if (!name || name->dtype != GL_U8 || name->count < 1 ||
-      name->count >= (int64_t)sizeof c.model)
+      name->count >= (int64_t)sizeof c->model)
     gl_cli_die(GL_EXIT_USAGE, "--load: %s: no 'model' name: not a glearn model",
                path);
-  memcpy(c.model, name->data, (size_t)name->count);
-  c.n_features = (int)npz_int(&z, path, "n_features");
-  c.n_classes = (int)npz_int(&z, path, "n_classes");
-  c.hidden = (int)npz_int(&z, path, "hidden");
-  c.layers = (int)npz_int(&z, path, "layers");
-  c.bias = npz_int(&z, path, "bias") != 0;
-  c.decay_all = npz_int(&z, path, "decay_all") != 0;
-  c.seed = (uint64_t)npz_int(&z, path, "seed");
-  const gl_array *dr = gl_npz_get(&z, "dropout");
+  memcpy(c->model, name->data, (size_t)name->count);
+  c->n_features = (int)npz_int(z, path, "n_features");
+  c->n_classes = (int)npz_int(z, path, "n_classes");
+  c->hidden = (int)npz_int(z, path, "hidden");
+  c->layers = (int)npz_int(z, path, "layers");
+  c->bias = npz_int(z, path, "bias") != 0;
+  c->decay_all = npz_int(z, path, "decay_all") != 0;
+  c->seed = (uint64_t)npz_int(z, path, "seed");
+  const gl_array *dr = gl_npz_get(z, "dropout");
   if (!dr || dr->dtype != GL_F32 || dr->count != 1)
     gl_cli_die(GL_EXIT_USAGE, "--load: %s: no 'dropout': not a glearn model",
                path);
-  c.dropout = *(float *)dr->data;
-  if (c.n_features != d->x.m || c.n_classes != d->n_classes)
+  c->dropout = *(float *)dr->data;
+}
+
+/* Builds the saved model; the dataset's sizes must match it. */
+static gl_model *load_model(const char *path, const gl_npz *z,
+                            const gl_model_cfg *c, const gl_dataset *d) {
+  if (c->n_features != d->x.m || c->n_classes != d->n_classes)
     gl_cli_die(GL_EXIT_USAGE,
                "--load: %s was trained on %d features and %d classes; the "
                "dataset has %d and %d",
-               path, c.n_features, c.n_classes, (int)d->x.m, d->n_classes);
+               path, c->n_features, c->n_classes, (int)d->x.m, d->n_classes);
   gl_model *m;
-  if ((st = gl_model_new(&m, &c)) != GL_OK) gl_cli_die_status(st, "--load");
+  gl_status st = gl_model_new(&m, c);
+  if (st != GL_OK) gl_cli_die_status(st, "--load");
   for (int i = 0; i < m->n_params; i++) {
     gl_param *p = &m->params[i];
-    const gl_array *a = gl_npz_get(&z, p->name);
+    const gl_array *a = gl_npz_get(z, p->name);
     if (!a || a->dtype != GL_F32 || a->count != (int64_t)p->n)
       gl_cli_die(GL_EXIT_USAGE,
                  "--load: %s: parameter '%s' missing or of the wrong size",
                  path, p->name);
     memcpy(p->w, a->data, p->n * sizeof(float));
   }
-  gl_npz_free(&z);
   return m;
 }
 
@@ -371,6 +375,9 @@ int main(int argc, char **argv) {
   gl_set_threads(o.threads);
   bool chatty = !o.quiet;
 
+  gl_npz ckpt = {0};
+  gl_model_cfg ckpt_cfg;
+  if (o.load) read_checkpoint(o.load, &ckpt, &ckpt_cfg);
   gl_dataset d;
   double t0 = gl_now();
   gl_status st = gl_dataset_load(&d, o.dataset, o.data_dir, o.seed);
@@ -426,7 +433,7 @@ int main(int argc, char **argv) {
                  o.dataset);
     gl_model *m = NULL;
     if (o.load)
-      m = load_model(o.load, &d);
+      m = load_model(o.load, &ckpt, &ckpt_cfg, &d);
     else {
       o.cfg.n_features = d.x.m;
       o.cfg.n_classes = d.n_classes;
@@ -495,6 +502,7 @@ int main(int argc, char **argv) {
          100 * vs.std, sec, train ? ms : 0.0);
   if (o.json) write_json(&o, test, val, runs, sec, train ? ms : 0.0);
   gl_model_free(keep);
+  if (o.load) gl_npz_free(&ckpt);
   free(test);
   free(val);
   gl_csr_free(&ahat);
