@@ -111,6 +111,31 @@ typedef float v8f __attribute__((vector_size(32), aligned(4)));
         for (int k = 0; k < V; k++) yr[k] = beta * yr[k] + acc[k];             \
     }                                                                          \
   }
+/* Narrow outputs (the class scores of the last layer): scalar
+ * accumulators, unrolled for a constant D. */
+#define SPMM_SMALL(D)                                                          \
+  static void spmm_rows_##D(const gl_csr *a, const gl_csr_view *v,            \
+                            const float *restrict x, float beta,               \
+                            float *restrict y, gl_idx r0, gl_idx r1) {         \
+    const uint32_t key = gl_mask_key(v->key);                                  \
+    for (gl_idx r = r0; r < r1; r++) {                                         \
+      gl_idx i = view_row(v, r);                                               \
+      float acc[D] = {0};                                                      \
+      FOR_ENTRIES(a, v, key, i, {                                              \
+        const float *xr = x + (size_t)a->col[e] * D;                           \
+        for (int k = 0; k < D; k++) acc[k] += w * xr[k];                       \
+      });                                                                      \
+      float *yr = y + (size_t)r * D;                                           \
+      for (int k = 0; k < D; k++)                                              \
+        yr[k] = beta == 0.0f ? acc[k] : beta * yr[k] + acc[k];                 \
+    }                                                                          \
+  }
+SPMM_SMALL(2)
+SPMM_SMALL(3)
+SPMM_SMALL(4)
+SPMM_SMALL(5)
+SPMM_SMALL(6)
+SPMM_SMALL(7)
 SPMM_FIXED(8)
 SPMM_FIXED(16)
 SPMM_FIXED(32)
@@ -119,6 +144,12 @@ SPMM_FIXED(64)
 static void spmm_block(const gl_csr *a, const gl_csr_view *v, const float *x,
                        int d, float beta, float *y, gl_idx r0, gl_idx r1) {
   switch (d) {
+  case 2: spmm_rows_2(a, v, x, beta, y, r0, r1); break;
+  case 3: spmm_rows_3(a, v, x, beta, y, r0, r1); break;
+  case 4: spmm_rows_4(a, v, x, beta, y, r0, r1); break;
+  case 5: spmm_rows_5(a, v, x, beta, y, r0, r1); break;
+  case 6: spmm_rows_6(a, v, x, beta, y, r0, r1); break;
+  case 7: spmm_rows_7(a, v, x, beta, y, r0, r1); break;
   case 8: spmm_rows_8(a, v, x, beta, y, r0, r1); break;
   case 16: spmm_rows_16(a, v, x, beta, y, r0, r1); break;
   case 32: spmm_rows_32(a, v, x, beta, y, r0, r1); break;
