@@ -88,16 +88,41 @@ typedef struct {
   void (*free)(gl_model *m);
 } gl_model_ops;
 
-/* The configuration every model is built from (and saved with). */
+/* The configuration every model is built from (and saved with).  Fields a
+ * model does not use are ignored; gl_model_defaults fills the paper's
+ * values for a model and dataset. */
 typedef struct {
-  char model[32];   /* "gcn" */
+  char model[32];   /* "gcn", "gat", "gunet" */
   int n_features, n_classes;
   int hidden, layers;
   float dropout;    /* on every layer's input */
   bool bias;
   bool decay_all;   /* weight decay on every weight (else the first layer) */
   uint64_t seed;    /* initialisation */
+  /* GAT */
+  int heads;          /* heads of the hidden layers, concatenated (8) */
+  int out_heads;      /* heads of the output layer, averaged (1; Pubmed 8) */
+  float attn_dropout; /* dropout on the attention coefficients (0.6) */
+  float leaky;        /* LeakyReLU slope of the attention scores (0.2) */
+  /* Graph U-Net */
+  int n_pools;        /* gPool levels (4) */
+  int pool_k[8];      /* nodes kept at each level (2000, 1000, 500, 200);
+                         a level keeps min(k, n) nodes */
+  float adj_dropout;  /* dropout on the adjacency entries */
 } gl_model_cfg;
+
+/* The reference settings of `model` (and the training settings that go
+ * with them) for a dataset name ("cora", "pubmed", ...; NULL = generic). */
+typedef struct {
+  gl_model_cfg cfg;
+  double lr, weight_decay;
+  int epochs;
+  int stop;   /* gl_stop_rule */
+  int window, patience;
+  int select; /* gl_select_rule */
+} gl_model_defaults_t;
+gl_status gl_model_defaults(const char *model, const char *dataset,
+                            gl_model_defaults_t *out);
 
 struct gl_model {
   const gl_model_ops *ops;
@@ -109,6 +134,8 @@ struct gl_model {
 /* Builds the model named cfg->model ("gcn"); unknown -> GL_ENOTFOUND. */
 gl_status gl_model_new(gl_model **out, const gl_model_cfg *cfg);
 gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg);
+gl_status gl_gat_new(gl_model **out, const gl_model_cfg *cfg);
+gl_status gl_gunet_new(gl_model **out, const gl_model_cfg *cfg);
 void gl_model_free(gl_model *m);
 const char *gl_model_names(void);
 bool gl_model_exists(const char *name);

@@ -6,9 +6,9 @@
 static const struct {
   const char *name;
   gl_status (*make)(gl_model **, const gl_model_cfg *);
-} models[] = {{"gcn", gl_gcn_new}};
+} models[] = {{"gcn", gl_gcn_new}, {"gat", gl_gat_new}, {"gunet", gl_gunet_new}};
 
-const char *gl_model_names(void) { return "gcn"; }
+const char *gl_model_names(void) { return "gcn, gat, gunet"; }
 
 bool gl_model_exists(const char *name) {
   for (size_t i = 0; i < sizeof models / sizeof *models; i++)

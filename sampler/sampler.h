@@ -4,7 +4,10 @@
  * block, a bipartite CSR from the layer's source nodes (its input rows) to
  * its destination nodes (its output rows), with the estimator's edge weights
  * in the values.  Layer l's destination rows are layer l+1's source rows, so
- * layers[l].n_dst == layers[l+1].n_src; layers[0]'s sources index the input
+ * layers[l].n_dst == layers[l+1].n_src, and a block's destination nodes are
+ * its first n_dst source nodes (src_ids[i] == dst_ids[i] for i < n_dst), so
+ * a layer finds a node's own input row (self loops, GAT's attention, skip
+ * connections) at the same position; layers[0]'s sources index the input
  * features and layers[L-1]'s destinations are the batch's output nodes.
  * The loss is taken over `n_loss` of the output rows (positions into them)
  * with per-node weights (1/|train| for the plain mean, importance weights
