@@ -22,6 +22,15 @@ typedef struct {
   size_t dcap[2];
   uint64_t key;
   bool train;
+  /* workspace of the last FCN forward: layer outputs (activated, before
+   * the mix), dropped inputs, the mixed first hidden layer */
+  float **fz, **fin, *fmix;
+  size_t *fz_cap, *fin_cap, fmix_cap;
+  const gl_idx *fnodes;
+  gl_idx fn;
+  gl_mix mix;
+  bool has_mix, ftrain;
+  uint64_t fkey;
 } gcn;
 
 static gl_status ensure(float **p, size_t *cap, size_t n) {
@@ -35,13 +44,18 @@ static gl_status ensure(float **p, size_t *cap, size_t n) {
 
 static uint64_t layer_key(uint64_t key, int l) { return gl_hash64(key, 1000003u + l); }
 
+/* Dropout on layer l's input: the features, then the hidden layers. */
+static float layer_p(const gcn *m, int l, bool train) {
+  if (!train) return 0.0f;
+  return l == 0 ? m->base.cfg.dropout : m->base.cfg.hidden_dropout;
+}
+
 static gl_status gcn_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
                              bool train, float *logits) {
   gcn *m = (gcn *)mm;
   if (b->n_layers != m->L)
     return gl_error(GL_EINVAL, "gcn: batch has %d layers, model has %d",
                     b->n_layers, m->L);
-  const float p = train ? m->base.cfg.dropout : 0.0f;
   m->key = b->key;
   m->train = train;
   for (int l = 0; l < m->L; l++) {
@@ -49,6 +63,7 @@ static gl_status gcn_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
     gl_idx ns = gl_block_n_src(k), nd = gl_block_n_dst(k);
     int di = m->dim[l], dout = m->dim[l + 1];
     uint64_t key = layer_key(b->key, l);
+    const float p = layer_p(m, l, train);
     GL_TRY(ensure(&m->t[l], &m->t_cap[l], (size_t)ns * dout));
     bool last = l == m->L - 1;
     float *z = logits;
@@ -81,13 +96,13 @@ static gl_status gcn_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
 static gl_status gcn_backward(gl_model *mm, const gl_csr *x, gl_batch *b,
                               const float *dlogits) {
   gcn *m = (gcn *)mm;
-  const float p = m->train ? m->base.cfg.dropout : 0.0f;
   const float *dz = dlogits; /* gradient w.r.t. layer l's output */
   for (int l = m->L - 1; l >= 0; l--) {
     const gl_block *k = &b->layers[l];
     gl_idx ns = gl_block_n_src(k), nd = gl_block_n_dst(k);
     int di = m->dim[l], dout = m->dim[l + 1];
     uint64_t key = layer_key(m->key, l);
+    const float p = layer_p(m, l, m->train);
     if (m->gb[l])
       for (gl_idx i = 0; i < nd; i++)
         for (int j = 0; j < dout; j++) m->gb[l][j] += dz[(size_t)i * dout + j];
@@ -112,13 +127,124 @@ static gl_status gcn_backward(gl_model *mm, const gl_csr *x, gl_batch *b,
   return GL_OK;
 }
 
+/* ------------------------------------------------------------ FCN path */
+/* The GCN without propagation: H_{l+1} = act(drop(H_l) W_l + b_l) on the
+ * feature rows `nodes`; the first hidden layer may be mixed (GraphMix). */
+static gl_status gcn_forward_fcn(gl_model *mm, const gl_csr *x,
+                                 const gl_idx *nodes, gl_idx n,
+                                 const gl_mix *mix, bool train, uint64_t key,
+                                 float *logits) {
+  gcn *m = (gcn *)mm;
+  m->fnodes = nodes;
+  m->fn = n;
+  m->has_mix = mix && mix->n > 0 && m->L > 1;
+  if (m->has_mix) m->mix = *mix;
+  m->ftrain = train;
+  m->fkey = key;
+  const float *in = NULL;
+  for (int l = 0; l < m->L; l++) {
+    int di = m->dim[l], dout = m->dim[l + 1];
+    uint64_t k = layer_key(key, l);
+    const float p = layer_p(m, l, train);
+    bool last = l == m->L - 1;
+    float *z = logits;
+    if (!last) {
+      GL_TRY(ensure(&m->fz[l], &m->fz_cap[l], (size_t)n * dout));
+      z = m->fz[l];
+    }
+    if (l == 0) {
+      gl_sparse_linear_forward(x, nodes, n, m->w[0], dout, p, k, z);
+      if (m->b[0])
+        for (gl_idx i = 0; i < n; i++)
+          for (int j = 0; j < dout; j++) z[(size_t)i * dout + j] += m->b[0][j];
+    } else {
+      if (p > 0) {
+        GL_TRY(ensure(&m->fin[l], &m->fin_cap[l], (size_t)n * di));
+        gl_dropout_forward(in, (size_t)n * di, p, k, m->fin[l]);
+        in = m->fin[l];
+      }
+      gl_linear_forward(in, n, di, m->w[l], m->b[l], dout, z);
+    }
+    if (last) break;
+    gl_relu_forward(z, (size_t)n * dout, z);
+    in = z;
+    if (l == 0 && m->has_mix) {
+      GL_TRY(ensure(&m->fmix, &m->fmix_cap, (size_t)n * dout));
+      memcpy(m->fmix, z, (size_t)n * dout * sizeof *z);
+      const gl_mix *x2 = &m->mix;
+      for (gl_idx i = 0; i < x2->n; i++) {
+        float *o = m->fmix + (size_t)x2->rows[i] * dout;
+        const float *a = z + (size_t)x2->rows[i] * dout;
+        const float *b = z + (size_t)x2->rows[x2->perm[i]] * dout;
+        for (int j = 0; j < dout; j++)
+          o[j] = x2->lam * a[j] + (1.0f - x2->lam) * b[j];
+      }
+      in = m->fmix;
+    }
+  }
+  return GL_OK;
+}
+
+static gl_status gcn_backward_fcn(gl_model *mm, const gl_csr *x,
+                                  const float *dlogits) {
+  gcn *m = (gcn *)mm;
+  const gl_idx n = m->fn;
+  const float *dz = dlogits;
+  for (int l = m->L - 1; l >= 0; l--) {
+    int di = m->dim[l], dout = m->dim[l + 1];
+    uint64_t k = layer_key(m->fkey, l);
+    const float p = layer_p(m, l, m->ftrain);
+    if (m->gb[l])
+      for (gl_idx i = 0; i < n; i++)
+        for (int j = 0; j < dout; j++) m->gb[l][j] += dz[(size_t)i * dout + j];
+    if (l == 0) {
+      gl_sparse_linear_backward(x, m->fnodes, n, dz, dout, p, k, m->gw[0]);
+      break;
+    }
+    const float *in = p > 0 ? m->fin[l]
+                      : (l == 1 && m->has_mix) ? m->fmix
+                                               : m->fz[l - 1];
+    int o = dz == m->dbuf[0] ? 1 : 0;
+    GL_TRY(ensure(&m->dbuf[o], &m->dcap[o], (size_t)n * di));
+    float *dh = m->dbuf[o];
+    gl_linear_backward(in, n, di, m->w[l], dout, dz, dh, m->gw[l], NULL);
+    if (p > 0) gl_dropout_backward(dh, (size_t)n * di, p, k, dh);
+    if (l == 1 && m->has_mix) {
+      /* through h'[r_i] = lam h[r_i] + (1 - lam) h[r_perm(i)]: the rows
+       * mixed lose (1 - lam) of their gradient to their partners */
+      float *dpre = m->dbuf[1 - o];
+      GL_TRY(ensure(&m->dbuf[1 - o], &m->dcap[1 - o], (size_t)n * di));
+      dpre = m->dbuf[1 - o];
+      dh = m->dbuf[o];
+      memcpy(dpre, dh, (size_t)n * di * sizeof *dpre);
+      const gl_mix *x2 = &m->mix;
+      for (gl_idx i = 0; i < x2->n; i++) {
+        const float *g = dh + (size_t)x2->rows[i] * di;
+        float *a = dpre + (size_t)x2->rows[i] * di;
+        float *b = dpre + (size_t)x2->rows[x2->perm[i]] * di;
+        for (int j = 0; j < di; j++) {
+          a[j] -= (1.0f - x2->lam) * g[j];
+          b[j] += (1.0f - x2->lam) * g[j];
+        }
+      }
+      dh = dpre;
+    }
+    gl_relu_backward(m->fz[l - 1], dh, (size_t)n * di, dh);
+    dz = dh;
+  }
+  return GL_OK;
+}
+
 static void gcn_free(gl_model *mm) {
   gcn *m = (gcn *)mm;
   for (int l = 0; m->w && l < m->L; l++) {
     free(m->t[l]);
     free(m->z[l]);
     free(m->in[l]);
+    free(m->fz[l]);
+    free(m->fin[l]);
   }
+  free(m->fmix);
   for (int i = 0; i < m->base.n_params; i++) {
     free(m->base.params[i].w);
     free(m->base.params[i].g);
@@ -132,8 +258,9 @@ static void gcn_free(gl_model *mm) {
   free(m);
 }
 
-static const gl_model_ops gcn_ops = {"gcn", gcn_forward, gcn_backward, NULL,
-                                     NULL, gcn_free};
+static const gl_model_ops gcn_ops = {"gcn",           gcn_forward,
+                                     gcn_backward,    gcn_forward_fcn,
+                                     gcn_backward_fcn, gcn_free};
 
 gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
   *out = NULL;
@@ -144,7 +271,8 @@ gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
       (cfg->layers > 1 && cfg->hidden < 1))
     return gl_error(GL_EINVAL,
                     "gcn: need features >= 1, classes >= 2, hidden >= 1");
-  if (!(cfg->dropout >= 0 && cfg->dropout < 1))
+  if (!(cfg->dropout >= 0 && cfg->dropout < 1) ||
+      !(cfg->hidden_dropout >= 0 && cfg->hidden_dropout < 1))
     return gl_error(GL_EINVAL, "gcn: dropout must be in [0, 1)");
   gcn *m = gl_calloc(1, sizeof *m);
   if (!m) return GL_ENOMEM;
@@ -154,8 +282,8 @@ gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
   m->L = L;
   m->dim = gl_calloc((size_t)L + 1, sizeof *m->dim);
   /* one block of pointer arrays: w b gw gb t z in */
-  m->w = gl_calloc((size_t)L * 7, sizeof(float *));
-  m->t_cap = gl_calloc((size_t)L * 3, sizeof *m->t_cap);
+  m->w = gl_calloc((size_t)L * 9, sizeof(float *));
+  m->t_cap = gl_calloc((size_t)L * 5, sizeof *m->t_cap);
   m->base.params = gl_calloc((size_t)L * 2, sizeof *m->base.params);
   if (!m->dim || !m->w || !m->t_cap || !m->base.params) {
     free(m->w);
@@ -169,8 +297,12 @@ gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
   m->t = m->w + 4 * L;
   m->z = m->w + 5 * L;
   m->in = m->w + 6 * L;
+  m->fz = m->w + 7 * L;
+  m->fin = m->w + 8 * L;
   m->z_cap = m->t_cap + L;
   m->in_cap = m->t_cap + 2 * L;
+  m->fz_cap = m->t_cap + 3 * L;
+  m->fin_cap = m->t_cap + 4 * L;
   m->dim[0] = cfg->n_features;
   for (int l = 1; l < L; l++) m->dim[l] = cfg->hidden;
   m->dim[L] = cfg->n_classes;

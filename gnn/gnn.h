@@ -54,6 +54,11 @@ double gl_softmax_xent(const float *logits, gl_idx n, int c,
                        const gl_idx *ids, const int32_t *y,
                        const gl_idx *pos, const float *w, gl_idx n_pos,
                        float *dlogits);
+/* Binary cross-entropy of softmax(logits) against soft targets t (n x c),
+ * averaged over all n x c entries (torch's BCELoss(softmax(z), t), logs
+ * clamped at -100); dlogits (may be NULL) is overwritten. */
+double gl_softmax_bce(const float *logits, gl_idx n, int c, const float *t,
+                      float *dlogits);
 /* Row-wise softmax in place. */
 void gl_softmax_rows(float *z, gl_idx n, int c);
 /* Fraction of the nodes `nodes` whose argmax of logits[node] equals y. */
@@ -79,8 +84,10 @@ typedef struct {
   gl_status (*backward)(gl_model *m, const gl_csr *x, gl_batch *b,
                         const float *dlogits);
   /* The same weights without propagation (GraphMix's FCN) on the feature
-   * rows `nodes`, with an optional mix of the hidden rows; NULL when the
-   * model has no FCN path yet. */
+   * rows `nodes` (logits n x n_classes), with an optional mix of the rows of
+   * the first hidden layer (after its activation; positions in `nodes`).
+   * `nodes` and the mix must stay valid until backward_fcn, which
+   * accumulates the parameter gradients of the last forward_fcn. */
   gl_status (*forward_fcn)(gl_model *m, const gl_csr *x, const gl_idx *nodes,
                            gl_idx n, const gl_mix *mix, bool train,
                            uint64_t key, float *logits);
@@ -95,7 +102,10 @@ typedef struct {
   char model[32];   /* "gcn", "gat", "gunet" */
   int n_features, n_classes;
   int hidden, layers;
-  float dropout;    /* on every layer's input */
+  float dropout;    /* on the input features (and, but for GCN, on every
+                       layer's input) */
+  float hidden_dropout; /* GCN: on the inputs of the layers after the first
+                           (Kipf & Welling: = dropout; GraphMix: 0) */
   bool bias;
   bool decay_all;   /* weight decay on every weight (else the first layer) */
   uint64_t seed;    /* initialisation */
@@ -197,6 +207,34 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
                    gl_train_result *r);
 /* Full-graph evaluation: logits (n x C) in eval mode. */
 gl_status gl_model_eval(gl_model *m, const gl_task *t, float *logits);
+
+/* Copies the model's weights into *copy (allocated on first use) or, with
+ * restore, back from it. */
+gl_status gl_model_snapshot(gl_model *m, float **copy, bool restore);
+
+/* ============================================================== GraphMix */
+typedef struct {
+  int epochs;            /* 2000 */
+  double alpha;          /* Beta(alpha, alpha) for the mixing weight: 1 */
+  int k;                 /* dropout-noisy predictions averaged: 10 */
+  double temp;           /* sharpening temperature: 0.1 */
+  double gamma;          /* max weight of the unlabelled loss: 10 (Pubmed 1) */
+  int ramp_start, ramp_end; /* sigmoid ramp-up of that weight: 500 .. 1000 */
+  double p_fcn;          /* probability of an FCN step: 0.5 */
+  bool progress;
+  gl_epoch_fn on_epoch;
+  void *ctx;
+} gl_graphmix_opts;
+/* The reference code's values for a dataset name (NULL: Cora's). */
+gl_graphmix_opts gl_graphmix_defaults(const char *dataset);
+/* w(t) = gamma exp(-5 (1 - clip((t - start)/(end - start), 0, 1))^2). */
+double gl_graphmix_weight(const gl_graphmix_opts *g, int epoch);
+/* Trains any model with an FCN path by GraphMix, full batch; selects the
+ * weights of the last epoch with the best validation accuracy (restored in
+ * m) and reports that epoch's test accuracy. */
+gl_status gl_graphmix_train(gl_model *m, const gl_task *t, gl_optim *o,
+                            const gl_graphmix_opts *g, uint64_t seed,
+                            gl_train_result *r);
 
 /* ============================================================== checkpoints */
 /* Saves the configuration and every parameter as an npz-compatible file

@@ -27,3 +27,69 @@ gl_status gl_model_new(gl_model **out, const gl_model_cfg *cfg) {
 void gl_model_free(gl_model *m) {
   if (m) m->ops->free(m);
 }
+
+gl_status gl_model_snapshot(gl_model *m, float **copy, bool restore) {
+  size_t total = gl_params_count(m->params, m->n_params), off = 0;
+  if (!*copy && !(*copy = gl_malloc(total, sizeof(float)))) return GL_ENOMEM;
+  for (int i = 0; i < m->n_params; i++) {
+    gl_param *p = &m->params[i];
+    if (restore)
+      memcpy(p->w, *copy + off, p->n * sizeof(float));
+    else
+      memcpy(*copy + off, p->w, p->n * sizeof(float));
+    off += p->n;
+  }
+  return GL_OK;
+}
+
+/* The papers' settings (algorithms.md sections 1-3). */
+gl_status gl_model_defaults(const char *model, const char *dataset,
+                            gl_model_defaults_t *out) {
+  memset(out, 0, sizeof *out);
+  gl_model_cfg *c = &out->cfg;
+  if (!gl_model_exists(model))
+    return gl_error(GL_ENOTFOUND, "unknown model '%s' (known: %s)", model,
+                    gl_model_names());
+  snprintf(c->model, sizeof c->model, "%s", model);
+  bool pubmed = dataset && strcmp(dataset, "pubmed") == 0;
+  c->layers = 2;
+  out->window = 10;
+  out->patience = 100;
+  if (strcmp(model, "gcn") == 0) { /* Kipf & Welling */
+    c->hidden = 16;
+    c->dropout = c->hidden_dropout = 0.5f;
+    out->lr = 0.01;
+    out->weight_decay = 5e-4;
+    out->epochs = 200;
+    out->stop = GL_STOP_WINDOW;
+    out->select = GL_SELECT_LAST;
+  } else if (strcmp(model, "gat") == 0) { /* Velickovic et al. */
+    c->hidden = 8;
+    c->heads = 8;
+    c->out_heads = pubmed ? 8 : 1;
+    c->dropout = c->hidden_dropout = 0.6f;
+    c->attn_dropout = 0.6f;
+    c->leaky = 0.2f;
+    c->bias = true;
+    c->decay_all = true;
+    out->lr = pubmed ? 0.01 : 0.005;
+    out->weight_decay = pubmed ? 1e-3 : 5e-4;
+    out->epochs = 100000;
+    out->stop = GL_STOP_PATIENCE;
+    out->select = GL_SELECT_BEST_VAL;
+  } else { /* Graph U-Net (Gao & Ji) */
+    static const int k[4] = {2000, 1000, 500, 200};
+    c->hidden = 64;
+    c->n_pools = 4;
+    memcpy(c->pool_k, k, sizeof k);
+    c->dropout = c->hidden_dropout = 0.5f;
+    c->bias = true;
+    c->decay_all = true;
+    out->lr = 0.01;
+    out->weight_decay = 1e-3;
+    out->epochs = 1000;
+    out->stop = GL_STOP_PATIENCE;
+    out->select = GL_SELECT_BEST_VAL;
+  }
+  return GL_OK;
+}

@@ -51,21 +51,6 @@ static double mean_xent(const float *logits, const gl_task *t,
                          wbuf, n, NULL);
 }
 
-static gl_status snapshot(gl_model *m, float **copy, bool restore) {
-  size_t total = gl_params_count(m->params, m->n_params);
-  if (!*copy && !(*copy = gl_malloc(total, sizeof(float)))) return GL_ENOMEM;
-  size_t off = 0;
-  for (int i = 0; i < m->n_params; i++) {
-    gl_param *p = &m->params[i];
-    if (restore)
-      memcpy(p->w, *copy + off, p->n * sizeof(float));
-    else
-      memcpy(*copy + off, p->w, p->n * sizeof(float));
-    off += p->n;
-  }
-  return GL_OK;
-}
-
 gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
                    gl_optim *o, const gl_train_opts *opts,
                    gl_train_result *r) {
@@ -144,7 +129,7 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
     bool take = opts->select == GL_SELECT_LAST || es.val_acc >= best_val;
     if (take) {
       if (opts->select == GL_SELECT_BEST_VAL &&
-          (st = snapshot(m, &best, false)) != GL_OK)
+          (st = gl_model_snapshot(m, &best, false)) != GL_OK)
         goto done;
       r->best_epoch = epoch;
       r->val_acc = es.val_acc;
@@ -171,7 +156,7 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
     if (es.val_acc > best_val) best_val = es.val_acc;
     if (es.val_loss < best_loss) best_loss = es.val_loss;
   }
-  if (opts->select == GL_SELECT_BEST_VAL && best) snapshot(m, &best, true);
+  if (opts->select == GL_SELECT_BEST_VAL && best) gl_model_snapshot(m, &best, true);
   r->epochs_run = epoch;
   r->seconds = gl_now() - t_start;
   r->ms_per_epoch = 1e3 * train_time / (epoch > 0 ? epoch : 1);

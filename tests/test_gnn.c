@@ -274,7 +274,7 @@ static void gcn_setup(gcn_ctx *c, int layers, bool bias, float drop) {
   for (int i = 0; i < 40; i++) c->y[i] = (int32_t)gl_rng_below(&r, 3);
   gl_model_cfg cfg = {.model = "gcn", .n_features = 10, .n_classes = 3,
                       .hidden = 6, .layers = layers, .dropout = drop,
-                      .bias = bias, .seed = 5};
+                      .hidden_dropout = drop / 2, .bias = bias, .seed = 5};
   CHECK_OK(gl_model_new(&c->m, &cfg));
   for (int i = 0; i < c->m->n_params; i++) /* bias away from zero */
     if (c->m->params[i].name[0] == 'b')
@@ -351,6 +351,69 @@ TEST(gnn_gcn_gradient_sampled_blocks) {
   gcn_teardown(&c);
 }
 
+/* The FCN path (GraphMix): same weights, no graph, mixed hidden rows. */
+typedef struct {
+  gcn_ctx *c;
+  gl_idx nodes[9];
+  gl_mix mix;
+  float r[9 * 3], out[9 * 3];
+} fcn_ctx;
+
+static double fcn_f(void *v) {
+  fcn_ctx *f = v;
+  f->c->m->ops->forward_fcn(f->c->m, &f->c->x, f->nodes, 9, &f->mix, true, 5,
+                            f->out);
+  return proj(f->out, f->r, 27);
+}
+
+TEST(gnn_gcn_fcn_gradient_with_mix) {
+  for (int k = 0; k < 2; k++) {
+    gcn_ctx c;
+    gcn_setup(&c, k ? 3 : 2, k == 1, 0.3f);
+    gl_rng r;
+    gl_rng_seed(&r, 14);
+    fcn_ctx f = {.c = &c};
+    gl_idx nodes[9] = {4, 8, 15, 16, 23, 42 % 40, 1, 2, 3};
+    memcpy(f.nodes, nodes, sizeof nodes);
+    gl_idx rows[5] = {0, 2, 3, 5, 7}, perm[5] = {2, 0, 4, 1, 3};
+    f.mix = (gl_mix){rows, perm, 5, 0.3f};
+    random_vec(f.r, 27, &r);
+    CHECK_OK(c.m->ops->forward_fcn(c.m, &c.x, f.nodes, 9, &f.mix, true, 5,
+                                   f.out));
+    gl_params_zero_grad(c.m->params, c.m->n_params);
+    CHECK_OK(c.m->ops->backward_fcn(c.m, &c.x, f.r));
+    for (int i = 0; i < c.m->n_params; i++) {
+      gl_param *p = &c.m->params[i];
+      float *g = malloc(p->n * sizeof *g);
+      memcpy(g, p->g, p->n * sizeof *g);
+      check_fd(p->name, p->w, g, p->n, fcn_f, &f, 3e-3);
+      free(g);
+    }
+    /* without dropout and mix, the FCN equals the GCN on an identity graph */
+    gl_idx ids[40];
+    float ones[40], *lg = malloc(sizeof(float) * 40 * 3);
+    for (int i = 0; i < 40; i++) {
+      ids[i] = i;
+      ones[i] = 1;
+    }
+    gl_csr eye;
+    CHECK_OK(gl_csr_from_coo(&eye, 40, 40, 40, ids, ids, ones));
+    gl_sampler *s;
+    CHECK_OK(gl_sampler_full_new(&s, &eye, c.m->cfg.layers, ids, 40, 1));
+    CHECK_OK(gl_sampler_next(s, &c.b));
+    CHECK_OK(c.m->ops->forward(c.m, &c.x, &c.b, false, lg));
+    CHECK_OK(c.m->ops->forward_fcn(c.m, &c.x, f.nodes, 9, NULL, false, 5,
+                                   f.out));
+    for (int i = 0; i < 9; i++)
+      for (int j = 0; j < 3; j++)
+        CHECK_NEAR(f.out[i * 3 + j], lg[nodes[i] * 3 + j], 1e-5);
+    free(lg);
+    gl_sampler_free(s);
+    gl_csr_free(&eye);
+    gcn_teardown(&c);
+  }
+}
+
 TEST(gnn_gcn_rejects_bad_config) {
   gl_model *m;
   gl_model_cfg cfg = {.model = "gcn", .n_features = 10, .n_classes = 3,
@@ -391,7 +454,8 @@ TEST(gnn_train_gcn_on_csbm) {
   double acc[2];
   for (int k = 0; k < 2; k++) {
     gl_model_cfg cfg = {.model = "gcn", .n_features = 16, .n_classes = 3,
-                        .hidden = 16, .layers = 2, .dropout = 0.5f, .seed = 1};
+                        .hidden = 16, .layers = 2, .dropout = 0.5f,
+                        .hidden_dropout = 0.5f, .seed = 1};
     gl_model *m;
     CHECK_OK(gl_model_new(&m, &cfg));
     gl_sampler *s;

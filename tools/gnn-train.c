@@ -17,29 +17,47 @@ static void usage(FILE *f) {
 "\n"
 "  DATASET  a registered name (%s),\n"
 "           or a path to a GMNN folder, an .npz, a .mat or an edge list\n"
-"  MODEL    %s\n"
+"  MODEL    %s, or graphmix (GraphMix over --base)\n"
 "\n"
-"options (defaults are the reference settings of the model's paper):\n"
-"  --runs N            seeds to run, seed, seed+1, ... (default 1)\n"
+"Defaults are the reference settings of the model's paper for the dataset\n"
+"(GCN: Kipf & Welling; GAT: Velickovic et al.; Graph U-Net: Gao & Ji;\n"
+"GraphMix: Verma et al.'s code).\n"
+"\n"
+"run:\n"
+"  --runs N            seeds to run: seed, seed+1, ... (default 1)\n"
 "  --seed S            first seed (default 1)\n"
-"  --epochs N          maximum epochs (default 200)\n"
-"  --lr X              learning rate (default 0.01)\n"
-"  --hidden N          hidden units (default 16)\n"
-"  --layers N          GCN layers (default 2)\n"
-"  --dropout P         dropout on each layer's input (default 0.5)\n"
-"  --weight-decay X    L2 weight decay (default 5e-4, first layer only)\n"
-"  --decay-all         apply the weight decay to every layer\n"
-"  --bias              add bias vectors\n"
-"  --optim NAME        sgd, momentum, nesterov, adam, adamw (default adam)\n"
-"  --stop RULE         window (Kipf & Welling: val loss above the mean of the\n"
-"                      last --window epochs), patience, none (default window)\n"
-"  --window N          default 10\n"
-"  --patience N        default 100\n"
-"  --select RULE       last (weights at the stopping epoch) or best (best\n"
-"                      validation accuracy); default last\n"
 "  --threads N         threads for OpenMP and OpenBLAS (default: all cores)\n"
 "  --data DIR          folder holding the datasets (default: $GLEARN_DATA,\n"
 "                      ./data, ../shared/datasets)\n"
+"training:\n"
+"  --epochs N          maximum epochs (GCN 200, GAT 100000, GraphMix 2000)\n"
+"  --lr X              learning rate\n"
+"  --weight-decay X    L2 weight decay\n"
+"  --optim NAME        sgd, momentum, nesterov, adam, adamw (default adam)\n"
+"  --stop RULE         window (Kipf & Welling: val loss above the mean of the\n"
+"                      last --window epochs), patience, none\n"
+"  --window N, --patience N\n"
+"  --select RULE       last (weights at the stopping epoch) or best (best\n"
+"                      validation accuracy)\n"
+"model:\n"
+"  --hidden N          hidden units (per head for GAT)\n"
+"  --layers N          layers (GCN, GAT)\n"
+"  --dropout P         dropout on the input features (and every layer but\n"
+"                      GCN's hidden ones)\n"
+"  --hidden-dropout P  GCN: dropout on the hidden layers' inputs\n"
+"  --decay-all         weight decay on every weight (GCN: first layer only)\n"
+"  --bias              add bias vectors\n"
+"  --heads N, --out-heads N, --attn-dropout P   GAT\n"
+"  --pools K1,K2,...   Graph U-Net: nodes kept at each level\n"
+"GraphMix:\n"
+"  --base MODEL        gcn (default), gat or gunet\n"
+"  --mixup-alpha X     Beta(X, X) mixing weights (1.0)\n"
+"  --pseudo-k N        predictions averaged for the pseudo-labels (10)\n"
+"  --temperature T     sharpening temperature (0.1)\n"
+"  --gamma X           max weight of the unlabelled loss (10; Pubmed 1)\n"
+"  --ramp-start N, --ramp-end N   its ramp-up epochs (500, 1000)\n"
+"  --p-fcn P           probability of an FCN step (0.5)\n"
+"output:\n"
 "  --json FILE         write the results as JSON\n"
 "  --save FILE.npz     save the weights and configuration of the run with the\n"
 "                      best validation accuracy (numpy opens it)\n"
@@ -54,33 +72,181 @@ static void usage(FILE *f) {
           gl_dataset_names(), gl_model_names());
 }
 
+/* Everything a run is configured with: the defaults of the model and
+ * dataset, then the options given, in order. */
 typedef struct {
-  const char *dataset, *model, *data_dir, *json, *save, *load, *predict, *log;
-  int runs, epochs, threads, window, patience;
-  bool epochs_set, quiet;
-  uint64_t seed;
   gl_model_cfg cfg;
   gl_optim_opts opt;
-  gl_stop_rule stop;
-  gl_select_rule select;
+  gl_train_opts train;
+  gl_graphmix_opts gm;
+} settings;
+
+typedef struct {
+  const char *dataset, *model, *base, *data_dir, *json, *save, *load,
+      *predict, *log;
+  int runs, threads;
+  bool epochs_set, quiet, graphmix;
+  uint64_t seed;
+  /* the model and training options given, applied over the defaults */
+  int n_set;
+  const char *set[64][2];
 } options;
+
+static void parse_pools(const char *opt, const char *v, gl_model_cfg *c) {
+  int n = 0;
+  const char *p = v;
+  while (*p) {
+    char tok[32];
+    size_t len = strcspn(p, ",");
+    if (len == 0 || len >= sizeof tok || n == 8)
+      gl_cli_die(GL_EXIT_USAGE,
+                 "%s: expected 1 to 8 comma-separated node counts, got '%s'",
+                 opt, v);
+    memcpy(tok, p, len);
+    tok[len] = 0;
+    c->pool_k[n++] = (int)gl_cli_long(opt, tok, 1, 1L << 30);
+    p += len + (p[len] == ',');
+  }
+  if (n == 0) gl_cli_die(GL_EXIT_USAGE, "%s: empty list", opt);
+  c->n_pools = n;
+}
+
+/* Applies one model or training option; false if `a` is not one. */
+static bool apply(settings *s, const char *a, const char *v) {
+#define IS(x) (strcmp(a, x) == 0)
+  gl_model_cfg *c = &s->cfg;
+  if (IS("--epochs"))
+    s->train.epochs = s->gm.epochs = (int)gl_cli_long(a, v, 1, 10000000);
+  else if (IS("--lr"))
+    s->opt.lr = gl_cli_double(a, v, 1e-12, 1e3);
+  else if (IS("--weight-decay"))
+    s->opt.weight_decay = gl_cli_double(a, v, 0, 1e3);
+  else if (IS("--hidden"))
+    c->hidden = (int)gl_cli_long(a, v, 1, 1 << 16);
+  else if (IS("--layers"))
+    c->layers = (int)gl_cli_long(a, v, 1, 16);
+  else if (IS("--dropout"))
+    c->dropout = (float)gl_cli_double(a, v, 0, 0.99);
+  else if (IS("--hidden-dropout"))
+    c->hidden_dropout = (float)gl_cli_double(a, v, 0, 0.99);
+  else if (IS("--attn-dropout"))
+    c->attn_dropout = (float)gl_cli_double(a, v, 0, 0.99);
+  else if (IS("--heads"))
+    c->heads = (int)gl_cli_long(a, v, 1, 64);
+  else if (IS("--out-heads"))
+    c->out_heads = (int)gl_cli_long(a, v, 1, 64);
+  else if (IS("--pools"))
+    parse_pools(a, v, c);
+  else if (IS("--decay-all"))
+    c->decay_all = true;
+  else if (IS("--bias"))
+    c->bias = true;
+  else if (IS("--optim")) {
+    gl_optim_kind k;
+    bool nesterov;
+    if (gl_optim_kind_parse(v, &k, &nesterov) != GL_OK)
+      gl_cli_die(GL_EXIT_USAGE, "--optim: %s", gl_errmsg());
+    double lr = s->opt.lr, wd = s->opt.weight_decay;
+    s->opt = gl_optim_defaults(k);
+    s->opt.nesterov = nesterov;
+    s->opt.lr = lr;
+    s->opt.weight_decay = wd;
+  } else if (IS("--stop")) {
+    if (!strcmp(v, "window"))
+      s->train.stop = GL_STOP_WINDOW;
+    else if (!strcmp(v, "patience"))
+      s->train.stop = GL_STOP_PATIENCE;
+    else if (!strcmp(v, "none"))
+      s->train.stop = GL_STOP_NONE;
+    else
+      gl_cli_die(GL_EXIT_USAGE,
+                 "--stop: expected window, patience or none, got '%s'", v);
+  } else if (IS("--window"))
+    s->train.window = (int)gl_cli_long(a, v, 1, 100000);
+  else if (IS("--patience"))
+    s->train.patience = (int)gl_cli_long(a, v, 1, 10000000);
+  else if (IS("--select")) {
+    if (!strcmp(v, "last"))
+      s->train.select = GL_SELECT_LAST;
+    else if (!strcmp(v, "best"))
+      s->train.select = GL_SELECT_BEST_VAL;
+    else
+      gl_cli_die(GL_EXIT_USAGE, "--select: expected last or best, got '%s'", v);
+  } else if (IS("--mixup-alpha"))
+    s->gm.alpha = gl_cli_double(a, v, 1e-6, 1e6);
+  else if (IS("--pseudo-k"))
+    s->gm.k = (int)gl_cli_long(a, v, 1, 1000);
+  else if (IS("--temperature"))
+    s->gm.temp = gl_cli_double(a, v, 1e-3, 1e3);
+  else if (IS("--gamma"))
+    s->gm.gamma = gl_cli_double(a, v, 0, 1e6);
+  else if (IS("--ramp-start"))
+    s->gm.ramp_start = (int)gl_cli_long(a, v, 0, 10000000);
+  else if (IS("--ramp-end"))
+    s->gm.ramp_end = (int)gl_cli_long(a, v, 0, 10000000);
+  else if (IS("--p-fcn"))
+    s->gm.p_fcn = gl_cli_double(a, v, 0, 1);
+  else
+    return false;
+  return true;
+#undef IS
+}
+
+static bool is_flag(const char *a) {
+  return !strcmp(a, "--decay-all") || !strcmp(a, "--bias");
+}
+
+/* The model and training options that take a value (handled by apply). */
+static bool takes_value(const char *a) {
+  static const char *names[] = {
+      "--epochs",      "--lr",         "--weight-decay", "--hidden",
+      "--layers",      "--dropout",    "--hidden-dropout", "--attn-dropout",
+      "--heads",       "--out-heads",  "--pools",        "--optim",
+      "--stop",        "--window",     "--patience",     "--select",
+      "--mixup-alpha", "--pseudo-k",   "--temperature",  "--gamma",
+      "--ramp-start",  "--ramp-end",   "--p-fcn"};
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+    if (!strcmp(a, names[i])) return true;
+  return false;
+}
+
+/* The defaults of the model (GraphMix: over its base) for a dataset, then
+ * the options given. */
+static settings configure(const options *o, const char *dataset) {
+  settings s;
+  const char *model = o->graphmix ? o->base : o->model;
+  gl_model_defaults_t d;
+  if (gl_model_defaults(model, dataset, &d) != GL_OK)
+    gl_cli_die(GL_EXIT_USAGE, "%s", gl_errmsg());
+  s.cfg = d.cfg;
+  s.opt = gl_optim_defaults(GL_OPT_ADAM);
+  s.opt.lr = d.lr;
+  s.opt.weight_decay = d.weight_decay;
+  s.train = gl_train_defaults();
+  s.train.epochs = d.epochs;
+  s.train.stop = (gl_stop_rule)d.stop;
+  s.train.window = d.window;
+  s.train.patience = d.patience;
+  s.train.select = (gl_select_rule)d.select;
+  s.gm = gl_graphmix_defaults(dataset);
+  if (o->graphmix && !strcmp(model, "gcn")) {
+    /* the GraphMix code's GCN: no hidden dropout, decay on both layers */
+    s.cfg.hidden_dropout = 0.0f;
+    s.cfg.decay_all = true;
+    s.opt.lr = 0.01;
+    s.opt.weight_decay = 5e-4;
+  }
+  for (int i = 0; i < o->n_set; i++) apply(&s, o->set[i][0], o->set[i][1]);
+  return s;
+}
 
 static void parse(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->runs = 1;
   o->seed = 1;
-  o->epochs = 200;
-  o->threads = 0;
-  o->window = 10;
-  o->patience = 100;
-  o->cfg.hidden = 16;
-  o->cfg.layers = 2;
-  o->cfg.dropout = 0.5f;
-  o->opt = gl_optim_defaults(GL_OPT_ADAM);
-  o->opt.lr = 0.01;
-  o->opt.weight_decay = 5e-4;
-  o->stop = GL_STOP_WINDOW;
-  o->select = GL_SELECT_LAST;
+  o->base = "gcn";
+  settings scratch;
+  memset(&scratch, 0, sizeof scratch);
   const char *pos[2] = {NULL, NULL};
   int npos = 0;
   for (int i = 1; i < argc; i++) {
@@ -94,60 +260,10 @@ static void parse(int argc, char **argv, options *o) {
       o->runs = (int)gl_cli_long(a, VAL(), 1, 100000);
     else if (OPT("--seed"))
       o->seed = (uint64_t)gl_cli_long(a, VAL(), 0, 2147483647L);
-    else if (OPT("--epochs")) {
-      o->epochs = (int)gl_cli_long(a, VAL(), 1, 10000000);
-      o->epochs_set = true;
-    } else if (OPT("--lr"))
-      o->opt.lr = gl_cli_double(a, VAL(), 1e-12, 1e3);
-    else if (OPT("--hidden"))
-      o->cfg.hidden = (int)gl_cli_long(a, VAL(), 1, 1 << 16);
-    else if (OPT("--layers"))
-      o->cfg.layers = (int)gl_cli_long(a, VAL(), 1, 16);
-    else if (OPT("--dropout"))
-      o->cfg.dropout = (float)gl_cli_double(a, VAL(), 0, 0.99);
-    else if (OPT("--weight-decay"))
-      o->opt.weight_decay = gl_cli_double(a, VAL(), 0, 1e3);
-    else if (OPT("--decay-all"))
-      o->cfg.decay_all = true;
-    else if (OPT("--bias"))
-      o->cfg.bias = true;
-    else if (OPT("--optim")) {
-      gl_optim_kind k;
-      bool nesterov;
-      const char *v = VAL();
-      if (gl_optim_kind_parse(v, &k, &nesterov) != GL_OK)
-        gl_cli_die(GL_EXIT_USAGE, "--optim: %s", gl_errmsg());
-      double lr = o->opt.lr, wd = o->opt.weight_decay;
-      o->opt = gl_optim_defaults(k);
-      o->opt.nesterov = nesterov;
-      o->opt.lr = lr;
-      o->opt.weight_decay = wd;
-    } else if (OPT("--stop")) {
-      const char *v = VAL();
-      if (!strcmp(v, "window"))
-        o->stop = GL_STOP_WINDOW;
-      else if (!strcmp(v, "patience"))
-        o->stop = GL_STOP_PATIENCE;
-      else if (!strcmp(v, "none"))
-        o->stop = GL_STOP_NONE;
-      else
-        gl_cli_die(GL_EXIT_USAGE,
-                   "--stop: expected window, patience or none, got '%s'", v);
-    } else if (OPT("--window"))
-      o->window = (int)gl_cli_long(a, VAL(), 1, 100000);
-    else if (OPT("--patience"))
-      o->patience = (int)gl_cli_long(a, VAL(), 1, 10000000);
-    else if (OPT("--select")) {
-      const char *v = VAL();
-      if (!strcmp(v, "last"))
-        o->select = GL_SELECT_LAST;
-      else if (!strcmp(v, "best"))
-        o->select = GL_SELECT_BEST_VAL;
-      else
-        gl_cli_die(GL_EXIT_USAGE, "--select: expected last or best, got '%s'",
-                   v);
-    } else if (OPT("--threads"))
+    else if (OPT("--threads"))
       o->threads = (int)gl_cli_long(a, VAL(), 1, 1024);
+    else if (OPT("--base"))
+      o->base = VAL();
     else if (OPT("--data"))
       o->data_dir = VAL();
     else if (OPT("--json"))
@@ -162,9 +278,16 @@ static void parse(int argc, char **argv, options *o) {
       o->log = VAL();
     else if (OPT("--quiet"))
       o->quiet = true;
-    else if (a[0] == '-' && a[1])
-      gl_cli_die(GL_EXIT_USAGE, "unknown option '%s' (see --help)", a);
-    else if (npos < 2)
+    else if (a[0] == '-' && a[1]) {
+      if (!is_flag(a) && !takes_value(a))
+        gl_cli_die(GL_EXIT_USAGE, "unknown option '%s' (see --help)", a);
+      const char *v = is_flag(a) ? "" : VAL();
+      apply(&scratch, a, v); /* dies on a bad value */
+      if (o->n_set == 64) gl_cli_die(GL_EXIT_USAGE, "too many options");
+      o->set[o->n_set][0] = a;
+      o->set[o->n_set++][1] = v;
+      if (OPT("--epochs")) o->epochs_set = true;
+    } else if (npos < 2)
       pos[npos++] = a;
     else
       gl_cli_die(GL_EXIT_USAGE, "unexpected argument '%s' (see --help)", a);
@@ -177,10 +300,13 @@ static void parse(int argc, char **argv, options *o) {
   }
   o->dataset = pos[0];
   o->model = pos[1];
-  snprintf(o->cfg.model, sizeof o->cfg.model, "%s", o->model);
-  if (strlen(o->model) >= sizeof o->cfg.model || !gl_model_exists(o->model))
-    gl_cli_die(GL_EXIT_USAGE, "unknown model '%s' (known: %s)", o->model,
-               gl_model_names());
+  o->graphmix = !strcmp(o->model, "graphmix");
+  if (!o->graphmix && !gl_model_exists(o->model))
+    gl_cli_die(GL_EXIT_USAGE, "unknown model '%s' (known: %s, graphmix)",
+               o->model, gl_model_names());
+  if (o->graphmix && !gl_model_exists(o->base))
+    gl_cli_die(GL_EXIT_USAGE, "--base: unknown model '%s' (known: %s)",
+               o->base, gl_model_names());
   const char *outs[][2] = {{"--json", o->json},
                            {"--save", o->save},
                            {"--predict", o->predict},
@@ -404,6 +530,7 @@ int main(int argc, char **argv) {
             "run,epoch,train_loss,train_acc,val_loss,val_acc,test_acc,"
             "seconds\n");
 
+  settings cf = configure(&o, d.name);
   bool train = !o.load || o.epochs_set;
   int runs = train ? o.runs : 1;
   double *test = calloc((size_t)runs, sizeof *test);
@@ -435,31 +562,34 @@ int main(int argc, char **argv) {
     if (o.load)
       m = load_model(o.load, &ckpt, &ckpt_cfg, &d);
     else {
-      o.cfg.n_features = d.x.m;
-      o.cfg.n_classes = d.n_classes;
-      o.cfg.seed = seed;
-      if ((st = gl_model_new(&m, &o.cfg)) != GL_OK) gl_cli_die_status(st, "");
+      cf.cfg.n_features = d.x.m;
+      cf.cfg.n_classes = d.n_classes;
+      cf.cfg.seed = seed;
+      if ((st = gl_model_new(&m, &cf.cfg)) != GL_OK) gl_cli_die_status(st, "");
     }
     if (train) {
       gl_sampler *s;
       gl_optim *opt;
       if ((st = gl_sampler_full_new(&s, &ahat, m->cfg.layers, t.train,
                                     t.n_train, seed)) != GL_OK ||
-          (st = gl_optim_new(&opt, &o.opt)) != GL_OK)
+          (st = gl_optim_new(&opt, &cf.opt)) != GL_OK)
         gl_cli_die_status(st, "");
-      gl_train_opts to = gl_train_defaults();
-      to.epochs = o.epochs;
-      to.stop = o.stop;
-      to.window = o.window;
-      to.patience = o.patience;
-      to.select = o.select;
-      to.progress = chatty;
-      to.on_epoch = log_epoch;
-      to.ctx = &lc;
       lc.run = r;
       gl_train_result res;
-      if ((st = gl_train(m, &t, s, opt, &to, &res)) != GL_OK)
-        gl_cli_die_status(st, "training");
+      if (o.graphmix) {
+        gl_graphmix_opts gm = cf.gm;
+        gm.progress = chatty;
+        gm.on_epoch = log_epoch;
+        gm.ctx = &lc;
+        st = gl_graphmix_train(m, &t, opt, &gm, seed, &res);
+      } else {
+        gl_train_opts to = cf.train;
+        to.progress = chatty;
+        to.on_epoch = log_epoch;
+        to.ctx = &lc;
+        st = gl_train(m, &t, s, opt, &to, &res);
+      }
+      if (st != GL_OK) gl_cli_die_status(st, "training");
       gl_sampler_free(s);
       gl_optim_free(opt);
       test[r] = res.test_acc;
