@@ -74,6 +74,18 @@ typedef struct {
   float lam;
 } gl_mix;
 
+/* Mixing kernels shared by the FCN paths.  gl_mix_check: rows in [0, n),
+ * perm in [0, mix->n), finite lam (GL_EINVAL otherwise; NULL or n == 0 is
+ * fine).  gl_mix_forward: out[n x d] = h with the rows mixed, every mixed
+ * row read from the un-mixed h (out must not alias h; rows should be
+ * unique).  gl_mix_backward: din = dout through the mix (din must not alias
+ * dout). */
+gl_status gl_mix_check(const gl_mix *mix, gl_idx n);
+void gl_mix_forward(const float *h, gl_idx n, int d, const gl_mix *mix,
+                    float *out);
+void gl_mix_backward(const float *dout, gl_idx n, int d, const gl_mix *mix,
+                     float *din);
+
 typedef struct gl_model gl_model;
 typedef struct {
   const char *name;
@@ -149,6 +161,38 @@ gl_status gl_gunet_new(gl_model **out, const gl_model_cfg *cfg);
 void gl_model_free(gl_model *m);
 const char *gl_model_names(void);
 bool gl_model_exists(const char *name);
+
+/* ============================================================== Graph U-Net */
+/* The layers of Graph U-Net (Gao & Ji, ICML 2019), see gnn/gunet.c.
+ * gPool: scores y = X p / ||p|| of the n rows of X[n x d] (y: n values, kept
+ * for backward); keeps the k highest (ties: the lower row; NaN lowest) as
+ * idx[k], in ascending row order; out[k x d] = X[idx] * sigmoid(y[idx]) (the
+ * gate that makes p trainable).  GL_EINVAL unless 1 <= k <= n and p != 0;
+ * GL_ENOMEM. */
+gl_status gl_gpool_forward(const float *x, gl_idx n, int d, const float *p,
+                           gl_idx k, gl_idx *idx, float *y, float *out);
+/* Accumulates dx[n x d] += dL/dX and dp[d] += dL/dp given dout[k x d]. */
+void gl_gpool_backward(const float *x, gl_idx n, int d, const float *p,
+                       gl_idx k, const gl_idx *idx, const float *y,
+                       const float *dout, float *dx, float *dp);
+/* gPool's graph with connectivity augmentation: the boolean pattern of
+ * ((A + I)^2)[idx, idx] (k x k, local ids in the order of idx, val NULL,
+ * every diagonal entry present), i.e. kept nodes within two hops.  Only A's
+ * pattern is read (self loops or not); A square, idx unique (GL_EINVAL).
+ * Never forms A^2: bitsets over the kept nodes, O(k/64) words per entry of
+ * the rows of idx and of their neighbours. */
+gl_status gl_gpool_graph(gl_csr *out, const gl_csr *a, const gl_idx *idx,
+                         gl_idx k);
+/* gUnpool: out[n x d] = 0 but out[idx[i]] = in[i] (in k x d); backward
+ * gathers din[i] = dout[idx[i]]. */
+void gl_gunpool_forward(const float *in, gl_idx k, int d, const gl_idx *idx,
+                        gl_idx n, float *out);
+void gl_gunpool_backward(const float *dout, gl_idx k, int d,
+                         const gl_idx *idx, float *din);
+/* The global node ids (ascending) kept at pooling level 1..n_pools by the
+ * last full-graph forward of a "gunet" model, their count in *k; NULL (and
+ * *k = 0) for another model, another level or before any forward. */
+const gl_idx *gl_gunet_kept(const gl_model *m, int level, gl_idx *k);
 
 /* ============================================================== training */
 /* What a model is trained and evaluated on (tools fill it from a dataset). */

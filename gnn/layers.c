@@ -140,3 +140,45 @@ double gl_accuracy(const float *logits, int c, const int32_t *y,
   }
   return (double)hit / n;
 }
+
+/* ------------------------------------------------------- mixing (GraphMix) */
+/* Shared by the models' FCN paths (added with Graph U-Net). */
+gl_status gl_mix_check(const gl_mix *mix, gl_idx n) {
+  if (!mix || mix->n == 0) return GL_OK;
+  if (mix->n < 0 || !mix->rows || !mix->perm || !isfinite(mix->lam))
+    return gl_error(GL_EINVAL, "mix: needs rows, perm, n >= 0, finite lam");
+  for (gl_idx i = 0; i < mix->n; i++)
+    if (mix->rows[i] < 0 || mix->rows[i] >= n || mix->perm[i] < 0 ||
+        mix->perm[i] >= mix->n)
+      return gl_error(GL_EINVAL,
+                      "mix: entry %d (row %d, perm %d) out of range (%d rows, "
+                      "%d mixed)", i, mix->rows[i], mix->perm[i], n, mix->n);
+  return GL_OK;
+}
+
+void gl_mix_forward(const float *h, gl_idx n, int d, const gl_mix *mix,
+                    float *out) {
+  memcpy(out, h, (size_t)n * d * sizeof *out);
+  const float lam = mix->lam;
+  for (gl_idx i = 0; i < mix->n; i++) {
+    const float *a = h + (size_t)mix->rows[i] * d;
+    const float *b = h + (size_t)mix->rows[mix->perm[i]] * d;
+    float *o = out + (size_t)mix->rows[i] * d;
+    for (int j = 0; j < d; j++) o[j] = lam * a[j] + (1.0f - lam) * b[j];
+  }
+}
+
+void gl_mix_backward(const float *dout, gl_idx n, int d, const gl_mix *mix,
+                     float *din) {
+  memcpy(din, dout, (size_t)n * d * sizeof *din);
+  const float mu = 1.0f - mix->lam;
+  for (gl_idx i = 0; i < mix->n; i++) {
+    const float *g = dout + (size_t)mix->rows[i] * d;
+    float *a = din + (size_t)mix->rows[i] * d;
+    float *b = din + (size_t)mix->rows[mix->perm[i]] * d;
+    for (int j = 0; j < d; j++) {
+      a[j] -= mu * g[j];
+      b[j] += mu * g[j];
+    }
+  }
+}

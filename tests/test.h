@@ -29,6 +29,22 @@ int gl_test_sanitized(void);
  * returns the exit code. */
 int gl_test_run(const char *cmd, char **out);
 
+/* Fixtures for the tests of layers and models (tests/fixtures.c). */
+/* A random n x m matrix with about `per_row` entries a row, values in
+ * [0.2, 1.2). */
+void gl_test_random_csr(gl_csr *a, gl_idx n, gl_idx m, int per_row, gl_rng *r);
+void gl_test_random_vec(float *x, size_t n, gl_rng *r); /* U(-1, 1) */
+double gl_test_proj(const float *out, const float *r, size_t n); /* sum o r */
+/* Checks the analytic gradient g of f at w (n values) against central
+ * differences (eps 1e-3, error relative to max(1, |numeric|)); reports the
+ * first entry off by more than tol at the caller's line (CHECK_FD). */
+typedef double (*gl_test_scalar_fn)(void *ctx);
+bool gl_test_fd(const char *file, int line, const char *what, float *w,
+                const float *g, size_t n, gl_test_scalar_fn f, void *ctx,
+                double tol);
+#define CHECK_FD(what, w, g, n, f, ctx, tol)                                   \
+  gl_test_fd(__FILE__, __LINE__, what, w, g, n, f, ctx, tol)
+
 #define TEST(name)                                                             \
   static void name(void);                                                      \
   __attribute__((constructor)) static void name##_register(void) {             \

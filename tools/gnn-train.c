@@ -2,6 +2,7 @@
  * prints test accuracy mean and standard deviation.  Argument parsing and
  * printing only; the algorithms live in the library. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -318,63 +319,75 @@ static void parse(int argc, char **argv, options *o) {
 }
 
 /* ---------------------------------------------------------- checkpoints */
-static gl_array scalar_i64(const char *name, int64_t *v) {
+/* The configuration fields saved with a model, as 0-d arrays. */
+typedef struct {
+  const char *name;
+  size_t off;
+  bool is_float;
+} cfg_field;
+#define FI(f) {#f, offsetof(gl_model_cfg, f), false}
+#define FF(f) {#f, offsetof(gl_model_cfg, f), true}
+static const cfg_field fields[] = {
+    FI(n_features), FI(n_classes),    FI(hidden),   FI(layers),
+    FI(heads),      FI(out_heads),    FI(n_pools),  FF(dropout),
+    FF(hidden_dropout), FF(attn_dropout), FF(leaky), FF(adj_dropout)};
+#undef FI
+#undef FF
+enum { N_FIELDS = sizeof fields / sizeof *fields };
+
+static gl_array array_of(const char *name, gl_dtype t, int ndim, int64_t n,
+                         void *data) {
   gl_array a;
   memset(&a, 0, sizeof a);
   snprintf(a.name, sizeof a.name, "%s", name);
-  a.dtype = GL_I64;
-  a.ndim = 0;
-  a.count = 1;
-  a.data = v;
+  a.dtype = t;
+  a.ndim = ndim;
+  a.shape[0] = n;
+  a.count = n;
+  a.data = data;
   return a;
 }
 
 static void save_model(const char *path, const gl_model *m) {
   const gl_model_cfg *c = &m->cfg;
-  int64_t v[7] = {c->n_features, c->n_classes, c->hidden, c->layers,
-                  c->bias,       c->decay_all, (int64_t)c->seed};
-  float drop = c->dropout;
-  gl_array *arr = calloc((size_t)m->n_params + 9, sizeof *arr);
+  int64_t flags[4] = {c->bias, c->decay_all, (int64_t)c->seed, 0};
+  int64_t pools[8];
+  for (int i = 0; i < 8; i++) pools[i] = c->pool_k[i];
+  gl_array *arr = calloc((size_t)m->n_params + N_FIELDS + 8, sizeof *arr);
   if (!arr) gl_cli_die(GL_EXIT_FAIL, "out of memory");
   int n = 0;
-  arr[n].dtype = GL_U8;
-  snprintf(arr[n].name, sizeof arr[n].name, "model");
-  arr[n].ndim = 1;
-  arr[n].shape[0] = arr[n].count = (int64_t)strlen(c->model);
-  arr[n].data = (void *)c->model;
-  n++;
-  const char *names[7] = {"n_features", "n_classes", "hidden", "layers",
-                          "bias",       "decay_all", "seed"};
-  for (int i = 0; i < 7; i++) arr[n++] = scalar_i64(names[i], &v[i]);
-  arr[n] = scalar_i64("dropout", NULL);
-  arr[n].dtype = GL_F32;
-  arr[n].data = &drop;
-  n++;
-  for (int i = 0; i < m->n_params; i++, n++) {
+  arr[n++] = array_of("model", GL_U8, 1, (int64_t)strlen(c->model),
+                      (void *)c->model);
+  for (int i = 0; i < N_FIELDS; i++)
+    arr[n++] = array_of(fields[i].name, fields[i].is_float ? GL_F32 : GL_I32,
+                        0, 1, (char *)c + fields[i].off);
+  arr[n++] = array_of("bias", GL_I64, 0, 1, &flags[0]);
+  arr[n++] = array_of("decay_all", GL_I64, 0, 1, &flags[1]);
+  arr[n++] = array_of("seed", GL_I64, 0, 1, &flags[2]);
+  arr[n++] = array_of("pool_k", GL_I64, 1, 8, pools);
+  for (int i = 0; i < m->n_params; i++) {
     const gl_param *p = &m->params[i];
-    snprintf(arr[n].name, sizeof arr[n].name, "%s", p->name);
-    arr[n].dtype = GL_F32;
-    arr[n].ndim = 2;
+    arr[n] = array_of(p->name, GL_F32, 2, (int64_t)p->n, p->w);
     arr[n].shape[0] = p->rows;
-    arr[n].shape[1] = p->cols;
-    arr[n].count = (int64_t)p->n;
-    arr[n].data = p->w;
+    arr[n++].shape[1] = p->cols;
   }
   gl_status st = gl_npz_write(path, arr, n);
   free(arr);
   if (st != GL_OK) gl_cli_die_status(st, "--save");
 }
 
-static int64_t npz_int(const gl_npz *z, const char *path, const char *name) {
+/* A member that must be a scalar of `t` (or a vector of `count`). */
+static const gl_array *member(const gl_npz *z, const char *path,
+                              const char *name, gl_dtype t, int64_t count) {
   const gl_array *a = gl_npz_get(z, name);
-  if (!a || a->count != 1 || (a->dtype != GL_I64 && a->dtype != GL_I32))
-    gl_cli_die(GL_EXIT_USAGE, "--load: %s: no integer '%s': not a glearn model",
+  if (!a || a->dtype != t || a->count != count)
+    gl_cli_die(GL_EXIT_USAGE, "--load: %s: no valid '%s': not a glearn model",
                path, name);
-  return a->dtype == GL_I64 ? *(int64_t *)a->data : *(int32_t *)a->data;
+  return a;
 }
 
 /* Reads a saved model's configuration (before the dataset is loaded, so a
- * bad file fails fast); the npz stays open for load_weights. */
+ * bad file fails fast); the npz stays open for load_model. */
 static void read_checkpoint(const char *path, gl_npz *z, gl_model_cfg *c) {
   gl_status st = gl_npz_read(z, path);
   if (st != GL_OK) gl_cli_die_status(st, "--load");
@@ -385,18 +398,16 @@ static void read_checkpoint(const char *path, gl_npz *z, gl_model_cfg *c) {
     gl_cli_die(GL_EXIT_USAGE, "--load: %s: no 'model' name: not a glearn model",
                path);
   memcpy(c->model, name->data, (size_t)name->count);
-  c->n_features = (int)npz_int(z, path, "n_features");
-  c->n_classes = (int)npz_int(z, path, "n_classes");
-  c->hidden = (int)npz_int(z, path, "hidden");
-  c->layers = (int)npz_int(z, path, "layers");
-  c->bias = npz_int(z, path, "bias") != 0;
-  c->decay_all = npz_int(z, path, "decay_all") != 0;
-  c->seed = (uint64_t)npz_int(z, path, "seed");
-  const gl_array *dr = gl_npz_get(z, "dropout");
-  if (!dr || dr->dtype != GL_F32 || dr->count != 1)
-    gl_cli_die(GL_EXIT_USAGE, "--load: %s: no 'dropout': not a glearn model",
-               path);
-  c->dropout = *(float *)dr->data;
+  for (int i = 0; i < N_FIELDS; i++) {
+    const gl_array *a = member(z, path, fields[i].name,
+                               fields[i].is_float ? GL_F32 : GL_I32, 1);
+    memcpy((char *)c + fields[i].off, a->data, 4);
+  }
+  c->bias = *(int64_t *)member(z, path, "bias", GL_I64, 1)->data != 0;
+  c->decay_all = *(int64_t *)member(z, path, "decay_all", GL_I64, 1)->data;
+  c->seed = (uint64_t)*(int64_t *)member(z, path, "seed", GL_I64, 1)->data;
+  const int64_t *pk = member(z, path, "pool_k", GL_I64, 8)->data;
+  for (int i = 0; i < 8; i++) c->pool_k[i] = (int)pk[i];
 }
 
 /* Builds the saved model; the dataset's sizes must match it. */
@@ -412,11 +423,7 @@ static gl_model *load_model(const char *path, const gl_npz *z,
   if (st != GL_OK) gl_cli_die_status(st, "--load");
   for (int i = 0; i < m->n_params; i++) {
     gl_param *p = &m->params[i];
-    const gl_array *a = gl_npz_get(z, p->name);
-    if (!a || a->dtype != GL_F32 || a->count != (int64_t)p->n)
-      gl_cli_die(GL_EXIT_USAGE,
-                 "--load: %s: parameter '%s' missing or of the wrong size",
-                 path, p->name);
+    const gl_array *a = member(z, path, p->name, GL_F32, (int64_t)p->n);
     memcpy(p->w, a->data, p->n * sizeof(float));
   }
   return m;
