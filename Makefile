@@ -29,7 +29,8 @@ TEST_OBJ  = $(TEST_SRC:%.c=$(B)/%.o)
 BINDIR    = $(if $(filter build,$(B)),bin,$(B)/bin)
 BIN       = $(TOOLS:%=$(BINDIR)/%)
 
-.PHONY: all lib tools test test-san san check deps bench-deps bench install \
+.PHONY: all lib tools test test-san san check deps bench-deps bench \
+        bench-accuracy install \
         uninstall clean help run-main
 
 all: lib tools $(B)/glearn-tests
@@ -41,6 +42,7 @@ help:
 	@echo "make test-san   run the test suite under ASan + UBSan"
 	@echo "make bench      benchmarks against the references in bench/"
 	@echo "make bench-deps install the benchmark references' packages"
+	@echo "make bench-accuracy  accuracy tables of every model (slow)"
 	@echo "make install    install library, headers and tools under PREFIX"
 
 lib: $(B)/libglearn.a
@@ -90,6 +92,10 @@ bench: all $(B)/glearn-bench
 
 $(B)/glearn-bench: $(BENCH_SRC:%.c=$(B)/%.o) $(B)/libglearn.a
 	$(CC) $(WARN) $(CFLAGS) $(BENCH_SRC:%.c=$(B)/%.o) $(B)/libglearn.a $(LIBS) -o $@
+
+# Accuracy tables (long: RUNS=10 seeds of every model and dataset).
+bench-accuracy: all
+	/usr/bin/python3 bench/accuracy.py
 
 # The main job of the README.
 run-main: all

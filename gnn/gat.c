@@ -2,7 +2,7 @@
  * the reference code (PetarV-/GAT) over a batch of blocks.  Layer l with H
  * heads of F units each, over block A (n_dst x n_src, its pattern is the
  * neighbourhood; its values are ignored):
- *   z_j    = drop(h_j) W                  W: D x (H F), heads side by side
+ *   z_j    = drop(h_j) W                  W: D x (H F)
  *   e_ij   = LeakyReLU(a_dst,h . z_i,h + a_src,h . z_j,h)   for (i, j) in A
  *   alpha  = softmax of e over row i (per head; the row max subtracted)
  *   out_ih = sum_j drop(alpha_ij) drop(z_j,h) + b_h
@@ -10,6 +10,12 @@
  * averages its heads into the logits.  `dropout` acts on every layer's input
  * (sparse dropout on the features) and on z before the aggregation, each
  * with its own mask, `attn_dropout` on the normalised coefficients.
+ *
+ * Layout: the H F values of a node (z, outputs, columns of W, biases,
+ * attention vectors) are unit-major, value f of head h at f H + h, so that
+ * the per-edge loops run over the heads in vectors (8 heads: one AVX
+ * register); hidden layers' outputs are in that order (a fixed permutation
+ * of the usual concatenation, which the next layer's W absorbs).
  *
  * Memory: nothing is stored per edge.  The forward keeps per node and head
  * the two scores and the log-sum-exp of its row, from which the backward
@@ -92,9 +98,123 @@ static uint64_t use_key(uint64_t key, int l, int use) {
   return gl_hash64(gl_hash64(key, 0x676174u + (uint64_t)l), (uint64_t)use);
 }
 
-static inline float lrelu(float x, float k) { return x > 0 ? x : k * x; }
-
 /* ------------------------------------------------------------ attention */
+#define INLINE static inline __attribute__((always_inline))
+
+/* exp(x) in float without a library call, so that loops over heads
+ * vectorise (Cephes' expf: 2^n exp(r), |r| <= ln2/2, degree-6 polynomial,
+ * within 1e-7 relative).  x is clamped to [-87, 88] (so the exp of a very
+ * negative score is ~1e-38, not 0) on its bits: float selects do not
+ * vectorise under -ftrapping-math, integer ones do; so is the rounding
+ * (1.5 * 2^23 added and taken away). */
+INLINE float fast_exp(float x) {
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  u = u > 0xC2AE0000u ? 0xC2AE0000u : u;              /* x < -87: -87 */
+  u = (int32_t)u > 0x42B00000 ? 0x42B00000u : u;      /* x > 88: 88 */
+  memcpy(&x, &u, sizeof x);
+  float t = x * 1.44269504088896341f + 12582912.0f;   /* n in the low bits */
+  int32_t ti;
+  memcpy(&ti, &t, sizeof ti);
+  const float n = t - 12582912.0f;
+  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  int32_t si = (ti - 0x4B400000 + 127) * (1 << 23); /* 2^n */
+  float sc;
+  memcpy(&sc, &si, sizeof sc);
+  return p * sc;
+}
+
+/* GCC (12) does not if-convert a select on a float compared with a
+ * constant under -ftrapping-math, which keeps the loops below scalar: these
+ * are written as selects between two computed values or on the bits. */
+/* min(x, 0) (+0 for x >= 0). */
+INLINE float neg_part(float x) {
+  int32_t i;
+  memcpy(&i, &x, sizeof i);
+  i &= i >> 31;
+  memcpy(&x, &i, sizeof x);
+  return x;
+}
+/* LeakyReLU for slopes k in [0, 1]: max(x, k x). */
+INLINE float lrelu(float x, float k) {
+  float kx = k * x;
+  return x > kx ? x : kx;
+}
+/* ELU: x for x >= 0, exp(x) - 1 below; and its derivative from the output,
+ * 1 for y >= 0, else y + 1. */
+INLINE float elu(float x) {
+  float z = neg_part(x);
+  return x - z + fast_exp(z) - 1.0f;
+}
+INLINE float elu_grad(float y) { return 1.0f + neg_part(y); }
+
+/* The per-edge vector operations over the H F values of a node (unit-major,
+ * value f of head h at f H + h); for 8 heads a head vector is one 32-byte
+ * GCC vector, which keeps the compiler from shuffling.
+ *   axpy_heads: acc[f H + h] += w[h] x[f H + h]
+ *   dot_heads:  d[h] += sum_f x[f H + h] y[f H + h] */
+typedef float v8f __attribute__((vector_size(32), aligned(4)));
+
+INLINE void axpy_heads(float *restrict acc, const float *restrict w,
+                       const float *restrict x, const int H, const int F) {
+  if (H == 8) {
+    v8f wv = *(const v8f *)w;
+    for (int f = 0; f < F; f++)
+      *(v8f *)(acc + 8 * f) += wv * *(const v8f *)(x + 8 * f);
+    return;
+  }
+  if (H == 1) {
+    for (int f = 0; f < F; f++) acc[f] += w[0] * x[f];
+    return;
+  }
+  for (int f = 0; f < F; f++)
+    for (int h = 0; h < H; h++) acc[f * H + h] += w[h] * x[f * H + h];
+}
+
+INLINE void dot_heads(float *restrict d, const float *restrict x,
+                      const float *restrict y, const int H, const int F) {
+  if (H == 8) {
+    v8f dv = *(const v8f *)d;
+    for (int f = 0; f < F; f++)
+      dv += *(const v8f *)(x + 8 * f) * *(const v8f *)(y + 8 * f);
+    *(v8f *)d = dv;
+    return;
+  }
+  if (H == 1) {
+    float v = d[0];
+    for (int f = 0; f < F; f++) v += x[f] * y[f];
+    d[0] = v;
+    return;
+  }
+  for (int f = 0; f < F; f++)
+    for (int h = 0; h < H; h++) d[h] += x[f * H + h] * y[f * H + h];
+}
+
+/* Runs `call` (using H_ and F_) with H_ a constant for 8 heads (the
+ * hidden layers) and 1 (the output layer of Cora and Citeseer): loops over
+ * heads become one vector, or none. */
+#define SPECIALISE(H, F, call)                                                 \
+  do {                                                                         \
+    const int F_ = (F);                                                        \
+    if ((H) == 8) {                                                            \
+      enum { H_ = 8 };                                                         \
+      call;                                                                    \
+    } else if ((H) == 1) {                                                     \
+      enum { H_ = 1 };                                                         \
+      call;                                                                    \
+    } else {                                                                   \
+      const int H_ = (H);                                                      \
+      call;                                                                    \
+    }                                                                          \
+  } while (0)
+
 typedef struct {
   int H, F;
   float leaky;
@@ -107,25 +227,181 @@ static void attn_scores(const attn *c, const float *z, gl_idx n,
                         const float *a, float *s) {
   const int H = c->H, F = c->F;
 #pragma omp parallel for schedule(static) if (n > 2048)
-  for (gl_idx i = 0; i < n; i++)
-    for (int h = 0; h < H; h++) {
-      const float *zi = z + ((size_t)i * H + h) * F, *ah = a + (size_t)h * F;
-      float v = 0;
-      for (int f = 0; f < F; f++) v += ah[f] * zi[f];
-      s[(size_t)i * H + h] = v;
-    }
+  for (gl_idx i = 0; i < n; i++) {
+    float *si = s + (size_t)i * H;
+    for (int h = 0; h < H; h++) si[h] = 0;
+    SPECIALISE(H, F, dot_heads(si, a, z + (size_t)i * H * F, H_, F_));
+  }
 }
 
-/* Attention-dropout multiplier of edge (i, j), head h: 0 or 1/(1-p). */
-static inline float attn_mask(const attn *c, uint64_t base, int h) {
-  return c->thr ? c->scale * gl_mask_keepf(c->key, base + (uint64_t)h, c->thr)
-                : 1.0f;
+/* Multiplies w[h] by the attention-dropout factor (0 or 1/(1-p)) of edge
+ * (i, j) (base = (i n_src + j) H), head h. */
+INLINE void attn_mask(const attn *c, uint64_t base, int H, float *restrict w) {
+  if (!c->thr) return;
+  for (int h = 0; h < H; h++)
+    w[h] *= c->scale * gl_mask_keepf(c->key, base + (uint64_t)h, c->thr);
 }
 
-/* Per-thread scratch: `per` floats for each thread. */
+/* Whether a pass over the entries of A with HF values an entry is worth a
+ * team of threads (small graphs run faster alone). */
+static bool worth_threads(const gl_csr *a, int HF) {
+  return (double)a->nnz * HF > 5e5;
+}
+
+/* Per-thread scratch of `per` floats. */
 static float *thread_scratch(fbuf *s, size_t per) {
   return fbuf_get(s, per * (size_t)omp_get_max_threads());
 }
+
+/* The row kernels take H and F as arguments so that, inlined with the
+ * constants of the common case (8 heads of 8), their loops over heads and
+ * units vectorise; `t` is the thread's scratch (HF + 4 H floats). */
+typedef struct {
+  const gl_off *ptr;
+  const gl_idx *col;
+  gl_off nnz;
+  uint64_t ns;
+  const float *ss, *sd, *lse, *zd, *dpre, *c;
+} attn_args;
+
+/* The per-edge loops are bound by the latency of gathering rows of the
+ * neighbours (z: H F floats) from memory; each asks for the rows of the
+ * entry PREFETCH places ahead (into the next rows: the entries of a CSR are
+ * contiguous), so that several are in flight. */
+enum { PREFETCH = 8 };
+INLINE void prefetch(const float *p, int n) {
+  for (int k = 0; k < n; k += 16) __builtin_prefetch(p + k);
+}
+/* The rows of node col[e + PREFETCH] of a (n x w) and b (n x v) arrays. */
+INLINE void prefetch_ahead(const gl_idx *col, gl_off e, gl_off nnz,
+                           const float *a, int w, const float *b, int v) {
+  if (e + PREFETCH < nnz) {
+    const size_t k = (size_t)col[e + PREFETCH];
+    prefetch(a + k * w, w);
+    if (b) prefetch(b + k * v, v);
+  }
+}
+
+/* Forward, row i: out_i = sum_j drop(alpha_ij) zd_j + b, lse_i. */
+INLINE void fwd_row(const attn *c, const attn_args *g, gl_idx i,
+                    const float *restrict b, float *restrict lse,
+                    float *restrict out, float *restrict t, const int H,
+                    const int F) {
+  const int HF = H * F;
+  float *restrict acc = t, *restrict mx = t + HF, *restrict sum = mx + H,
+                  *restrict wt = sum + H;
+  const float *restrict sdi = g->sd + (size_t)i * H;
+  for (int h = 0; h < H; h++) mx[h] = -INFINITY;
+  for (gl_off e = g->ptr[i]; e < g->ptr[i + 1]; e++) {
+    prefetch_ahead(g->col, e, g->nnz, g->ss, H, g->zd, HF);
+    const float *restrict ssj = g->ss + (size_t)g->col[e] * H;
+    for (int h = 0; h < H; h++) mx[h] = ssj[h] > mx[h] ? ssj[h] : mx[h];
+  }
+  /* LeakyReLU is increasing: the row max of e is lrelu(sd + max ss) */
+  for (int h = 0; h < H; h++) {
+    mx[h] = lrelu(sdi[h] + mx[h], c->leaky);
+    sum[h] = 0;
+  }
+  for (int k = 0; k < HF; k++) acc[k] = 0;
+  for (gl_off e = g->ptr[i]; e < g->ptr[i + 1]; e++) {
+    prefetch_ahead(g->col, e, g->nnz, g->zd, HF, NULL, 0);
+    const gl_idx j = g->col[e];
+    const float *restrict ssj = g->ss + (size_t)j * H;
+    const float *restrict zj = g->zd + (size_t)j * HF;
+    for (int h = 0; h < H; h++) {
+      float p = fast_exp(lrelu(sdi[h] + ssj[h], c->leaky) - mx[h]);
+      sum[h] += p;
+      wt[h] = p;
+    }
+    attn_mask(c, ((uint64_t)i * g->ns + (uint64_t)j) * H, H, wt);
+    axpy_heads(acc, wt, zj, H, F);
+  }
+  float *restrict o = out + (size_t)i * HF;
+  for (int h = 0; h < H; h++) {
+    lse[(size_t)i * H + h] = sum[h] > 0 ? mx[h] + logf(sum[h]) : 0.0f;
+    sum[h] = sum[h] > 0 ? 1.0f / sum[h] : 0.0f;
+  }
+  for (int f = 0; f < F; f++)
+    for (int h = 0; h < H; h++)
+      o[f * H + h] = acc[f * H + h] * sum[h] + (b ? b[f * H + h] : 0.0f);
+}
+
+/* The recomputed alpha of edge (i, j) for every head, its slope (LeakyReLU'
+ * at the score) and dal = d loss / d (dropped alpha) = ms dpre_i . zd_j,
+ * with ms the dropout factor (in ms on return). */
+INLINE void edge_grads(const attn *c, const attn_args *g, gl_idx i, gl_idx j,
+                       float *restrict al, float *restrict sl,
+                       float *restrict ms, float *restrict dal, const int H,
+                       const int F) {
+  const float *restrict sdi = g->sd + (size_t)i * H;
+  const float *restrict li = g->lse + (size_t)i * H;
+  const float *restrict ssj = g->ss + (size_t)j * H;
+  const float *restrict dp = g->dpre + (size_t)i * H * F;
+  const float *restrict zj = g->zd + (size_t)j * H * F;
+  for (int h = 0; h < H; h++) {
+    const float r = sdi[h] + ssj[h];
+    al[h] = fast_exp(lrelu(r, c->leaky) - li[h]);
+    sl[h] = r > 0 ? 1.0f : c->leaky;
+    ms[h] = 1.0f;
+    dal[h] = 0;
+  }
+  dot_heads(dal, dp, zj, H, F);
+  attn_mask(c, ((uint64_t)i * g->ns + (uint64_t)j) * H, H, ms);
+  for (int h = 0; h < H; h++) dal[h] *= ms[h];
+}
+
+/* Backward pass 1, row i: c_i = sum_j alpha dal (the softmax's inner
+ * product) and dsd_i = sum_j alpha (dal - c_i) slope = A - c_i B. */
+INLINE void bwd_row(const attn *c, const attn_args *g, gl_idx i,
+                    float *restrict cb, float *restrict dsd,
+                    float *restrict t, const int H, const int F) {
+  float *restrict A = t, *restrict B = A + H, *restrict C = B + H;
+  float *restrict al = C + H, *restrict sl = al + H, *restrict ms = sl + H,
+                  *restrict dal = ms + H;
+  for (int h = 0; h < H; h++) A[h] = B[h] = C[h] = 0;
+  for (gl_off e = g->ptr[i]; e < g->ptr[i + 1]; e++) {
+    prefetch_ahead(g->col, e, g->nnz, g->ss, H, g->zd, H * F);
+    edge_grads(c, g, i, g->col[e], al, sl, ms, dal, H, F);
+    for (int h = 0; h < H; h++) {
+      C[h] += al[h] * dal[h];
+      A[h] += al[h] * dal[h] * sl[h];
+      B[h] += al[h] * sl[h];
+    }
+  }
+  for (int h = 0; h < H; h++) {
+    cb[(size_t)i * H + h] = C[h];
+    dsd[(size_t)i * H + h] = A[h] - C[h] * B[h];
+  }
+}
+
+/* Backward pass 2, source j over the transpose's row j: dss_j and dzd_j =
+ * sum_i drop(alpha_ij) dpre_i. */
+INLINE void bwd_col(const attn *c, const attn_args *g, const gl_csr *tr,
+                    gl_idx j, float *restrict dzd, float *restrict dss,
+                    float *restrict t, const int H, const int F) {
+  const int HF = H * F;
+  float *restrict acc = t, *restrict d = acc + HF, *restrict al = d + H,
+                  *restrict sl = al + H, *restrict ms = sl + H,
+                  *restrict dal = ms + H;
+  for (int k = 0; k < HF; k++) acc[k] = 0;
+  for (int h = 0; h < H; h++) d[h] = 0;
+  for (gl_off e = tr->ptr[j]; e < tr->ptr[j + 1]; e++) {
+    prefetch_ahead(tr->col, e, tr->nnz, g->dpre, HF, g->sd, H);
+    prefetch_ahead(tr->col, e, tr->nnz, g->lse, H, g->c, H);
+    const gl_idx i = tr->col[e];
+    edge_grads(c, g, i, j, al, sl, ms, dal, H, F);
+    const float *restrict ci = g->c + (size_t)i * H;
+    const float *restrict dp = g->dpre + (size_t)i * HF;
+    for (int h = 0; h < H; h++) {
+      d[h] += al[h] * (dal[h] - ci[h]) * sl[h];
+      al[h] *= ms[h];
+    }
+    axpy_heads(acc, al, dp, H, F);
+  }
+  memcpy(dzd + (size_t)j * HF, acc, (size_t)HF * sizeof *acc);
+  for (int h = 0; h < H; h++) dss[(size_t)j * H + h] = d[h];
+}
+
 
 /* out[i] (n_dst x HF) = sum_j drop(alpha_ij) zd_j + b (b NULL: none);
  * lse[i, h] kept. */
@@ -133,146 +409,48 @@ static gl_status attn_forward(gat *m, const attn *c, const gl_csr *a,
                               const float *ss, const float *sd,
                               const float *zd, const float *b, float *lse,
                               float *out) {
-  const int H = c->H, HF = H * c->F;
-  const size_t per = (size_t)HF + 3 * (size_t)H;
+  const int H = c->H, F = c->F;
+  const size_t per = (size_t)H * F + 4 * (size_t)H;
   float *scr = thread_scratch(&m->scratch, per);
   if (!scr) return GL_ENOMEM;
-  const uint64_t ns = (uint64_t)a->m;
-#pragma omp parallel
+  const attn_args g = {a->ptr, a->col, a->nnz, (uint64_t)a->m, ss, sd, NULL,
+                       zd, NULL, NULL};
+#pragma omp parallel if (worth_threads(a, H * F))
   {
-    float *acc = scr + per * (size_t)omp_get_thread_num();
-    float *mx = acc + HF, *sum = mx + H, *wt = sum + H;
+    float *t = scr + per * (size_t)omp_get_thread_num();
 #pragma omp for schedule(dynamic, 64)
-    for (gl_idx i = 0; i < a->n; i++) {
-      const float *sdi = sd + (size_t)i * H;
-      for (int h = 0; h < H; h++) mx[h] = -INFINITY;
-      for (gl_off e = a->ptr[i]; e < a->ptr[i + 1]; e++) {
-        const float *ssj = ss + (size_t)a->col[e] * H;
-        for (int h = 0; h < H; h++) mx[h] = fmaxf(mx[h], ssj[h]);
-      }
-      /* LeakyReLU is increasing: the row max of e is lrelu(sd + max ss) */
-      for (int h = 0; h < H; h++) {
-        mx[h] = lrelu(sdi[h] + mx[h], c->leaky);
-        sum[h] = 0;
-      }
-      memset(acc, 0, (size_t)HF * sizeof *acc);
-      for (gl_off e = a->ptr[i]; e < a->ptr[i + 1]; e++) {
-        gl_idx j = a->col[e];
-        const float *ssj = ss + (size_t)j * H, *zj = zd + (size_t)j * HF;
-        const uint64_t base = ((uint64_t)i * ns + (uint64_t)j) * H;
-        for (int h = 0; h < H; h++) {
-          float p = expf(lrelu(sdi[h] + ssj[h], c->leaky) - mx[h]);
-          sum[h] += p;
-          wt[h] = p * attn_mask(c, base, h);
-        }
-        for (int h = 0; h < H; h++)
-          for (int f = 0; f < c->F; f++) acc[h * c->F + f] += wt[h] * zj[h * c->F + f];
-      }
-      float *o = out + (size_t)i * HF;
-      for (int h = 0; h < H; h++) {
-        float inv = sum[h] > 0 ? 1.0f / sum[h] : 0.0f;
-        lse[(size_t)i * H + h] = sum[h] > 0 ? mx[h] + logf(sum[h]) : 0.0f;
-        for (int f = 0; f < c->F; f++)
-          o[h * c->F + f] = acc[h * c->F + f] * inv + (b ? b[h * c->F + f] : 0);
-      }
-    }
+    for (gl_idx i = 0; i < a->n; i++)
+      SPECIALISE(H, F, fwd_row(c, &g, i, b, lse, out, t, H_, F_));
   }
   return GL_OK;
 }
 
-/* The recomputed attention of edge (i, j), head h, and what the backward
- * needs of it: alpha, its dropout multiplier, d loss / d alpha-tilde and the
- * LeakyReLU slope. */
-typedef struct {
-  float alpha, ms, dal, slope;
-} edge_grad;
-
-static inline edge_grad edge_backward(const attn *c, float r, float lse,
-                                      float ms, const float *dp,
-                                      const float *zj) {
-  edge_grad g;
-  g.alpha = expf(lrelu(r, c->leaky) - lse);
-  g.ms = ms;
-  float d = 0;
-  for (int f = 0; f < c->F; f++) d += dp[f] * zj[f];
-  g.dal = ms * d;
-  g.slope = r > 0 ? 1.0f : c->leaky;
-  return g;
-}
-
 /* Backward of attn_forward given dpre = d loss / d out (n_dst x HF):
- * dzd[j] (n_src x HF) = d loss / d zd_j through the aggregation,
- * dss (n_src x H), dsd (n_dst x H) = d loss / d scores; t is A's transpose
- * pattern (n_src x n_dst).  cbuf (n_dst x H) is scratch. */
+ * dzd (n_src x HF) = d loss / d zd through the aggregation, dss (n_src x H)
+ * and dsd (n_dst x H) = d loss / d scores; tr is A's transpose pattern
+ * (n_src x n_dst), cb (n_dst x H) scratch. */
 static gl_status attn_backward(gat *m, const attn *c, const gl_csr *a,
-                               const gl_csr *t, const float *ss,
+                               const gl_csr *tr, const float *ss,
                                const float *sd, const float *lse,
-                               const float *zd, const float *dpre,
-                               float *cbuf, float *dzd, float *dss,
-                               float *dsd) {
-  const int H = c->H, F = c->F, HF = H * F;
-  const size_t per = (size_t)HF + 3 * (size_t)H;
+                               const float *zd, const float *dpre, float *cb,
+                               float *dzd, float *dss, float *dsd) {
+  const int H = c->H, F = c->F;
+  const size_t per = (size_t)H * F + 6 * (size_t)H;
   float *scr = thread_scratch(&m->scratch, per);
   if (!scr) return GL_ENOMEM;
-  const uint64_t ns = (uint64_t)a->m;
-  /* pass 1, rows i: c_i = sum_j alpha dal (the softmax's inner product) and
-   * dsd_i = sum_j alpha (dal - c_i) slope = A - c_i B */
-#pragma omp parallel
+  const attn_args g = {a->ptr, a->col, a->nnz, (uint64_t)a->m, ss, sd, lse,
+                       zd, dpre, cb};
+  const bool par = worth_threads(a, H * F);
+#pragma omp parallel if (par)
   {
-    float *A = scr + per * (size_t)omp_get_thread_num(), *B = A + H,
-          *C = B + H;
+    float *t = scr + per * (size_t)omp_get_thread_num();
 #pragma omp for schedule(dynamic, 64)
-    for (gl_idx i = 0; i < a->n; i++) {
-      const float *sdi = sd + (size_t)i * H, *li = lse + (size_t)i * H;
-      const float *dp = dpre + (size_t)i * HF;
-      for (int h = 0; h < H; h++) A[h] = B[h] = C[h] = 0;
-      for (gl_off e = a->ptr[i]; e < a->ptr[i + 1]; e++) {
-        gl_idx j = a->col[e];
-        const float *ssj = ss + (size_t)j * H, *zj = zd + (size_t)j * HF;
-        const uint64_t base = ((uint64_t)i * ns + (uint64_t)j) * H;
-        for (int h = 0; h < H; h++) {
-          edge_grad g = edge_backward(c, sdi[h] + ssj[h], li[h],
-                                      attn_mask(c, base, h), dp + h * F,
-                                      zj + h * F);
-          C[h] += g.alpha * g.dal;
-          A[h] += g.alpha * g.dal * g.slope;
-          B[h] += g.alpha * g.slope;
-        }
-      }
-      for (int h = 0; h < H; h++) {
-        cbuf[(size_t)i * H + h] = C[h];
-        dsd[(size_t)i * H + h] = A[h] - C[h] * B[h];
-      }
-    }
-  }
-  /* pass 2, sources j over the transpose: dss_j and dzd_j */
-#pragma omp parallel
-  {
-    float *acc = scr + per * (size_t)omp_get_thread_num();
-    float *d = acc + HF, *wt = d + H;
+    for (gl_idx i = 0; i < a->n; i++)
+      SPECIALISE(H, F, bwd_row(c, &g, i, cb, dsd, t, H_, F_));
+    /* (the implicit barrier: pass 2 reads every c_i) */
 #pragma omp for schedule(dynamic, 64)
-    for (gl_idx j = 0; j < t->n; j++) {
-      const float *ssj = ss + (size_t)j * H, *zj = zd + (size_t)j * HF;
-      memset(acc, 0, (size_t)HF * sizeof *acc);
-      for (int h = 0; h < H; h++) d[h] = 0;
-      for (gl_off e = t->ptr[j]; e < t->ptr[j + 1]; e++) {
-        gl_idx i = t->col[e];
-        const float *sdi = sd + (size_t)i * H, *li = lse + (size_t)i * H;
-        const float *ci = cbuf + (size_t)i * H, *dp = dpre + (size_t)i * HF;
-        const uint64_t base = ((uint64_t)i * ns + (uint64_t)j) * H;
-        for (int h = 0; h < H; h++) {
-          edge_grad g = edge_backward(c, sdi[h] + ssj[h], li[h],
-                                      attn_mask(c, base, h), dp + h * F,
-                                      zj + h * F);
-          d[h] += g.alpha * (g.dal - ci[h]) * g.slope;
-          wt[h] = g.alpha * g.ms;
-        }
-        for (int h = 0; h < H; h++)
-          for (int f = 0; f < F; f++) acc[h * F + f] += wt[h] * dp[h * F + f];
-      }
-      memcpy(dzd + (size_t)j * HF, acc, (size_t)HF * sizeof *acc);
-      for (int h = 0; h < H; h++) dss[(size_t)j * H + h] = d[h];
-    }
+    for (gl_idx j = 0; j < tr->n; j++)
+      SPECIALISE(H, F, bwd_col(c, &g, tr, j, dzd, dss, t, H_, F_));
   }
   return GL_OK;
 }
@@ -281,11 +459,8 @@ static gl_status attn_backward(gat *m, const attn *c, const gl_csr *a,
 static void score_grad(const float *ds, const float *z, gl_idx n, int H,
                        int F, float *g) {
   for (gl_idx i = 0; i < n; i++)
-    for (int h = 0; h < H; h++) {
-      const float d = ds[(size_t)i * H + h];
-      const float *zi = z + ((size_t)i * H + h) * F;
-      for (int f = 0; f < F; f++) g[h * F + f] += d * zi[f];
-    }
+    SPECIALISE(H, F, axpy_heads(g, ds + (size_t)i * H, z + (size_t)i * H * F,
+                                H_, F_));
 }
 
 /* ------------------------------------------------------------ layers */
@@ -350,7 +525,7 @@ static void output_forward(const gat *m, int l, float *pre, gl_idx n,
   if (l < m->L - 1) {
     size_t k = (size_t)n * H * F;
 #pragma omp parallel for schedule(static) if (k > 65536)
-    for (size_t i = 0; i < k; i++) pre[i] = pre[i] > 0 ? pre[i] : expm1f(pre[i]);
+    for (size_t i = 0; i < k; i++) pre[i] = elu(pre[i]);
     return;
   }
   const float inv = 1.0f / (float)H;
@@ -358,7 +533,7 @@ static void output_forward(const gat *m, int l, float *pre, gl_idx n,
   for (gl_idx i = 0; i < n; i++)
     for (int f = 0; f < F; f++) {
       float s = 0;
-      for (int h = 0; h < H; h++) s += pre[((size_t)i * H + h) * F + f];
+      for (int h = 0; h < H; h++) s += pre[((size_t)i * F + f) * H + h];
       logits[(size_t)i * F + f] = s * inv;
     }
 }
@@ -372,15 +547,14 @@ static void output_backward(const gat *m, int l, const float *y, gl_idx n,
   if (l < m->L - 1) {
     size_t k = (size_t)n * HF;
 #pragma omp parallel for schedule(static) if (k > 65536)
-    for (size_t i = 0; i < k; i++) /* ELU' = 1 for y > 0, else y + 1 */
-      dpre[i] = y[i] > 0 ? dout[i] : dout[i] * (y[i] + 1.0f);
+    for (size_t i = 0; i < k; i++) dpre[i] = dout[i] * elu_grad(y[i]);
   } else {
     const float inv = 1.0f / (float)H;
 #pragma omp parallel for schedule(static) if (n > 2048)
     for (gl_idx i = 0; i < n; i++)
-      for (int h = 0; h < H; h++)
-        for (int f = 0; f < F; f++)
-          dpre[(size_t)i * HF + h * F + f] = dout[(size_t)i * F + f] * inv;
+      for (int f = 0; f < F; f++)
+        for (int h = 0; h < H; h++)
+          dpre[(size_t)i * HF + f * H + h] = dout[(size_t)i * F + f] * inv;
   }
   if (ly->gb)
     for (gl_idx i = 0; i < n; i++)
@@ -459,14 +633,12 @@ static void score_backward(const layer *ly, const float *z, gl_idx ns,
                            float *dz) {
   const int H = ly->H, F = ly->F;
 #pragma omp parallel for schedule(static) if (ns > 2048)
-  for (gl_idx j = 0; j < ns; j++)
-    for (int h = 0; h < H; h++) {
-      float *d = dz + ((size_t)j * H + h) * F;
-      const float s = dss[(size_t)j * H + h];
-      const float t = j < nd ? dsd[(size_t)j * H + h] : 0.0f;
-      for (int f = 0; f < F; f++)
-        d[f] += ly->as[h * F + f] * s + ly->ad[h * F + f] * t;
-    }
+  for (gl_idx j = 0; j < ns; j++) {
+    float *d = dz + (size_t)j * H * F;
+    SPECIALISE(H, F, axpy_heads(d, dss + (size_t)j * H, ly->as, H_, F_));
+    if (j < nd)
+      SPECIALISE(H, F, axpy_heads(d, dsd + (size_t)j * H, ly->ad, H_, F_));
+  }
   score_grad(dss, z, ns, H, F, ly->gas);
   score_grad(dsd, z, nd, H, F, ly->gad);
 }
@@ -706,8 +878,8 @@ gl_status gl_gat_new(gl_model **out, const gl_model_cfg *cfg) {
      * attention vectors (as GCN decays its first layer) */
     bool dw = cfg->decay_all || l == 0;
     ly->w = add_param(m, "W", l, ly->din, H * F, dw, &ly->gw);
-    ly->as = add_param(m, "a_src", l, H, F, dw, &ly->gas);
-    ly->ad = add_param(m, "a_dst", l, H, F, dw, &ly->gad);
+    ly->as = add_param(m, "a_src", l, F, H, dw, &ly->gas);
+    ly->ad = add_param(m, "a_dst", l, F, H, dw, &ly->gad);
     ok = ly->w && ly->as && ly->ad;
     if (cfg->bias) {
       ly->b = add_param(m, "b", l, 1, H * F, cfg->decay_all, &ly->gb);

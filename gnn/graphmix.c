@@ -82,26 +82,31 @@ typedef struct {
   const gl_graphmix_opts *g;
   gl_rng rng;
   gl_batch full; /* the whole graph, loss over the training nodes */
+  gl_batch hop;  /* the L-hop graph of the drawn unlabelled nodes */
   float *y;      /* n x C targets: one-hot (train), pseudo-labels (rest) */
   float *logits, *dlogits, *pbar, *tmix, *fl, *fdl;
   gl_idx *unl, n_unl, *ub, *perm, *rows;
 } gm;
 
-/* Y[U] <- sharpen(mean of K dropout-noisy GNN predictions, T). */
+/* Y[U_b] <- sharpen(mean of K dropout-noisy GNN predictions, T).  Only
+ * the drawn nodes' targets are used, so the GNN runs on their exact L-hop
+ * computation graph, not the whole graph: the same values for them. */
 static gl_status pseudo_labels(gm *s) {
-  const gl_idx n = s->t->adj->n;
   const int c = s->t->n_classes;
+  GL_TRY(gl_batch_khop(&s->hop, s->t->adj, s->ub, s->t->n_train,
+                       s->m->cfg.layers));
+  const gl_idx n = s->hop.n_out;
   memset(s->pbar, 0, sizeof(float) * (size_t)n * c);
   for (int k = 0; k < s->g->k; k++) {
-    s->full.key = gl_rng_u64(&s->rng);
-    GL_TRY(s->m->ops->forward(s->m, s->t->x, &s->full, true, s->logits));
+    s->hop.key = gl_rng_u64(&s->rng);
+    GL_TRY(s->m->ops->forward(s->m, s->t->x, &s->hop, true, s->logits));
     gl_softmax_rows(s->logits, n, c);
     gl_axpy((size_t)n * c, 1.0f / s->g->k, s->logits, s->pbar);
   }
   const double inv_t = 1.0 / s->g->temp;
-  for (gl_idx u = 0; u < s->n_unl; u++) {
-    gl_idx i = s->unl[u];
-    float *p = s->pbar + (size_t)i * c, *y = s->y + (size_t)i * c;
+  for (gl_idx r = 0; r < n; r++) {
+    float *p = s->pbar + (size_t)r * c;
+    float *y = s->y + (size_t)s->hop.out_ids[r] * c;
     double mx = 0, z = 0;
     for (int j = 0; j < c; j++) mx = p[j] > mx ? p[j] : mx;
     for (int j = 0; j < c; j++) z += pow(p[j] / mx, inv_t);
@@ -198,9 +203,9 @@ gl_status gl_graphmix_train(gl_model *m, const gl_task *t, gl_optim *o,
     gl_params_zero_grad(m->params, m->n_params);
     if (gl_rng_uniform(&s.rng) < g->p_fcn) {
       /* FCN step: pseudo-labels, supervised and unsupervised mixup */
-      if ((st = pseudo_labels(&s)) != GL_OK) break;
       for (gl_idx i = 0; i < nt; i++)
         s.ub[i] = s.unl[gl_rng_below(&s.rng, (uint32_t)s.n_unl)];
+      if ((st = pseudo_labels(&s)) != GL_OK) break;
       if ((st = fcn_pass(&s, t->train, nt, 1.0, &loss)) != GL_OK ||
           (st = fcn_pass(&s, s.ub, nt, gl_graphmix_weight(g, epoch), &loss)) !=
               GL_OK)
@@ -251,6 +256,7 @@ gl_status gl_graphmix_train(gl_model *m, const gl_task *t, gl_optim *o,
   r->ms_per_epoch = 1e3 * train_time / (epoch > 0 ? epoch : 1);
 done:
   gl_batch_free(&s.full);
+  gl_batch_free(&s.hop);
   gl_sampler_free(sam);
   free(best);
   free(wbuf);

@@ -171,10 +171,10 @@ gl_status gl_gpool_graph(gl_csr *out, const gl_csr *a, const gl_idx *idx,
     for (gl_off e = a->ptr[u]; e < a->ptr[u + 1]; e++)
       touched[comp[a->col[e]]] = a->col[e];
   }
-#pragma omp parallel for schedule(dynamic, 256)
+#pragma omp parallel for schedule(dynamic, 256) if (nt > 2048)
   for (gl_idx c = 0; c < nt; c++) kept_row(a, map, touched[c], rows + c * W);
   /* row t of the result: OR of the rows of u = idx[t] and its neighbours */
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for schedule(dynamic, 64) if (k > 512)
   for (gl_idx t = 0; t < k; t++) {
     gl_idx u = idx[t];
     uint64_t *b = bits + (size_t)t * W;
@@ -196,7 +196,7 @@ gl_status gl_gpool_graph(gl_csr *out, const gl_csr *a, const gl_idx *idx,
     goto done;
   }
   out->n = out->m = k;
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for schedule(dynamic, 64) if (k > 512)
   for (gl_idx t = 0; t < k; t++) {
     const uint64_t *b = bits + (size_t)t * W;
     gl_off p = out->ptr[t];
@@ -295,7 +295,8 @@ static gl_status unit_forward(gunet *m, int ui, const gl_csr *g, bool sym,
   u->sym = sym;
   u->n = n;
   u->key = gl_hash64(key, 1000003u + (uint64_t)ui);
-  u->p = train ? m->base.cfg.dropout : 0.0f;
+  u->p = !train ? 0.0f
+         : ui == U_IN ? m->base.cfg.dropout : m->base.cfg.hidden_dropout;
   u->pa = train && g ? m->base.cfg.adj_dropout : 0.0f;
   if (!out) {
     GL_TRY(ensure(&u->z, (size_t)n * dout));
@@ -679,9 +680,10 @@ gl_status gl_gunet_new(gl_model **out, const gl_model_cfg *cfg) {
       return gl_error(GL_EINVAL, "gunet: pool_k[%d] = %d, must be >= 1", l,
                       cfg->pool_k[l]);
   if (!(cfg->dropout >= 0 && cfg->dropout < 1) ||
+      !(cfg->hidden_dropout >= 0 && cfg->hidden_dropout < 1) ||
       !(cfg->adj_dropout >= 0 && cfg->adj_dropout < 1))
-    return gl_error(GL_EINVAL, "gunet: dropout and adj_dropout must be in "
-                    "[0, 1)");
+    return gl_error(GL_EINVAL, "gunet: dropout, hidden_dropout and "
+                    "adj_dropout must be in [0, 1)");
   gunet *m = gl_calloc(1, sizeof *m);
   if (!m) return GL_ENOMEM;
   const int L = cfg->n_pools, U = 2 * L + 3, H = cfg->hidden;

@@ -81,4 +81,13 @@ gl_status gl_sampler_full_new(gl_sampler **out, const gl_csr *adj,
                               int n_layers, const gl_idx *loss_nodes,
                               gl_idx n_loss, uint64_t seed);
 
+/* The exact L-hop computation graph of `nodes` (n ids, duplicates allowed)
+ * in `adj`: every neighbour kept with its weight (no sampling), so a
+ * model's outputs on the batch equal its full-graph outputs on those nodes.
+ * Output rows are the distinct nodes in first-appearance order; loss_pos[i]
+ * is the row of nodes[i] (weights 1/n).  Block columns are in discovery
+ * order (not sorted).  Memory: an n_nodes-entry map plus the blocks. */
+gl_status gl_batch_khop(gl_batch *b, const gl_csr *adj, const gl_idx *nodes,
+                        gl_idx n, int layers);
+
 #endif
