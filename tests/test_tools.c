@@ -212,6 +212,10 @@ TEST(tools_bad_usage) {
   bad("cora gcn --optim nope", "--optim");
   bad("cora gcn --stop sometimes", "--stop");
   bad("cora gcn --bogus", "unknown option '--bogus'");
+  bad("cora graphmix --features nope", "--features");
+  bad("cora graphmix --base nope", "--base");
+  bad("cora graphmix --temperature 0", "--temperature");
+  bad("cora gcn --pools 5,,2", "--pools");
   bad("cora gcn extra", "unexpected argument 'extra'");
   bad("cora gcn --load /nonexistent/m.npz", "--load");
   bad("cora gcn --save /nonexistent/dir/m.npz", "no such folder");

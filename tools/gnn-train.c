@@ -58,6 +58,8 @@ static void usage(FILE *f) {
 "  --gamma X           max weight of the unlabelled loss (10; Pubmed 1)\n"
 "  --ramp-start N, --ramp-end N   its ramp-up epochs (500, 1000)\n"
 "  --p-fcn P           probability of an FCN step (0.5)\n"
+"  --features F        binary (GraphMix's default, as its code loads them:\n"
+"                      each present feature 1/row count) or as-loaded\n"
 "output:\n"
 "  --json FILE         write the results as JSON\n"
 "  --save FILE.npz     save the weights and configuration of the run with the\n"
@@ -80,6 +82,7 @@ typedef struct {
   gl_optim_opts opt;
   gl_train_opts train;
   gl_graphmix_opts gm;
+  bool binary_features;
 } settings;
 
 typedef struct {
@@ -187,6 +190,12 @@ static bool apply(settings *s, const char *a, const char *v) {
     s->gm.ramp_end = (int)gl_cli_long(a, v, 0, 10000000);
   else if (IS("--p-fcn"))
     s->gm.p_fcn = gl_cli_double(a, v, 0, 1);
+  else if (IS("--features")) {
+    if (strcmp(v, "binary") && strcmp(v, "as-loaded"))
+      gl_cli_die(GL_EXIT_USAGE,
+                 "--features: expected binary or as-loaded, got '%s'", v);
+    s->binary_features = !strcmp(v, "binary");
+  }
   else
     return false;
   return true;
@@ -205,7 +214,7 @@ static bool takes_value(const char *a) {
       "--heads",       "--out-heads",  "--pools",        "--optim",
       "--stop",        "--window",     "--patience",     "--select",
       "--mixup-alpha", "--pseudo-k",   "--temperature",  "--gamma",
-      "--ramp-start",  "--ramp-end",   "--p-fcn"};
+      "--ramp-start",  "--ramp-end",   "--p-fcn",        "--features"};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (!strcmp(a, names[i])) return true;
   return false;
@@ -230,6 +239,7 @@ static settings configure(const options *o, const char *dataset) {
   s.train.patience = d.patience;
   s.train.select = (gl_select_rule)d.select;
   s.gm = gl_graphmix_defaults(dataset);
+  s.binary_features = o->graphmix; /* as the GraphMix code loads them */
   if (o->graphmix && !strcmp(model, "gcn")) {
     /* the GraphMix code's GCN: no hidden dropout, decay on both layers */
     s.cfg.hidden_dropout = 0.0f;
@@ -538,6 +548,13 @@ int main(int argc, char **argv) {
             "seconds\n");
 
   settings cf = configure(&o, d.name);
+  if (cf.binary_features && d.x.val) {
+    /* the GraphMix code loads features as binary, then row-normalises */
+    free(d.x.val);
+    d.x.val = NULL;
+    if ((st = gl_csr_row_norm_inplace(&d.x)) != GL_OK)
+      gl_cli_die_status(st, "features");
+  }
   bool train = !o.load || o.epochs_set;
   int runs = train ? o.runs : 1;
   double *test = calloc((size_t)runs, sizeof *test);
