@@ -34,3 +34,22 @@ echo
 echo "== Peak memory of Pubmed GCN training (gnn-train, 1 run)"
 ./bin/gnn-train pubmed gcn --quiet --threads "$THREADS" --json "$OUT/pubmed-gcn.json" > /dev/null
 $PY -c "import json; d = json.load(open('$OUT/pubmed-gcn.json')); print(f\"peak RSS {d['peak_rss_bytes'] / 2**20:.1f} MiB, test acc {100 * d['test_acc']['mean']:.2f}%\")"
+
+echo
+echo "== Seconds per training run (gnn-train, 1 seed, $THREADS threads, the papers' settings)"
+printf '%-10s %-16s %10s %10s %10s\n' dataset model "s/run" "ms/epoch" "test acc"
+for ds in cora pubmed; do
+  for model in gcn gat gunet "graphmix --base gcn" "graphmix --base gat" "graphmix --base gunet"; do
+    j="$OUT/run-$ds-${model// /_}.json"
+    if ./bin/gnn-train "$ds" $model --quiet --threads "$THREADS" --json "$j" > /dev/null 2> "$OUT/err.txt"; then
+      $PY - "$ds" "$model" "$j" <<'PY'
+import json, sys
+ds, model, path = sys.argv[1:]
+d = json.load(open(path))
+print(f"{ds:<10} {model.replace('--base ', ''):<16} {d['seconds_per_run']:10.2f} {d['ms_per_epoch']:10.3f} {100 * d['test_acc']['mean']:9.2f}%")
+PY
+    else
+      printf '%-10s %-16s %s\n' "$ds" "${model/--base /}" "failed: $(head -c 120 "$OUT/err.txt")"
+    fi
+  done
+done

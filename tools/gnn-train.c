@@ -487,6 +487,7 @@ static void write_json(const options *o, const double *test, const double *val,
   gl_json_begin_object(&j, NULL);
   gl_json_string(&j, "dataset", o->dataset);
   gl_json_string(&j, "model", o->model);
+  if (o->graphmix) gl_json_string(&j, "base", o->base);
   gl_json_int(&j, "runs", runs);
   gl_json_int(&j, "seed", (long long)o->seed);
   gl_json_int(&j, "threads", gl_threads());
