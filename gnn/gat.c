@@ -20,9 +20,10 @@
  * Memory: nothing is stored per edge.  The forward keeps per node and head
  * the two scores and the log-sum-exp of its row, from which the backward
  * recomputes alpha; attention masks are keyed by (i, j), not by the entry's
- * position, so the backward can walk the transpose of A (row-parallel
- * scatter-free gradients w.r.t. the sources, no atomics: results depend on
- * nothing but the inputs).  The transpose is A itself for a symmetric block,
+ * position, so the backward can walk the transpose of A (row-parallel,
+ * scatter-free gradients w.r.t. the sources, no atomics: the attention's
+ * results do not depend on the threads; the feature layer's gradient, a
+ * gl_csr_spmm_t, depends on their count).  The transpose is A itself for a symmetric block,
  * the sampler's when it gives one, else built in backward and kept in the
  * workspace until the next.
  *
@@ -79,7 +80,7 @@ typedef struct {
   int L;
   layer *ly;
   layer_ws *ws, *fws;   /* graph path, FCN path */
-  char (*names)[12];    /* parameter names */
+  char (*names)[24];    /* parameter names */
   fbuf mixed;           /* FCN: the mixed hidden rows */
   fbuf dpre, dz, dss, dsd, c, dh[2], scratch; /* backward */
   /* the last graph forward */
@@ -131,6 +132,36 @@ INLINE float fast_exp(float x) {
   return p * sc;
 }
 
+/* log(x) for normal x > 0 likewise (Cephes' logf: x = m 2^e, m in
+ * [sqrt(1/2), sqrt(2)), degree-9 polynomial in m - 1, within 1e-7
+ * relative; the range reduction on the bits). */
+INLINE float fast_log(float x) {
+  int32_t i;
+  memcpy(&i, &x, sizeof i);
+  int32_t e = ((i >> 23) & 0xff) - 126;
+  int32_t mi = (i & 0x007fffff) | 0x3f000000; /* m in [0.5, 1) */
+  const int32_t lt = mi < 0x3f3504f3;         /* m < sqrt(1/2): 2m, e - 1 */
+  e -= lt;
+  mi += lt * (1 << 23);
+  float m;
+  memcpy(&m, &mi, sizeof m);
+  m -= 1.0f;
+  const float z = m * m;
+  float y = 7.0376836292e-2f;
+  y = y * m - 1.1514610310e-1f;
+  y = y * m + 1.1676998740e-1f;
+  y = y * m - 1.2420140846e-1f;
+  y = y * m + 1.4249322787e-1f;
+  y = y * m - 1.6668057665e-1f;
+  y = y * m + 2.0000714765e-1f;
+  y = y * m - 2.4999993993e-1f;
+  y = y * m + 3.3333331174e-1f;
+  y = y * m * z;
+  const float fe = (float)e;
+  y += -2.12194440e-4f * fe - 0.5f * z;
+  return m + y + 0.693359375f * fe;
+}
+
 /* GCC (12) does not if-convert a select on a float compared with a
  * constant under -ftrapping-math, which keeps the loops below scalar: these
  * are written as selects between two computed values or on the bits. */
@@ -178,6 +209,19 @@ INLINE void axpy_heads(float *restrict acc, const float *restrict w,
     for (int h = 0; h < H; h++) acc[f * H + h] += w[h] * x[f * H + h];
 }
 
+/* m[h] = max(m[h], x[h]). */
+INLINE void max_heads(float *restrict m, const float *restrict x,
+                      const int H) {
+  if (H == 8) {
+    typedef int32_t v8i __attribute__((vector_size(32), aligned(4)));
+    const v8f a = *(const v8f *)m, b = *(const v8f *)x;
+    const v8i gt = b > a;
+    *(v8f *)m = (v8f)((gt & (v8i)b) | (~gt & (v8i)a));
+    return;
+  }
+  for (int h = 0; h < H; h++) m[h] = x[h] > m[h] ? x[h] : m[h];
+}
+
 INLINE void dot_heads(float *restrict d, const float *restrict x,
                       const float *restrict y, const int H, const int F) {
   if (H == 8) {
@@ -198,10 +242,15 @@ INLINE void dot_heads(float *restrict d, const float *restrict x,
 }
 
 /* Runs `call` (using H_ and F_) with H_ a constant for 8 heads (the
- * hidden layers) and 1 (the output layer of Cora and Citeseer): loops over
- * heads become one vector, or none. */
+ * hidden layers, F_ too for their 8 units) and 1 (the output layer of Cora
+ * and Citeseer): loops over heads become one vector, or none. */
 #define SPECIALISE(H, F, call)                                                 \
   do {                                                                         \
+    if ((H) == 8 && (F) == 8) {                                                \
+      enum { H_ = 8, F_ = 8 };                                                 \
+      call;                                                                    \
+      break;                                                                   \
+    }                                                                          \
     const int F_ = (F);                                                        \
     if ((H) == 8) {                                                            \
       enum { H_ = 8 };                                                         \
@@ -255,7 +304,7 @@ static float *thread_scratch(fbuf *s, size_t per) {
 
 /* The row kernels take H and F as arguments so that, inlined with the
  * constants of the common case (8 heads of 8), their loops over heads and
- * units vectorise; `t` is the thread's scratch (HF + 4 H floats). */
+ * units vectorise; `t` is the thread's scratch (HF + 6 H floats). */
 typedef struct {
   const gl_off *ptr;
   const gl_idx *col;
@@ -294,8 +343,7 @@ INLINE void fwd_row(const attn *c, const attn_args *g, gl_idx i,
   for (int h = 0; h < H; h++) mx[h] = -INFINITY;
   for (gl_off e = g->ptr[i]; e < g->ptr[i + 1]; e++) {
     prefetch_ahead(g->col, e, g->nnz, g->ss, H, g->zd, HF);
-    const float *restrict ssj = g->ss + (size_t)g->col[e] * H;
-    for (int h = 0; h < H; h++) mx[h] = ssj[h] > mx[h] ? ssj[h] : mx[h];
+    max_heads(mx, g->ss + (size_t)g->col[e] * H, H);
   }
   /* LeakyReLU is increasing: the row max of e is lrelu(sd + max ss) */
   for (int h = 0; h < H; h++) {
@@ -316,14 +364,15 @@ INLINE void fwd_row(const attn *c, const attn_args *g, gl_idx i,
     attn_mask(c, ((uint64_t)i * g->ns + (uint64_t)j) * H, H, wt);
     axpy_heads(acc, wt, zj, H, F);
   }
-  float *restrict o = out + (size_t)i * HF;
+  /* sum >= 1 (the max term is exp(0)) but in an empty row */
+  float *restrict o = out + (size_t)i * HF, *restrict li = lse + (size_t)i * H;
+  if (g->ptr[i] == g->ptr[i + 1])
+    for (int h = 0; h < H; h++) sum[h] = 1.0f;
   for (int h = 0; h < H; h++) {
-    lse[(size_t)i * H + h] = sum[h] > 0 ? mx[h] + logf(sum[h]) : 0.0f;
-    sum[h] = sum[h] > 0 ? 1.0f / sum[h] : 0.0f;
+    li[h] = mx[h] + fast_log(sum[h]);
+    sum[h] = 1.0f / sum[h];
   }
-  for (int f = 0; f < F; f++)
-    for (int h = 0; h < H; h++)
-      o[f * H + h] = acc[f * H + h] * sum[h] + (b ? b[f * H + h] : 0.0f);
+  for (int k = 0; k < HF; k++) o[k] = acc[k] * sum[k % H] + (b ? b[k] : 0.0f);
 }
 
 /* The recomputed alpha of edge (i, j) for every head, its slope (LeakyReLU'
@@ -402,7 +451,6 @@ INLINE void bwd_col(const attn *c, const attn_args *g, const gl_csr *tr,
   for (int h = 0; h < H; h++) dss[(size_t)j * H + h] = d[h];
 }
 
-
 /* out[i] (n_dst x HF) = sum_j drop(alpha_ij) zd_j + b (b NULL: none);
  * lse[i, h] kept. */
 static gl_status attn_forward(gat *m, const attn *c, const gl_csr *a,
@@ -455,7 +503,8 @@ static gl_status attn_backward(gat *m, const attn *c, const gl_csr *a,
   return GL_OK;
 }
 
-/* g[h, :] += sum_i ds[i, h] z[i, h, :] over n rows (fixed order). */
+/* g (F x H) += sum_i ds_i z_i over n rows, per head: the gradient of
+ * attention vectors whose scores' gradients are ds (n x H); fixed order. */
 static void score_grad(const float *ds, const float *z, gl_idx n, int H,
                        int F, float *g) {
   for (gl_idx i = 0; i < n; i++)
@@ -561,6 +610,14 @@ static void output_backward(const gat *m, int l, const float *y, gl_idx n,
       for (int k = 0; k < HF; k++) ly->gb[k] += dpre[(size_t)i * HF + k];
 }
 
+/* x must have the model's feature columns (W0's rows). */
+static gl_status check_features(const gat *m, const gl_csr *x) {
+  if (x->m != m->base.cfg.n_features)
+    return gl_error(GL_EINVAL, "gat: x has %d features, the model %d",
+                    (int)x->m, m->base.cfg.n_features);
+  return GL_OK;
+}
+
 static float input_p(const gat *m, bool train) {
   return train ? m->base.cfg.dropout : 0.0f;
 }
@@ -572,6 +629,10 @@ static gl_status gat_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
   if (b->n_layers != m->L)
     return gl_error(GL_EINVAL, "gat: batch has %d layers, model has %d",
                     b->n_layers, m->L);
+  GL_TRY(check_features(m, x));
+  if (!b->layers[0].src_ids && gl_block_n_src(&b->layers[0]) > x->n)
+    return gl_error(GL_EINVAL, "gat: block 0 has %d sources, x %d rows",
+                    (int)gl_block_n_src(&b->layers[0]), (int)x->n);
   m->key = b->key;
   m->train = train;
   const float p = input_p(m, train);
@@ -612,17 +673,20 @@ static gl_status block_transpose(layer_ws *w, const gl_block *k,
                                  const gl_csr **t) {
   if (k->symmetric) {
     *t = &k->a;
-    return GL_OK;
-  }
-  if (k->at.ptr) {
+  } else if (k->at.ptr) {
     *t = &k->at;
-    return GL_OK;
+  } else {
+    gl_csr_free(&w->t);
+    gl_csr pattern = k->a;
+    pattern.val = NULL;
+    GL_TRY(gl_csr_transpose(&w->t, &pattern));
+    *t = &w->t;
   }
-  gl_csr_free(&w->t);
-  gl_csr pattern = k->a;
-  pattern.val = NULL;
-  GL_TRY(gl_csr_transpose(&w->t, &pattern));
-  *t = &w->t;
+  if ((*t)->n != k->a.m || (*t)->m != k->a.n || (*t)->nnz != k->a.nnz)
+    return gl_error(GL_EINVAL, "gat: a block's transpose is %d x %d with %lld "
+                    "entries, its matrix %d x %d with %lld",
+                    (int)(*t)->n, (int)(*t)->m, (long long)(*t)->nnz,
+                    (int)k->a.n, (int)k->a.m, (long long)k->a.nnz);
   return GL_OK;
 }
 
@@ -698,6 +762,7 @@ static gl_status gat_forward_fcn(gl_model *mm, const gl_csr *x,
                                  const gl_mix *mix, bool train, uint64_t key,
                                  float *logits) {
   gat *m = (gat *)mm;
+  GL_TRY(check_features(m, x));
   if (n < 0) return gl_error(GL_EINVAL, "gat: negative node count");
   for (gl_idx i = 0; i < n; i++)
     if (nodes[i] < 0 || nodes[i] >= x->n)

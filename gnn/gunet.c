@@ -30,7 +30,9 @@
 #include "gnn/gnn.h"
 
 /* ============================================================ kernels */
-static inline float sigm(float v) { return 1.0f / (1.0f + expf(-v)); }
+int gunet_exp_gate, gunet_exp_noh0; /* EXPERIMENT: 0 sigmoid, 1 tanh, 2 none */
+static inline float sigm(float v) { return gunet_exp_gate == 1 ? tanhf(v) : gunet_exp_gate == 2 ? 1.0f : 1.0f / (1.0f + expf(-v)); }
+static inline float dsigm(float g) { return gunet_exp_gate == 1 ? 1 - g * g : gunet_exp_gate == 2 ? 0.0f : g * (1 - g); }
 
 typedef struct {
   float y;
@@ -90,7 +92,7 @@ void gl_gpool_backward(const float *x, gl_idx n, int d, const float *p,
     const gl_idx i = idx[t];
     const float *xi = x + (size_t)i * d, *o = dout + (size_t)t * d;
     const float g = sigm(y[i]);
-    const float dy = (float)gl_dot((size_t)d, o, xi) * g * (1.0f - g);
+    const float dy = (float)gl_dot((size_t)d, o, xi) * dsigm(g);
     float *dxi = dx + (size_t)i * d;
     for (int j = 0; j < d; j++) {
       dxi[j] += o[j] * g + dy * p[j] / r;
@@ -243,7 +245,7 @@ typedef struct {
   const gl_csr *g;
   bool sym;
   gl_idx n;
-  float p, pa;
+  float p;
   uint64_t key;
 } unit;
 
@@ -297,7 +299,6 @@ static gl_status unit_forward(gunet *m, int ui, const gl_csr *g, bool sym,
   u->key = gl_hash64(key, 1000003u + (uint64_t)ui);
   u->p = !train ? 0.0f
          : ui == U_IN ? m->base.cfg.dropout : m->base.cfg.hidden_dropout;
-  u->pa = train && g ? m->base.cfg.adj_dropout : 0.0f;
   if (!out) {
     GL_TRY(ensure(&u->z, (size_t)n * dout));
     out = u->z.p;
@@ -318,12 +319,7 @@ static gl_status unit_forward(gunet *m, int ui, const gl_csr *g, bool sym,
     }
     gl_linear_forward(in, n, di, u->w, NULL, dout, t);
   }
-  if (g) {
-    gl_csr_view v = {NULL, 0, gl_hash64(u->key, 0xad1), gl_mask_thr(u->pa),
-                     1.0f};
-    v.scale = gl_mask_scale(v.thr);
-    gl_csr_spmm_view(g, &v, t, dout, 0.0f, out);
-  }
+  if (g) gl_csr_spmm(g, t, dout, 0.0f, out);
   const size_t nz = (size_t)n * dout;
   const int act = ui == U_OUT(m) ? ACT_NONE : m->act;
 #pragma omp parallel for schedule(static) if (nz > 65536)
@@ -362,13 +358,10 @@ static gl_status unit_backward(gunet *m, int ui, const gl_csr *x,
   if (u->g) {
     GL_TRY(ensure(&m->s[1], nz));
     float *t = m->s[1].p;
-    gl_csr_view v = {NULL, 0, gl_hash64(u->key, 0xad1), gl_mask_thr(u->pa),
-                     1.0f};
-    v.scale = gl_mask_scale(v.thr);
-    if (u->sym && v.thr == 0)
+    if (u->sym)
       gl_csr_spmm(u->g, dpre, dout, 0.0f, t);
     else
-      gl_csr_spmm_t_view(u->g, &v, dpre, dout, 0.0f, t);
+      gl_csr_spmm_t(u->g, dpre, dout, 0.0f, t);
     dt = t;
   }
   if (!u->in) {
@@ -401,7 +394,8 @@ static gl_status grow_idx(level *v, size_t n) {
 }
 
 /* Level l+1 from level l: gPool of e_l, then the augmented graph. */
-static gl_status pool_level(gunet *m, int l, const gl_csr *pat_l) {
+static gl_status pool_level(gunet *m, int l, const float *e,
+                            const gl_csr *pat_l) {
   level *a = &m->lv[l], *b = &m->lv[l + 1];
   const int H = m->H;
   const gl_idx k = m->base.cfg.pool_k[l] < a->n ? m->base.cfg.pool_k[l] : a->n;
@@ -409,7 +403,7 @@ static gl_status pool_level(gunet *m, int l, const gl_csr *pat_l) {
   GL_TRY(ensure(&b->pooled, (size_t)k * H));
   GL_TRY(grow_idx(b, (size_t)k));
   b->n = k;
-  GL_TRY(gl_gpool_forward(m->u[U_DOWN(l)].out, a->n, H, m->pw[l], k, b->idx,
+  GL_TRY(gl_gpool_forward(e, a->n, H, m->pw[l], k, b->idx,
                           a->score.p, b->pooled.p));
   for (gl_idx t = 0; t < k; t++)
     b->gid[t] = l == 0 ? b->idx[t] : a->gid[b->idx[t]];
@@ -419,32 +413,82 @@ static gl_status pool_level(gunet *m, int l, const gl_csr *pat_l) {
   return gl_csr_gcn_norm(&b->g, &b->pat, m->self_weight);
 }
 
-static gl_status gunet_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
-                               bool train, float *logits) {
-  gunet *m = (gunet *)mm;
+/* DropEdge on a symmetric pattern: each undirected edge {i, j} (i != j) is
+ * dropped with probability p, both of its entries together (the mask is
+ * keyed by the pair); self loops are dropped too (the normalisation puts
+ * them back).  out is a pattern. */
+static gl_status drop_edges(gl_csr *out, const gl_csr *a, float p,
+                            uint64_t key) {
+  const gl_idx n = a->n;
+  const uint32_t thr = gl_mask_thr(p), k = gl_mask_key(key);
+  GL_TRY(gl_csr_alloc(out, n, n, 0, false));
+#define KEEP_(i, j)                                                            \
+  ((i) != (j) && gl_mask_u16(k, (i) < (j) ? (uint64_t)(i) * n + (j)            \
+                                          : (uint64_t)(j) * n + (i)) >= thr)
+#pragma omp parallel for schedule(static) if (n > 4096)
+  for (gl_idx i = 0; i < n; i++) {
+    gl_off c = 0;
+    for (gl_off e = a->ptr[i]; e < a->ptr[i + 1]; e++) c += KEEP_(i, a->col[e]);
+    out->ptr[i + 1] = c;
+  }
+  for (gl_idx i = 0; i < n; i++) out->ptr[i + 1] += out->ptr[i];
+  out->nnz = out->ptr[n];
+  free(out->col);
+  out->col = gl_malloc((size_t)out->nnz + 1, sizeof *out->col);
+  if (!out->col) {
+    gl_csr_free(out);
+    return GL_ENOMEM;
+  }
+#pragma omp parallel for schedule(static) if (n > 4096)
+  for (gl_idx i = 0; i < n; i++) {
+    gl_off q = out->ptr[i];
+    for (gl_off e = a->ptr[i]; e < a->ptr[i + 1]; e++)
+      if (KEEP_(i, a->col[e])) out->col[q++] = a->col[e];
+  }
+#undef KEEP_
+  return GL_OK;
+}
+
+/* Level 0 from block 0 of the batch: the (edge-dropped) pattern in *pat0
+ * and its normalisation in lv[0].g. */
+static gl_status level0(gunet *m, const gl_csr *x, const gl_batch *b,
+                        bool train, gl_csr *pat0) {
   m->mode = NONE;
   const gl_block *blk = b->n_layers >= 1 ? &b->layers[0] : NULL;
   if (!blk || blk->a.n != blk->a.m || blk->a.n != x->n ||
       b->n_out != blk->a.n || blk->src_ids || b->out_ids)
     return gl_error(GL_EINVAL, "gunet: needs the full graph (block 0 of "
                     "the batch must be the whole n x n graph)");
+  level *v = &m->lv[0];
+  v->n = blk->a.n;
+  *pat0 = blk->a;
+  pat0->val = NULL;
+  gl_csr_free(&v->pat);
+  if (train && m->base.cfg.adj_dropout > 0) {
+    GL_TRY(drop_edges(&v->pat, &blk->a, m->base.cfg.adj_dropout,
+                      gl_hash64(b->key, 0xed9e)));
+    *pat0 = v->pat;
+  }
+  gl_csr_free(&v->g);
+  return gl_csr_gcn_norm(&v->g, pat0, m->self_weight);
+}
+
+static gl_status gunet_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
+                               bool train, float *logits) {
+  gunet *m = (gunet *)mm;
+  gl_csr pat0;
+  GL_TRY(level0(m, x, b, train, &pat0));
   const int L = m->L, H = m->H;
-  const bool sym = blk->symmetric;
-  const gl_idx n0 = blk->a.n;
+  const bool sym = b->layers[0].symmetric;
   level *lv = m->lv;
-  lv[0].n = n0;
-  /* level 0: block 0's pattern renormalised like the pooled levels */
-  gl_csr pat0 = blk->a;
-  pat0.val = NULL;
-  gl_csr_free(&lv[0].g);
-  GL_TRY(gl_csr_gcn_norm(&lv[0].g, &pat0, m->self_weight));
+  const gl_idx n0 = lv[0].n;
   GL_TRY(unit_forward(m, U_IN, &lv[0].g, sym, n0, NULL, x, NULL, train,
                       b->key, NULL));
   const float *h0 = m->u[U_IN].out, *h = h0;
   for (int l = 0; l < L; l++) {
     GL_TRY(unit_forward(m, U_DOWN(l), &lv[l].g, sym, lv[l].n, h, x, NULL,
                         train, b->key, NULL));
-    GL_TRY(pool_level(m, l, l == 0 ? &pat0 : &lv[l].pat));
+    GL_TRY(pool_level(m, l, m->u[U_DOWN(l)].out, l == 0 ? &pat0 : &lv[l].pat));
     h = lv[l + 1].pooled.p;
   }
   GL_TRY(unit_forward(m, U_BOTTOM(m), &lv[L].g, sym, lv[L].n, h, x, NULL,
@@ -459,7 +503,7 @@ static gl_status gunet_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
     GL_TRY(unit_forward(m, U_UP(m, l), &v->g, sym, v->n, v->up.p, x, NULL,
                         train, b->key, NULL));
     add3(v->sum.p, m->u[U_UP(m, l)].out, m->u[U_DOWN(l)].out,
-         l == 0 ? h0 : NULL, nz);
+         l == 0 && !gunet_exp_noh0 ? h0 : NULL, nz);
     h = v->sum.p;
   }
   GL_TRY(unit_forward(m, U_OUT(m), &lv[0].g, sym, n0, h, x, NULL, train,
@@ -490,6 +534,7 @@ static gl_status gunet_backward(gl_model *mm, const gl_csr *x, gl_batch *b,
   float *cur = m->d[0].p, *oth = m->d[1].p, *sw;
   GL_TRY(unit_backward(m, U_OUT(m), x, dlogits, cur)); /* d(h + h0) */
   memcpy(m->dh0.p, cur, (size_t)n0 * H * sizeof(float));
+  if (gunet_exp_noh0) memset(m->dh0.p, 0, (size_t)n0 * H * sizeof(float));
   for (int l = 0; l < L; l++) { /* decoder, from level 0 down */
     GL_TRY(ensure(&lv[l].de, (size_t)lv[l].n * H));
     memcpy(lv[l].de.p, cur, (size_t)lv[l].n * H * sizeof(float));

@@ -53,3 +53,64 @@ bool gl_test_fd(const char *file, int line, const char *what, float *w,
   }
   return true;
 }
+
+void gl_test_csbm(gl_test_graph *g, const gl_csbm_opts *o, gl_idx n_train,
+                  gl_idx n_val) {
+  memset(g, 0, sizeof *g);
+  const gl_idx n = o->n;
+  const int d = o->d;
+  float *xd = malloc(sizeof(float) * n * d);
+  gl_idx *ri = malloc(sizeof(gl_idx) * n * d), *ci = malloc(sizeof(gl_idx) * n * d);
+  g->y = malloc(sizeof(int32_t) * n);
+  g->ids = malloc(sizeof(gl_idx) * n);
+  gl_status st = gl_gen_csbm(o, &g->adj, g->y, xd);
+  for (gl_idx i = 0; i < n * d; i++) { /* dense features as a CSR */
+    ri[i] = i / d;
+    ci[i] = i % d;
+  }
+  if (st == GL_OK) st = gl_csr_from_coo(&g->x, n, d, (gl_off)n * d, ri, ci, xd);
+  if (st == GL_OK) st = gl_csr_gcn_norm(&g->ahat, &g->adj, 1.0f);
+  if (st != GL_OK)
+    gl_test_fail(__FILE__, __LINE__, "CSBM fixture: %s", gl_errmsg());
+  for (gl_idx i = 0; i < n; i++) g->ids[i] = i;
+  g->task = (gl_task){.adj = &g->ahat, .x = &g->x, .y = g->y,
+                      .n_classes = o->k, .train = g->ids,
+                      .val = g->ids + n_train, .test = g->ids + n_train + n_val,
+                      .n_train = n_train, .n_val = n_val,
+                      .n_test = n - n_train - n_val};
+  free(xd);
+  free(ri);
+  free(ci);
+}
+
+void gl_test_graph_free(gl_test_graph *g) {
+  gl_csr_free(&g->adj);
+  gl_csr_free(&g->ahat);
+  gl_csr_free(&g->x);
+  free(g->y);
+  free(g->ids);
+  memset(g, 0, sizeof *g);
+}
+
+double gl_test_train(gl_model *m, const gl_task *t, double lr, double wd,
+                     int epochs) {
+  gl_sampler *s = NULL;
+  gl_optim *opt = NULL;
+  gl_optim_opts oo = gl_optim_defaults(GL_OPT_ADAM);
+  oo.lr = lr;
+  oo.weight_decay = wd;
+  gl_train_opts to = gl_train_defaults();
+  to.stop = GL_STOP_NONE;
+  to.epochs = epochs;
+  gl_train_result res = {0};
+  gl_status st = gl_sampler_full_new(&s, t->adj, m->cfg.layers, t->train,
+                                     t->n_train, 1);
+  if (st == GL_OK) st = gl_optim_new(&opt, &oo);
+  if (st == GL_OK) st = gl_train(m, t, s, opt, &to, &res);
+  if (st != GL_OK || res.epochs_run != epochs)
+    gl_test_fail(__FILE__, __LINE__, "training: %s (%d epochs run)",
+                 gl_errmsg(), res.epochs_run);
+  gl_sampler_free(s);
+  gl_optim_free(opt);
+  return res.test_acc;
+}

@@ -44,6 +44,22 @@ bool gl_test_fd(const char *file, int line, const char *what, float *w,
                 double tol);
 #define CHECK_FD(what, w, g, n, f, ctx, tol)                                   \
   gl_test_fd(__FILE__, __LINE__, what, w, g, n, f, ctx, tol)
+/* A contextual SBM (gl_gen_csbm) ready to train on: adj, its GCN
+ * normalisation ahat, the dense features as an n x d CSR x, labels y and a
+ * task whose split is nodes [0, n_train), the next n_val, then the rest. */
+typedef struct {
+  gl_csr adj, ahat, x;
+  int32_t *y;
+  gl_idx *ids; /* 0 .. n-1 */
+  gl_task task;
+} gl_test_graph;
+void gl_test_csbm(gl_test_graph *g, const gl_csbm_opts *o, gl_idx n_train,
+                  gl_idx n_val);
+void gl_test_graph_free(gl_test_graph *g);
+/* Trains m on t full-batch (Adam with lr and weight decay wd, `epochs`
+ * epochs, no early stopping) and returns the last epoch's test accuracy. */
+double gl_test_train(gl_model *m, const gl_task *t, double lr, double wd,
+                     int epochs);
 
 #define TEST(name)                                                             \
   static void name(void);                                                      \

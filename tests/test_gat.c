@@ -177,11 +177,11 @@ static void ref_forward(gl_model *m, const gl_csr *x, const gl_csr *a,
     bool last = l == cfg->layers - 1;
     int H = last ? cfg->out_heads : cfg->heads;
     int F = last ? cfg->n_classes : cfg->hidden;
-    char nm[4][16];
-    snprintf(nm[0], 16, "W%d", l);
-    snprintf(nm[1], 16, "a_src%d", l);
-    snprintf(nm[2], 16, "a_dst%d", l);
-    snprintf(nm[3], 16, "b%d", l);
+    char nm[4][24];
+    snprintf(nm[0], 24, "W%d", l);
+    snprintf(nm[1], 24, "a_src%d", l);
+    snprintf(nm[2], 24, "a_dst%d", l);
+    snprintf(nm[3], 24, "b%d", l);
     const float *W = param(m, nm[0])->w, *as = param(m, nm[1])->w,
                 *ad = param(m, nm[2])->w, *b = param(m, nm[3])->w;
     double z[N][64], out[N][64];
@@ -281,8 +281,19 @@ TEST(gat_gradient_full_graph) {
   }
 }
 
+/* Removes the entries of row r of a. */
+static void empty_row(gl_csr *a, gl_idx r) {
+  gl_off lo = a->ptr[r], k = a->ptr[r + 1] - lo;
+  memmove(a->col + lo, a->col + lo + k, (a->nnz - lo - k) * sizeof *a->col);
+  if (a->val)
+    memmove(a->val + lo, a->val + lo + k, (a->nnz - lo - k) * sizeof *a->val);
+  for (gl_idx i = r + 1; i <= a->n; i++) a->ptr[i] -= k;
+  a->nnz -= k;
+}
+
 /* A hand-built two-layer batch: 12 source nodes -> 7 -> 4 outputs, random
- * non-symmetric blocks, destinations the first sources (ids 3i mod 30). */
+ * non-symmetric blocks, destinations the first sources (ids 3i mod 30);
+ * destination 5 of the first block has no neighbours (its output is b). */
 static void sampled_batch(gat_ctx *c, bool with_at) {
   gl_rng r;
   gl_rng_seed(&r, 13);
@@ -292,6 +303,7 @@ static void sampled_batch(gat_ctx *c, bool with_at) {
   for (int l = 0; l < 2; l++) {
     gl_block *k = &c->b.layers[l];
     gl_test_random_csr(&k->a, n_dst[l], n_src[l], 3, &r);
+    if (l == 0) empty_row(&k->a, 5);
     if (with_at) CHECK_OK(gl_csr_transpose(&k->at, &k->a));
     k->owned = true;
     k->src_ids = malloc(sizeof(gl_idx) * n_src[l]);
@@ -331,7 +343,13 @@ TEST(gat_gradient_sampled_blocks) {
         CHECK(memcmp(g[0][i], g[1][i], c.m->params[i].n * sizeof(float)) ==
               0);
     }
-    /* a batch whose blocks do not chain is refused */
+    /* features of another width and blocks that do not chain are refused */
+    c.x.m = NF + 1;
+    CHECK_ERR(c.m->ops->forward(c.m, &c.x, &c.b, true, c.logits), GL_EINVAL,
+              "features");
+    CHECK_ERR(c.m->ops->forward_fcn(c.m, &c.x, c.nodes, 1, NULL, true, 1,
+                                    c.logits), GL_EINVAL, "features");
+    c.x.m = NF;
     c.b.layers[1].a.m = 5;
     CHECK_ERR(c.m->ops->forward(c.m, &c.x, &c.b, true, c.logits), GL_EINVAL,
               "block 1");
@@ -397,23 +415,16 @@ TEST(gat_backward_is_deterministic) {
   /* a graph large enough for the parallel loops: same batch, same bits */
   gl_csbm_opts o = {.n = 3000, .k = 3, .d = 12, .deg = 12, .p_in = 0.8,
                     .mu = 1, .sigma = 1, .seed = 2};
-  gl_csr adj, ahat, x;
-  float *xd = malloc(sizeof(float) * 3000 * 12);
-  CHECK_OK(gl_gen_csbm(&o, &adj, NULL, xd));
-  CHECK_OK(gl_csr_gcn_norm(&ahat, &adj, 1.0f));
-  gl_idx *ri = malloc(sizeof(gl_idx) * 3000 * 12), *ci = malloc(sizeof(gl_idx) * 3000 * 12);
-  for (int i = 0; i < 3000 * 12; i++) {
-    ri[i] = i / 12;
-    ci[i] = i % 12;
-  }
-  CHECK_OK(gl_csr_from_coo(&x, 3000, 12, 3000 * 12, ri, ci, xd));
+  gl_test_graph tg;
+  gl_test_csbm(&tg, &o, 0, 0);
+  const gl_csr *x = &tg.x;
   gl_model_cfg cfg = small_cfg(0.5f);
   cfg.n_features = 12;
   cfg.hidden = 8;
   cfg.heads = 8;
   gl_model *m;
   CHECK_OK(gl_model_new(&m, &cfg));
-  gl_block blk[2] = {{.a = ahat}, {.a = ahat}}; /* not flagged symmetric */
+  gl_block blk[2] = {{.a = tg.ahat}, {.a = tg.ahat}}; /* not flagged symmetric */
   gl_batch b = {.n_layers = 2, .layers = blk, .n_out = 3000, .key = 5};
   float *lg = malloc(sizeof(float) * 3000 * NC);
   float *dl = malloc(sizeof(float) * 3000 * NC);
@@ -421,12 +432,12 @@ TEST(gat_backward_is_deterministic) {
   float *g[2] = {malloc(total * sizeof(float)), malloc(total * sizeof(float))};
   for (int k = 0; k < 3; k++) {
     if (k == 2) blk[0].symmetric = blk[1].symmetric = true;
-    CHECK_OK(m->ops->forward(m, &x, &b, true, lg));
+    CHECK_OK(m->ops->forward(m, x, &b, true, lg));
     gl_rng r;
     gl_rng_seed(&r, 3);
     gl_test_random_vec(dl, (size_t)3000 * NC, &r);
     gl_params_zero_grad(m->params, m->n_params);
-    CHECK_OK(m->ops->backward(m, &x, &b, dl));
+    CHECK_OK(m->ops->backward(m, x, &b, dl));
     float *gk = g[k == 0 ? 0 : 1];
     for (int i = 0, off = 0; i < m->n_params; off += (int)m->params[i].n, i++)
       memcpy(gk + off, m->params[i].g, m->params[i].n * sizeof(float));
@@ -439,13 +450,8 @@ TEST(gat_backward_is_deterministic) {
   free(g[1]);
   free(lg);
   free(dl);
-  free(xd);
-  free(ri);
-  free(ci);
   gl_model_free(m);
-  gl_csr_free(&adj);
-  gl_csr_free(&ahat);
-  gl_csr_free(&x);
+  gl_test_graph_free(&tg);
 }
 
 /* ------------------------------------------------------- configuration */
@@ -486,51 +492,17 @@ TEST(gat_rejects_bad_config) {
 TEST(gat_train_on_csbm) {
   gl_csbm_opts o = {.n = 600, .k = 3, .d = 16, .deg = 8, .p_in = 0.9,
                     .mu = 0.5, .sigma = 1.0, .seed = 3};
-  gl_csr adj, ahat, x;
-  int32_t y[600];
-  float *xd = malloc(sizeof(float) * 600 * 16);
-  CHECK_OK(gl_gen_csbm(&o, &adj, y, xd));
-  gl_idx *ri = malloc(sizeof(gl_idx) * 600 * 16), *ci = malloc(sizeof(gl_idx) * 600 * 16);
-  for (int i = 0; i < 600 * 16; i++) {
-    ri[i] = i / 16;
-    ci[i] = i % 16;
-  }
-  CHECK_OK(gl_csr_from_coo(&x, 600, 16, 600 * 16, ri, ci, xd));
-  CHECK_OK(gl_csr_gcn_norm(&ahat, &adj, 1.0f));
-  gl_idx train[60], val[140], test[400];
-  for (int i = 0; i < 60; i++) train[i] = i;
-  for (int i = 0; i < 140; i++) val[i] = 60 + i;
-  for (int i = 0; i < 400; i++) test[i] = 200 + i;
-  gl_task t = {.adj = &ahat, .x = &x, .y = y, .n_classes = 3, .train = train,
-               .val = val, .test = test, .n_train = 60, .n_val = 140,
-               .n_test = 400};
+  gl_test_graph tg;
+  gl_test_csbm(&tg, &o, 60, 140);
   gl_model_cfg cfg = {.model = "gat", .n_features = 16, .n_classes = 3,
                       .hidden = 8, .layers = 2, .heads = 4, .out_heads = 1,
                       .dropout = 0.3f, .attn_dropout = 0.3f, .leaky = 0.2f,
                       .bias = true, .decay_all = true, .seed = 1};
   gl_model *m;
   CHECK_OK(gl_model_new(&m, &cfg));
-  gl_sampler *s;
-  CHECK_OK(gl_sampler_full_new(&s, &ahat, 2, train, 60, 1));
-  gl_optim_opts oo = gl_optim_defaults(GL_OPT_ADAM);
-  oo.lr = 0.005;
-  oo.weight_decay = 5e-4;
-  gl_optim *opt;
-  CHECK_OK(gl_optim_new(&opt, &oo));
-  gl_train_opts to = gl_train_defaults();
-  to.stop = GL_STOP_NONE;
-  to.epochs = 100;
-  gl_train_result res;
-  CHECK_OK(gl_train(m, &t, s, opt, &to, &res));
-  printf("  CSBM: GAT %.3f\n", res.test_acc);
-  CHECK_MSG(res.test_acc > 0.8, "GAT test accuracy %.3f", res.test_acc);
-  gl_sampler_free(s);
-  gl_optim_free(opt);
+  double acc = gl_test_train(m, &tg.task, 0.005, 5e-4, 100);
+  printf("  CSBM: GAT %.3f\n", acc);
+  CHECK_MSG(acc > 0.8, "GAT test accuracy %.3f", acc);
   gl_model_free(m);
-  free(xd);
-  free(ri);
-  free(ci);
-  gl_csr_free(&adj);
-  gl_csr_free(&ahat);
-  gl_csr_free(&x);
+  gl_test_graph_free(&tg);
 }

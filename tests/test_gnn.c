@@ -3,58 +3,11 @@
  * and sampled (non-symmetric) batches, and training on a generated graph. */
 #include "tests/test.h"
 
-/* A random sparse matrix n x m with about `per_row` entries a row. */
-static void random_csr(gl_csr *a, gl_idx n, gl_idx m, int per_row, gl_rng *r) {
-  gl_idx *ri = malloc(sizeof(gl_idx) * n * per_row);
-  gl_idx *ci = malloc(sizeof(gl_idx) * n * per_row);
-  float *v = malloc(sizeof(float) * n * per_row);
-  gl_off k = 0;
-  for (gl_idx i = 0; i < n; i++)
-    for (int j = 0; j < per_row; j++) {
-      ri[k] = i;
-      ci[k] = (gl_idx)gl_rng_below(r, (uint32_t)m);
-      v[k++] = 0.2f + gl_rng_uniformf(r);
-    }
-  CHECK_OK(gl_csr_from_coo(a, n, m, k, ri, ci, v));
-  free(ri);
-  free(ci);
-  free(v);
-}
-
-static void random_vec(float *x, size_t n, gl_rng *r) {
-  gl_uniform_init(r, x, n, -1, 1);
-}
-
-/* sum(out .* R) in double */
-static double proj(const float *out, const float *r, size_t n) {
-  double s = 0;
-  for (size_t i = 0; i < n; i++) s += (double)out[i] * r[i];
-  return s;
-}
-
-/* Checks analytic gradient `g` of f at w (n values) by central differences. */
-typedef double (*scalar_fn)(void *ctx);
-static void check_fd(const char *what, float *w, const float *g, size_t n,
-                     scalar_fn f, void *ctx, double tol) {
-  const float eps = 1e-3f;
-  double worst = 0;
-  for (size_t i = 0; i < n; i++) {
-    float keep = w[i];
-    w[i] = keep + eps;
-    double fp = f(ctx);
-    w[i] = keep - eps;
-    double fm = f(ctx);
-    w[i] = keep;
-    double num = (fp - fm) / (2.0 * eps);
-    double err = fabs(num - g[i]) / fmax(1.0, fabs(num));
-    if (err > worst) worst = err;
-    if (err > tol) {
-      gl_test_fail(__FILE__, __LINE__, "%s[%zu]: analytic %.6g, numeric %.6g",
-                   what, i, (double)g[i], num);
-      return;
-    }
-  }
-}
+/* The shared fixtures of tests/fixtures.c under this file's names. */
+#define random_csr gl_test_random_csr
+#define random_vec gl_test_random_vec
+#define proj gl_test_proj
+#define check_fd CHECK_FD
 
 /* ------------------------------------------------------- sparse linear */
 typedef struct {
@@ -432,25 +385,9 @@ TEST(gnn_train_gcn_on_csbm) {
    * model by using the graph, and reach high accuracy. */
   gl_csbm_opts o = {.n = 600, .k = 3, .d = 16, .deg = 8, .p_in = 0.9,
                     .mu = 0.5, .sigma = 1.0, .seed = 3};
-  gl_csr adj, ahat, x;
-  int32_t y[600];
-  float *xd = malloc(sizeof(float) * 600 * 16);
-  CHECK_OK(gl_gen_csbm(&o, &adj, y, xd));
-  /* dense features as a CSR (the layers take sparse input) */
-  gl_idx *ri = malloc(sizeof(gl_idx) * 600 * 16), *ci = malloc(sizeof(gl_idx) * 600 * 16);
-  for (int i = 0; i < 600 * 16; i++) {
-    ri[i] = i / 16;
-    ci[i] = i % 16;
-  }
-  CHECK_OK(gl_csr_from_coo(&x, 600, 16, 600 * 16, ri, ci, xd));
-  CHECK_OK(gl_csr_gcn_norm(&ahat, &adj, 1.0f));
-  gl_idx train[60], val[140], test[400];
-  for (int i = 0; i < 60; i++) train[i] = i;
-  for (int i = 0; i < 140; i++) val[i] = 60 + i;
-  for (int i = 0; i < 400; i++) test[i] = 200 + i;
-  gl_task t = {.adj = &ahat, .x = &x, .y = y, .n_classes = 3, .train = train,
-               .val = val, .test = test, .n_train = 60, .n_val = 140,
-               .n_test = 400};
+  gl_test_graph tg;
+  gl_test_csbm(&tg, &o, 60, 140);
+  const gl_task t = tg.task;
   double acc[2];
   for (int k = 0; k < 2; k++) {
     gl_model_cfg cfg = {.model = "gcn", .n_features = 16, .n_classes = 3,
@@ -458,7 +395,6 @@ TEST(gnn_train_gcn_on_csbm) {
                         .hidden_dropout = 0.5f, .seed = 1};
     gl_model *m;
     CHECK_OK(gl_model_new(&m, &cfg));
-    gl_sampler *s;
     gl_csr eye;
     gl_idx ids[600];
     for (int i = 0; i < 600; i++) ids[i] = i;
@@ -467,30 +403,12 @@ TEST(gnn_train_gcn_on_csbm) {
     CHECK_OK(gl_csr_from_coo(&eye, 600, 600, 600, ids, ids, ones));
     gl_task tk = t;
     if (k == 1) tk.adj = &eye; /* no graph: an MLP */
-    CHECK_OK(gl_sampler_full_new(&s, tk.adj, 2, train, 60, 1));
-    gl_optim_opts oo = gl_optim_defaults(GL_OPT_ADAM);
-    oo.weight_decay = 5e-4;
-    gl_optim *opt;
-    CHECK_OK(gl_optim_new(&opt, &oo));
-    gl_train_opts to = gl_train_defaults();
-    to.stop = GL_STOP_NONE;
-    to.epochs = 100;
-    gl_train_result res;
-    CHECK_OK(gl_train(m, &tk, s, opt, &to, &res));
-    acc[k] = res.test_acc;
-    CHECK_EQ(res.epochs_run, 100);
-    gl_sampler_free(s);
-    gl_optim_free(opt);
+    acc[k] = gl_test_train(m, &tk, 0.01, 5e-4, 100);
     gl_model_free(m);
     gl_csr_free(&eye);
   }
   printf("  CSBM: GCN %.3f, MLP %.3f\n", acc[0], acc[1]);
   CHECK_MSG(acc[0] > 0.8, "GCN test accuracy %.3f", acc[0]);
   CHECK_MSG(acc[0] > acc[1] + 0.1, "GCN %.3f vs MLP %.3f", acc[0], acc[1]);
-  free(xd);
-  free(ri);
-  free(ci);
-  gl_csr_free(&adj);
-  gl_csr_free(&ahat);
-  gl_csr_free(&x);
+  gl_test_graph_free(&tg);
 }

@@ -6,16 +6,9 @@ TEST(sampler_khop_matches_full_graph) {
    * full-graph outputs on them. */
   gl_csbm_opts o = {.n = 300, .k = 3, .d = 8, .deg = 6, .p_in = 0.8,
                     .mu = 1, .sigma = 1, .seed = 4};
-  gl_csr adj, ahat, x;
-  float *xd = malloc(sizeof(float) * 300 * 8);
-  CHECK_OK(gl_gen_csbm(&o, &adj, NULL, xd));
-  CHECK_OK(gl_csr_gcn_norm(&ahat, &adj, 1.0f));
-  gl_idx ri[2400], ci[2400];
-  for (int i = 0; i < 2400; i++) {
-    ri[i] = i / 8;
-    ci[i] = i % 8;
-  }
-  CHECK_OK(gl_csr_from_coo(&x, 300, 8, 2400, ri, ci, xd));
+  gl_test_graph tg;
+  gl_test_csbm(&tg, &o, 0, 0);
+  const gl_csr ahat = tg.ahat, x = tg.x;
   gl_model_cfg cfg = {.model = "gcn", .n_features = 8, .n_classes = 3,
                       .hidden = 16, .layers = 2, .bias = true, .seed = 2};
   gl_model *m;
@@ -49,8 +42,5 @@ TEST(sampler_khop_matches_full_graph) {
   gl_model_free(m);
   free(full);
   free(part);
-  free(xd);
-  gl_csr_free(&adj);
-  gl_csr_free(&ahat);
-  gl_csr_free(&x);
+  gl_test_graph_free(&tg);
 }
