@@ -5,16 +5,6 @@
  * a generated graph. */
 #include "tests/test.h"
 
-static void rand_vec(float *x, size_t n, gl_rng *r) {
-  gl_uniform_init(r, x, n, -1, 1);
-}
-
-static double dotd(const float *a, const float *b, size_t n) {
-  double s = 0;
-  for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
-  return s;
-}
-
 /* A scalar function of the weights that also says whether the piecewise
  * constant part (the top-k selection) stayed as at the base point. */
 typedef double (*fd_fn)(void *ctx, bool *same);
@@ -182,16 +172,16 @@ static double gp_f(void *c, bool *same) {
   gp_ctx *s = c;
   gl_gpool_forward(s->x, 12, 5, s->p, 6, s->idx, s->y, s->out);
   *same = memcmp(s->idx, s->idx0, sizeof s->idx) == 0;
-  return dotd(s->out, s->r, 30);
+  return gl_test_proj(s->out, s->r, 30);
 }
 
 TEST(gunet_gpool_gradient) {
   gl_rng r;
   gl_rng_seed(&r, 31);
   gp_ctx s;
-  rand_vec(s.x, 60, &r);
-  rand_vec(s.p, 5, &r);
-  rand_vec(s.r, 30, &r);
+  gl_test_random_vec(s.x, 60, &r);
+  gl_test_random_vec(s.p, 5, &r);
+  gl_test_random_vec(s.r, 30, &r);
   CHECK_OK(gl_gpool_forward(s.x, 12, 5, s.p, 6, s.idx0, s.y, s.out));
   float dx[60] = {0}, dp[5] = {0};
   gl_gpool_backward(s.x, 12, 5, s.p, 6, s.idx0, s.y, s.r, dx, dp);
@@ -232,18 +222,18 @@ static double up_f(void *c, bool *same) {
   *same = true;
   if (s->use_mix) {
     gl_mix_forward(s->in, 4, 3, &s->mix, s->out);
-    return dotd(s->out, s->r, 12);
+    return gl_test_proj(s->out, s->r, 12);
   }
   gl_gunpool_forward(s->in, 4, 3, s->idx, 7, s->out);
-  return dotd(s->out, s->r, 21);
+  return gl_test_proj(s->out, s->r, 21);
 }
 
 TEST(gunet_gunpool_and_mix_gradient) {
   gl_rng r;
   gl_rng_seed(&r, 32);
   up_ctx s = {.idx = {5, 0, 2, 6}};
-  rand_vec(s.in, 12, &r);
-  rand_vec(s.r, 21, &r);
+  gl_test_random_vec(s.in, 12, &r);
+  gl_test_random_vec(s.r, 21, &r);
   float din[12];
   gl_gunpool_backward(s.r, 4, 3, s.idx, din);
   int skipped = 0;
@@ -310,7 +300,7 @@ static void model_setup(model_ctx *c, const gl_model_cfg *cfg) {
   CHECK_OK(gl_model_new(&c->m, cfg));
   for (int i = 0; i < c->m->n_params; i++) { /* biases away from zero */
     gl_param *p = &c->m->params[i];
-    if (strstr(p->name, ".b")) rand_vec(p->w, p->n, &r);
+    if (strstr(p->name, ".b")) gl_test_random_vec(p->w, p->n, &r);
   }
   gl_idx loss[12] = {0, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37};
   gl_sampler *s;
@@ -401,7 +391,7 @@ static double fcn_f(void *v, bool *same) {
   *same = true;
   CHECK_OK(c->m->ops->forward_fcn(c->m, &c->x, c->nodes, 9, &c->mix, true, 5,
                                   c->fout));
-  return dotd(c->fout, c->r, 27);
+  return gl_test_proj(c->fout, c->r, 27);
 }
 
 TEST(gunet_fcn_gradient_with_mix) {
@@ -414,7 +404,7 @@ TEST(gunet_fcn_gradient_with_mix) {
   memcpy(c.nodes, nodes, sizeof nodes);
   gl_idx rows[5] = {0, 2, 3, 5, 7}, perm[5] = {2, 0, 4, 1, 3};
   c.mix = (gl_mix){rows, perm, 5, 0.3f};
-  rand_vec(c.r, 27, &r);
+  gl_test_random_vec(c.r, 27, &r);
   CHECK_OK(c.m->ops->forward_fcn(c.m, &c.x, c.nodes, 9, &c.mix, true, 5,
                                  c.fout));
   gl_params_zero_grad(c.m->params, c.m->n_params);
@@ -503,65 +493,33 @@ TEST(gunet_train_on_csbm) {
    * a features-only model (a two-layer MLP) by a margin. */
   gl_csbm_opts o = {.n = 600, .k = 3, .d = 16, .deg = 8, .p_in = 0.9,
                     .mu = 0.5, .sigma = 1.0, .seed = 3};
-  gl_csr adj, ahat, x, eye;
-  int32_t y[600];
-  float *xd = malloc(sizeof(float) * 600 * 16), ones[600];
-  gl_idx *ri = malloc(sizeof(gl_idx) * 600 * 16),
-         *ci = malloc(sizeof(gl_idx) * 600 * 16), ids[600];
-  CHECK_OK(gl_gen_csbm(&o, &adj, y, xd));
-  for (int i = 0; i < 600 * 16; i++) {
-    ri[i] = i / 16;
-    ci[i] = i % 16;
-  }
-  for (int i = 0; i < 600; i++) ids[i] = i;
+  gl_test_graph tg;
+  gl_test_csbm(&tg, &o, 60, 140);
+  gl_csr eye;
+  float ones[600];
   gl_fill(ones, 600, 1.0f);
-  CHECK_OK(gl_csr_from_coo(&x, 600, 16, 600 * 16, ri, ci, xd));
-  CHECK_OK(gl_csr_from_coo(&eye, 600, 600, 600, ids, ids, ones));
-  CHECK_OK(gl_csr_gcn_norm(&ahat, &adj, 1.0f));
-  gl_idx train[60], val[140], test[400];
-  for (int i = 0; i < 60; i++) train[i] = i;
-  for (int i = 0; i < 140; i++) val[i] = 60 + i;
-  for (int i = 0; i < 400; i++) test[i] = 200 + i;
+  CHECK_OK(gl_csr_from_coo(&eye, 600, 600, 600, tg.ids, tg.ids, ones));
   double acc[2];
   for (int k = 0; k < 2; k++) {
     gl_model_cfg cfg = {.model = "gunet", .n_features = 16, .n_classes = 3,
                         .hidden = 16, .n_pools = 2, .pool_k = {300, 100},
-                        .dropout = 0.5f, .bias = true, .seed = 1};
+                        .dropout = 0.5f, .adj_dropout = 0.2f, .bias = true,
+                        .seed = 1};
     if (k == 1)
       cfg = (gl_model_cfg){.model = "gcn", .n_features = 16, .n_classes = 3,
                            .hidden = 16, .layers = 2, .dropout = 0.5f,
                            .hidden_dropout = 0.5f, .seed = 1};
-    gl_task t = {.adj = k ? &eye : &ahat, .x = &x, .y = y, .n_classes = 3,
-                 .train = train, .val = val, .test = test, .n_train = 60,
-                 .n_val = 140, .n_test = 400};
+    gl_task t = tg.task;
+    if (k == 1) t.adj = &eye; /* no graph: an MLP */
     gl_model *m;
-    gl_sampler *s;
-    gl_optim *opt;
     CHECK_OK(gl_model_new(&m, &cfg));
-    CHECK_OK(gl_sampler_full_new(&s, t.adj, m->cfg.layers, train, 60, 1));
-    gl_optim_opts oo = gl_optim_defaults(GL_OPT_ADAM);
-    oo.weight_decay = 5e-4;
-    CHECK_OK(gl_optim_new(&opt, &oo));
-    gl_train_opts to = gl_train_defaults();
-    to.stop = GL_STOP_NONE;
-    to.select = GL_SELECT_BEST_VAL;
-    to.epochs = 60;
-    gl_train_result res;
-    CHECK_OK(gl_train(m, &t, s, opt, &to, &res));
-    acc[k] = res.test_acc;
-    gl_sampler_free(s);
-    gl_optim_free(opt);
+    acc[k] = gl_test_train(m, &t, 0.01, 5e-4, 60);
     gl_model_free(m);
   }
   printf("  CSBM: Graph U-Net %.3f, MLP %.3f\n", acc[0], acc[1]);
   CHECK_MSG(acc[0] > 0.8, "Graph U-Net test accuracy %.3f", acc[0]);
   CHECK_MSG(acc[0] > acc[1] + 0.1, "Graph U-Net %.3f vs MLP %.3f", acc[0],
             acc[1]);
-  free(xd);
-  free(ri);
-  free(ci);
-  gl_csr_free(&adj);
-  gl_csr_free(&ahat);
-  gl_csr_free(&x);
   gl_csr_free(&eye);
+  gl_test_graph_free(&tg);
 }
