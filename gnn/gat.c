@@ -848,14 +848,10 @@ static void gat_free(gl_model *mm) {
     free_ws(&m->ws[l]);
     free_ws(&m->fws[l]);
   }
-  for (int i = 0; i < m->base.n_params; i++) {
-    free(m->base.params[i].w);
-    free(m->base.params[i].g);
-  }
+  gl_model_free_params(&m->base);
   fbuf *bufs[] = {&m->mixed, &m->dpre, &m->dz, &m->dss,    &m->dsd,
                   &m->c,     &m->dh[0], &m->dh[1], &m->scratch};
   for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]->p);
-  free(m->base.params);
   free(m->names);
   free(m->ly);
   free(m->ws);
@@ -897,18 +893,12 @@ static gl_status check_cfg(const gl_model_cfg *c) {
 static float *add_param(gat *m, const char *name, int l, int rows, int cols,
                         bool decay, float **g) {
   int i = m->base.n_params;
-  gl_param *p = &m->base.params[i];
+  float *w;
   snprintf(m->names[i], sizeof m->names[i], "%s%d", name, l);
-  p->name = m->names[i];
-  p->n = (size_t)rows * cols;
-  p->rows = rows;
-  p->cols = cols;
-  p->decay = decay;
-  p->w = gl_calloc(p->n, sizeof(float));
-  p->g = gl_calloc(p->n, sizeof(float));
-  m->base.n_params++;
-  *g = p->g;
-  return p->w && p->g ? p->w : NULL;
+  return gl_model_add_param(&m->base, m->names[i], rows, cols, decay, &w,
+                            g) == GL_OK
+             ? w
+             : NULL;
 }
 
 gl_status gl_gat_new(gl_model **out, const gl_model_cfg *cfg) {

@@ -245,11 +245,7 @@ static void gcn_free(gl_model *mm) {
     free(m->fin[l]);
   }
   free(m->fmix);
-  for (int i = 0; i < m->base.n_params; i++) {
-    free(m->base.params[i].w);
-    free(m->base.params[i].g);
-  }
-  free(m->base.params);
+  gl_model_free_params(&m->base);
   free(m->dbuf[0]);
   free(m->dbuf[1]);
   free(m->dim);
@@ -316,37 +312,13 @@ gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
                                 "b15"};
   gl_status st = GL_OK;
   for (int l = 0; l < L && st == GL_OK; l++) {
-    size_t n = (size_t)m->dim[l] * m->dim[l + 1];
-    gl_param *p = &m->base.params[m->base.n_params];
-    p->name = wname[l];
-    p->n = n;
-    p->w = gl_malloc(n, sizeof(float));
-    p->g = gl_calloc(n, sizeof(float));
-    p->decay = cfg->decay_all || l == 0;
-    p->rows = m->dim[l];
-    p->cols = m->dim[l + 1];
-    m->base.n_params++;
-    if (!p->w || !p->g) {
-      st = GL_ENOMEM;
-      break;
-    }
-    gl_glorot(&rng, p->w, m->dim[l], m->dim[l + 1]);
-    m->w[l] = p->w;
-    m->gw[l] = p->g;
-    if (cfg->bias) {
-      p = &m->base.params[m->base.n_params];
-      p->name = bname[l];
-      p->n = (size_t)m->dim[l + 1];
-      p->w = gl_calloc(p->n, sizeof(float));
-      p->g = gl_calloc(p->n, sizeof(float));
-      p->decay = cfg->decay_all;
-      p->rows = 1;
-      p->cols = m->dim[l + 1];
-      m->base.n_params++;
-      if (!p->w || !p->g) st = GL_ENOMEM;
-      m->b[l] = p->w;
-      m->gb[l] = p->g;
-    }
+    st = gl_model_add_param(&m->base, wname[l], m->dim[l], m->dim[l + 1],
+                            cfg->decay_all || l == 0, &m->w[l], &m->gw[l]);
+    if (st != GL_OK) break;
+    gl_glorot(&rng, m->w[l], m->dim[l], m->dim[l + 1]);
+    if (cfg->bias)
+      st = gl_model_add_param(&m->base, bname[l], 1, m->dim[l + 1],
+                              cfg->decay_all, &m->b[l], &m->gb[l]);
   }
   if (st != GL_OK) {
     gcn_free(&m->base);

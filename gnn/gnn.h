@@ -252,6 +252,15 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
 /* Full-graph evaluation: logits (n x C) in eval mode. */
 gl_status gl_model_eval(gl_model *m, const gl_task *t, float *logits);
 
+/* Appends parameter m->params[m->n_params++] (room must exist): `name` is
+ * kept, not copied; rows x cols zero weights and gradient, returned in *w
+ * and *g.  GL_ENOMEM leaves the entry counted, so gl_model_free_params
+ * frees it. */
+gl_status gl_model_add_param(gl_model *m, const char *name, int rows,
+                             int cols, bool decay, float **w, float **g);
+/* Frees every parameter's weights and gradient and the list. */
+void gl_model_free_params(gl_model *m);
+
 /* Copies the model's weights into *copy (allocated on first use) or, with
  * restore, back from it. */
 gl_status gl_model_snapshot(gl_model *m, float **copy, bool restore);

@@ -658,11 +658,7 @@ static void gunet_free(gl_model *mm) {
     free(v->sum.p);
     free(v->de.p);
   }
-  for (int i = 0; i < m->base.n_params; i++) {
-    free(m->base.params[i].w);
-    free(m->base.params[i].g);
-  }
-  free(m->base.params);
+  gl_model_free_params(&m->base);
   free(m->hmix.p);
   free(m->dh0.p);
   for (int i = 0; i < 2; i++) {
@@ -695,20 +691,10 @@ const gl_idx *gl_gunet_kept(const gl_model *mm, int level, gl_idx *k) {
 static gl_status add_param(gunet *m, gl_rng *r, const char *name, int rows,
                            int cols, bool decay, bool glorot, float **w,
                            float **g) {
-  gl_param *p = &m->base.params[m->base.n_params];
-  snprintf(m->names[m->base.n_params], sizeof *m->names, "%s", name);
-  p->name = m->names[m->base.n_params];
-  p->n = (size_t)rows * cols;
-  p->rows = rows;
-  p->cols = cols;
-  p->decay = decay;
-  p->w = glorot ? gl_malloc(p->n, sizeof(float)) : gl_calloc(p->n, sizeof(float));
-  p->g = gl_calloc(p->n, sizeof(float));
-  m->base.n_params++;
-  if (!p->w || !p->g) return GL_ENOMEM;
-  if (glorot) gl_glorot(r, p->w, rows, cols);
-  *w = p->w;
-  *g = p->g;
+  char *nm = m->names[m->base.n_params];
+  snprintf(nm, sizeof *m->names, "%.23s", name);
+  GL_TRY(gl_model_add_param(&m->base, nm, rows, cols, decay, w, g));
+  if (glorot) gl_glorot(r, *w, rows, cols);
   return GL_OK;
 }
 

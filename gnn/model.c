@@ -1,4 +1,5 @@
 /* The model registry. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "gnn/gnn.h"
@@ -26,6 +27,31 @@ gl_status gl_model_new(gl_model **out, const gl_model_cfg *cfg) {
 
 void gl_model_free(gl_model *m) {
   if (m) m->ops->free(m);
+}
+
+gl_status gl_model_add_param(gl_model *m, const char *name, int rows,
+                             int cols, bool decay, float **w, float **g) {
+  gl_param *p = &m->params[m->n_params++];
+  p->name = name;
+  p->n = (size_t)rows * cols;
+  p->rows = rows;
+  p->cols = cols;
+  p->decay = decay;
+  p->w = gl_calloc(p->n, sizeof(float));
+  p->g = gl_calloc(p->n, sizeof(float));
+  *w = p->w;
+  *g = p->g;
+  return p->w && p->g ? GL_OK : GL_ENOMEM;
+}
+
+void gl_model_free_params(gl_model *m) {
+  for (int i = 0; i < m->n_params; i++) {
+    free(m->params[i].w);
+    free(m->params[i].g);
+  }
+  free(m->params);
+  m->params = NULL;
+  m->n_params = 0;
 }
 
 gl_status gl_model_snapshot(gl_model *m, float **copy, bool restore) {
