@@ -2,14 +2,16 @@
  * the reference code (PetarV-/GAT) over a batch of blocks.  Layer l with H
  * heads of F units each, over block A (n_dst x n_src, its pattern is the
  * neighbourhood; its values are ignored):
- *   z_j    = drop(h_j) W                  W: D x (H F)
+ *   z_j,h  = drop_h(h_j) W_h              W: D x (H F), W_h its F columns
+ *                                          of head h
  *   e_ij   = LeakyReLU(a_dst,h . z_i,h + a_src,h . z_j,h)   for (i, j) in A
  *   alpha  = softmax of e over row i (per head; the row max subtracted)
  *   out_ih = sum_j drop(alpha_ij) drop(z_j,h) + b_h
  * Hidden layers apply ELU and concatenate their heads; the last layer
  * averages its heads into the logits.  `dropout` acts on every layer's input
- * (sparse dropout on the features) and on z before the aggregation, each
- * with its own mask, `attn_dropout` on the normalised coefficients.
+ * (sparse dropout on the features), with a mask of its own for each head as
+ * in the reference (each of its heads drops the input), and on z before the
+ * aggregation, `attn_dropout` on the normalised coefficients.
  *
  * Layout: the H F values of a node (z, outputs, columns of W, biases,
  * attention vectors) are unit-major, value f of head h at f H + h, so that
@@ -22,10 +24,11 @@
  * recomputes alpha; attention masks are keyed by (i, j), not by the entry's
  * position, so the backward can walk the transpose of A (row-parallel,
  * scatter-free gradients w.r.t. the sources, no atomics: the attention's
- * results do not depend on the threads; the feature layer's gradient, a
- * gl_csr_spmm_t, depends on their count).  The transpose is A itself for a symmetric block,
- * the sampler's when it gives one, else built in backward and kept in the
- * workspace until the next.
+ * results do not depend on the threads; the gradients of W, summed over
+ * the rows in one part a thread (gl_csr_spmm_t or the per-head kernels
+ * below), depend on their count).  The transpose is A itself for a
+ * symmetric block, the sampler's when it gives one, else built in backward
+ * and kept in the workspace until the next.
  *
  * The FCN path (GraphMix) uses the same weights with each node attending to
  * itself only: alpha_ii = 1, so out_i = z_i + b (no z or attention dropout:
@@ -61,7 +64,6 @@ static float *fbuf_get(fbuf *b, size_t n) {
 
 /* What one forward keeps of a layer for its backward. */
 typedef struct {
-  fbuf in;            /* dropped dense input (layers >= 1, dropout on) */
   fbuf z, zd;         /* z (n_src x HF) and drop(z) (when dropout is on) */
   fbuf ss, sd, lse;   /* a_src.z (n_src x H), a_dst.z, row log-sum-exp
                          (n_dst x H) */
@@ -83,6 +85,9 @@ typedef struct {
   char (*names)[24];    /* parameter names */
   fbuf mixed;           /* FCN: the mixed hidden rows */
   fbuf dpre, dz, dss, dsd, c, dh[2], scratch; /* backward */
+  fbuf hin, gpart; /* a dropped dense input; per-thread parts of dW */
+  uint32_t *hkey;  /* per-head input dropout keys */
+  int hkey_cap;
   /* the last graph forward */
   uint64_t key;
   bool train;
@@ -524,44 +529,238 @@ static attn layer_attn(const gat *m, int l, bool train, uint64_t key) {
   return c;
 }
 
-/* z = drop(in) W for layer l over n rows: the features `rows` of x for the
- * first layer, the dense `h` (n x din) after. */
+/* The input dropout is drawn per head, as in the reference, whose every
+ * head (attn_head) drops the layer's input itself: z_h = drop_h(in) W_h
+ * with W_h the F columns f H + h of W and drop_h keyed by head_key; the
+ * mask of head h is that of gl_sparse_linear_forward (a feature entry's
+ * position in x) or gl_dropout_forward (the position in the n x din input)
+ * with that key.  Without dropout, or with one head, the heads share their
+ * input and the layers' kernels do them all at once (the mask of head 0);
+ * else the kernels below compute the H masks of an input value together
+ * and apply them along the heads of the unit-major rows of W (one vector
+ * for 8 heads), which costs one pass over the input instead of H. */
+static uint64_t head_key(uint64_t key, int l, int head) {
+  return gl_hash64(use_key(key, l, 1), (uint64_t)head);
+}
+static bool per_head(const layer *ly, float p) { return p > 0 && ly->H > 1; }
+
+typedef struct {
+  const uint32_t *key; /* H mask keys */
+  uint32_t thr;
+  float scale;
+} head_drop;
+
+/* m[h] = v * (head h's dropout factor of input value `pos`). */
+INLINE void head_mask(const head_drop *d, uint64_t pos, float v,
+                      float *restrict m, const int H) {
+  const float vs = v * d->scale;
+  for (int h = 0; h < H; h++) m[h] = vs * gl_mask_keepf(d->key[h], pos, d->thr);
+}
+
+/* Row r of z (HF) from source row i of the features x: sum over its
+ * entries e of the masked value times row col[e] of W; `t` H floats. */
+INLINE void sparse_fwd_row(const head_drop *d, const gl_csr *x, gl_idx i,
+                           const float *restrict w, float *restrict zr,
+                           float *restrict t, const int H, const int F) {
+  const int HF = H * F;
+  for (int k = 0; k < HF; k++) zr[k] = 0;
+  for (gl_off e = x->ptr[i]; e < x->ptr[i + 1]; e++) {
+    head_mask(d, (uint64_t)e, gl_csr_w(x, e), t, H);
+    axpy_heads(zr, t, w + (size_t)x->col[e] * HF, H, F);
+  }
+}
+/* gW[col[e]] += the masked value times dz_r over the entries of row i. */
+INLINE void sparse_bwd_row(const head_drop *d, const gl_csr *x, gl_idx i,
+                           const float *restrict dzr, float *restrict gw,
+                           float *restrict t, const int H, const int F) {
+  for (gl_off e = x->ptr[i]; e < x->ptr[i + 1]; e++) {
+    head_mask(d, (uint64_t)e, gl_csr_w(x, e), t, H);
+    axpy_heads(gw + (size_t)x->col[e] * H * F, t, dzr, H, F);
+  }
+}
+/* Row r of z from the dense input row hr (din values at positions pos..). */
+INLINE void dense_fwd_row(const head_drop *d, const float *restrict hr,
+                          int din, uint64_t pos, const float *restrict w,
+                          float *restrict zr, float *restrict t, const int H,
+                          const int F) {
+  const int HF = H * F;
+  for (int k = 0; k < HF; k++) zr[k] = 0;
+  for (int q = 0; q < din; q++) {
+    head_mask(d, pos + (uint64_t)q, hr[q], t, H);
+    axpy_heads(zr, t, w + (size_t)q * HF, H, F);
+  }
+}
+/* sum_h x[h] y[h]; for 8 heads as a tree (a chain of 8 dependent
+ * multiply-adds would bound the loop below by its latency). */
+INLINE float sum_prod_heads(const float *restrict x, const float *restrict y,
+                            const int H) {
+  if (H == 8) {
+    const v8f p = *(const v8f *)x * *(const v8f *)y;
+    const float a0 = p[0] + p[4], a1 = p[1] + p[5], a2 = p[2] + p[6],
+                a3 = p[3] + p[7];
+    return (a0 + a2) + (a1 + a3);
+  }
+  float acc = 0;
+  for (int h = 0; h < H; h++) acc += x[h] * y[h];
+  return acc;
+}
+
+/* dh_rq = sum_h mask_h (dz_r,h . W_q,h) and gW_q,h += h_rq mask_h dz_r,h
+ * for the input row r; `t` 2 H floats. */
+INLINE void dense_bwd_row(const head_drop *d, const float *restrict hr,
+                          int din, uint64_t pos, const float *restrict w,
+                          const float *restrict dzr, float *restrict dhr,
+                          float *restrict gw, float *restrict t, const int H,
+                          const int F) {
+  const int HF = H * F;
+  float *restrict m = t, *restrict s = t + H;
+  for (int q = 0; q < din; q++) {
+    head_mask(d, pos + (uint64_t)q, 1.0f, m, H);
+    for (int h = 0; h < H; h++) s[h] = 0;
+    dot_heads(s, dzr, w + (size_t)q * HF, H, F);
+    dhr[q] = sum_prod_heads(m, s, H);
+    for (int h = 0; h < H; h++) m[h] *= hr[q];
+    axpy_heads(gw + (size_t)q * HF, m, dzr, H, F);
+  }
+}
+
+/* The H mask keys of layer l's input under `key`, and the rate. */
+static gl_status head_drop_init(gat *m, int l, uint64_t key, float p,
+                                head_drop *d) {
+  const int H = m->ly[l].H;
+  if (H > m->hkey_cap) {
+    uint32_t *k = gl_realloc(m->hkey, (size_t)H, sizeof *k);
+    if (!k) return GL_ENOMEM;
+    m->hkey = k;
+    m->hkey_cap = H;
+  }
+  for (int h = 0; h < H; h++) m->hkey[h] = gl_mask_key(head_key(key, l, h));
+  d->key = m->hkey;
+  d->thr = gl_mask_thr(p);
+  d->scale = gl_mask_scale(d->thr);
+  return GL_OK;
+}
+
+/* Whether a pass over `work` input values of HF outputs is worth a team. */
+static bool input_threads(double work, int HF) {
+  return work * HF > 5e5 && omp_get_max_threads() > 1;
+}
+
+/* z = drop_h(in) W_h for every head h of layer l over n rows: the features
+ * `rows` of x (NULL: the first n) for the first layer, the dense `h`
+ * (n x din) after. */
 static gl_status input_forward(gat *m, int l, layer_ws *w, const gl_csr *x,
                                const gl_idx *rows, const float *h, gl_idx n,
                                float p, uint64_t key, float **z) {
   const layer *ly = &m->ly[l];
-  const int HF = ly->H * ly->F;
-  NEED(*z, w->z, (size_t)n * HF);
-  uint64_t k = use_key(key, l, 1);
-  if (l == 0) {
-    gl_sparse_linear_forward(x, rows, n, ly->w, HF, p, k, *z);
+  const int H = ly->H, F = ly->F, HF = H * F, din = ly->din;
+  float *zz;
+  NEED(zz, w->z, (size_t)n * HF);
+  *z = zz;
+  if (!per_head(ly, p)) {
+    const uint64_t k = head_key(key, l, 0);
+    if (l == 0) {
+      gl_sparse_linear_forward(x, rows, n, ly->w, HF, p, k, zz);
+      return GL_OK;
+    }
+    if (p > 0) {
+      float *in;
+      NEED(in, m->hin, (size_t)n * din);
+      gl_dropout_forward(h, (size_t)n * din, p, k, in);
+      h = in;
+    }
+    gl_linear_forward(h, n, din, ly->w, NULL, HF, zz);
     return GL_OK;
   }
-  if (p > 0) {
-    float *in;
-    NEED(in, w->in, (size_t)n * ly->din);
-    gl_dropout_forward(h, (size_t)n * ly->din, p, k, in);
-    h = in;
+  head_drop d;
+  GL_TRY(head_drop_init(m, l, key, p, &d));
+  float *scr = thread_scratch(&m->scratch, (size_t)H);
+  if (!scr) return GL_ENOMEM;
+  const float *wl = ly->w;
+  double work = l == 0 ? (double)n * x->nnz / (x->n ? x->n : 1)
+                       : (double)n * din;
+#pragma omp parallel if (input_threads(work, HF))
+  {
+    float *t = scr + (size_t)H * omp_get_thread_num();
+#pragma omp for schedule(dynamic, 64)
+    for (gl_idx r = 0; r < n; r++) {
+      float *zr = zz + (size_t)r * HF;
+      if (l == 0)
+        SPECIALISE(H, F, sparse_fwd_row(&d, x, rows ? rows[r] : r, wl, zr, t,
+                                        H_, F_));
+      else
+        SPECIALISE(H, F, dense_fwd_row(&d, h + (size_t)r * din, din,
+                                       (uint64_t)r * din, wl, zr, t, H_, F_));
+    }
   }
-  gl_linear_forward(h, n, ly->din, ly->w, NULL, HF, *z);
   return GL_OK;
 }
 
-/* dW += drop(in)^T dz and, for l >= 1, dh = d loss / d h (n x din). */
-static void input_backward(gat *m, int l, layer_ws *w, const gl_csr *x,
-                           const gl_idx *rows, const float *h, gl_idx n,
-                           float p, uint64_t key, const float *dz,
-                           float *dh) {
+/* The backward of input_forward given dz (n x HF): dW += drop_h(in)^T dz_h
+ * per head and, for l >= 1, dh = d loss / d h = sum_h drop_h'(dz_h W_h^T)
+ * (n x din).  The rows are split into one block a thread; block 0 adds
+ * into dW, block b >= 1 into its own zeroed copy, and the copies are added
+ * in the order 1, 2, ... (dW depends on the thread count, not on the
+ * schedule). */
+static gl_status input_backward(gat *m, int l, const gl_csr *x,
+                                const gl_idx *rows, const float *h, gl_idx n,
+                                float p, uint64_t key, const float *dz,
+                                float *dh) {
   const layer *ly = &m->ly[l];
-  const int HF = ly->H * ly->F;
-  uint64_t k = use_key(key, l, 1);
-  if (l == 0) {
-    gl_sparse_linear_backward(x, rows, n, dz, HF, p, k, ly->gw);
-    return;
+  const int H = ly->H, F = ly->F, HF = H * F, din = ly->din;
+  if (!per_head(ly, p)) {
+    const uint64_t k = head_key(key, l, 0);
+    if (l == 0) {
+      gl_sparse_linear_backward(x, rows, n, dz, HF, p, k, ly->gw);
+      return GL_OK;
+    }
+    float *in = NULL;
+    if (p > 0) {
+      NEED(in, m->hin, (size_t)n * din);
+      gl_dropout_forward(h, (size_t)n * din, p, k, in);
+    }
+    gl_linear_backward(p > 0 ? in : h, n, din, ly->w, HF, dz, dh, ly->gw,
+                       NULL);
+    if (p > 0) gl_dropout_backward(dh, (size_t)n * din, p, k, dh);
+    return GL_OK;
   }
-  gl_linear_backward(p > 0 ? w->in.p : h, n, ly->din, ly->w, HF, dz, dh,
-                     ly->gw, NULL);
-  if (p > 0) gl_dropout_backward(dh, (size_t)n * ly->din, p, k, dh);
+  head_drop d;
+  GL_TRY(head_drop_init(m, l, key, p, &d));
+  double work = l == 0 ? (double)n * x->nnz / (x->n ? x->n : 1)
+                       : (double)n * din;
+  const int T = input_threads(work, HF) ? omp_get_max_threads() : 1;
+  const size_t wn = (size_t)din * HF;
+  float *scr = thread_scratch(&m->scratch, 2 * (size_t)H), *part = NULL;
+  if (!scr) return GL_ENOMEM;
+  if (T > 1) NEED(part, m->gpart, (size_t)(T - 1) * wn);
+  const float *wl = ly->w;
+  float *gw = ly->gw;
+#pragma omp parallel num_threads(T) if (T > 1)
+  {
+    float *t = scr + 2 * (size_t)H * omp_get_thread_num();
+#pragma omp for schedule(static, 1)
+    for (int b = 0; b < T; b++) {
+      float *g = b == 0 ? gw : part + (size_t)(b - 1) * wn;
+      if (b > 0) memset(g, 0, wn * sizeof *g);
+      const gl_idx r0 = (gl_idx)((int64_t)n * b / T),
+                   r1 = (gl_idx)((int64_t)n * (b + 1) / T);
+      for (gl_idx r = r0; r < r1; r++) {
+        const float *dzr = dz + (size_t)r * HF;
+        if (l == 0)
+          SPECIALISE(H, F, sparse_bwd_row(&d, x, rows ? rows[r] : r, dzr, g,
+                                          t, H_, F_));
+        else
+          SPECIALISE(H, F, dense_bwd_row(&d, h + (size_t)r * din, din,
+                                         (uint64_t)r * din, wl, dzr,
+                                         dh + (size_t)r * din, g, t, H_,
+                                         F_));
+      }
+    }
+#pragma omp for schedule(static)
+    for (size_t k = 0; k < wn; k++)
+      for (int b = 1; b < T; b++) gw[k] += part[(size_t)(b - 1) * wn + k];
+  }
+  return GL_OK;
 }
 
 /* From the per-head outputs `pre` (n x HF, bias included) to the layer's
@@ -739,8 +938,9 @@ static gl_status gat_backward(gl_model *mm, const gl_csr *x, gl_batch *b,
     if (p > 0)
       gl_dropout_backward(dz, (size_t)ns * HF, p, use_key(m->key, l, 2), dz);
     score_backward(ly, w->z.p, ns, nd, dss, dsd, dz);
-    input_backward(m, l, w, x, k->src_ids, l > 0 ? m->ws[l - 1].y.p : NULL,
-                   ns, p, m->key, dz, dh);
+    GL_TRY(input_backward(m, l, x, k->src_ids,
+                          l > 0 ? m->ws[l - 1].y.p : NULL, ns, p, m->key, dz,
+                          dh));
     dout = dh;
     o = 1 - o;
   }
@@ -816,7 +1016,7 @@ static gl_status gat_backward_fcn(gl_model *mm, const gl_csr *x,
     const float *h = NULL;
     if (l == 1) h = m->f_has_mix ? m->mixed.p : m->fws[0].y.p;
     else if (l > 1) h = m->fws[l - 1].y.p;
-    input_backward(m, l, w, x, m->f_nodes, h, n, p, m->f_key, dz, dh);
+    GL_TRY(input_backward(m, l, x, m->f_nodes, h, n, p, m->f_key, dz, dh));
     if (l == 1 && m->f_has_mix) { /* through the mix: dh into the other */
       float *d;
       NEED(d, m->dh[1 - o], (size_t)n * ly->din);
@@ -832,7 +1032,6 @@ static gl_status gat_backward_fcn(gl_model *mm, const gl_csr *x,
 
 /* ------------------------------------------------------------ building */
 static void free_ws(layer_ws *w) {
-  free(w->in.p);
   free(w->z.p);
   free(w->zd.p);
   free(w->ss.p);
@@ -849,9 +1048,11 @@ static void gat_free(gl_model *mm) {
     free_ws(&m->fws[l]);
   }
   gl_model_free_params(&m->base);
-  fbuf *bufs[] = {&m->mixed, &m->dpre, &m->dz, &m->dss,    &m->dsd,
-                  &m->c,     &m->dh[0], &m->dh[1], &m->scratch};
+  fbuf *bufs[] = {&m->mixed, &m->dpre, &m->dz,  &m->dss, &m->dsd,
+                  &m->c,     &m->dh[0], &m->dh[1], &m->scratch, &m->hin,
+                  &m->gpart};
   for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]->p);
+  free(m->hkey);
   free(m->names);
   free(m->ly);
   free(m->ws);

@@ -131,7 +131,13 @@ typedef struct {
   int pool_k[8];      /* nodes kept at each level (2000, 1000, 500, 200);
                          a level keeps min(k, n) nodes */
   float adj_dropout;  /* dropout on the adjacency entries */
+  int act;            /* activation of the hidden blocks (gl_act) */
 } gl_model_cfg;
+
+/* Activations a model may be configured with. */
+typedef enum { GL_ACT_ELU, GL_ACT_RELU, GL_ACT_NONE } gl_act;
+/* "elu", "relu", "none" -> *out; else GL_EINVAL. */
+gl_status gl_act_parse(const char *s, gl_act *out);
 
 /* The reference settings of `model` (and the training settings that go
  * with them) for a dataset name ("cora", "pubmed", ...; NULL = generic). */
@@ -215,8 +221,11 @@ typedef enum {
 
 typedef enum {
   GL_SELECT_LAST,    /* the weights of the last epoch (GCN's code) */
-  GL_SELECT_BEST_VAL /* the weights of the epoch with the best val acc
-                        (ties: the later epoch) */
+  GL_SELECT_BEST_VAL, /* the weights of the epoch with the best val acc
+                         (ties: the later epoch) */
+  GL_SELECT_BEST_LOSS /* the weights of the epoch with the lowest val
+                         cross-entropy, the L2 term left out (ties: the
+                         later epoch) */
 } gl_select_rule;
 
 typedef struct {

@@ -30,9 +30,8 @@
 #include "gnn/gnn.h"
 
 /* ============================================================ kernels */
-int gunet_exp_gate, gunet_exp_noh0; /* EXPERIMENT: 0 sigmoid, 1 tanh, 2 none */
-static inline float sigm(float v) { return gunet_exp_gate == 1 ? tanhf(v) : gunet_exp_gate == 2 ? 1.0f : 1.0f / (1.0f + expf(-v)); }
-static inline float dsigm(float g) { return gunet_exp_gate == 1 ? 1 - g * g : gunet_exp_gate == 2 ? 0.0f : g * (1 - g); }
+static inline float sigm(float v) { return 1.0f / (1.0f + expf(-v)); }
+static inline float dsigm(float g) { return g * (1 - g); }
 
 typedef struct {
   float y;
@@ -217,7 +216,6 @@ done:
 }
 
 /* ============================================================ the model */
-enum { ACT_NONE, ACT_RELU, ACT_ELU };
 
 typedef struct {
   float *p;
@@ -321,12 +319,12 @@ static gl_status unit_forward(gunet *m, int ui, const gl_csr *g, bool sym,
   }
   if (g) gl_csr_spmm(g, t, dout, 0.0f, out);
   const size_t nz = (size_t)n * dout;
-  const int act = ui == U_OUT(m) ? ACT_NONE : m->act;
+  const int act = ui == U_OUT(m) ? GL_ACT_NONE : m->act;
 #pragma omp parallel for schedule(static) if (nz > 65536)
   for (size_t i = 0; i < nz; i++) {
     float v = out[i] + (u->b ? u->b[i % dout] : 0.0f);
-    if (act == ACT_RELU) v = v > 0 ? v : 0.0f;
-    if (act == ACT_ELU) v = v > 0 ? v : expm1f(v);
+    if (act == GL_ACT_RELU) v = v > 0 ? v : 0.0f;
+    if (act == GL_ACT_ELU) v = v > 0 ? v : expm1f(v);
     out[i] = v;
   }
   return GL_OK;
@@ -340,15 +338,15 @@ static gl_status unit_backward(gunet *m, int ui, const gl_csr *x,
   const int di = u->di, dout = u->dout;
   const gl_idx n = u->n;
   const size_t nz = (size_t)n * dout;
-  const int act = ui == U_OUT(m) ? ACT_NONE : m->act;
+  const int act = ui == U_OUT(m) ? GL_ACT_NONE : m->act;
   const float *dpre = dz;
-  if (act != ACT_NONE) {
+  if (act != GL_ACT_NONE) {
     GL_TRY(ensure(&m->s[0], nz));
     float *s = m->s[0].p;
     const float *z = u->out;
 #pragma omp parallel for schedule(static) if (nz > 65536)
     for (size_t i = 0; i < nz; i++)
-      s[i] = z[i] > 0 ? dz[i] : act == ACT_ELU ? dz[i] * (z[i] + 1.0f) : 0.0f;
+      s[i] = z[i] > 0 ? dz[i] : act == GL_ACT_ELU ? dz[i] * (z[i] + 1.0f) : 0.0f;
     dpre = s;
   }
   if (u->gb)
@@ -503,7 +501,7 @@ static gl_status gunet_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
     GL_TRY(unit_forward(m, U_UP(m, l), &v->g, sym, v->n, v->up.p, x, NULL,
                         train, b->key, NULL));
     add3(v->sum.p, m->u[U_UP(m, l)].out, m->u[U_DOWN(l)].out,
-         l == 0 && !gunet_exp_noh0 ? h0 : NULL, nz);
+         l == 0 ? h0 : NULL, nz);
     h = v->sum.p;
   }
   GL_TRY(unit_forward(m, U_OUT(m), &lv[0].g, sym, n0, h, x, NULL, train,
@@ -534,7 +532,6 @@ static gl_status gunet_backward(gl_model *mm, const gl_csr *x, gl_batch *b,
   float *cur = m->d[0].p, *oth = m->d[1].p, *sw;
   GL_TRY(unit_backward(m, U_OUT(m), x, dlogits, cur)); /* d(h + h0) */
   memcpy(m->dh0.p, cur, (size_t)n0 * H * sizeof(float));
-  if (gunet_exp_noh0) memset(m->dh0.p, 0, (size_t)n0 * H * sizeof(float));
   for (int l = 0; l < L; l++) { /* decoder, from level 0 down */
     GL_TRY(ensure(&lv[l].de, (size_t)lv[l].n * H));
     memcpy(lv[l].de.p, cur, (size_t)lv[l].n * H * sizeof(float));
@@ -715,6 +712,8 @@ gl_status gl_gunet_new(gl_model **out, const gl_model_cfg *cfg) {
       !(cfg->adj_dropout >= 0 && cfg->adj_dropout < 1))
     return gl_error(GL_EINVAL, "gunet: dropout, hidden_dropout and "
                     "adj_dropout must be in [0, 1)");
+  if (cfg->act < GL_ACT_ELU || cfg->act > GL_ACT_NONE)
+    return gl_error(GL_EINVAL, "gunet: unknown activation %d", cfg->act);
   gunet *m = gl_calloc(1, sizeof *m);
   if (!m) return GL_ENOMEM;
   const int L = cfg->n_pools, U = 2 * L + 3, H = cfg->hidden;
@@ -725,7 +724,7 @@ gl_status gl_gunet_new(gl_model **out, const gl_model_cfg *cfg) {
   m->L = L;
   m->U = U;
   m->H = H;
-  m->act = ACT_ELU;
+  m->act = cfg->act;
   m->self_weight = 2.0f;
   m->u = gl_calloc((size_t)U, sizeof *m->u);
   m->lv = gl_calloc((size_t)L + 1, sizeof *m->lv);

@@ -1,6 +1,8 @@
 /* The generic training loop: batches from any sampler, any model, any
  * optimiser; full-graph evaluation every epoch, early stopping and model
- * selection. */
+ * selection (the validation loss of the stopping rules includes the L2
+ * term, as GCN's code has it; GL_SELECT_BEST_LOSS leaves it out, as GAT's
+ * code has its validation loss). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +81,7 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
   }
   const double wd = o->opts.weight_decay;
   double t_start = gl_now(), train_time = 0;
-  double best_val = -1, best_loss = INFINITY;
+  double best_val = -1, best_loss = INFINITY, best_xent = INFINITY;
   int bad = 0;
   long steps = s->ops->epoch_steps(s);
   int epoch;
@@ -112,11 +114,12 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
     train_time += gl_now() - t0;
     if ((st = gl_model_eval(m, t, eval)) != GL_OK) goto done;
     double l2 = wd * gl_params_l2(m->params, m->n_params);
+    double val_xent = mean_xent(eval, t, t->val, t->n_val, wbuf);
     gl_epoch_stats es = {
         .epoch = epoch,
         .train_loss = train_loss / steps + l2,
         .train_acc = gl_accuracy(eval, C, t->y, t->train, t->n_train),
-        .val_loss = mean_xent(eval, t, t->val, t->n_val, wbuf) + l2,
+        .val_loss = val_xent + l2,
         .val_acc = gl_accuracy(eval, C, t->y, t->val, t->n_val),
         .test_acc = gl_accuracy(eval, C, t->y, t->test, t->n_test),
         .seconds = gl_now() - t0};
@@ -126,9 +129,12 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
     snprintf(extra, sizeof extra, "loss %.4f val %.3f", es.train_loss,
              es.val_acc);
     gl_progress_update(&bar, epoch + 1, extra);
-    bool take = opts->select == GL_SELECT_LAST || es.val_acc >= best_val;
+    bool take =
+        opts->select == GL_SELECT_LAST ||
+        (opts->select == GL_SELECT_BEST_VAL && es.val_acc >= best_val) ||
+        (opts->select == GL_SELECT_BEST_LOSS && val_xent <= best_xent);
     if (take) {
-      if (opts->select == GL_SELECT_BEST_VAL &&
+      if (opts->select != GL_SELECT_LAST &&
           (st = gl_model_snapshot(m, &best, false)) != GL_OK)
         goto done;
       r->best_epoch = epoch;
@@ -155,8 +161,10 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
     }
     if (es.val_acc > best_val) best_val = es.val_acc;
     if (es.val_loss < best_loss) best_loss = es.val_loss;
+    if (val_xent < best_xent) best_xent = val_xent;
   }
-  if (opts->select == GL_SELECT_BEST_VAL && best) gl_model_snapshot(m, &best, true);
+  if (opts->select != GL_SELECT_LAST && best)
+    gl_model_snapshot(m, &best, true);
   r->epochs_run = epoch;
   r->seconds = gl_now() - t_start;
   r->ms_per_epoch = 1e3 * train_time / (epoch > 0 ? epoch : 1);

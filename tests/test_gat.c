@@ -2,8 +2,9 @@
  * the whole forward against a dense double-precision reference, every
  * parameter's gradient against central finite differences (dropout on:
  * masks are fixed by the batch key) over the full graph, a sampled batch of
- * non-square blocks and the FCN path with a mix; configuration errors;
- * training on a generated graph. */
+ * non-square blocks and the FCN path with a mix; the per-head input
+ * dropout; configuration errors; training on a generated graph and the
+ * training loop's choice of the epoch whose weights are kept. */
 #include "tests/test.h"
 
 enum { N = 30, NF = 10, NC = 3 };
@@ -263,13 +264,16 @@ TEST(gat_forward_matches_dense_reference) {
 /* ------------------------------------------------------- gradients */
 TEST(gat_gradient_full_graph) {
   /* 2 heads (the generic kernels), then 8 hidden heads and one output head
-   * (the kernels specialised for them) */
-  for (int k = 0; k < 3; k++) {
+   * (the kernels specialised for them), then 8 heads of 8 and 8 output
+   * heads (Pubmed's shape: every layer's input dropped per head) */
+  for (int k = 0; k < 4; k++) {
     gl_model_cfg cfg = small_cfg(k ? 0.3f : 0.0f);
     if (k == 2) {
       cfg.heads = 8;
       cfg.hidden = 2;
       cfg.out_heads = 1;
+    } else if (k == 3) {
+      cfg.heads = cfg.hidden = cfg.out_heads = 8;
     }
     gat_ctx c;
     ctx_setup(&c, &cfg);
@@ -277,6 +281,47 @@ TEST(gat_gradient_full_graph) {
     full_batch(&c, 10);
     c.b.key = 1234;
     check_grads(&c, false);
+    ctx_teardown(&c);
+  }
+}
+
+/* Each head drops the layer input with a mask of its own (as the
+ * reference's attn_head does): seen through the FCN path, which has no z or
+ * attention dropout.  The gradient of the last layer's W for head h is
+ * drop_h(in)^T dz_h, and dz_h = dlogits / H is the same for every head, so
+ * its columns f H + h are equal across heads exactly when the heads share
+ * one mask: without dropout they are, with it they must not be.  One layer
+ * checks the sparse first layer, two the dense later layers; 4 heads run
+ * the generic kernels, 8 the specialised ones. */
+TEST(gat_input_dropout_per_head) {
+  for (int k = 0; k < 8; k++) {
+    const bool drop = k & 1;
+    gl_model_cfg cfg = small_cfg(drop ? 0.5f : 0.0f);
+    cfg.layers = 1 + (k >> 1 & 1);
+    cfg.out_heads = k & 4 ? 8 : 4;
+    gat_ctx c;
+    ctx_setup(&c, &cfg);
+    const int H = cfg.out_heads, L = cfg.layers;
+    float dl[12 * NC];
+    gl_rng r;
+    gl_rng_seed(&r, 8);
+    gl_test_random_vec(dl, 12 * NC, &r);
+    gl_idx nodes[12] = {4, 8, 15, 16, 23, 12, 1, 2, 3, 8, 29, 0};
+    gl_params_zero_grad(c.m->params, c.m->n_params);
+    CHECK_OK(c.m->ops->forward_fcn(c.m, &c.x, nodes, 12, NULL, true, 7,
+                                   c.logits));
+    CHECK_OK(c.m->ops->backward_fcn(c.m, &c.x, dl));
+    const gl_param *w = param(c.m, L == 1 ? "W0" : "W1");
+    CHECK_EQ((int)w->cols, H * NC);
+    for (int h = 1; h < H; h++) {
+      int same = 1;
+      for (int q = 0; q < (int)w->rows; q++)
+        for (int f = 0; f < NC; f++)
+          same &= w->g[q * H * NC + f * H + h] == w->g[q * H * NC + f * H];
+      CHECK_MSG(same == !drop, "%d layers, %d heads, dropout %d: head %d's "
+                "gradient %s head 0's", L, H, drop, h,
+                same ? "equals" : "differs from");
+    }
     ctx_teardown(&c);
   }
 }
@@ -446,6 +491,20 @@ TEST(gat_backward_is_deterministic) {
       for (size_t i = 0; i < total; i++)
         CHECK_NEAR(g[1][i], g[0][i], 1e-5 * (1 + fabs(g[0][i])));
   }
+  /* other thread counts (the input layers' gradients are summed in parts,
+   * one a thread) agree up to rounding */
+  int saved = gl_threads();
+  for (int t = 1; t <= 3; t += 2) {
+    gl_set_threads(t);
+    CHECK_OK(m->ops->forward(m, x, &b, true, lg));
+    gl_params_zero_grad(m->params, m->n_params);
+    CHECK_OK(m->ops->backward(m, x, &b, dl));
+    for (int i = 0, off = 0; i < m->n_params; off += (int)m->params[i].n, i++)
+      for (size_t j = 0; j < m->params[i].n; j++)
+        CHECK_NEAR(m->params[i].g[j], g[0][off + j],
+                   1e-4 * (1 + fabs(g[0][off + j])));
+  }
+  gl_set_threads(saved);
   free(g[0]);
   free(g[1]);
   free(lg);
@@ -504,5 +563,85 @@ TEST(gat_train_on_csbm) {
   printf("  CSBM: GAT %.3f\n", acc);
   CHECK_MSG(acc > 0.8, "GAT test accuracy %.3f", acc);
   gl_model_free(m);
+  gl_test_graph_free(&tg);
+}
+
+/* ------------------------------------------------------- model selection */
+/* What gl_train reports each epoch, with the validation cross-entropy: its
+ * val_loss less the L2 term that it includes. */
+typedef struct {
+  gl_model *m;
+  double wd, loss[150], xent[150], acc[150], test[150];
+  int n;
+} epoch_log;
+
+static void record_epoch(void *ctx, const gl_epoch_stats *s) {
+  epoch_log *l = ctx;
+  l->loss[s->epoch] = s->val_loss;
+  l->xent[s->epoch] =
+      s->val_loss - l->wd * gl_params_l2(l->m->params, l->m->n_params);
+  l->acc[s->epoch] = s->val_acc;
+  l->test[s->epoch] = s->test_acc;
+  l->n = s->epoch + 1;
+}
+
+TEST(gat_train_selects_best_epoch) {
+  /* the weights kept are those of the last epoch with the best validation
+   * accuracy (GL_SELECT_BEST_VAL) or the lowest validation cross-entropy,
+   * the L2 term left out (GL_SELECT_BEST_LOSS).  With 15 training nodes
+   * the model overfits: the validation cross-entropy is lowest near epoch
+   * 16 (by a margin, so that other roundings keep it there) while the L2
+   * term shrinks to the end, where the loss with L2 is lowest */
+  gl_csbm_opts o = {.n = 300, .k = 3, .d = 8, .deg = 6, .p_in = 0.8,
+                    .mu = 1.5, .sigma = 1.0, .seed = 4};
+  gl_test_graph tg;
+  gl_test_csbm(&tg, &o, 15, 100);
+  gl_model_cfg cfg = small_cfg(0.0f);
+  cfg.n_features = 8;
+  cfg.hidden = 8;
+  cfg.heads = 4;
+  const gl_select_rule rules[2] = {GL_SELECT_BEST_VAL, GL_SELECT_BEST_LOSS};
+  for (int k = 0; k < 2; k++) {
+    gl_model *m;
+    CHECK_OK(gl_model_new(&m, &cfg));
+    gl_sampler *s;
+    CHECK_OK(gl_sampler_full_new(&s, tg.task.adj, 2, tg.task.train,
+                                 tg.task.n_train, 1));
+    gl_optim_opts oo = gl_optim_defaults(GL_OPT_ADAM);
+    oo.lr = 0.01;
+    oo.weight_decay = 5e-3;
+    gl_optim *opt;
+    CHECK_OK(gl_optim_new(&opt, &oo));
+    epoch_log lg = {.m = m, .wd = oo.weight_decay};
+    gl_train_opts to = gl_train_defaults();
+    to.stop = GL_STOP_NONE;
+    to.epochs = 150;
+    to.select = rules[k];
+    to.on_epoch = record_epoch;
+    to.ctx = &lg;
+    gl_train_result res;
+    CHECK_OK(gl_train(m, &tg.task, s, opt, &to, &res));
+    CHECK_EQ(lg.n, 150);
+    int want = 0, with_l2 = 0;
+    for (int e = 1; e < lg.n; e++) {
+      if (k == 0 ? lg.acc[e] >= lg.acc[want] : lg.xent[e] <= lg.xent[want])
+        want = e;
+      if (lg.loss[e] <= lg.loss[with_l2]) with_l2 = e;
+    }
+    CHECK_MSG(want < lg.n - 1 && (k == 0 || want != with_l2),
+              "rule %d: epoch %d (with L2 %d): the test needs other curves",
+              k, want, with_l2);
+    CHECK_EQ(res.best_epoch, want);
+    CHECK(res.test_acc == lg.test[want]);
+    /* the kept weights are restored */
+    float *logits = malloc(sizeof(float) * 300 * 3);
+    CHECK_OK(gl_model_eval(m, &tg.task, logits));
+    CHECK(gl_accuracy(logits, 3, tg.y, tg.task.test, tg.task.n_test) ==
+          lg.test[want]);
+    free(logits);
+    gl_optim_free(opt);
+    gl_sampler_free(s);
+    gl_model_free(m);
+  }
   gl_test_graph_free(&tg);
 }

@@ -341,11 +341,12 @@ static double model_f(void *v, bool *same) {
   return loss;
 }
 
-TEST(gunet_model_gradient) {
-  int saved = gl_threads();
-  gl_set_threads(1); /* hundreds of forwards on 40 nodes: threads only wait */
+/* Every parameter's gradient against finite differences, with activation
+ * `act` in the hidden blocks. */
+static void model_gradient(gl_act act) {
   model_ctx c;
   gl_model_cfg cfg = small_cfg();
+  cfg.act = (int)act;
   model_setup(&c, &cfg);
   float dl[40 * 3];
   model_loss(&c, dl);
@@ -383,6 +384,14 @@ TEST(gunet_model_gradient) {
   CHECK(memcmp(l1, l2, sizeof l1) == 0);
   CHECK_ERR(c.m->ops->backward_fcn(c.m, &c.x, dl), GL_EINVAL, "FCN forward");
   model_teardown(&c);
+}
+
+TEST(gunet_model_gradient) {
+  int saved = gl_threads();
+  gl_set_threads(1); /* hundreds of forwards on 40 nodes: threads only wait */
+  model_gradient(GL_ACT_ELU);
+  model_gradient(GL_ACT_RELU);
+  model_gradient(GL_ACT_NONE);
   gl_set_threads(saved);
 }
 
@@ -454,6 +463,9 @@ TEST(gunet_rejects_bad_config_and_batches) {
   c = small_cfg();
   c.adj_dropout = -0.1f;
   CHECK_ERR(gl_model_new(&m, &c), GL_EINVAL, "adj_dropout");
+  c.adj_dropout = 0;
+  c.act = 7;
+  CHECK_ERR(gl_model_new(&m, &c), GL_EINVAL, "activation");
   c = small_cfg();
   c.hidden = 0;
   CHECK_ERR(gl_model_new(&m, &c), GL_EINVAL, "hidden");

@@ -211,11 +211,14 @@ TEST(tools_bad_usage) {
   bad("cora gcn --threads x", "--threads");
   bad("cora gcn --optim nope", "--optim");
   bad("cora gcn --stop sometimes", "--stop");
+  bad("cora gcn --select often", "--select: expected last, best or loss");
   bad("cora gcn --bogus", "unknown option '--bogus'");
   bad("cora graphmix --features nope", "--features");
   bad("cora graphmix --base nope", "--base");
   bad("cora graphmix --temperature 0", "--temperature");
   bad("cora gcn --pools 5,,2", "--pools");
+  bad("cora gunet --act tanh", "--act: expected elu, relu or none");
+  bad("cora gunet --adj-dropout 1", "--adj-dropout");
   bad("cora gcn extra", "unexpected argument 'extra'");
   bad("cora gcn --load /nonexistent/m.npz", "--load");
   bad("cora gcn --save /nonexistent/dir/m.npz", "no such folder");

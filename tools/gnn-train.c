@@ -38,8 +38,9 @@ static void usage(FILE *f) {
 "  --stop RULE         window (Kipf & Welling: val loss above the mean of the\n"
 "                      last --window epochs), patience, none\n"
 "  --window N, --patience N\n"
-"  --select RULE       last (weights at the stopping epoch) or best (best\n"
-"                      validation accuracy)\n"
+"  --select RULE       last (weights at the stopping epoch), best (best\n"
+"                      validation accuracy) or loss (lowest validation\n"
+"                      cross-entropy)\n"
 "model:\n"
 "  --hidden N          hidden units (per head for GAT)\n"
 "  --layers N          layers (GCN, GAT)\n"
@@ -50,6 +51,9 @@ static void usage(FILE *f) {
 "  --bias              add bias vectors\n"
 "  --heads N, --out-heads N, --attn-dropout P   GAT\n"
 "  --pools K1,K2,...   Graph U-Net: nodes kept at each level\n"
+"  --adj-dropout P     Graph U-Net: dropout on the graph's edges\n"
+"  --act F             Graph U-Net: activation of the hidden blocks (elu,\n"
+"                      relu or none)\n"
 "GraphMix:\n"
 "  --base MODEL        gcn (default), gat or gunet\n"
 "  --mixup-alpha X     Beta(X, X) mixing weights (1.0)\n"
@@ -139,7 +143,14 @@ static bool apply(settings *s, const char *a, const char *v) {
     c->heads = (int)gl_cli_long(a, v, 1, 64);
   else if (IS("--out-heads"))
     c->out_heads = (int)gl_cli_long(a, v, 1, 64);
-  else if (IS("--pools"))
+  else if (IS("--adj-dropout"))
+    c->adj_dropout = (float)gl_cli_double(a, v, 0, 0.99);
+  else if (IS("--act")) {
+    gl_act act;
+    if (gl_act_parse(v, &act) != GL_OK)
+      gl_cli_die(GL_EXIT_USAGE, "--act: %s", gl_errmsg());
+    c->act = (int)act;
+  } else if (IS("--pools"))
     parse_pools(a, v, c);
   else if (IS("--decay-all"))
     c->decay_all = true;
@@ -174,8 +185,11 @@ static bool apply(settings *s, const char *a, const char *v) {
       s->train.select = GL_SELECT_LAST;
     else if (!strcmp(v, "best"))
       s->train.select = GL_SELECT_BEST_VAL;
+    else if (!strcmp(v, "loss"))
+      s->train.select = GL_SELECT_BEST_LOSS;
     else
-      gl_cli_die(GL_EXIT_USAGE, "--select: expected last or best, got '%s'", v);
+      gl_cli_die(GL_EXIT_USAGE,
+                 "--select: expected last, best or loss, got '%s'", v);
   } else if (IS("--mixup-alpha"))
     s->gm.alpha = gl_cli_double(a, v, 1e-6, 1e6);
   else if (IS("--pseudo-k"))
@@ -214,7 +228,8 @@ static bool takes_value(const char *a) {
       "--heads",       "--out-heads",  "--pools",        "--optim",
       "--stop",        "--window",     "--patience",     "--select",
       "--mixup-alpha", "--pseudo-k",   "--temperature",  "--gamma",
-      "--ramp-start",  "--ramp-end",   "--p-fcn",        "--features"};
+      "--ramp-start",  "--ramp-end",   "--p-fcn",        "--features",
+      "--adj-dropout", "--act"};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (!strcmp(a, names[i])) return true;
   return false;
@@ -340,7 +355,7 @@ typedef struct {
 static const cfg_field fields[] = {
     FI(n_features), FI(n_classes),    FI(hidden),   FI(layers),
     FI(heads),      FI(out_heads),    FI(n_pools),  FF(dropout),
-    FF(hidden_dropout), FF(attn_dropout), FF(leaky), FF(adj_dropout)};
+    FF(hidden_dropout), FF(attn_dropout), FF(leaky), FF(adj_dropout), FI(act)};
 #undef FI
 #undef FF
 enum { N_FIELDS = sizeof fields / sizeof *fields };
