@@ -528,6 +528,7 @@ static void write_json(const options *o, const double *test, const double *val,
 
 /* ---------------------------------------------------------- main */
 int main(int argc, char **argv) {
+  gl_cli_wait_policy(argv);
   gl_cli_init(argv[0]);
   options o;
   parse(argc, argv, &o);
