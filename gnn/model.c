@@ -112,7 +112,10 @@ gl_status gl_model_defaults(const char *model, const char *dataset,
     out->weight_decay = pubmed ? 1e-3 : 5e-4;
     out->epochs = 100000;
     out->stop = GL_STOP_PATIENCE;
-    out->select = GL_SELECT_BEST_VAL;
+    /* Pubmed: the lowest validation cross-entropy (10 seeds: 78.84 against
+     * 78.13 by accuracy; seeds 11-20: 78.77 against 78.07); elsewhere it
+     * costs ~0.3 points */
+    out->select = pubmed ? GL_SELECT_BEST_LOSS : GL_SELECT_BEST_VAL;
   } else { /* Graph U-Net (Gao & Ji) */
     static const int k[4] = {2000, 1000, 500, 200};
     c->hidden = 64;
