@@ -64,6 +64,8 @@ static float *fbuf_get(fbuf *b, size_t n) {
 
 /* What one forward keeps of a layer for its backward. */
 typedef struct {
+  fbuf in;            /* dropped dense input (layers >= 1, dropout on, one
+                         mask for all heads) */
   fbuf z, zd;         /* z (n_src x HF) and drop(z) (when dropout is on) */
   fbuf ss, sd, lse;   /* a_src.z (n_src x H), a_dst.z, row log-sum-exp
                          (n_dst x H) */
@@ -85,7 +87,7 @@ typedef struct {
   char (*names)[24];    /* parameter names */
   fbuf mixed;           /* FCN: the mixed hidden rows */
   fbuf dpre, dz, dss, dsd, c, dh[2], scratch; /* backward */
-  fbuf hin, gpart; /* a dropped dense input; per-thread parts of dW */
+  fbuf gpart;      /* per-thread parts of dW */
   uint32_t *hkey;  /* per-head input dropout keys */
   int hkey_cap;
   /* the last graph forward */
@@ -641,9 +643,13 @@ static gl_status head_drop_init(gat *m, int l, uint64_t key, float p,
   return GL_OK;
 }
 
-/* Whether a pass over `work` input values of HF outputs is worth a team. */
-static bool input_threads(double work, int HF) {
-  return work * HF > 5e5 && omp_get_max_threads() > 1;
+/* Whether the per-head pass over layer l's input (n rows: feature entries
+ * for l = 0, din values after) is worth a team. */
+static bool input_threads(const layer *ly, int l, const gl_csr *x,
+                          gl_idx n) {
+  double work = l == 0 ? (double)n * x->nnz / (x->n ? x->n : 1)
+                       : (double)n * ly->din;
+  return work * ly->H * ly->F > 5e5 && omp_get_max_threads() > 1;
 }
 
 /* z = drop_h(in) W_h for every head h of layer l over n rows: the features
@@ -665,7 +671,7 @@ static gl_status input_forward(gat *m, int l, layer_ws *w, const gl_csr *x,
     }
     if (p > 0) {
       float *in;
-      NEED(in, m->hin, (size_t)n * din);
+      NEED(in, w->in, (size_t)n * din);
       gl_dropout_forward(h, (size_t)n * din, p, k, in);
       h = in;
     }
@@ -677,9 +683,7 @@ static gl_status input_forward(gat *m, int l, layer_ws *w, const gl_csr *x,
   float *scr = thread_scratch(&m->scratch, (size_t)H);
   if (!scr) return GL_ENOMEM;
   const float *wl = ly->w;
-  double work = l == 0 ? (double)n * x->nnz / (x->n ? x->n : 1)
-                       : (double)n * din;
-#pragma omp parallel if (input_threads(work, HF))
+#pragma omp parallel if (input_threads(ly, l, x, n))
   {
     float *t = scr + (size_t)H * omp_get_thread_num();
 #pragma omp for schedule(dynamic, 64)
@@ -702,7 +706,7 @@ static gl_status input_forward(gat *m, int l, layer_ws *w, const gl_csr *x,
  * into dW, block b >= 1 into its own zeroed copy, and the copies are added
  * in the order 1, 2, ... (dW depends on the thread count, not on the
  * schedule). */
-static gl_status input_backward(gat *m, int l, const gl_csr *x,
+static gl_status input_backward(gat *m, int l, layer_ws *w, const gl_csr *x,
                                 const gl_idx *rows, const float *h, gl_idx n,
                                 float p, uint64_t key, const float *dz,
                                 float *dh) {
@@ -714,21 +718,14 @@ static gl_status input_backward(gat *m, int l, const gl_csr *x,
       gl_sparse_linear_backward(x, rows, n, dz, HF, p, k, ly->gw);
       return GL_OK;
     }
-    float *in = NULL;
-    if (p > 0) {
-      NEED(in, m->hin, (size_t)n * din);
-      gl_dropout_forward(h, (size_t)n * din, p, k, in);
-    }
-    gl_linear_backward(p > 0 ? in : h, n, din, ly->w, HF, dz, dh, ly->gw,
-                       NULL);
+    gl_linear_backward(p > 0 ? w->in.p : h, n, din, ly->w, HF, dz, dh,
+                       ly->gw, NULL);
     if (p > 0) gl_dropout_backward(dh, (size_t)n * din, p, k, dh);
     return GL_OK;
   }
   head_drop d;
   GL_TRY(head_drop_init(m, l, key, p, &d));
-  double work = l == 0 ? (double)n * x->nnz / (x->n ? x->n : 1)
-                       : (double)n * din;
-  const int T = input_threads(work, HF) ? omp_get_max_threads() : 1;
+  const int T = input_threads(ly, l, x, n) ? omp_get_max_threads() : 1;
   const size_t wn = (size_t)din * HF;
   float *scr = thread_scratch(&m->scratch, 2 * (size_t)H), *part = NULL;
   if (!scr) return GL_ENOMEM;
@@ -938,7 +935,7 @@ static gl_status gat_backward(gl_model *mm, const gl_csr *x, gl_batch *b,
     if (p > 0)
       gl_dropout_backward(dz, (size_t)ns * HF, p, use_key(m->key, l, 2), dz);
     score_backward(ly, w->z.p, ns, nd, dss, dsd, dz);
-    GL_TRY(input_backward(m, l, x, k->src_ids,
+    GL_TRY(input_backward(m, l, w, x, k->src_ids,
                           l > 0 ? m->ws[l - 1].y.p : NULL, ns, p, m->key, dz,
                           dh));
     dout = dh;
@@ -1016,7 +1013,7 @@ static gl_status gat_backward_fcn(gl_model *mm, const gl_csr *x,
     const float *h = NULL;
     if (l == 1) h = m->f_has_mix ? m->mixed.p : m->fws[0].y.p;
     else if (l > 1) h = m->fws[l - 1].y.p;
-    GL_TRY(input_backward(m, l, x, m->f_nodes, h, n, p, m->f_key, dz, dh));
+    GL_TRY(input_backward(m, l, w, x, m->f_nodes, h, n, p, m->f_key, dz, dh));
     if (l == 1 && m->f_has_mix) { /* through the mix: dh into the other */
       float *d;
       NEED(d, m->dh[1 - o], (size_t)n * ly->din);
@@ -1032,6 +1029,7 @@ static gl_status gat_backward_fcn(gl_model *mm, const gl_csr *x,
 
 /* ------------------------------------------------------------ building */
 static void free_ws(layer_ws *w) {
+  free(w->in.p);
   free(w->z.p);
   free(w->zd.p);
   free(w->ss.p);
@@ -1049,8 +1047,7 @@ static void gat_free(gl_model *mm) {
   }
   gl_model_free_params(&m->base);
   fbuf *bufs[] = {&m->mixed, &m->dpre, &m->dz,  &m->dss, &m->dsd,
-                  &m->c,     &m->dh[0], &m->dh[1], &m->scratch, &m->hin,
-                  &m->gpart};
+                  &m->c,     &m->dh[0], &m->dh[1], &m->scratch, &m->gpart};
   for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]->p);
   free(m->hkey);
   free(m->names);

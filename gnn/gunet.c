@@ -12,7 +12,7 @@
  *
  * Every GCN block is act(A drop(H) W + b) with dropout on its input (sparse
  * dropout on the features), dropout on the stored entries of A (adjacency
- * dropout), ELU activations (none on the output).  gPool is the paper form
+ * dropout), the activation cfg.act (ELU by default; none on the output).  gPool is the paper form
  * y = X p / ||p|| with the sigmoid gate (gl_gpool_forward); the pooled graph
  * is the 2-hop pattern ((A_l + I)^2)[idx, idx] (gl_gpool_graph), GCN-
  * normalised with self-loop weight 2 (the "improved" propagation,
@@ -233,7 +233,7 @@ static gl_status ensure(buf *b, size_t n) {
 
 /* One GCN block z = act(A drop(in) W + b) (A NULL: the identity). */
 typedef struct {
-  int di, dout, act;
+  int di, dout;
   float *w, *b, *gw, *gb;
   buf drop, t, z;
   /* the last forward, for backward */
@@ -266,7 +266,6 @@ typedef struct {
   float **pw, **pg;  /* gPool projections and their gradients */
   char (*names)[24];
   /* options (fixed; see the top of the file) */
-  int act;
   float self_weight;
   /* the last forward */
   enum { NONE, GRAPH, FCN } mode;
@@ -319,7 +318,7 @@ static gl_status unit_forward(gunet *m, int ui, const gl_csr *g, bool sym,
   }
   if (g) gl_csr_spmm(g, t, dout, 0.0f, out);
   const size_t nz = (size_t)n * dout;
-  const int act = ui == U_OUT(m) ? GL_ACT_NONE : m->act;
+  const int act = ui == U_OUT(m) ? GL_ACT_NONE : m->base.cfg.act;
 #pragma omp parallel for schedule(static) if (nz > 65536)
   for (size_t i = 0; i < nz; i++) {
     float v = out[i] + (u->b ? u->b[i % dout] : 0.0f);
@@ -338,7 +337,7 @@ static gl_status unit_backward(gunet *m, int ui, const gl_csr *x,
   const int di = u->di, dout = u->dout;
   const gl_idx n = u->n;
   const size_t nz = (size_t)n * dout;
-  const int act = ui == U_OUT(m) ? GL_ACT_NONE : m->act;
+  const int act = ui == U_OUT(m) ? GL_ACT_NONE : m->base.cfg.act;
   const float *dpre = dz;
   if (act != GL_ACT_NONE) {
     GL_TRY(ensure(&m->s[0], nz));
@@ -724,7 +723,6 @@ gl_status gl_gunet_new(gl_model **out, const gl_model_cfg *cfg) {
   m->L = L;
   m->U = U;
   m->H = H;
-  m->act = cfg->act;
   m->self_weight = 2.0f;
   m->u = gl_calloc((size_t)U, sizeof *m->u);
   m->lv = gl_calloc((size_t)L + 1, sizeof *m->lv);
