@@ -256,7 +256,7 @@ static void gcn_free(gl_model *mm) {
 
 static const gl_model_ops gcn_ops = {"gcn",           gcn_forward,
                                      gcn_backward,    gcn_forward_fcn,
-                                     gcn_backward_fcn, gcn_free};
+                                     gcn_backward_fcn, gcn_free, false};
 
 gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
   *out = NULL;

@@ -105,6 +105,9 @@ typedef struct {
                            uint64_t key, float *logits);
   gl_status (*backward_fcn)(gl_model *m, const gl_csr *x, const float *dlogits);
   void (*free)(gl_model *m);
+  /* forward needs the whole graph (a full batch) even when only some
+   * nodes' outputs are wanted: no L-hop sub-batches */
+  bool full_graph;
 } gl_model_ops;
 
 /* The configuration every model is built from (and saved with).  Fields a

@@ -90,23 +90,29 @@ typedef struct {
 
 /* Y[U_b] <- sharpen(mean of K dropout-noisy GNN predictions, T).  Only
  * the drawn nodes' targets are used, so the GNN runs on their exact L-hop
- * computation graph, not the whole graph: the same values for them. */
+ * computation graph, not the whole graph: the same values for them (a
+ * model that needs the whole graph runs on it). */
 static gl_status pseudo_labels(gm *s) {
   const int c = s->t->n_classes;
-  GL_TRY(gl_batch_khop(&s->hop, s->t->adj, s->ub, s->t->n_train,
-                       s->m->cfg.layers));
-  const gl_idx n = s->hop.n_out;
+  const bool full = s->m->ops->full_graph;
+  if (!full)
+    GL_TRY(gl_batch_khop(&s->hop, s->t->adj, s->ub, s->t->n_train,
+                         s->m->cfg.layers));
+  gl_batch *b = full ? &s->full : &s->hop;
+  const gl_idx n = b->n_out;
   memset(s->pbar, 0, sizeof(float) * (size_t)n * c);
   for (int k = 0; k < s->g->k; k++) {
-    s->hop.key = gl_rng_u64(&s->rng);
-    GL_TRY(s->m->ops->forward(s->m, s->t->x, &s->hop, true, s->logits));
+    b->key = gl_rng_u64(&s->rng);
+    GL_TRY(s->m->ops->forward(s->m, s->t->x, b, true, s->logits));
     gl_softmax_rows(s->logits, n, c);
     gl_axpy((size_t)n * c, 1.0f / s->g->k, s->logits, s->pbar);
   }
   const double inv_t = 1.0 / s->g->temp;
-  for (gl_idx r = 0; r < n; r++) {
-    float *p = s->pbar + (size_t)r * c;
-    float *y = s->y + (size_t)s->hop.out_ids[r] * c;
+  const gl_idx nr = full ? s->t->n_train : n; /* rows to sharpen */
+  for (gl_idx i = 0; i < nr; i++) {
+    const gl_idx v = full ? s->ub[i] : s->hop.out_ids[i];
+    float *p = s->pbar + (size_t)(full ? v : i) * c;
+    float *y = s->y + (size_t)v * c;
     double mx = 0, z = 0;
     for (int j = 0; j < c; j++) mx = p[j] > mx ? p[j] : mx;
     for (int j = 0; j < c; j++) z += pow(p[j] / mx, inv_t);

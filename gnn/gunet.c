@@ -317,14 +317,17 @@ static gl_status unit_forward(gunet *m, int ui, const gl_csr *g, bool sym,
     gl_linear_forward(in, n, di, u->w, NULL, dout, t);
   }
   if (g) gl_csr_spmm(g, t, dout, 0.0f, out);
-  const size_t nz = (size_t)n * dout;
   const int act = ui == U_OUT(m) ? GL_ACT_NONE : m->base.cfg.act;
-#pragma omp parallel for schedule(static) if (nz > 65536)
-  for (size_t i = 0; i < nz; i++) {
-    float v = out[i] + (u->b ? u->b[i % dout] : 0.0f);
-    if (act == GL_ACT_RELU) v = v > 0 ? v : 0.0f;
-    if (act == GL_ACT_ELU) v = v > 0 ? v : expm1f(v);
-    out[i] = v;
+  const float *bias = u->b;
+#pragma omp parallel for schedule(static) if ((size_t)n * dout > 65536)
+  for (gl_idx i = 0; i < n; i++) {
+    float *o = out + (size_t)i * dout;
+    if (bias)
+      for (int j = 0; j < dout; j++) o[j] += bias[j];
+    if (act == GL_ACT_RELU)
+      for (int j = 0; j < dout; j++) o[j] = o[j] > 0 ? o[j] : 0.0f;
+    else if (act == GL_ACT_ELU)
+      for (int j = 0; j < dout; j++) o[j] = o[j] > 0 ? o[j] : expm1f(o[j]);
   }
   return GL_OK;
 }
@@ -670,7 +673,7 @@ static void gunet_free(gl_model *mm) {
 
 static const gl_model_ops gunet_ops = {"gunet",           gunet_forward,
                                        gunet_backward,    gunet_forward_fcn,
-                                       gunet_backward_fcn, gunet_free};
+                                       gunet_backward_fcn, gunet_free, true};
 
 const gl_idx *gl_gunet_kept(const gl_model *mm, int level, gl_idx *k) {
   *k = 0;

@@ -140,6 +140,7 @@ SPMM_FIXED(8)
 SPMM_FIXED(16)
 SPMM_FIXED(32)
 SPMM_FIXED(64)
+SPMM_FIXED(128)
 
 static void spmm_block(const gl_csr *a, const gl_csr_view *v, const float *x,
                        int d, float beta, float *y, gl_idx r0, gl_idx r1) {
@@ -154,6 +155,7 @@ static void spmm_block(const gl_csr *a, const gl_csr_view *v, const float *x,
   case 16: spmm_rows_16(a, v, x, beta, y, r0, r1); break;
   case 32: spmm_rows_32(a, v, x, beta, y, r0, r1); break;
   case 64: spmm_rows_64(a, v, x, beta, y, r0, r1); break;
+  case 128: spmm_rows_128(a, v, x, beta, y, r0, r1); break;
   default: spmm_rows(a, v, x, d, beta, y, r0, r1); break;
   }
 }

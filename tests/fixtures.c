@@ -1,5 +1,7 @@
 /* Fixtures shared by the tests of layers and models: random sparse
  * matrices and vectors, and the central finite-difference gradient check. */
+#include <stdarg.h>
+
 #include "tests/test.h"
 
 void gl_test_random_csr(gl_csr *a, gl_idx n, gl_idx m, int per_row,
@@ -113,4 +115,34 @@ double gl_test_train(gl_model *m, const gl_task *t, double lr, double wd,
   gl_sampler_free(s);
   gl_optim_free(opt);
   return res.test_acc;
+}
+
+double gl_test_accuracy_at(const char *file, int line, const char *fmt, ...) {
+  char args[2048], cmd[4096], *out = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(args, sizeof args, fmt, ap);
+  va_end(ap);
+  const char *dir = getenv("GLEARN_BIN"), *json = gl_test_path("acc.json");
+  remove(json);
+  snprintf(cmd, sizeof cmd, "%s/gnn-train %s --quiet --json %s --data %s",
+           dir && *dir ? dir : "./bin", args, json, gl_test_data_dir());
+  int rc = gl_test_run(cmd, &out);
+  if (rc != 0) {
+    gl_test_fail(file, line, "gnn-train %s: exit %d: %s", args, rc,
+                 out ? out : "");
+    free(out);
+    return NAN;
+  }
+  free(out);
+  char buf[8192] = {0};
+  FILE *f = fopen(json, "r");
+  if (f) {
+    if (fread(buf, 1, sizeof buf - 1, f) == 0) buf[0] = 0;
+    fclose(f);
+  }
+  const char *p = strstr(buf, "\"test_acc\"");
+  p = p ? strstr(p, "\"mean\": ") : NULL;
+  if (!p) gl_test_fail(file, line, "gnn-train %s: no test_acc in %s", args, json);
+  return p ? atof(p + 8) : NAN;
 }

@@ -28,6 +28,11 @@ int gl_test_sanitized(void);
 /* Runs a shell command, capturing stdout+stderr into *out (malloc'd);
  * returns the exit code. */
 int gl_test_run(const char *cmd, char **out);
+/* Mean test accuracy of `gnn-train ARGS` (the build's tool, the test
+ * datasets), read from its JSON; a failed run fails the test (NAN). */
+#define gl_test_accuracy(...) gl_test_accuracy_at(__FILE__, __LINE__, __VA_ARGS__)
+double gl_test_accuracy_at(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Fixtures for the tests of layers and models (tests/fixtures.c). */
 /* A random n x m matrix with about `per_row` entries a row, values in
