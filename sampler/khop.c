@@ -1,5 +1,7 @@
-/* Exact L-hop computation graphs: the blocks of a node set with all of its
- * neighbours (what full-batch outputs on a few nodes need). */
+/* Node-wise computation graphs: the blocks of a node set with all of its
+ * neighbours (exact L-hop graphs, what full-batch outputs on a few nodes
+ * need) or with a uniform sample of them (GraphSAGE fan-outs), and the
+ * node-wise sampler that draws mini-batches of loss nodes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,35 +23,76 @@ static gl_idx add(gl_idx id, gl_idx *map, gl_idx **ids, gl_idx *k,
   return map[id] = (*k)++;
 }
 
-gl_status gl_batch_khop(gl_batch *b, const gl_csr *adj, const gl_idx *nodes,
-                        gl_idx n, int layers) {
+/* Row g of adj in a block: every entry, or (fanout s > 0 and more than s
+ * neighbours besides g) the self entry plus s draws with replacement from
+ * the d others, each weighted a_gj d / s, an unbiased estimate of the row's
+ * product; a neighbour drawn twice is one entry with the summed weight
+ * (columns stay unique: attention needs that; the scan is O(s^2), meant
+ * for fan-outs of tens).  Appends to k->a from entry *e; new sources go
+ * through map/src; -1 when out of memory. */
+static int block_row(const gl_csr *adj, gl_idx g, int s, gl_rng *rng,
+                     gl_block *k, gl_off *e, gl_idx *map, gl_idx **src,
+                     gl_idx *ns, gl_idx *scap) {
+  const gl_off p0 = adj->ptr[g], p1 = adj->ptr[g + 1];
+  gl_off self = -1;
+  for (gl_off j = p0; j < p1 && s > 0; j++)
+    if (adj->col[j] == g) self = j;
+  const gl_off d = (p1 - p0) - (self >= 0);
+  if (s <= 0 || d <= s) {
+    for (gl_off j = p0; j < p1; j++) {
+      gl_idx p = add(adj->col[j], map, src, ns, scap);
+      if (p < 0) return -1;
+      k->a.col[*e] = p;
+      if (k->a.val) k->a.val[*e] = gl_csr_w(adj, j);
+      (*e)++;
+    }
+    return 0;
+  }
+  const gl_off first = *e;
+  if (self >= 0) {
+    k->a.col[*e] = map[g]; /* g is a destination: already a source */
+    k->a.val[(*e)++] = gl_csr_w(adj, self);
+  }
+  const float scale = (float)d / (float)s;
+  for (int t = 0; t < s; t++) {
+    gl_off j = p0 + (gl_off)gl_rng_below(rng, (uint32_t)d);
+    if (self >= 0 && j >= self) j++; /* skip the self entry */
+    gl_idx p = add(adj->col[j], map, src, ns, scap);
+    if (p < 0) return -1;
+    gl_off q = first;
+    while (q < *e && k->a.col[q] != p) q++;
+    if (q == *e) {
+      k->a.col[q] = p;
+      k->a.val[q] = 0.0f;
+      (*e)++;
+    }
+    k->a.val[q] += gl_csr_w(adj, j) * scale;
+  }
+  return 0;
+}
+
+/* The batch of `nodes` with per-layer fan-outs (NULL or <= 0: every
+ * neighbour).  map: adj->n entries all -1, given back all -1. */
+static gl_status nodewise(gl_batch *b, const gl_csr *adj, const gl_idx *nodes,
+                          gl_idx n, int layers, const int *fanout,
+                          gl_rng *rng, gl_idx *map) {
   gl_batch_free(b);
-  if (layers < 1 || n < 1 || adj->n != adj->m)
-    return gl_error(GL_EINVAL,
-                    "khop batch: need >= 1 layer, >= 1 node, a square graph");
-  for (gl_idx i = 0; i < n; i++)
-    if (nodes[i] < 0 || nodes[i] >= adj->n)
-      return gl_error(GL_EINVAL, "khop batch: node %d out of range",
-                      (int)nodes[i]);
   gl_status st = GL_OK;
-  gl_idx *map = gl_malloc((size_t)adj->n, sizeof *map);
   b->n_layers = layers;
   b->layers = gl_calloc((size_t)layers, sizeof *b->layers);
   b->loss_pos = gl_malloc((size_t)n, sizeof *b->loss_pos);
   b->loss_w = gl_malloc((size_t)n, sizeof *b->loss_w);
-  if (!map || !b->layers || !b->loss_pos || !b->loss_w) {
-    st = GL_ENOMEM;
-    goto fail;
-  }
-  for (gl_idx i = 0; i < adj->n; i++) map[i] = -1;
-  /* the output rows: distinct nodes */
   gl_idx *dst = NULL, nd = 0, cap = 0;
+  if (!b->layers || !b->loss_pos || !b->loss_w) {
+    st = GL_ENOMEM;
+    goto out;
+  }
+  /* the output rows: distinct nodes */
   for (gl_idx i = 0; i < n; i++) {
     gl_idx p = add(nodes[i], map, &dst, &nd, &cap);
     if (p < 0) {
-      free(dst);
       st = GL_ENOMEM;
-      goto fail;
+      goto out;
     }
     b->loss_pos[i] = p;
     b->loss_w[i] = 1.0f / (float)n;
@@ -58,43 +101,41 @@ gl_status gl_batch_khop(gl_batch *b, const gl_csr *adj, const gl_idx *nodes,
   b->n_out = nd;
   b->out_ids = gl_malloc((size_t)nd, sizeof *b->out_ids);
   if (!b->out_ids) {
-    free(dst);
     st = GL_ENOMEM;
-    goto fail;
+    goto out;
   }
   memcpy(b->out_ids, dst, (size_t)nd * sizeof *dst);
   /* layers from the output side: sources = destinations, then their new
    * neighbours; map holds the positions among the sources */
-  for (int l = layers - 1; l >= 0; l--) {
+  for (int l = layers - 1; l >= 0 && st == GL_OK; l--) {
     gl_block *k = &b->layers[l];
     k->owned = true;
-    gl_idx *src = dst, ns = nd, scap = cap; /* destinations prefix sources */
+    const int s = fanout ? fanout[l] : 0;
     gl_off nnz = 0;
-    for (gl_idx r = 0; r < nd; r++) nnz += adj->ptr[dst[r] + 1] - adj->ptr[dst[r]];
+    for (gl_idx r = 0; r < nd; r++) {
+      gl_off deg = adj->ptr[dst[r] + 1] - adj->ptr[dst[r]];
+      nnz += s > 0 && deg > s + 1 ? s + 1 : deg;
+    }
     k->dst_ids = gl_malloc((size_t)nd, sizeof *k->dst_ids);
-    if (!k->dst_ids ||
-        (st = gl_csr_alloc(&k->a, nd, 0, nnz, adj->val != NULL)) != GL_OK) {
-      free(dst); /* not yet the block's */
+    if (!k->dst_ids || gl_csr_alloc(&k->a, nd, 0, nnz,
+                                    adj->val != NULL || s > 0) != GL_OK) {
       st = GL_ENOMEM;
       break;
     }
     memcpy(k->dst_ids, dst, (size_t)nd * sizeof *dst);
+    gl_idx *src = dst, ns = nd, scap = cap; /* destinations prefix sources */
+    dst = NULL;
     gl_off e = 0;
-    for (gl_idx r = 0; r < nd && st == GL_OK; r++) {
-      gl_idx g = k->dst_ids[r];
-      for (gl_off j = adj->ptr[g]; j < adj->ptr[g + 1]; j++) {
-        gl_idx p = add(adj->col[j], map, &src, &ns, &scap);
-        if (p < 0) {
-          st = GL_ENOMEM;
-          break;
-        }
-        k->a.col[e] = p;
-        if (adj->val) k->a.val[e] = adj->val[j];
-        e++;
+    for (gl_idx r = 0; r < nd; r++) {
+      if (block_row(adj, k->dst_ids[r], s, rng, k, &e, map, &src, &ns,
+                    &scap) < 0) {
+        st = GL_ENOMEM;
+        break;
       }
       k->a.ptr[r + 1] = e;
     }
     k->a.m = ns;
+    k->a.nnz = e;
     k->src_ids = src;
     if (st != GL_OK) break;
     /* the next layer's destinations are these sources: map stays valid */
@@ -106,12 +147,122 @@ gl_status gl_batch_khop(gl_batch *b, const gl_csr *adj, const gl_idx *nodes,
     memcpy(dst, src, (size_t)ns * sizeof *src);
     nd = cap = ns;
   }
-  if (st == GL_OK) free(dst);
-  free(map);
-  if (st != GL_OK) gl_batch_free(b);
+out:
+  /* every id in the map is among the last sources (or dst) */
+  if (dst)
+    for (gl_idx i = 0; i < nd; i++) map[dst[i]] = -1;
+  else if (b->layers && b->layers[0].src_ids)
+    for (gl_idx i = 0; i < b->layers[0].a.m; i++)
+      map[b->layers[0].src_ids[i]] = -1;
+  free(dst);
+  if (st != GL_OK) {
+    for (gl_idx i = 0; i < adj->n; i++) map[i] = -1;
+    gl_batch_free(b);
+  }
   return st;
-fail:
-  free(map);
+}
+
+static gl_status check_nodes(const char *who, const gl_csr *adj,
+                             const gl_idx *nodes, gl_idx n, int layers) {
+  if (layers < 1 || n < 1 || adj->n != adj->m)
+    return gl_error(GL_EINVAL, "%s: need >= 1 layer, >= 1 node, a square "
+                    "graph", who);
+  for (gl_idx i = 0; i < n; i++)
+    if (nodes[i] < 0 || nodes[i] >= adj->n)
+      return gl_error(GL_EINVAL, "%s: node %d out of range", who,
+                      (int)nodes[i]);
+  return GL_OK;
+}
+
+static gl_idx *new_map(gl_idx n) {
+  gl_idx *map = gl_malloc((size_t)n, sizeof *map);
+  for (gl_idx i = 0; map && i < n; i++) map[i] = -1;
+  return map;
+}
+
+gl_status gl_batch_khop(gl_batch *b, const gl_csr *adj, const gl_idx *nodes,
+                        gl_idx n, int layers) {
   gl_batch_free(b);
+  GL_TRY(check_nodes("khop batch", adj, nodes, n, layers));
+  gl_idx *map = new_map(adj->n);
+  if (!map) return GL_ENOMEM;
+  gl_status st = nodewise(b, adj, nodes, n, layers, NULL, NULL, map);
+  free(map);
   return st;
+}
+
+/* ------------------------------------------------------------ sampler */
+typedef struct {
+  gl_sampler base;
+  const gl_csr *adj;
+  gl_idx *order, n_nodes, pos; /* loss nodes, shuffled every epoch */
+  gl_idx batch;
+  int *fanout;
+  gl_idx *map;
+} node_sampler;
+
+static gl_status node_next(gl_sampler *s, gl_batch *b) {
+  node_sampler *ns = (node_sampler *)s;
+  if (ns->pos >= ns->n_nodes) {
+    gl_rng_shuffle(&s->rng, ns->order, (size_t)ns->n_nodes);
+    ns->pos = 0;
+  }
+  gl_idx n = ns->n_nodes - ns->pos < ns->batch ? ns->n_nodes - ns->pos
+                                               : ns->batch;
+  GL_TRY(nodewise(b, ns->adj, ns->order + ns->pos, n, s->n_layers,
+                  ns->fanout, &s->rng, ns->map));
+  ns->pos += n;
+  b->key = gl_rng_u64(&s->rng);
+  return GL_OK;
+}
+
+static long node_epoch_steps(const gl_sampler *s) {
+  const node_sampler *ns = (const node_sampler *)s;
+  return (long)((ns->n_nodes + ns->batch - 1) / ns->batch);
+}
+
+static void node_free(gl_sampler *s) {
+  node_sampler *ns = (node_sampler *)s;
+  free(ns->order);
+  free(ns->fanout);
+  free(ns->map);
+  free(ns);
+}
+
+static const gl_sampler_ops node_ops = {"node", node_next, node_epoch_steps,
+                                        NULL, node_free};
+
+gl_status gl_sampler_node_new(gl_sampler **out, const gl_csr *adj,
+                              int n_layers, const int *fanouts,
+                              const gl_idx *loss_nodes, gl_idx n_loss,
+                              gl_idx batch_size, uint64_t seed) {
+  *out = NULL;
+  GL_TRY(check_nodes("node sampler", adj, loss_nodes, n_loss, n_layers));
+  if (batch_size < 1)
+    return gl_error(GL_EINVAL, "node sampler: batch size %d < 1",
+                    (int)batch_size);
+  for (int l = 0; fanouts && l < n_layers; l++)
+    if (fanouts[l] < 0)
+      return gl_error(GL_EINVAL, "node sampler: fan-out %d < 0", fanouts[l]);
+  node_sampler *ns = gl_calloc(1, sizeof *ns);
+  if (!ns) return GL_ENOMEM;
+  ns->base.ops = &node_ops;
+  ns->base.n_layers = n_layers;
+  gl_rng_seed(&ns->base.rng, seed);
+  ns->adj = adj;
+  ns->n_nodes = n_loss;
+  ns->pos = n_loss; /* shuffle before the first batch */
+  ns->batch = batch_size;
+  ns->order = gl_malloc((size_t)n_loss, sizeof *ns->order);
+  ns->fanout = gl_calloc((size_t)n_layers, sizeof *ns->fanout);
+  ns->map = new_map(adj->n);
+  if (!ns->order || !ns->fanout || !ns->map) {
+    node_free(&ns->base);
+    return GL_ENOMEM;
+  }
+  memcpy(ns->order, loss_nodes, (size_t)n_loss * sizeof *ns->order);
+  if (fanouts)
+    memcpy(ns->fanout, fanouts, (size_t)n_layers * sizeof *ns->fanout);
+  *out = &ns->base;
+  return GL_OK;
 }

@@ -90,4 +90,18 @@ gl_status gl_sampler_full_new(gl_sampler **out, const gl_csr *adj,
 gl_status gl_batch_khop(gl_batch *b, const gl_csr *adj, const gl_idx *nodes,
                         gl_idx n, int layers);
 
+/* Node-wise sampling (GraphSAGE): every batch is the next `batch_size`
+ * loss nodes of a per-epoch shuffle, and layer l (input side first) keeps,
+ * for each of its destination nodes, the self entry of `adj` and
+ * fanouts[l] draws with replacement from the other neighbours, each
+ * weighted a_ij d_i / fanouts[l] (d_i: the node's other neighbours), so
+ * that every row of a block is an unbiased estimate of the row of adj times
+ * the layer's input.  A node with at most fanouts[l] other neighbours, or
+ * fanouts[l] == 0, keeps them all exactly.  Loss weights 1/|batch|.
+ * Memory: one adj->n-entry map, reused. */
+gl_status gl_sampler_node_new(gl_sampler **out, const gl_csr *adj,
+                              int n_layers, const int *fanouts,
+                              const gl_idx *loss_nodes, gl_idx n_loss,
+                              gl_idx batch_size, uint64_t seed);
+
 #endif

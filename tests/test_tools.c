@@ -224,6 +224,12 @@ TEST(tools_bad_usage) {
   bad("cora gcn --pools 5,,2", "--pools");
   bad("cora gunet --act tanh", "--act: expected elu, relu or none");
   bad("cora gunet --adj-dropout 1", "--adj-dropout");
+  bad("cora gcn --sampler nod", "--sampler: expected full or node");
+  bad("cora gcn --sampler node --batch-size 0", "--batch-size");
+  bad("cora gcn --sampler node --fanouts 5", "--fanouts: 1 given for 2 layers");
+  bad("cora gcn --sampler node --fanouts 5,-1", "--fanouts");
+  bad("cora gunet --sampler node", "Graph U-Net pools the whole graph");
+  bad("cora graphmix --sampler node", "GraphMix trains on the whole graph");
   bad("cora gcn extra", "unexpected argument 'extra'");
   bad("cora gcn --load /nonexistent/m.npz", "--load");
   bad("cora gcn --save /nonexistent/dir/m.npz", "no such folder");

@@ -41,6 +41,13 @@ static void usage(FILE *f) {
 "  --select RULE       last (weights at the stopping epoch), best (best\n"
 "                      validation accuracy) or loss (lowest validation\n"
 "                      cross-entropy)\n"
+"sampling (GCN, GAT):\n"
+"  --sampler NAME      full (the whole graph every step; default) or node\n"
+"                      (GraphSAGE: mini-batches of training nodes, a\n"
+"                      uniform sample of each node's neighbours per layer)\n"
+"  --batch-size N      training nodes per mini-batch (512)\n"
+"  --fanouts S1,S2,..  neighbours drawn per node, one per layer, the output\n"
+"                      layer first (25,10)\n"
 "model:\n"
 "  --hidden N          hidden units (per head for GAT)\n"
 "  --layers N          layers (GCN, GAT)\n"
@@ -87,6 +94,10 @@ typedef struct {
   gl_train_opts train;
   gl_graphmix_opts gm;
   bool binary_features;
+  /* the sampler: full batch, or node-wise with fan-outs (output side
+   * first, as GraphSAGE writes them) */
+  bool node_sampler;
+  int batch_size, n_fanouts, fanouts[16];
 } settings;
 
 typedef struct {
@@ -100,23 +111,26 @@ typedef struct {
   const char *set[64][2];
 } options;
 
-static void parse_pools(const char *opt, const char *v, gl_model_cfg *c) {
+/* A list of 1 to `max` comma-separated counts in [lo, 2^30]; returns how
+ * many. */
+static int parse_counts(const char *opt, const char *v, int *out, int max,
+                        long lo, const char *what) {
   int n = 0;
   const char *p = v;
   while (*p) {
     char tok[32];
     size_t len = strcspn(p, ",");
-    if (len == 0 || len >= sizeof tok || n == 8)
+    if (len == 0 || len >= sizeof tok || n == max)
       gl_cli_die(GL_EXIT_USAGE,
-                 "%s: expected 1 to 8 comma-separated node counts, got '%s'",
-                 opt, v);
+                 "%s: expected 1 to %d comma-separated %s, got '%s'", opt,
+                 max, what, v);
     memcpy(tok, p, len);
     tok[len] = 0;
-    c->pool_k[n++] = (int)gl_cli_long(opt, tok, 1, 1L << 30);
+    out[n++] = (int)gl_cli_long(opt, tok, lo, 1L << 30);
     p += len + (p[len] == ',');
   }
   if (n == 0) gl_cli_die(GL_EXIT_USAGE, "%s: empty list", opt);
-  c->n_pools = n;
+  return n;
 }
 
 /* Applies one model or training option; false if `a` is not one. */
@@ -151,7 +165,16 @@ static bool apply(settings *s, const char *a, const char *v) {
       gl_cli_die(GL_EXIT_USAGE, "--act: %s", gl_errmsg());
     c->act = (int)act;
   } else if (IS("--pools"))
-    parse_pools(a, v, c);
+    c->n_pools = parse_counts(a, v, c->pool_k, 8, 1, "node counts");
+  else if (IS("--sampler")) {
+    if (strcmp(v, "full") && strcmp(v, "node"))
+      gl_cli_die(GL_EXIT_USAGE, "--sampler: expected full or node, got '%s'",
+                 v);
+    s->node_sampler = !strcmp(v, "node");
+  } else if (IS("--batch-size"))
+    s->batch_size = (int)gl_cli_long(a, v, 1, 1L << 30);
+  else if (IS("--fanouts"))
+    s->n_fanouts = parse_counts(a, v, s->fanouts, 16, 0, "fan-outs");
   else if (IS("--decay-all"))
     c->decay_all = true;
   else if (IS("--bias"))
@@ -229,7 +252,8 @@ static bool takes_value(const char *a) {
       "--stop",        "--window",     "--patience",     "--select",
       "--mixup-alpha", "--pseudo-k",   "--temperature",  "--gamma",
       "--ramp-start",  "--ramp-end",   "--p-fcn",        "--features",
-      "--adj-dropout", "--act"};
+      "--adj-dropout", "--act",        "--sampler",      "--batch-size",
+      "--fanouts"};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (!strcmp(a, names[i])) return true;
   return false;
@@ -255,6 +279,11 @@ static settings configure(const options *o, const char *dataset) {
   s.train.select = (gl_select_rule)d.select;
   s.gm = gl_graphmix_defaults(dataset);
   s.binary_features = o->graphmix; /* as the GraphMix code loads them */
+  s.node_sampler = false;
+  s.batch_size = 512;
+  s.n_fanouts = 2; /* GraphSAGE's */
+  s.fanouts[0] = 25;
+  s.fanouts[1] = 10;
   if (o->graphmix && !strcmp(model, "gcn")) {
     /* the GraphMix code's GCN: no hidden dropout, decay on both layers */
     s.cfg.hidden_dropout = 0.0f;
@@ -263,6 +292,18 @@ static settings configure(const options *o, const char *dataset) {
     s.opt.weight_decay = 5e-4;
   }
   for (int i = 0; i < o->n_set; i++) apply(&s, o->set[i][0], o->set[i][1]);
+  if (s.node_sampler) {
+    if (o->graphmix)
+      gl_cli_die(GL_EXIT_USAGE, "--sampler node: GraphMix trains on the "
+                 "whole graph (use --sampler full)");
+    if (!strcmp(model, "gunet"))
+      gl_cli_die(GL_EXIT_USAGE, "--sampler node: Graph U-Net pools the "
+                 "whole graph (use --sampler full)");
+    int layers = s.cfg.layers;
+    if (s.n_fanouts != layers)
+      gl_cli_die(GL_EXIT_USAGE, "--fanouts: %d given for %d layers",
+                 s.n_fanouts, layers);
+  }
   return s;
 }
 
@@ -333,6 +374,7 @@ static void parse(int argc, char **argv, options *o) {
   if (o->graphmix && !gl_model_exists(o->base))
     gl_cli_die(GL_EXIT_USAGE, "--base: unknown model '%s' (known: %s)",
                o->base, gl_model_names());
+  (void)configure(o, NULL); /* options that do not go together: die now */
   const char *outs[][2] = {{"--json", o->json},
                            {"--save", o->save},
                            {"--predict", o->predict},
@@ -611,8 +653,19 @@ int main(int argc, char **argv) {
     if (train) {
       gl_sampler *s;
       gl_optim *opt;
-      if ((st = gl_sampler_full_new(&s, &ahat, m->cfg.layers, t.train,
-                                    t.n_train, seed)) != GL_OK ||
+      if (cf.node_sampler) {
+        if (m->cfg.layers != cf.n_fanouts)
+          gl_cli_die(GL_EXIT_USAGE, "--fanouts: %d given for %d layers",
+                     cf.n_fanouts, m->cfg.layers);
+        int fan[16]; /* input side first */
+        for (int l = 0; l < cf.n_fanouts; l++)
+          fan[l] = cf.fanouts[cf.n_fanouts - 1 - l];
+        st = gl_sampler_node_new(&s, &ahat, m->cfg.layers, fan, t.train,
+                                 t.n_train, cf.batch_size, seed);
+      } else
+        st = gl_sampler_full_new(&s, &ahat, m->cfg.layers, t.train,
+                                 t.n_train, seed);
+      if (st != GL_OK ||
           (st = gl_optim_new(&opt, &cf.opt)) != GL_OK)
         gl_cli_die_status(st, "");
       lc.run = r;
