@@ -104,4 +104,26 @@ gl_status gl_sampler_node_new(gl_sampler **out, const gl_csr *adj,
                               const gl_idx *loss_nodes, gl_idx n_loss,
                               gl_idx batch_size, uint64_t seed);
 
+/* Replaces *s by a sampler that draws up to `depth` batches of *s ahead in
+ * a thread of its own (the same batches in the same order: only the
+ * waiting goes); it owns and frees the original.  Not for samplers that
+ * take feedback (GL_EINVAL; *s is left as it was). */
+gl_status gl_sampler_prefetch(gl_sampler **s, int depth);
+
+/* MVS-GNN's minimal-variance probabilities for per-node gradient norms g
+ * (n nodes) and an expected batch size b: p_i = min(1, g_i / tau) with tau
+ * such that sum p = b, the minimiser of sum g_i^2 / p_i subject to
+ * sum p = b and 0 < p <= 1 (computed exactly: sort, then the threshold
+ * rule of the paper).  Nodes with g_i = 0 get 0 (never drawn; sum p falls
+ * short of b when fewer than b norms are positive); b >= n gives 1 to every
+ * positive norm.  *tau (may be NULL) receives the threshold. */
+gl_status gl_mvs_probs(const float *g, gl_idx n, double b, float *p,
+                       double *tau);
+/* A Bernoulli draw: node i (nodes[i], or i when nodes is NULL) is in the
+ * batch with probability p[i], weighted 1 / (p_i n), so the weighted sum
+ * of a quantity over the batch is an unbiased estimate of its mean over
+ * the n nodes.  out and w hold up to n entries; returns the batch size. */
+gl_idx gl_mvs_draw(const float *p, const gl_idx *nodes, gl_idx n,
+                   gl_rng *rng, gl_idx *out, float *w);
+
 #endif

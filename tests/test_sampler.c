@@ -177,3 +177,188 @@ TEST(sampler_node_trains_gcn) {
   gl_model_free(f);
   gl_test_graph_free(&tg);
 }
+
+/* sum g_i^2 / p_i: the variance term that the probabilities minimise. */
+static double mvs_objective(const float *g, const float *p, int n) {
+  double v = 0;
+  for (int i = 0; i < n; i++)
+    if (g[i] > 0) v += (double)g[i] * g[i] / p[i];
+  return v;
+}
+
+TEST(sampler_mvs_probabilities_are_optimal) {
+  /* Heavy-tailed norms so that some nodes are capped at 1. */
+  enum { N = 500 };
+  gl_rng r;
+  gl_rng_seed(&r, 3);
+  float g[N], p[N], q[N];
+  for (int i = 0; i < N; i++) {
+    double u = gl_rng_uniform(&r);
+    g[i] = i % 50 == 7 ? 0.0f : (float)(0.1 / pow(1 - u, 1.5));
+  }
+  const double b = 64;
+  double tau;
+  CHECK_OK(gl_mvs_probs(g, N, b, p, &tau));
+  double sum = 0;
+  int capped = 0;
+  for (int i = 0; i < N; i++) {
+    sum += p[i];
+    if (g[i] == 0) {
+      CHECK_EQ(p[i], 0);
+      continue;
+    }
+    CHECK(p[i] > 0 && p[i] <= 1);
+    if (p[i] < 1) /* KKT: g / p is the threshold below the cap */
+      CHECK_NEAR(g[i] / p[i], tau, 1e-4 * tau);
+    else {
+      CHECK(g[i] >= tau * (1 - 1e-6));
+      capped++;
+    }
+  }
+  CHECK_NEAR(sum, b, 1e-3);
+  CHECK_MSG(capped > 0 && capped < 64, "%d capped", capped);
+  /* the same threshold by bisection on sum min(1, g / t) = b */
+  double lo = 1e-9, hi = 1e9;
+  for (int it = 0; it < 200; it++) {
+    double mid = sqrt(lo * hi), s = 0;
+    for (int i = 0; i < N; i++) s += fmin(1.0, g[i] / mid);
+    if (s > b) lo = mid; else hi = mid;
+  }
+  CHECK_NEAR(tau, lo, 1e-6 * tau);
+  /* lower than uniform and than feasible perturbations that keep sum p */
+  double best = mvs_objective(g, p, N);
+  for (int i = 0; i < N; i++) q[i] = (float)(b / N);
+  CHECK(best < 0.5 * mvs_objective(g, q, N));
+  for (int t = 0; t < 200; t++) {
+    memcpy(q, p, sizeof q);
+    int a = (int)gl_rng_below(&r, N), c = (int)gl_rng_below(&r, N);
+    float d = 0.2f * fminf(q[a], 1 - q[c]);
+    if (g[a] == 0 || g[c] == 0 || a == c || d <= 0) continue;
+    q[a] -= d;
+    q[c] += d;
+    CHECK(mvs_objective(g, q, N) >= best * (1 - 1e-9));
+  }
+  /* b >= n: everything with a gradient; bad input */
+  CHECK_OK(gl_mvs_probs(g, N, N, p, NULL));
+  CHECK(p[0] == 1 && p[7] == 0);
+  CHECK_ERR(gl_mvs_probs(g, N, 0, p, NULL), GL_EINVAL, "batch size");
+  g[3] = -1;
+  CHECK_ERR(gl_mvs_probs(g, N, b, p, NULL), GL_EINVAL, "node 3");
+}
+
+TEST(sampler_mvs_draw_variance) {
+  /* Per-node gradient vectors v_i (2-d, norms g_i): the weighted batch sum
+   * is unbiased for their mean, and its variance matches the closed form
+   * sum (1 - p_i) / p_i |v_i|^2 / n^2, lower under MVS than uniform. */
+  enum { N = 200, T = 20000 };
+  gl_rng r;
+  gl_rng_seed(&r, 8);
+  float v[N][2], g[N], p[N], w[N];
+  gl_idx out[N];
+  double mean[2] = {0, 0};
+  for (int i = 0; i < N; i++) {
+    double s = i < 10 ? 20 : 1; /* a few large gradients */
+    v[i][0] = (float)(s * (gl_rng_uniform(&r) - 0.3));
+    v[i][1] = (float)(s * (gl_rng_uniform(&r) - 0.5));
+    g[i] = hypotf(v[i][0], v[i][1]);
+    mean[0] += v[i][0] / N;
+    mean[1] += v[i][1] / N;
+  }
+  double var[2];
+  for (int k = 0; k < 2; k++) {
+    if (k == 0)
+      CHECK_OK(gl_mvs_probs(g, N, 20, p, NULL));
+    else
+      for (int i = 0; i < N; i++) p[i] = 20.0f / N;
+    double closed = 0;
+    for (int i = 0; i < N; i++)
+      closed += (1 - p[i]) / p[i] * g[i] * g[i] / ((double)N * N);
+    double m[2] = {0, 0}, sq = 0, size = 0;
+    for (int t = 0; t < T; t++) {
+      gl_idx nb = gl_mvs_draw(p, NULL, N, &r, out, w);
+      size += nb;
+      double e[2] = {0, 0};
+      for (gl_idx j = 0; j < nb; j++)
+        for (int c = 0; c < 2; c++) e[c] += w[j] * v[out[j]][c];
+      for (int c = 0; c < 2; c++) {
+        m[c] += e[c] / T;
+        sq += (e[c] - mean[c]) * (e[c] - mean[c]) / T;
+      }
+    }
+    var[k] = sq;
+    CHECK_NEAR(size / T, 20, 0.2);
+    for (int c = 0; c < 2; c++)
+      CHECK_NEAR(m[c], mean[c], 5 * sqrt(closed / T) + 1e-6);
+    CHECK_NEAR(sq, closed, 0.05 * closed);
+  }
+  printf("  gradient variance: MVS %.4g, uniform %.4g\n", var[0], var[1]);
+  CHECK(var[0] < 0.5 * var[1]);
+}
+
+/* A sampler that fails on its third batch (after two full ones). */
+typedef struct {
+  gl_sampler base;
+  const gl_csr *adj;
+  int calls;
+} failing_sampler;
+
+static gl_status failing_next(gl_sampler *s, gl_batch *b) {
+  failing_sampler *f = (failing_sampler *)s;
+  if (++f->calls == 3) return gl_error(GL_EFORMAT, "third batch refused");
+  gl_batch_free(b);
+  gl_idx one = 0;
+  return gl_batch_khop(b, f->adj, &one, 1, 1);
+}
+static long failing_steps(const gl_sampler *s) {
+  (void)s;
+  return 5;
+}
+static void failing_free(gl_sampler *s) { free(s); }
+static const gl_sampler_ops failing_ops = {"failing", failing_next,
+                                           failing_steps, NULL, failing_free};
+
+TEST(sampler_prefetch_same_batches) {
+  /* Drawn ahead in a thread, the node sampler's batches are the same, in
+   * the same order, as drawn inline; a failure reaches the consumer with
+   * its message after the batches drawn before it. */
+  gl_csbm_opts o = {.n = 400, .k = 3, .d = 4, .deg = 8, .p_in = 0.7,
+                    .mu = 1, .sigma = 1, .seed = 6};
+  gl_test_graph tg;
+  gl_test_csbm(&tg, &o, 0, 0);
+  const int fan[2] = {4, 3};
+  gl_sampler *plain, *ahead;
+  CHECK_OK(gl_sampler_node_new(&plain, &tg.ahat, 2, fan, tg.ids, 400, 50, 3));
+  CHECK_OK(gl_sampler_node_new(&ahead, &tg.ahat, 2, fan, tg.ids, 400, 50, 3));
+  CHECK_OK(gl_sampler_prefetch(&ahead, 3));
+  CHECK_EQ(ahead->ops->epoch_steps(ahead), 8);
+  gl_batch a = {0}, b = {0};
+  for (int t = 0; t < 30; t++) {
+    CHECK_OK(gl_sampler_next(plain, &a));
+    CHECK_OK(gl_sampler_next(ahead, &b));
+    CHECK_EQ(a.n_out, b.n_out);
+    CHECK_EQ(a.key, b.key);
+    CHECK(!memcmp(a.out_ids, b.out_ids, sizeof(gl_idx) * a.n_out));
+    for (int l = 0; l < 2; l++) {
+      const gl_csr *x = &a.layers[l].a, *y = &b.layers[l].a;
+      CHECK_EQ(x->nnz, y->nnz);
+      CHECK(!memcmp(x->col, y->col, sizeof(gl_idx) * x->nnz));
+      CHECK(!memcmp(x->val, y->val, sizeof(float) * x->nnz));
+    }
+  }
+  gl_sampler_free(plain);
+  gl_sampler_free(ahead); /* while its thread waits on a full ring */
+  failing_sampler *f = calloc(1, sizeof *f);
+  f->base.ops = &failing_ops;
+  f->base.n_layers = 1;
+  f->adj = &tg.ahat;
+  gl_sampler *s = &f->base;
+  CHECK_OK(gl_sampler_prefetch(&s, 4));
+  CHECK_OK(gl_sampler_next(s, &b));
+  CHECK_OK(gl_sampler_next(s, &b));
+  CHECK_ERR(gl_sampler_next(s, &b), GL_EFORMAT, "third batch refused");
+  CHECK_ERR(gl_sampler_next(s, &b), GL_EFORMAT, "third batch refused");
+  gl_sampler_free(s);
+  gl_batch_free(&a);
+  gl_batch_free(&b);
+  gl_test_graph_free(&tg);
+}

@@ -44,7 +44,8 @@ static void usage(FILE *f) {
 "sampling (GCN, GAT):\n"
 "  --sampler NAME      full (the whole graph every step; default) or node\n"
 "                      (GraphSAGE: mini-batches of training nodes, a\n"
-"                      uniform sample of each node's neighbours per layer)\n"
+"                      uniform sample of each node's neighbours per layer,\n"
+"                      drawn in a thread ahead of the training step)\n"
 "  --batch-size N      training nodes per mini-batch (512)\n"
 "  --fanouts S1,S2,..  neighbours drawn per node, one per layer, the output\n"
 "                      layer first (25,10)\n"
@@ -662,6 +663,7 @@ int main(int argc, char **argv) {
           fan[l] = cf.fanouts[cf.n_fanouts - 1 - l];
         st = gl_sampler_node_new(&s, &ahat, m->cfg.layers, fan, t.train,
                                  t.n_train, cf.batch_size, seed);
+        if (st == GL_OK) st = gl_sampler_prefetch(&s, 2); /* draw ahead */
       } else
         st = gl_sampler_full_new(&s, &ahat, m->cfg.layers, t.train,
                                  t.n_train, seed);
