@@ -24,6 +24,26 @@ void gl_sampler_free(gl_sampler *s) {
   if (s) s->ops->free(s);
 }
 
+gl_status gl_epoch_order_init(gl_epoch_order *e, const gl_idx *nodes,
+                              gl_idx n, gl_idx batch) {
+  e->order = gl_malloc((size_t)n, sizeof *e->order);
+  if (!e->order) return GL_ENOMEM;
+  memcpy(e->order, nodes, (size_t)n * sizeof *nodes);
+  e->n = e->pos = n; /* shuffle before the first batch */
+  e->batch = batch;
+  return GL_OK;
+}
+
+const gl_idx *gl_epoch_order_next(gl_epoch_order *e, gl_rng *rng, gl_idx *k) {
+  if (e->pos >= e->n) {
+    gl_rng_shuffle(rng, e->order, (size_t)e->n);
+    e->pos = 0;
+  }
+  *k = e->n - e->pos < e->batch ? e->n - e->pos : e->batch;
+  e->pos += *k;
+  return e->order + e->pos - *k;
+}
+
 typedef struct {
   gl_sampler base;
   const gl_csr *adj;

@@ -195,35 +195,28 @@ gl_status gl_batch_khop(gl_batch *b, const gl_csr *adj, const gl_idx *nodes,
 typedef struct {
   gl_sampler base;
   const gl_csr *adj;
-  gl_idx *order, n_nodes, pos; /* loss nodes, shuffled every epoch */
-  gl_idx batch;
+  gl_epoch_order ep;
   int *fanout;
   gl_idx *map;
 } node_sampler;
 
 static gl_status node_next(gl_sampler *s, gl_batch *b) {
   node_sampler *ns = (node_sampler *)s;
-  if (ns->pos >= ns->n_nodes) {
-    gl_rng_shuffle(&s->rng, ns->order, (size_t)ns->n_nodes);
-    ns->pos = 0;
-  }
-  gl_idx n = ns->n_nodes - ns->pos < ns->batch ? ns->n_nodes - ns->pos
-                                               : ns->batch;
-  GL_TRY(nodewise(b, ns->adj, ns->order + ns->pos, n, s->n_layers,
-                  ns->fanout, &s->rng, ns->map));
-  ns->pos += n;
+  gl_idx n;
+  const gl_idx *nodes = gl_epoch_order_next(&ns->ep, &s->rng, &n);
+  GL_TRY(nodewise(b, ns->adj, nodes, n, s->n_layers, ns->fanout, &s->rng,
+                  ns->map));
   b->key = gl_rng_u64(&s->rng);
   return GL_OK;
 }
 
 static long node_epoch_steps(const gl_sampler *s) {
-  const node_sampler *ns = (const node_sampler *)s;
-  return (long)((ns->n_nodes + ns->batch - 1) / ns->batch);
+  return gl_epoch_order_steps(&((const node_sampler *)s)->ep);
 }
 
 static void node_free(gl_sampler *s) {
   node_sampler *ns = (node_sampler *)s;
-  free(ns->order);
+  free(ns->ep.order);
   free(ns->fanout);
   free(ns->map);
   free(ns);
@@ -250,17 +243,13 @@ gl_status gl_sampler_node_new(gl_sampler **out, const gl_csr *adj,
   ns->base.n_layers = n_layers;
   gl_rng_seed(&ns->base.rng, seed);
   ns->adj = adj;
-  ns->n_nodes = n_loss;
-  ns->pos = n_loss; /* shuffle before the first batch */
-  ns->batch = batch_size;
-  ns->order = gl_malloc((size_t)n_loss, sizeof *ns->order);
   ns->fanout = gl_calloc((size_t)n_layers, sizeof *ns->fanout);
   ns->map = new_map(adj->n);
-  if (!ns->order || !ns->fanout || !ns->map) {
+  if (!ns->fanout || !ns->map ||
+      gl_epoch_order_init(&ns->ep, loss_nodes, n_loss, batch_size) != GL_OK) {
     node_free(&ns->base);
     return GL_ENOMEM;
   }
-  memcpy(ns->order, loss_nodes, (size_t)n_loss * sizeof *ns->order);
   if (fanouts)
     memcpy(ns->fanout, fanouts, (size_t)n_layers * sizeof *ns->fanout);
   *out = &ns->base;

@@ -74,6 +74,19 @@ static inline gl_status gl_sampler_next(gl_sampler *s, gl_batch *b) {
 }
 void gl_sampler_free(gl_sampler *s);
 
+/* The loss nodes of a mini-batch sampler in a per-epoch shuffle, handed
+ * out `batch` at a time (the last batch of an epoch may be smaller). */
+typedef struct {
+  gl_idx *order, n, pos, batch;
+} gl_epoch_order;
+gl_status gl_epoch_order_init(gl_epoch_order *e, const gl_idx *nodes,
+                              gl_idx n, gl_idx batch);
+/* The next batch's nodes (count in *k), reshuffling at an epoch's start. */
+const gl_idx *gl_epoch_order_next(gl_epoch_order *e, gl_rng *rng, gl_idx *k);
+static inline long gl_epoch_order_steps(const gl_epoch_order *e) {
+  return (long)((e->n + e->batch - 1) / e->batch);
+}
+
 /* The full-batch sampler: every block is `adj` (n x n, symmetric, already
  * normalised; borrowed, not copied), the outputs are all nodes, the loss is
  * the mean over `loss_nodes`.  One batch an epoch. */
@@ -103,6 +116,18 @@ gl_status gl_sampler_node_new(gl_sampler **out, const gl_csr *adj,
                               int n_layers, const int *fanouts,
                               const gl_idx *loss_nodes, gl_idx n_loss,
                               gl_idx batch_size, uint64_t seed);
+
+/* Layer-wise sampling (sampler/layer.c): FastGCN (ladies false: sizes[l]
+ * nodes i.i.d. from q(u) ~ ||A(:, u)||^2 per layer, unbiased rows) or
+ * LADIES (sizes[l] distinct nodes from the squared column norms of the
+ * layer above's rows, rows rescaled to the row sums of A).  adj must be
+ * symmetric; the loss nodes distinct; sizes input side first.  Batches are
+ * the next `batch_size` loss nodes of a per-epoch shuffle. */
+gl_status gl_sampler_layer_new(gl_sampler **out, bool ladies,
+                               const gl_csr *adj, int n_layers,
+                               const int *sizes, const gl_idx *loss_nodes,
+                               gl_idx n_loss, gl_idx batch_size,
+                               uint64_t seed);
 
 /* Replaces *s by a sampler that draws up to `depth` batches of *s ahead in
  * a thread of its own (the same batches in the same order: only the

@@ -60,24 +60,17 @@ static void block_estimates(const gl_block *k, const float *h, double *sum,
   }
 }
 
-TEST(sampler_node_rows_are_unbiased) {
-  /* Every row of every sampled block estimates the row of A-hat times the
-   * layer's input without bias: over 4000 batches the mean of each node's
-   * estimates is within 5 standard errors of the exact product, while
-   * single estimates do vary (the sampling is not the whole row). */
-  gl_csbm_opts o = {.n = 300, .k = 3, .d = 4, .deg = 8, .p_in = 0.7,
-                    .mu = 1, .sigma = 1, .seed = 5};
-  gl_test_graph tg;
-  gl_test_csbm(&tg, &o, 0, 0);
-  const gl_csr *a = &tg.ahat;
+/* Every row of every block of 4000 batches of s estimates the row of a
+ * times the layer's input h without bias: the mean of each node's estimates
+ * is within 5 standard errors of the exact product, while single estimates
+ * do vary (the sampling is not the whole row).  The first epoch (8
+ * batches) covers every loss node (all 300) once. */
+static void check_unbiased(gl_sampler *s, const gl_csr *a) {
   gl_rng r;
   gl_rng_seed(&r, 9);
   float h[300], exact[300];
   gl_test_random_vec(h, 300, &r);
   gl_csr_spmm(a, h, 1, 0.0f, exact);
-  const int fan[2] = {3, 2};
-  gl_sampler *s;
-  CHECK_OK(gl_sampler_node_new(&s, a, 2, fan, tg.ids, 300, 40, 7));
   CHECK_EQ(s->ops->epoch_steps(s), 8);
   double *sum = calloc(600, sizeof *sum), *sq = calloc(600, sizeof *sq);
   int *cnt = calloc(600, sizeof *cnt), seen[300] = {0};
@@ -116,8 +109,29 @@ TEST(sampler_node_rows_are_unbiased) {
     }
   CHECK_MSG(checked > 400 && varied > 200, "%d rows checked, %d varied",
             checked, varied);
-  /* fan-outs of at least every degree give the exact k-hop batch */
+  gl_batch_free(&b);
+  free(sum);
+  free(sq);
+  free(cnt);
+}
+
+static void unbiased_graph(gl_test_graph *tg) {
+  gl_csbm_opts o = {.n = 300, .k = 3, .d = 4, .deg = 8, .p_in = 0.7,
+                    .mu = 1, .sigma = 1, .seed = 5};
+  gl_test_csbm(tg, &o, 0, 0);
+}
+
+TEST(sampler_node_rows_are_unbiased) {
+  gl_test_graph tg;
+  unbiased_graph(&tg);
+  const gl_csr *a = &tg.ahat;
+  const int fan[2] = {3, 2};
+  gl_sampler *s;
+  CHECK_OK(gl_sampler_node_new(&s, a, 2, fan, tg.ids, 300, 40, 7));
+  check_unbiased(s, a);
   gl_sampler_free(s);
+  /* fan-outs of at least every degree give the exact k-hop batch */
+  gl_batch b = {0};
   const int all[2] = {1000, 0};
   CHECK_OK(gl_sampler_node_new(&s, a, 2, all, tg.ids, 300, 25, 7));
   CHECK_OK(gl_sampler_next(s, &b));
@@ -132,9 +146,60 @@ TEST(sampler_node_rows_are_unbiased) {
             "batch size");
   gl_batch_free(&k);
   gl_batch_free(&b);
-  free(sum);
-  free(sq);
-  free(cnt);
+  gl_test_graph_free(&tg);
+}
+
+TEST(sampler_fastgcn_rows_are_unbiased) {
+  gl_test_graph tg;
+  unbiased_graph(&tg);
+  const int sizes[2] = {60, 40};
+  gl_sampler *s;
+  CHECK_OK(gl_sampler_layer_new(&s, false, &tg.ahat, 2, sizes, tg.ids, 300,
+                                40, 7));
+  check_unbiased(s, &tg.ahat);
+  gl_sampler_free(s);
+  const int bad[2] = {60, 0};
+  CHECK_ERR(gl_sampler_layer_new(&s, false, &tg.ahat, 2, bad, tg.ids, 300,
+                                 40, 7), GL_EINVAL, "layer size 0");
+  gl_test_graph_free(&tg);
+}
+
+TEST(sampler_ladies_blocks) {
+  /* LADIES draws distinct neighbours of the layer above (at most s_l of
+   * them) and its rows keep the row sums of A-hat. */
+  gl_test_graph tg;
+  unbiased_graph(&tg);
+  const gl_csr *a = &tg.ahat;
+  float ones[300], rowsum[300];
+  gl_fill(ones, 300, 1.0f);
+  gl_csr_spmm(a, ones, 1, 0.0f, rowsum);
+  const int sizes[2] = {30, 20};
+  gl_sampler *s;
+  CHECK_OK(gl_sampler_layer_new(&s, true, a, 2, sizes, tg.ids, 300, 25, 4));
+  gl_batch b = {0};
+  for (int t = 0; t < 50; t++) {
+    CHECK_OK(gl_sampler_next(s, &b));
+    for (int l = 0; l < 2; l++) {
+      const gl_block *k = &b.layers[l];
+      const gl_idx nd = gl_block_n_dst(k), ns = gl_block_n_src(k);
+      CHECK(ns <= nd + sizes[l]);
+      for (gl_idx i = 0; i < nd; i++) CHECK_EQ(k->src_ids[i], k->dst_ids[i]);
+      for (gl_idx j = nd; j < ns; j++) { /* a neighbour of some destination */
+        bool near = false;
+        for (gl_idx i = 0; i < nd && !near; i++)
+          near = gl_csr_has_edge(a, k->dst_ids[i], k->src_ids[j]);
+        CHECK(near);
+      }
+      for (gl_idx i = 0; i < nd; i++) {
+        double sum = 0;
+        for (gl_off e = k->a.ptr[i]; e < k->a.ptr[i + 1]; e++)
+          sum += k->a.val[e];
+        CHECK_NEAR(sum, rowsum[k->dst_ids[i]], 1e-4);
+      }
+    }
+  }
+  gl_batch_free(&b);
+  gl_sampler_free(s);
   gl_test_graph_free(&tg);
 }
 

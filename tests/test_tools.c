@@ -232,7 +232,9 @@ TEST(tools_bad_usage) {
   bad("cora gcn --pools 5,,2", "--pools");
   bad("cora gunet --act tanh", "--act: expected elu, relu or none");
   bad("cora gunet --adj-dropout 1", "--adj-dropout");
-  bad("cora gcn --sampler nod", "--sampler: expected full or node");
+  bad("cora gcn --sampler nod", "--sampler: expected full, node, fastgcn");
+  bad("cora gcn --sampler ladies --layer-sizes 5", "--layer-sizes: 1 given");
+  bad("cora gcn --sampler fastgcn --layer-sizes 5,0", "--layer-sizes");
   bad("cora gcn --sampler node --batch-size 0", "--batch-size");
   bad("cora gcn --sampler node --fanouts 5", "--fanouts: 1 given for 2 layers");
   bad("cora gcn --sampler node --fanouts 5,-1", "--fanouts");

@@ -42,13 +42,16 @@ static void usage(FILE *f) {
 "                      validation accuracy) or loss (lowest validation\n"
 "                      cross-entropy)\n"
 "sampling (GCN, GAT):\n"
-"  --sampler NAME      full (the whole graph every step; default) or node\n"
-"                      (GraphSAGE: mini-batches of training nodes, a\n"
-"                      uniform sample of each node's neighbours per layer,\n"
-"                      drawn in a thread ahead of the training step)\n"
+"  --sampler NAME      full (the whole graph every step; default), node\n"
+"                      (GraphSAGE: a uniform sample of each node's\n"
+"                      neighbours per layer), fastgcn or ladies (one node\n"
+"                      sample per layer); mini-batches of training nodes,\n"
+"                      drawn in a thread ahead of the training step\n"
 "  --batch-size N      training nodes per mini-batch (512)\n"
-"  --fanouts S1,S2,..  neighbours drawn per node, one per layer, the output\n"
-"                      layer first (25,10)\n"
+"  --fanouts S1,S2,..  node: neighbours drawn per node, one per layer, the\n"
+"                      output layer first (25,10)\n"
+"  --layer-sizes S1,.. fastgcn, ladies: nodes drawn per layer, the output\n"
+"                      layer first (default: the batch size)\n"
 "model:\n"
 "  --hidden N          hidden units (per head for GAT)\n"
 "  --layers N          layers (GCN, GAT)\n"
@@ -95,10 +98,10 @@ typedef struct {
   gl_train_opts train;
   gl_graphmix_opts gm;
   bool binary_features;
-  /* the sampler: full batch, or node-wise with fan-outs (output side
-   * first, as GraphSAGE writes them) */
-  bool node_sampler;
-  int batch_size, n_fanouts, fanouts[16];
+  /* the sampler: "full", "node" (fan-outs) or "fastgcn" / "ladies" (layer
+   * sizes; 0 given: the batch size); lists output side first */
+  const char *sampler;
+  int batch_size, n_fanouts, fanouts[16], n_sizes, sizes[16];
 } settings;
 
 typedef struct {
@@ -168,11 +171,14 @@ static bool apply(settings *s, const char *a, const char *v) {
   } else if (IS("--pools"))
     c->n_pools = parse_counts(a, v, c->pool_k, 8, 1, "node counts");
   else if (IS("--sampler")) {
-    if (strcmp(v, "full") && strcmp(v, "node"))
-      gl_cli_die(GL_EXIT_USAGE, "--sampler: expected full or node, got '%s'",
-                 v);
-    s->node_sampler = !strcmp(v, "node");
-  } else if (IS("--batch-size"))
+    if (strcmp(v, "full") && strcmp(v, "node") && strcmp(v, "fastgcn") &&
+        strcmp(v, "ladies"))
+      gl_cli_die(GL_EXIT_USAGE, "--sampler: expected full, node, fastgcn or "
+                 "ladies, got '%s'", v);
+    s->sampler = v;
+  } else if (IS("--layer-sizes"))
+    s->n_sizes = parse_counts(a, v, s->sizes, 16, 1, "layer sizes");
+  else if (IS("--batch-size"))
     s->batch_size = (int)gl_cli_long(a, v, 1, 1L << 30);
   else if (IS("--fanouts"))
     s->n_fanouts = parse_counts(a, v, s->fanouts, 16, 0, "fan-outs");
@@ -254,10 +260,43 @@ static bool takes_value(const char *a) {
       "--mixup-alpha", "--pseudo-k",   "--temperature",  "--gamma",
       "--ramp-start",  "--ramp-end",   "--p-fcn",        "--features",
       "--adj-dropout", "--act",        "--sampler",      "--batch-size",
-      "--fanouts"};
+      "--fanouts",     "--layer-sizes"};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (!strcmp(a, names[i])) return true;
   return false;
+}
+
+/* The per-layer lists of the sampler must match the model's depth. */
+static void check_lists(const settings *s, int layers) {
+  if (!strcmp(s->sampler, "node") && s->n_fanouts != layers)
+    gl_cli_die(GL_EXIT_USAGE, "--fanouts: %d given for %d layers",
+               s->n_fanouts, layers);
+  if (s->n_sizes && s->n_sizes != layers)
+    gl_cli_die(GL_EXIT_USAGE, "--layer-sizes: %d given for %d layers",
+               s->n_sizes, layers);
+}
+
+/* The sampler of the settings for a model's training nodes; mini-batch
+ * samplers draw ahead in a thread. */
+static gl_status make_sampler(const settings *cf, const gl_csr *ahat,
+                              const gl_task *t, int layers, uint64_t seed,
+                              gl_sampler **s) {
+  if (!strcmp(cf->sampler, "full"))
+    return gl_sampler_full_new(s, ahat, layers, t->train, t->n_train, seed);
+  check_lists(cf, layers);
+  int per[16]; /* input side first */
+  for (int l = 0; l < layers; l++)
+    per[l] = !strcmp(cf->sampler, "node") ? cf->fanouts[layers - 1 - l]
+             : cf->n_sizes ? cf->sizes[layers - 1 - l]
+                           : cf->batch_size;
+  gl_status st =
+      !strcmp(cf->sampler, "node")
+          ? gl_sampler_node_new(s, ahat, layers, per, t->train, t->n_train,
+                                cf->batch_size, seed)
+          : gl_sampler_layer_new(s, !strcmp(cf->sampler, "ladies"), ahat,
+                                 layers, per, t->train, t->n_train,
+                                 cf->batch_size, seed);
+  return st == GL_OK ? gl_sampler_prefetch(s, 2) : st;
 }
 
 /* The defaults of the model (GraphMix: over its base) for a dataset, then
@@ -280,7 +319,8 @@ static settings configure(const options *o, const char *dataset) {
   s.train.select = (gl_select_rule)d.select;
   s.gm = gl_graphmix_defaults(dataset);
   s.binary_features = o->graphmix; /* as the GraphMix code loads them */
-  s.node_sampler = false;
+  s.sampler = "full";
+  s.n_sizes = 0;
   s.batch_size = 512;
   s.n_fanouts = 2; /* GraphSAGE's */
   s.fanouts[0] = 25;
@@ -293,17 +333,14 @@ static settings configure(const options *o, const char *dataset) {
     s.opt.weight_decay = 5e-4;
   }
   for (int i = 0; i < o->n_set; i++) apply(&s, o->set[i][0], o->set[i][1]);
-  if (s.node_sampler) {
+  if (strcmp(s.sampler, "full")) {
     if (o->graphmix)
-      gl_cli_die(GL_EXIT_USAGE, "--sampler node: GraphMix trains on the "
-                 "whole graph (use --sampler full)");
+      gl_cli_die(GL_EXIT_USAGE, "--sampler %s: GraphMix trains on the "
+                 "whole graph (use --sampler full)", s.sampler);
     if (!strcmp(model, "gunet"))
-      gl_cli_die(GL_EXIT_USAGE, "--sampler node: Graph U-Net pools the "
-                 "whole graph (use --sampler full)");
-    int layers = s.cfg.layers;
-    if (s.n_fanouts != layers)
-      gl_cli_die(GL_EXIT_USAGE, "--fanouts: %d given for %d layers",
-                 s.n_fanouts, layers);
+      gl_cli_die(GL_EXIT_USAGE, "--sampler %s: Graph U-Net pools the "
+                 "whole graph (use --sampler full)", s.sampler);
+    check_lists(&s, s.cfg.layers);
   }
   return s;
 }
@@ -654,19 +691,7 @@ int main(int argc, char **argv) {
     if (train) {
       gl_sampler *s;
       gl_optim *opt;
-      if (cf.node_sampler) {
-        if (m->cfg.layers != cf.n_fanouts)
-          gl_cli_die(GL_EXIT_USAGE, "--fanouts: %d given for %d layers",
-                     cf.n_fanouts, m->cfg.layers);
-        int fan[16]; /* input side first */
-        for (int l = 0; l < cf.n_fanouts; l++)
-          fan[l] = cf.fanouts[cf.n_fanouts - 1 - l];
-        st = gl_sampler_node_new(&s, &ahat, m->cfg.layers, fan, t.train,
-                                 t.n_train, cf.batch_size, seed);
-        if (st == GL_OK) st = gl_sampler_prefetch(&s, 2); /* draw ahead */
-      } else
-        st = gl_sampler_full_new(&s, &ahat, m->cfg.layers, t.train,
-                                 t.n_train, seed);
+      st = make_sampler(&cf, &ahat, &t, m->cfg.layers, seed, &s);
       if (st != GL_OK ||
           (st = gl_optim_new(&opt, &cf.opt)) != GL_OK)
         gl_cli_die_status(st, "");
