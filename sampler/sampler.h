@@ -129,6 +129,17 @@ gl_status gl_sampler_layer_new(gl_sampler **out, bool ladies,
                                gl_idx n_loss, gl_idx batch_size,
                                uint64_t seed);
 
+/* Cluster-GCN (sampler/cluster.c): METIS splits adj (symmetric; its
+ * pattern is used) into n_clusters once; each batch is the subgraph of
+ * per_batch clusters drawn without replacement (an epoch: every cluster
+ * once), GCN-normalised on its own with self_weight, as every layer's
+ * block; the loss is the mean over the loss nodes inside it (possibly
+ * none). */
+gl_status gl_sampler_cluster_new(gl_sampler **out, const gl_csr *adj,
+                                 int n_layers, int n_clusters, int per_batch,
+                                 float self_weight, const gl_idx *loss_nodes,
+                                 gl_idx n_loss, uint64_t seed);
+
 /* Replaces *s by a sampler that draws up to `depth` batches of *s ahead in
  * a thread of its own (the same batches in the same order: only the
  * waiting goes); it owns and frees the original.  Not for samplers that

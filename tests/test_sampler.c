@@ -427,3 +427,60 @@ TEST(sampler_prefetch_same_batches) {
   gl_batch_free(&b);
   gl_test_graph_free(&tg);
 }
+
+TEST(sampler_cluster_batches) {
+  /* An epoch covers every node once, in subgraphs normalised on their own
+   * (entry u,v = 1 / sqrt((d_u + 1)(d_v + 1)) with degrees inside the
+   * subgraph); all clusters in one batch is the whole graph, where a GCN's
+   * outputs equal its full-graph outputs. */
+  gl_csbm_opts o = {.n = 400, .k = 3, .d = 8, .deg = 6, .p_in = 0.8,
+                    .mu = 1, .sigma = 1, .seed = 4};
+  gl_test_graph tg;
+  gl_test_csbm(&tg, &o, 100, 100);
+  const gl_csr *a = &tg.ahat;
+  gl_sampler *s;
+  CHECK_OK(gl_sampler_cluster_new(&s, a, 2, 8, 3, 1.0f, tg.ids, 100, 5));
+  CHECK_EQ(s->ops->epoch_steps(s), 3);
+  int seen[400] = {0};
+  gl_batch b = {0};
+  for (int t = 0; t < 3; t++) {
+    CHECK_OK(gl_sampler_next(s, &b));
+    const gl_csr *m = &b.layers[0].a;
+    CHECK(b.layers[1].a.val == m->val && b.layers[0].symmetric);
+    gl_idx loss = 0;
+    for (gl_idx i = 0; i < b.n_out; i++) {
+      seen[b.out_ids[i]]++;
+      loss += b.out_ids[i] < 100;
+      for (gl_off e = m->ptr[i]; e < m->ptr[i + 1]; e++) {
+        gl_idx j = m->col[e];
+        double want = 1.0 / sqrt((double)(m->ptr[i + 1] - m->ptr[i]) *
+                                 (double)(m->ptr[j + 1] - m->ptr[j]));
+        CHECK_NEAR(m->val[e], want, 1e-6);
+        CHECK(gl_csr_has_edge(a, b.out_ids[i], b.out_ids[j]));
+      }
+    }
+    CHECK_EQ(b.n_loss, loss);
+  }
+  for (int i = 0; i < 400; i++) CHECK_EQ(seen[i], 1);
+  gl_sampler_free(s);
+  CHECK_OK(gl_sampler_cluster_new(&s, a, 2, 8, 8, 1.0f, tg.ids, 100, 5));
+  CHECK_OK(gl_sampler_next(s, &b));
+  gl_model_cfg cfg = {.model = "gcn", .n_features = 8, .n_classes = 3,
+                      .hidden = 8, .layers = 2, .seed = 2};
+  gl_model *mdl;
+  CHECK_OK(gl_model_new(&mdl, &cfg));
+  float *full = malloc(sizeof(float) * 400 * 3), *part = malloc(sizeof(float) * 400 * 3);
+  CHECK_OK(gl_model_eval(mdl, &tg.task, full));
+  CHECK_OK(mdl->ops->forward(mdl, &tg.x, &b, false, part));
+  for (gl_idx i = 0; i < 400; i++)
+    for (int c = 0; c < 3; c++)
+      CHECK_NEAR(part[i * 3 + c], full[b.out_ids[i] * 3 + c], 1e-5);
+  gl_sampler_free(s);
+  CHECK_ERR(gl_sampler_cluster_new(&s, a, 2, 8, 9, 1.0f, tg.ids, 100, 5),
+            GL_EINVAL, "clusters");
+  gl_model_free(mdl);
+  free(full);
+  free(part);
+  gl_batch_free(&b);
+  gl_test_graph_free(&tg);
+}

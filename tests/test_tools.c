@@ -233,6 +233,9 @@ TEST(tools_bad_usage) {
   bad("cora gunet --act tanh", "--act: expected elu, relu or none");
   bad("cora gunet --adj-dropout 1", "--adj-dropout");
   bad("cora gcn --sampler nod", "--sampler: expected full, node, fastgcn");
+  bad("cora gcn --sampler cluster --clusters 0", "--clusters");
+  bad("cora gcn --sampler cluster --clusters 9999 --quiet",
+      "--clusters: 9999 for a graph of 2708 nodes");
   bad("cora gcn --sampler ladies --layer-sizes 5", "--layer-sizes: 1 given");
   bad("cora gcn --sampler fastgcn --layer-sizes 5,0", "--layer-sizes");
   bad("cora gcn --sampler node --batch-size 0", "--batch-size");

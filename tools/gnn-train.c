@@ -45,13 +45,17 @@ static void usage(FILE *f) {
 "  --sampler NAME      full (the whole graph every step; default), node\n"
 "                      (GraphSAGE: a uniform sample of each node's\n"
 "                      neighbours per layer), fastgcn or ladies (one node\n"
-"                      sample per layer); mini-batches of training nodes,\n"
-"                      drawn in a thread ahead of the training step\n"
+"                      sample per layer), cluster (subgraphs of METIS\n"
+"                      clusters); mini-batches drawn in a thread ahead of\n"
+"                      the training step\n"
 "  --batch-size N      training nodes per mini-batch (512)\n"
 "  --fanouts S1,S2,..  node: neighbours drawn per node, one per layer, the\n"
 "                      output layer first (25,10)\n"
 "  --layer-sizes S1,.. fastgcn, ladies: nodes drawn per layer, the output\n"
 "                      layer first (default: the batch size)\n"
+"  --clusters N        cluster (Cluster-GCN): METIS parts of the graph (one\n"
+"                      per 128 nodes); a batch joins about --batch-size\n"
+"                      nodes' worth of them\n"
 "model:\n"
 "  --hidden N          hidden units (per head for GAT)\n"
 "  --layers N          layers (GCN, GAT)\n"
@@ -102,6 +106,7 @@ typedef struct {
    * sizes; 0 given: the batch size); lists output side first */
   const char *sampler;
   int batch_size, n_fanouts, fanouts[16], n_sizes, sizes[16];
+  int clusters; /* cluster: METIS parts (0: one per 128 nodes) */
 } settings;
 
 typedef struct {
@@ -172,10 +177,12 @@ static bool apply(settings *s, const char *a, const char *v) {
     c->n_pools = parse_counts(a, v, c->pool_k, 8, 1, "node counts");
   else if (IS("--sampler")) {
     if (strcmp(v, "full") && strcmp(v, "node") && strcmp(v, "fastgcn") &&
-        strcmp(v, "ladies"))
-      gl_cli_die(GL_EXIT_USAGE, "--sampler: expected full, node, fastgcn or "
-                 "ladies, got '%s'", v);
+        strcmp(v, "ladies") && strcmp(v, "cluster"))
+      gl_cli_die(GL_EXIT_USAGE, "--sampler: expected full, node, fastgcn, "
+                 "ladies or cluster, got '%s'", v);
     s->sampler = v;
+  } else if (IS("--clusters")) {
+    s->clusters = (int)gl_cli_long(a, v, 1, 1L << 30);
   } else if (IS("--layer-sizes"))
     s->n_sizes = parse_counts(a, v, s->sizes, 16, 1, "layer sizes");
   else if (IS("--batch-size"))
@@ -260,7 +267,7 @@ static bool takes_value(const char *a) {
       "--mixup-alpha", "--pseudo-k",   "--temperature",  "--gamma",
       "--ramp-start",  "--ramp-end",   "--p-fcn",        "--features",
       "--adj-dropout", "--act",        "--sampler",      "--batch-size",
-      "--fanouts",     "--layer-sizes"};
+      "--fanouts",     "--layer-sizes", "--clusters"};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (!strcmp(a, names[i])) return true;
   return false;
@@ -284,6 +291,20 @@ static gl_status make_sampler(const settings *cf, const gl_csr *ahat,
   if (!strcmp(cf->sampler, "full"))
     return gl_sampler_full_new(s, ahat, layers, t->train, t->n_train, seed);
   check_lists(cf, layers);
+  if (!strcmp(cf->sampler, "cluster")) {
+    /* clusters of ~128 nodes (MVS-GNN's baseline), about --batch-size
+     * nodes a batch */
+    const gl_idx n = ahat->n;
+    int c = cf->clusters ? cf->clusters : n / 128 > 1 ? (int)(n / 128) : 1;
+    if (c > n)
+      return gl_error(GL_EINVAL, "--clusters: %d for a graph of %d nodes", c,
+                      (int)n);
+    double q = (double)cf->batch_size * c / n + 0.5;
+    int per = q < 1 ? 1 : q > c ? c : (int)q;
+    gl_status st = gl_sampler_cluster_new(s, ahat, layers, c, per, 1.0f,
+                                          t->train, t->n_train, seed);
+    return st == GL_OK ? gl_sampler_prefetch(s, 2) : st;
+  }
   int per[16]; /* input side first */
   for (int l = 0; l < layers; l++)
     per[l] = !strcmp(cf->sampler, "node") ? cf->fanouts[layers - 1 - l]
@@ -320,6 +341,7 @@ static settings configure(const options *o, const char *dataset) {
   s.gm = gl_graphmix_defaults(dataset);
   s.binary_features = o->graphmix; /* as the GraphMix code loads them */
   s.sampler = "full";
+  s.clusters = 0;
   s.n_sizes = 0;
   s.batch_size = 512;
   s.n_fanouts = 2; /* GraphSAGE's */
