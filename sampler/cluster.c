@@ -62,10 +62,7 @@ static gl_status cluster_next(gl_sampler *sp, gl_batch *b) {
   memcpy(b->out_ids, nodes, (size_t)k * sizeof *nodes);
   memcpy(k0->dst_ids, nodes, (size_t)k * sizeof *nodes);
   k0->symmetric = true;
-  for (int l = 1; l < sp->n_layers; l++) { /* the same block, borrowed */
-    b->layers[l] = *k0;
-    b->layers[l].owned = false;
-  }
+  gl_batch_share_block(b);
   b->n_out = k;
   b->n_loss = 0;
   for (gl_idx i = 0; i < k; i++)

@@ -24,6 +24,33 @@ void gl_sampler_free(gl_sampler *s) {
   if (s) s->ops->free(s);
 }
 
+gl_off gl_draw_cum(const double *cum, gl_off n, gl_rng *rng) {
+  const double x = gl_rng_uniform(rng) * cum[n - 1];
+  gl_off lo = 0, hi = n - 1; /* the first index with cum > x */
+  while (lo < hi) {
+    gl_off mid = lo + (hi - lo) / 2;
+    if (cum[mid] > x) hi = mid; else lo = mid + 1;
+  }
+  return lo;
+}
+
+double gl_row_sqnorms_cum(const gl_csr *a, double *cum) {
+  double c = 0;
+  for (gl_idx v = 0; v < a->n; v++) {
+    for (gl_off e = a->ptr[v]; e < a->ptr[v + 1]; e++)
+      c += (double)gl_csr_w(a, e) * gl_csr_w(a, e);
+    cum[v] = c;
+  }
+  return c;
+}
+
+void gl_batch_share_block(gl_batch *b) {
+  for (int l = 1; l < b->n_layers; l++) {
+    b->layers[l] = b->layers[0];
+    b->layers[l].owned = false;
+  }
+}
+
 gl_status gl_epoch_order_init(gl_epoch_order *e, const gl_idx *nodes,
                               gl_idx n, gl_idx batch) {
   e->order = gl_malloc((size_t)n, sizeof *e->order);

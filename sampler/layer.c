@@ -28,16 +28,6 @@ typedef struct {
   gl_idx *map, *drawn, *cand;
 } layer_sampler;
 
-/* The first index with cum[i] > x (cum ascending, n entries). */
-static gl_idx upper(const double *cum, gl_idx n, double x) {
-  gl_idx lo = 0, hi = n - 1;
-  while (lo < hi) {
-    gl_idx mid = lo + (hi - lo) / 2;
-    if (cum[mid] > x) hi = mid; else lo = mid + 1;
-  }
-  return lo;
-}
-
 typedef struct {
   double key;
   gl_idx u;
@@ -58,7 +48,7 @@ static gl_idx draw_layer(layer_sampler *s, const gl_idx *dst, gl_idx nd,
   if (!s->ladies) {
     const double total = s->cum[a->n - 1];
     for (int i = 0; i < t; i++) {
-      gl_idx u = upper(s->cum, a->n, gl_rng_uniform(rng) * total);
+      gl_idx u = (gl_idx)gl_draw_cum(s->cum, a->n, rng);
       if (s->weight[u] == 0) s->drawn[k++] = u;
       double q = (s->cum[u] - (u ? s->cum[u - 1] : 0)) / total;
       s->weight[u] += (float)(1.0 / (t * q));
@@ -258,17 +248,9 @@ gl_status gl_sampler_layer_new(gl_sampler **out, bool ladies,
   }
   memcpy(s->size, sizes, (size_t)n_layers * sizeof *s->size);
   for (size_t i = 0; i < n; i++) s->map[i] = -1;
-  if (!ladies) { /* ||A(:, u)||^2 = ||A(u, :)||^2: A is symmetric */
-    double c = 0;
-    for (gl_idx u = 0; u < adj->n; u++) {
-      for (gl_off e = adj->ptr[u]; e < adj->ptr[u + 1]; e++)
-        c += (double)gl_csr_w(adj, e) * gl_csr_w(adj, e);
-      s->cum[u] = c;
-    }
-    if (!(c > 0)) {
-      layer_free(&s->base);
-      return gl_error(GL_EINVAL, "%s: the graph has no entries", who);
-    }
+  if (!ladies && !(gl_row_sqnorms_cum(adj, s->cum) > 0)) {
+    layer_free(&s->base); /* ||A(:, u)||^2 = ||A(u, :)||^2: A symmetric */
+    return gl_error(GL_EINVAL, "%s: the graph has no entries", who);
   }
   *out = &s->base;
   return GL_OK;

@@ -87,6 +87,15 @@ static inline long gl_epoch_order_steps(const gl_epoch_order *e) {
   return (long)((e->n + e->batch - 1) / e->batch);
 }
 
+/* Helpers of the samplers (sampler/full.c).  gl_draw_cum: an index i in
+ * [0, n) drawn with probability (cum[i] - cum[i-1]) / cum[n-1] (cum
+ * ascending).  gl_row_sqnorms_cum: cum[v] = sum over rows u <= v of
+ * ||A(u, :)||^2 (= the squared column norms of a symmetric A); returns the
+ * total.  gl_batch_share_block: layers 1.. borrow layer 0's block. */
+gl_off gl_draw_cum(const double *cum, gl_off n, gl_rng *rng);
+double gl_row_sqnorms_cum(const gl_csr *a, double *cum);
+void gl_batch_share_block(gl_batch *b);
+
 /* The full-batch sampler: every block is `adj` (n x n, symmetric, already
  * normalised; borrowed, not copied), the outputs are all nodes, the loss is
  * the mean over `loss_nodes`.  One batch an epoch. */
@@ -139,6 +148,21 @@ gl_status gl_sampler_cluster_new(gl_sampler **out, const gl_csr *adj,
                                  int n_layers, int n_clusters, int per_batch,
                                  float self_weight, const gl_idx *loss_nodes,
                                  gl_idx n_loss, uint64_t seed);
+
+/* GraphSAINT (sampler/saint.c): each batch is the subgraph induced by a
+ * node set drawn by `kind` (node: `budget` draws by squared column norm;
+ * edge: `budget` edges by 1/deg u + 1/deg v, both ends; rw: `budget` walks
+ * of `walk` steps from loss nodes), its entries A_vu / alpha_vu and the loss
+ * of its loss nodes weighted 1 / (lambda_v |loss nodes|), with alpha and
+ * lambda counted over n_pre subgraphs drawn first, so that both the
+ * aggregation and the loss are unbiased (up to the counts' noise).  Every
+ * layer uses the same (non-symmetric) block.  An epoch: n / (mean subgraph
+ * size) batches. */
+typedef enum { GL_SAINT_NODE, GL_SAINT_EDGE, GL_SAINT_RW } gl_saint_kind;
+gl_status gl_sampler_saint_new(gl_sampler **out, const gl_csr *adj,
+                               int n_layers, gl_saint_kind kind, int budget,
+                               int walk, int n_pre, const gl_idx *loss_nodes,
+                               gl_idx n_loss, uint64_t seed);
 
 /* Replaces *s by a sampler that draws up to `depth` batches of *s ahead in
  * a thread of its own (the same batches in the same order: only the

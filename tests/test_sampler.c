@@ -484,3 +484,71 @@ TEST(sampler_cluster_batches) {
   gl_batch_free(&b);
   gl_test_graph_free(&tg);
 }
+
+TEST(sampler_saint_normalisations) {
+  /* For each GraphSAINT sampler, over 3000 fresh subgraphs: the weighted
+   * loss of fixed per-node losses averages to their mean over the loss
+   * nodes (within 3%), and each node's aggregation, when it is drawn,
+   * averages to its row of A-hat times h (within 5 standard errors plus 5%
+   * of the row's mass, the noise of the pre-sampled counts).  Without the
+   * normalisations both are off by the inclusion probabilities (~0.3). */
+  gl_test_graph tg;
+  unbiased_graph(&tg);
+  const gl_csr *a = &tg.ahat;
+  gl_rng r;
+  gl_rng_seed(&r, 12);
+  float h[300], exact[300], mass[300], loss[300], absh[300];
+  gl_test_random_vec(h, 300, &r);
+  for (int i = 0; i < 300; i++) {
+    loss[i] = (float)gl_rng_uniform(&r);
+    absh[i] = fabsf(h[i]);
+  }
+  gl_csr_spmm(a, h, 1, 0.0f, exact);
+  gl_csr_spmm(a, absh, 1, 0.0f, mass);
+  double want = 0;
+  for (int i = 0; i < 150; i++) want += loss[i] / 150; /* loss nodes 0..149 */
+  static const struct {
+    gl_saint_kind kind;
+    int budget, walk;
+  } kinds[3] = {{GL_SAINT_NODE, 90, 0}, {GL_SAINT_EDGE, 50, 0},
+                {GL_SAINT_RW, 30, 2}};
+  for (int k = 0; k < 3; k++) {
+    gl_sampler *s;
+    CHECK_OK(gl_sampler_saint_new(&s, a, 2, kinds[k].kind, kinds[k].budget,
+                                  kinds[k].walk, 2000, tg.ids, 150, 3));
+    CHECK(s->ops->epoch_steps(s) >= 2);
+    double *sum = calloc(300, sizeof *sum), *sq = calloc(300, sizeof *sq);
+    int *cnt = calloc(300, sizeof *cnt);
+    double got = 0;
+    gl_batch b = {0};
+    for (int t = 0; t < 3000; t++) {
+      CHECK_OK(gl_sampler_next(s, &b));
+      CHECK(b.layers[1].a.val == b.layers[0].a.val);
+      for (gl_idx i = 0; i < b.n_loss; i++)
+        got += b.loss_w[i] * loss[b.out_ids[b.loss_pos[i]]] / 3000;
+      block_estimates(&b.layers[0], h, sum, sq, cnt);
+    }
+    CHECK_MSG(fabs(got - want) < 0.03 * want, "kind %d: loss %.4f, want %.4f",
+              k, got, want);
+    int checked = 0;
+    for (int i = 0; i < 300; i++) {
+      if (cnt[i] < 100) continue;
+      double mean = sum[i] / cnt[i], var = sq[i] / cnt[i] - mean * mean;
+      double se = sqrt(var > 0 ? var / cnt[i] : 0);
+      checked++;
+      CHECK_MSG(fabs(mean - exact[i]) <= 5 * se + 0.05 * mass[i],
+                "kind %d node %d: %.4f vs %.4f (se %.4f)", k, i, mean,
+                exact[i], se);
+    }
+    CHECK_MSG(checked > 200, "kind %d: %d nodes checked", k, checked);
+    gl_batch_free(&b);
+    gl_sampler_free(s);
+    free(sum);
+    free(sq);
+    free(cnt);
+  }
+  gl_sampler *s;
+  CHECK_ERR(gl_sampler_saint_new(&s, a, 2, GL_SAINT_RW, 0, 2, 10, tg.ids, 150,
+                                 3), GL_EINVAL, "budget 0");
+  gl_test_graph_free(&tg);
+}

@@ -234,6 +234,9 @@ TEST(tools_bad_usage) {
   bad("cora gunet --adj-dropout 1", "--adj-dropout");
   bad("cora gcn --sampler nod", "--sampler: expected full, node, fastgcn");
   bad("cora gcn --sampler cluster --clusters 0", "--clusters");
+  bad("cora gcn --sampler saint-rw --budget 0", "--budget");
+  bad("cora gcn --sampler saint-rw --walk-length -1", "--walk-length");
+  bad("cora gunet --sampler saint-node", "Graph U-Net pools the whole graph");
   bad("cora gcn --sampler cluster --clusters 9999 --quiet",
       "--clusters: 9999 for a graph of 2708 nodes");
   bad("cora gcn --sampler ladies --layer-sizes 5", "--layer-sizes: 1 given");

@@ -46,8 +46,9 @@ static void usage(FILE *f) {
 "                      (GraphSAGE: a uniform sample of each node's\n"
 "                      neighbours per layer), fastgcn or ladies (one node\n"
 "                      sample per layer), cluster (subgraphs of METIS\n"
-"                      clusters); mini-batches drawn in a thread ahead of\n"
-"                      the training step\n"
+"                      clusters), saint-node, saint-edge, saint-rw\n"
+"                      (GraphSAINT subgraphs); mini-batches drawn in a\n"
+"                      thread ahead of the training step\n"
 "  --batch-size N      training nodes per mini-batch (512)\n"
 "  --fanouts S1,S2,..  node: neighbours drawn per node, one per layer, the\n"
 "                      output layer first (25,10)\n"
@@ -56,6 +57,9 @@ static void usage(FILE *f) {
 "  --clusters N        cluster (Cluster-GCN): METIS parts of the graph (one\n"
 "                      per 128 nodes); a batch joins about --batch-size\n"
 "                      nodes' worth of them\n"
+"  --budget N          saint-*: nodes, edges or walks drawn a subgraph\n"
+"                      (default: about --batch-size nodes)\n"
+"  --walk-length N     saint-rw: steps of each walk (2)\n"
 "model:\n"
 "  --hidden N          hidden units (per head for GAT)\n"
 "  --layers N          layers (GCN, GAT)\n"
@@ -107,6 +111,7 @@ typedef struct {
   const char *sampler;
   int batch_size, n_fanouts, fanouts[16], n_sizes, sizes[16];
   int clusters; /* cluster: METIS parts (0: one per 128 nodes) */
+  int budget, walk; /* saint-*: draws (0: about --batch-size nodes), steps */
 } settings;
 
 typedef struct {
@@ -177,10 +182,17 @@ static bool apply(settings *s, const char *a, const char *v) {
     c->n_pools = parse_counts(a, v, c->pool_k, 8, 1, "node counts");
   else if (IS("--sampler")) {
     if (strcmp(v, "full") && strcmp(v, "node") && strcmp(v, "fastgcn") &&
-        strcmp(v, "ladies") && strcmp(v, "cluster"))
+        strcmp(v, "ladies") && strcmp(v, "cluster") &&
+        strcmp(v, "saint-node") && strcmp(v, "saint-edge") &&
+        strcmp(v, "saint-rw"))
       gl_cli_die(GL_EXIT_USAGE, "--sampler: expected full, node, fastgcn, "
-                 "ladies or cluster, got '%s'", v);
+                 "ladies, cluster, saint-node, saint-edge or saint-rw, got "
+                 "'%s'", v);
     s->sampler = v;
+  } else if (IS("--budget")) {
+    s->budget = (int)gl_cli_long(a, v, 1, 1L << 30);
+  } else if (IS("--walk-length")) {
+    s->walk = (int)gl_cli_long(a, v, 0, 1000);
   } else if (IS("--clusters")) {
     s->clusters = (int)gl_cli_long(a, v, 1, 1L << 30);
   } else if (IS("--layer-sizes"))
@@ -267,7 +279,8 @@ static bool takes_value(const char *a) {
       "--mixup-alpha", "--pseudo-k",   "--temperature",  "--gamma",
       "--ramp-start",  "--ramp-end",   "--p-fcn",        "--features",
       "--adj-dropout", "--act",        "--sampler",      "--batch-size",
-      "--fanouts",     "--layer-sizes", "--clusters"};
+      "--fanouts",     "--layer-sizes", "--clusters",    "--budget",
+      "--walk-length"};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (!strcmp(a, names[i])) return true;
   return false;
@@ -291,6 +304,24 @@ static gl_status make_sampler(const settings *cf, const gl_csr *ahat,
   if (!strcmp(cf->sampler, "full"))
     return gl_sampler_full_new(s, ahat, layers, t->train, t->n_train, seed);
   check_lists(cf, layers);
+  if (!strncmp(cf->sampler, "saint-", 6)) {
+    /* subgraphs of about --batch-size nodes unless --budget; pre-sampling
+     * until a node is drawn ~50 times (GraphSAINT) */
+    const char *k = cf->sampler + 6;
+    gl_saint_kind kind = !strcmp(k, "node")   ? GL_SAINT_NODE
+                         : !strcmp(k, "edge") ? GL_SAINT_EDGE
+                                              : GL_SAINT_RW;
+    int per = kind == GL_SAINT_NODE ? 1 : kind == GL_SAINT_EDGE ? 2
+                                                                : cf->walk + 1;
+    int budget = cf->budget ? cf->budget
+                 : cf->batch_size / per > 1 ? cf->batch_size / per : 1;
+    double pre = ceil(50.0 * ahat->n / ((double)budget * per));
+    int n_pre = pre < 10 ? 10 : pre > 10000 ? 10000 : (int)pre;
+    gl_status st = gl_sampler_saint_new(s, ahat, layers, kind, budget,
+                                        cf->walk, n_pre, t->train,
+                                        t->n_train, seed);
+    return st == GL_OK ? gl_sampler_prefetch(s, 2) : st;
+  }
   if (!strcmp(cf->sampler, "cluster")) {
     /* clusters of ~128 nodes (MVS-GNN's baseline), about --batch-size
      * nodes a batch */
@@ -342,6 +373,8 @@ static settings configure(const options *o, const char *dataset) {
   s.binary_features = o->graphmix; /* as the GraphMix code loads them */
   s.sampler = "full";
   s.clusters = 0;
+  s.budget = 0;
+  s.walk = 2;
   s.n_sizes = 0;
   s.batch_size = 512;
   s.n_fanouts = 2; /* GraphSAGE's */
