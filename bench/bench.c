@@ -3,7 +3,10 @@
  *
  *   glearn-bench gcn-epoch DATASET [--threads N] [--epochs N] [--warmup N]
  *     times GCN training epochs (forward, backward, Adam step) with the
- *     reference settings (hidden 16, dropout 0.5, full batch). */
+ *     reference settings (hidden 16, dropout 0.5, full batch).
+ *   glearn-bench sample NODES EDGES [--batches N]
+ *     node-wise sampling (fan-outs 25, 10, batches of 512 nodes, one
+ *     thread) on a generated power-law graph: sampled edges a second. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,11 +75,62 @@ static int gcn_epoch(const char *name, int threads, int epochs, int warmup) {
   return 0;
 }
 
+static int sample(long n, long m, long batches) {
+  gl_set_threads(2); /* the generator is parallel; sampling is one thread */
+  gl_csr a, ahat;
+  double t0 = gl_now();
+  if (gl_gen_powerlaw(&a, (gl_idx)n, m, 2.5, 1) != GL_OK ||
+      gl_csr_gcn_norm(&ahat, &a, 1.0f) != GL_OK)
+    return die("graph");
+  double t_gen = gl_now() - t0;
+  gl_csr_free(&a);
+  gl_idx *nodes = malloc(sizeof *nodes * (size_t)n);
+  for (long i = 0; i < n; i++) nodes[i] = (gl_idx)i;
+  const int fan[2] = {10, 25}; /* input side first */
+  gl_sampler *s;
+  if (gl_sampler_node_new(&s, &ahat, 2, fan, nodes, (gl_idx)n, 512, 1) !=
+      GL_OK)
+    return die("sampler");
+  gl_batch b;
+  memset(&b, 0, sizeof b);
+  double edges = 0, outs = 0;
+  t0 = gl_now();
+  for (long i = 0; i < batches; i++) {
+    if (gl_sampler_next(s, &b) != GL_OK) return die("sample");
+    edges += (double)b.layers[0].a.nnz + (double)b.layers[1].a.nnz;
+    outs += b.n_out;
+  }
+  double t = gl_now() - t0;
+  printf("{\"bench\": \"sample\", \"sampler\": \"node\", \"nodes\": %ld, "
+         "\"edges\": %ld, \"batches\": %ld, \"graph_seconds\": %.2f, "
+         "\"sampled_edges_per_second\": %.0f, \"batch_nodes_per_second\": "
+         "%.0f, \"peak_rss_bytes\": %zu}\n",
+         n, (long)ahat.nnz, batches, t_gen, edges / t, outs / t,
+         gl_peak_rss());
+  gl_batch_free(&b);
+  gl_sampler_free(s);
+  free(nodes);
+  gl_csr_free(&ahat);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 4 && !strcmp(argv[1], "sample")) {
+    long n, m, batches = 200;
+    if (!gl_parse_long(argv[2], 10, 1L << 30, &n) ||
+        !gl_parse_long(argv[3], 10, 1L << 40, &m) ||
+        (argc >= 6 && (strcmp(argv[4], "--batches") ||
+                       !gl_parse_long(argv[5], 1, 1000000, &batches)))) {
+      fprintf(stderr, "glearn-bench: error: bad sample arguments\n");
+      return 2;
+    }
+    return sample(n, m, batches);
+  }
   if (argc < 3 || strcmp(argv[1], "gcn-epoch") != 0) {
     fprintf(stderr,
             "usage: glearn-bench gcn-epoch DATASET [--threads N] "
-            "[--epochs N] [--warmup N]\n");
+            "[--epochs N] [--warmup N]\n"
+            "       glearn-bench sample NODES EDGES [--batches N]\n");
     return 2;
   }
   long threads = 2, epochs = 200, warmup = 20;

@@ -53,3 +53,16 @@ PY
     fi
   done
 done
+
+echo
+echo "== Node-wise sampling (fan-outs 25,10, batches of 512, 1 thread) on a power-law graph"
+echo "   (SCALE_NODES, SCALE_EDGES; default 2M nodes, 40M undirected edges)"
+s=$(./build/glearn-bench sample "${SCALE_NODES:-2000000}" "${SCALE_EDGES:-40000000}" --batches 300)
+echo "$s" > "$OUT/sample-node.json"
+$PY - "$s" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+print(f"{d['nodes']} nodes, {d['edges']} entries: {d['sampled_edges_per_second'] / 1e6:.2f} M sampled edges/s, "
+      f"{d['batch_nodes_per_second']:.0f} batch nodes/s, graph built in {d['graph_seconds']:.1f} s, "
+      f"peak RSS {d['peak_rss_bytes'] / 2**30:.2f} GiB")
+PY

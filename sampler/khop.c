@@ -35,8 +35,14 @@ static int block_row(const gl_csr *adj, gl_idx g, int s, gl_rng *rng,
                      gl_idx *ns, gl_idx *scap) {
   const gl_off p0 = adj->ptr[g], p1 = adj->ptr[g + 1];
   gl_off self = -1;
-  for (gl_off j = p0; j < p1 && s > 0; j++)
-    if (adj->col[j] == g) self = j;
+  if (s > 0 && p1 - p0 > s) { /* columns sorted: the self entry by bisection */
+    gl_off lo = p0, hi = p1;
+    while (lo < hi) {
+      gl_off mid = lo + (hi - lo) / 2;
+      if (adj->col[mid] < g) lo = mid + 1; else hi = mid;
+    }
+    self = lo < p1 && adj->col[lo] == g ? lo : -1;
+  }
   const gl_off d = (p1 - p0) - (self >= 0);
   if (s <= 0 || d <= s) {
     for (gl_off j = p0; j < p1; j++) {
@@ -54,19 +60,28 @@ static int block_row(const gl_csr *adj, gl_idx g, int s, gl_rng *rng,
     k->a.val[(*e)++] = gl_csr_w(adj, self);
   }
   const float scale = (float)d / (float)s;
-  for (int t = 0; t < s; t++) {
-    gl_off j = p0 + (gl_off)gl_rng_below(rng, (uint32_t)d);
-    if (self >= 0 && j >= self) j++; /* skip the self entry */
-    gl_idx p = add(adj->col[j], map, src, ns, scap);
-    if (p < 0) return -1;
-    gl_off q = first;
-    while (q < *e && k->a.col[q] != p) q++;
-    if (q == *e) {
-      k->a.col[q] = p;
-      k->a.val[q] = 0.0f;
-      (*e)++;
+  enum { CHUNK = 32 };
+  gl_off js[CHUNK];
+  for (int t0 = 0; t0 < s; t0 += CHUNK) {
+    const int c = s - t0 < CHUNK ? s - t0 : CHUNK;
+    for (int t = 0; t < c; t++) { /* draw, and fetch their map entries */
+      gl_off j = p0 + (gl_off)gl_rng_below(rng, (uint32_t)d);
+      js[t] = j + (self >= 0 && j >= self); /* skip the self entry */
+      __builtin_prefetch(&map[adj->col[js[t]]]);
     }
-    k->a.val[q] += gl_csr_w(adj, j) * scale;
+    for (int t = 0; t < c; t++) {
+      const gl_off j = js[t];
+      gl_idx p = add(adj->col[j], map, src, ns, scap);
+      if (p < 0) return -1;
+      gl_off q = first;
+      while (q < *e && k->a.col[q] != p) q++;
+      if (q == *e) {
+        k->a.col[q] = p;
+        k->a.val[q] = 0.0f;
+        (*e)++;
+      }
+      k->a.val[q] += gl_csr_w(adj, j) * scale;
+    }
   }
   return 0;
 }
@@ -127,6 +142,8 @@ static gl_status nodewise(gl_batch *b, const gl_csr *adj, const gl_idx *nodes,
     dst = NULL;
     gl_off e = 0;
     for (gl_idx r = 0; r < nd; r++) {
+      if (r + 4 < nd) /* the rows ahead: their columns */
+        __builtin_prefetch(&adj->col[adj->ptr[k->dst_ids[r + 4]]]);
       if (block_row(adj, k->dst_ids[r], s, rng, k, &e, map, &src, &ns,
                     &scap) < 0) {
         st = GL_ENOMEM;
