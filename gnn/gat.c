@@ -826,6 +826,10 @@ static gl_status gat_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
     return gl_error(GL_EINVAL, "gat: batch has %d layers, model has %d",
                     b->n_layers, m->L);
   GL_TRY(check_features(m, x));
+  for (int l = 0; l < b->n_layers; l++)
+    if (b->layers[l].hist)
+      return gl_error(GL_EINVAL, "gat: history blocks are not supported "
+                      "(layer %d)", l);
   if (!b->layers[0].src_ids && gl_block_n_src(&b->layers[0]) > x->n)
     return gl_error(GL_EINVAL, "gat: block 0 has %d sources, x %d rows",
                     (int)gl_block_n_src(&b->layers[0]), (int)x->n);
@@ -1058,7 +1062,7 @@ static void gat_free(gl_model *mm) {
 
 static const gl_model_ops gat_ops = {"gat", gat_forward, gat_backward,
                                      gat_forward_fcn, gat_backward_fcn,
-                                     gat_free, false};
+                                     gat_free, NULL, false};
 
 static gl_status check_cfg(const gl_model_cfg *c) {
   const char *bad = NULL;

@@ -17,7 +17,8 @@ typedef struct {
   /* workspace of the last forward, per layer */
   float **t, **z, **in; /* pre-propagation, post-propagation (activated),
                            dropped input of layers >= 1 */
-  size_t *t_cap, *z_cap, *in_cap;
+  float **hin;          /* layers >= 1 on history blocks: fresh + stale */
+  size_t *t_cap, *z_cap, *in_cap, *hin_cap;
   float *dbuf[2];   /* backward scratch */
   size_t dcap[2];
   uint64_t key;
@@ -76,6 +77,22 @@ static gl_status gcn_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
                                m->t[0]);
     } else {
       const float *h = m->z[l - 1];
+      if (k->hist) { /* fresh rows from below, then the stale ones */
+        const gl_idx nf = k->n_fresh;
+        if (k->hist_width != di || nf > ns || !k->src_ids ||
+            nf != gl_block_n_dst(&b->layers[l - 1]))
+          return gl_error(GL_EINVAL, "gcn: layer %d's history block has %d "
+                          "fresh of %d sources and width %d; the layer "
+                          "below gives %d rows of width %d", l, (int)nf,
+                          (int)ns, k->hist_width,
+                          (int)gl_block_n_dst(&b->layers[l - 1]), di);
+        GL_TRY(ensure(&m->hin[l], &m->hin_cap[l], (size_t)ns * di));
+        memcpy(m->hin[l], h, (size_t)nf * di * sizeof *h);
+        for (gl_idx i = nf; i < ns; i++)
+          memcpy(m->hin[l] + (size_t)i * di,
+                 k->hist + (size_t)k->src_ids[i] * di, di * sizeof *h);
+        h = m->hin[l];
+      }
       const float *in = h;
       if (p > 0) {
         GL_TRY(ensure(&m->in[l], &m->in_cap[l], (size_t)ns * di));
@@ -118,10 +135,12 @@ static gl_status gcn_backward(gl_model *mm, const gl_csr *x, gl_batch *b,
     }
     GL_TRY(ensure(&m->dbuf[1 - o], &m->dcap[1 - o], (size_t)ns * di));
     float *dh = m->dbuf[1 - o];
-    const float *in = p > 0 ? m->in[l] : m->z[l - 1];
+    const float *in = p > 0 ? m->in[l] : k->hist ? m->hin[l] : m->z[l - 1];
     gl_linear_backward(in, ns, di, m->w[l], dout, dt, dh, m->gw[l], NULL);
     if (p > 0) gl_dropout_backward(dh, (size_t)ns * di, p, key, dh);
-    gl_relu_backward(m->z[l - 1], dh, (size_t)ns * di, dh);
+    /* the stale rows end here: the layer below has the fresh ones */
+    const gl_idx nf = k->hist ? k->n_fresh : ns;
+    gl_relu_backward(m->z[l - 1], dh, (size_t)nf * di, dh);
     dz = dh;
   }
   return GL_OK;
@@ -235,12 +254,20 @@ static gl_status gcn_backward_fcn(gl_model *mm, const gl_csr *x,
   return GL_OK;
 }
 
+static const float *gcn_hidden(const gl_model *mm, int l, int *width) {
+  const gcn *m = (const gcn *)mm;
+  if (l < 0 || l >= m->L - 1) return NULL;
+  *width = m->dim[l + 1];
+  return m->z[l];
+}
+
 static void gcn_free(gl_model *mm) {
   gcn *m = (gcn *)mm;
   for (int l = 0; m->w && l < m->L; l++) {
     free(m->t[l]);
     free(m->z[l]);
     free(m->in[l]);
+    free(m->hin[l]);
     free(m->fz[l]);
     free(m->fin[l]);
   }
@@ -256,7 +283,8 @@ static void gcn_free(gl_model *mm) {
 
 static const gl_model_ops gcn_ops = {"gcn",           gcn_forward,
                                      gcn_backward,    gcn_forward_fcn,
-                                     gcn_backward_fcn, gcn_free, false};
+                                     gcn_backward_fcn, gcn_free,
+                                     gcn_hidden,      false};
 
 gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
   *out = NULL;
@@ -277,9 +305,9 @@ gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
   m->base.cfg = *cfg;
   m->L = L;
   m->dim = gl_calloc((size_t)L + 1, sizeof *m->dim);
-  /* one block of pointer arrays: w b gw gb t z in */
-  m->w = gl_calloc((size_t)L * 9, sizeof(float *));
-  m->t_cap = gl_calloc((size_t)L * 5, sizeof *m->t_cap);
+  /* one block of pointer arrays: w b gw gb t z in fz fin hin */
+  m->w = gl_calloc((size_t)L * 10, sizeof(float *));
+  m->t_cap = gl_calloc((size_t)L * 6, sizeof *m->t_cap);
   m->base.params = gl_calloc((size_t)L * 2, sizeof *m->base.params);
   if (!m->dim || !m->w || !m->t_cap || !m->base.params) {
     free(m->w);
@@ -295,10 +323,12 @@ gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
   m->in = m->w + 6 * L;
   m->fz = m->w + 7 * L;
   m->fin = m->w + 8 * L;
+  m->hin = m->w + 9 * L;
   m->z_cap = m->t_cap + L;
   m->in_cap = m->t_cap + 2 * L;
   m->fz_cap = m->t_cap + 3 * L;
   m->fin_cap = m->t_cap + 4 * L;
+  m->hin_cap = m->t_cap + 5 * L;
   m->dim[0] = cfg->n_features;
   for (int l = 1; l < L; l++) m->dim[l] = cfg->hidden;
   m->dim[L] = cfg->n_classes;

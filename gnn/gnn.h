@@ -105,6 +105,10 @@ typedef struct {
                            uint64_t key, float *logits);
   gl_status (*backward_fcn)(gl_model *m, const gl_csr *x, const float *dlogits);
   void (*free)(gl_model *m);
+  /* The activated output of hidden layer l (rows: block l's destinations)
+   * of the last forward, its width in *width; NULL if the model has none to
+   * give (history embeddings are written from it).  May be NULL. */
+  const float *(*hidden)(const gl_model *m, int l, int *width);
   /* forward needs the whole graph (a full batch) even when only some
    * nodes' outputs are wanted: no L-hop sub-batches */
   bool full_graph;

@@ -29,6 +29,13 @@ typedef struct {
   gl_idx *src_ids; /* n_src global ids of the source rows (NULL = 0..n-1) */
   gl_idx *dst_ids; /* n_dst global ids of the destination rows (NULL = id) */
   bool owned;      /* the batch owns a, at, src_ids and dst_ids */
+  /* History embeddings (VR-GCN, MVS-GNN): with hist set, only the first
+   * n_fresh sources are computed by the layer below (they are its
+   * destinations); the input row of source i >= n_fresh is the stale
+   * hist + src_ids[i] * hist_width (no gradient flows to it).  Borrowed. */
+  gl_idx n_fresh;
+  const float *hist;
+  int hist_width;
 } gl_block;
 
 static inline gl_idx gl_block_n_src(const gl_block *b) { return b->a.m; }

@@ -304,6 +304,99 @@ TEST(gnn_gcn_gradient_sampled_blocks) {
   gcn_teardown(&c);
 }
 
+TEST(gnn_gcn_gradient_history_blocks) {
+  /* Layer 1 reads 7 fresh rows from layer 0 and 5 stale rows from a
+   * history matrix (VR-GCN / MVS-GNN); the stale rows are constants. */
+  gcn_ctx c;
+  gcn_setup(&c, 2, true, 0.2f);
+  gl_rng r;
+  gl_rng_seed(&r, 14);
+  float hist[40 * 6];
+  random_vec(hist, 40 * 6, &r);
+  c.b.n_layers = 2;
+  c.b.layers = calloc(2, sizeof *c.b.layers);
+  gl_idx n_src[2] = {12, 12}, n_dst[2] = {7, 4};
+  for (int l = 0; l < 2; l++) {
+    gl_block *k = &c.b.layers[l];
+    random_csr(&k->a, n_dst[l], n_src[l], 4, &r);
+    k->owned = true;
+    k->src_ids = malloc(sizeof(gl_idx) * n_src[l]);
+    k->dst_ids = malloc(sizeof(gl_idx) * n_dst[l]);
+    for (gl_idx i = 0; i < n_src[l]; i++) k->src_ids[i] = (5 * i + l) % 40;
+    for (gl_idx i = 0; i < n_dst[l]; i++) k->dst_ids[i] = k->src_ids[i];
+  }
+  c.b.layers[1].n_fresh = 7;
+  c.b.layers[1].hist = hist;
+  c.b.layers[1].hist_width = 6;
+  c.b.n_out = 4;
+  c.b.out_ids = malloc(sizeof(gl_idx) * 4);
+  memcpy(c.b.out_ids, c.b.layers[1].dst_ids, sizeof(gl_idx) * 4);
+  c.b.n_loss = 4;
+  c.b.loss_pos = malloc(sizeof(gl_idx) * 4);
+  c.b.loss_w = malloc(sizeof(float) * 4);
+  for (int i = 0; i < 4; i++) {
+    c.b.loss_pos[i] = i;
+    c.b.loss_w[i] = 0.25f;
+  }
+  c.b.key = 78;
+  check_model_grads(&c);
+  /* the history changes the outputs (it is read), and a width or fresh
+   * count that does not fit is refused */
+  float a[12], z[12];
+  CHECK_OK(c.m->ops->forward(c.m, &c.x, &c.b, false, a));
+  for (int i = 0; i < 40 * 6; i++) hist[i] *= 2;
+  CHECK_OK(c.m->ops->forward(c.m, &c.x, &c.b, false, z));
+  CHECK(memcmp(a, z, sizeof a) != 0);
+  c.b.layers[1].n_fresh = 6;
+  CHECK_ERR(c.m->ops->forward(c.m, &c.x, &c.b, false, z), GL_EINVAL,
+            "history block");
+  gcn_teardown(&c);
+}
+
+TEST(gnn_gcn_exact_history_gives_full_outputs) {
+  /* With the exact hidden layer of a full-graph forward as history, a
+   * batch of 5 nodes that computes only its own hidden rows afresh (their
+   * neighbours' come from the history) gives the full-graph logits. */
+  gl_csbm_opts o = {.n = 300, .k = 3, .d = 8, .deg = 6, .p_in = 0.8,
+                    .mu = 1, .sigma = 1, .seed = 4};
+  gl_test_graph tg;
+  gl_test_csbm(&tg, &o, 0, 0);
+  gl_model_cfg cfg = {.model = "gcn", .n_features = 8, .n_classes = 3,
+                      .hidden = 16, .layers = 2, .bias = true, .seed = 2};
+  gl_model *m;
+  CHECK_OK(gl_model_new(&m, &cfg));
+  float *full = malloc(sizeof(float) * 300 * 3);
+  float *hist = malloc(sizeof(float) * 300 * 16);
+  CHECK_OK(gl_model_eval(m, &tg.task, full));
+  int width = 0;
+  const float *h = m->ops->hidden(m, 0, &width);
+  CHECK(h && width == 16 && !m->ops->hidden(m, 1, &width));
+  memcpy(hist, h, sizeof(float) * 300 * 16);
+  gl_idx nodes[5] = {5, 17, 42, 100, 250};
+  gl_batch k = {0}, b = {0};
+  CHECK_OK(gl_batch_khop(&k, &tg.ahat, nodes, 5, 1)); /* nodes and their
+                                                         neighbours */
+  b.n_layers = 2;
+  b.layers = calloc(2, sizeof *b.layers);
+  b.layers[0] = b.layers[1] = k.layers[0];
+  b.layers[0].owned = b.layers[1].owned = false;
+  b.layers[1].n_fresh = 5;
+  b.layers[1].hist = hist;
+  b.layers[1].hist_width = 16;
+  b.n_out = 5;
+  float out[15];
+  CHECK_OK(m->ops->forward(m, &tg.x, &b, false, out));
+  for (int i = 0; i < 5; i++)
+    for (int c = 0; c < 3; c++)
+      CHECK_NEAR(out[i * 3 + c], full[nodes[i] * 3 + c], 1e-5);
+  gl_batch_free(&b);
+  gl_batch_free(&k);
+  gl_model_free(m);
+  free(full);
+  free(hist);
+  gl_test_graph_free(&tg);
+}
+
 /* The FCN path (GraphMix): same weights, no graph, mixed hidden rows. */
 typedef struct {
   gcn_ctx *c;
