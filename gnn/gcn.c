@@ -3,6 +3,7 @@
  * on the last layer, whose output are the logits.  Dropout on every layer's
  * input (sparse dropout on the features), Glorot-uniform weights, no bias
  * and weight decay on the first layer by default (the reference code). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -261,6 +262,32 @@ static const float *gcn_hidden(const gl_model *mm, int l, int *width) {
   return m->z[l];
 }
 
+/* Output row i is u_i W + b with u_i the row of A times the last layer's
+ * (dropped) input: its weight gradient u_i^T delta_i has norm
+ * |u_i| |delta_i|, its bias gradient |delta_i|. */
+static gl_status gcn_grad_norms(gl_model *mm, gl_batch *b,
+                                const float *dlogits, float *out) {
+  gcn *m = (gcn *)mm;
+  const int l = m->L - 1, di = m->dim[l], C = m->dim[m->L];
+  if (l == 0)
+    return gl_error(GL_EINVAL, "gcn: gradient norms need >= 2 layers");
+  const gl_block *k = &b->layers[l];
+  const gl_idx ns = gl_block_n_src(k), nd = gl_block_n_dst(k);
+  const float *in = layer_p(m, l, m->train) > 0 ? m->in[l]
+                    : k->hist                   ? m->hin[l]
+                                                : m->z[l - 1];
+  int o = 0;
+  GL_TRY(ensure(&m->dbuf[o], &m->dcap[o], (size_t)(nd > ns ? nd : ns) * di));
+  float *u = m->dbuf[o];
+  gl_prop_forward(k, in, di, u);
+  for (gl_idx i = 0; i < nd; i++) {
+    double uu = gl_sumsq((size_t)di, u + (size_t)i * di);
+    double dd = gl_sumsq((size_t)C, dlogits + (size_t)i * C);
+    out[i] = (float)sqrt(dd * (uu + (m->b[l] ? 1.0 : 0.0)));
+  }
+  return GL_OK;
+}
+
 static void gcn_free(gl_model *mm) {
   gcn *m = (gcn *)mm;
   for (int l = 0; m->w && l < m->L; l++) {
@@ -284,7 +311,8 @@ static void gcn_free(gl_model *mm) {
 static const gl_model_ops gcn_ops = {"gcn",           gcn_forward,
                                      gcn_backward,    gcn_forward_fcn,
                                      gcn_backward_fcn, gcn_free,
-                                     gcn_hidden,      false};
+                                     gcn_hidden,      gcn_grad_norms,
+                                     false};
 
 gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
   *out = NULL;

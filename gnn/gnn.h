@@ -109,6 +109,13 @@ typedef struct {
    * of the last forward, its width in *width; NULL if the model has none to
    * give (history embeddings are written from it).  May be NULL. */
   const float *(*hidden)(const gl_model *m, int l, int *width);
+  /* MVS-GNN's per-node gradient norms of the output layer for the last
+   * forward's batch: out[i] = the norm of the output layer's weight (and
+   * bias) gradient that output row i alone contributes, given dlogits
+   * (n_out x classes, the loss gradient of each row on its own).  May be
+   * NULL. */
+  gl_status (*grad_norms)(gl_model *m, gl_batch *b, const float *dlogits,
+                          float *out);
   /* forward needs the whole graph (a full batch) even when only some
    * nodes' outputs are wanted: no L-hop sub-batches */
   bool full_graph;

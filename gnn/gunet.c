@@ -674,7 +674,8 @@ static void gunet_free(gl_model *mm) {
 static const gl_model_ops gunet_ops = {"gunet",           gunet_forward,
                                        gunet_backward,    gunet_forward_fcn,
                                        gunet_backward_fcn, gunet_free,
-                                       NULL,              true};
+                                       NULL,              NULL,
+                                       true};
 
 const gl_idx *gl_gunet_kept(const gl_model *mm, int level, gl_idx *k) {
   *k = 0;

@@ -353,6 +353,48 @@ TEST(gnn_gcn_gradient_history_blocks) {
   gcn_teardown(&c);
 }
 
+TEST(gnn_gcn_grad_norms_per_node) {
+  /* Each output row's gradient norm (MVS-GNN) equals the norm of the
+   * output layer's weight and bias gradients that backward gives when the
+   * loss has that row alone; on the history batch of the test above. */
+  gcn_ctx c;
+  gcn_setup(&c, 2, true, 0.2f);
+  gl_rng r;
+  gl_rng_seed(&r, 15);
+  gl_idx src[60], dst[60];
+  for (int e = 0; e < 60; e++) {
+    src[e] = (gl_idx)gl_rng_below(&r, 40);
+    dst[e] = (gl_idx)gl_rng_below(&r, 40);
+  }
+  gl_build_opts bo = {.symmetrize = true};
+  gl_csr a, ahat;
+  CHECK_OK(gl_csr_from_edges(&a, 40, 60, src, dst, NULL, &bo));
+  CHECK_OK(gl_csr_gcn_norm(&ahat, &a, 1.0f));
+  gl_idx nodes[6] = {1, 4, 9, 16, 25, 36};
+  CHECK_OK(gl_batch_khop(&c.b, &ahat, nodes, 6, 2));
+  c.b.key = 9;
+  const int C = 3;
+  float dl[18], norms[6], one[18];
+  random_vec(dl, 18, &r);
+  CHECK_OK(c.m->ops->forward(c.m, &c.x, &c.b, true, c.logits));
+  CHECK_OK(c.m->ops->grad_norms(c.m, &c.b, dl, norms));
+  for (int i = 0; i < 6; i++) {
+    memset(one, 0, sizeof one);
+    memcpy(one + i * C, dl + i * C, sizeof(float) * C);
+    gl_params_zero_grad(c.m->params, c.m->n_params);
+    CHECK_OK(c.m->ops->backward(c.m, &c.x, &c.b, one));
+    double g2 = 0; /* W1 and b1: the output layer */
+    for (int p = 0; p < c.m->n_params; p++)
+      if (!strcmp(c.m->params[p].name, "W1") ||
+          !strcmp(c.m->params[p].name, "b1"))
+        g2 += gl_sumsq(c.m->params[p].n, c.m->params[p].g);
+    CHECK_NEAR(norms[i], sqrt(g2), 1e-4 * (1 + sqrt(g2)));
+  }
+  gcn_teardown(&c);
+  gl_csr_free(&a);
+  gl_csr_free(&ahat);
+}
+
 TEST(gnn_gcn_exact_history_gives_full_outputs) {
   /* With the exact hidden layer of a full-graph forward as history, a
    * batch of 5 nodes that computes only its own hidden rows afresh (their
