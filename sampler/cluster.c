@@ -94,9 +94,8 @@ gl_status gl_sampler_cluster_new(gl_sampler **out, const gl_csr *adj,
                                  float self_weight, const gl_idx *loss_nodes,
                                  gl_idx n_loss, uint64_t seed) {
   *out = NULL;
-  if (n_layers < 1 || adj->n != adj->m || n_loss < 1)
-    return gl_error(GL_EINVAL, "cluster sampler: need >= 1 layer, a square "
-                    "graph and >= 1 loss node");
+  GL_TRY(gl_sampler_check("cluster sampler", adj, n_layers, loss_nodes,
+                          n_loss));
   if (n_clusters < 1 || n_clusters > adj->n || per_batch < 1 ||
       per_batch > n_clusters)
     return gl_error(GL_EINVAL, "cluster sampler: %d clusters of %d nodes, %d "
@@ -127,11 +126,7 @@ gl_status gl_sampler_cluster_new(gl_sampler **out, const gl_csr *adj,
                      : gl_epoch_order_init(&s->ep, ids, n_clusters, per_batch);
   if (st == GL_OK) st = gl_metis_partition(adj, n_clusters, seed, part);
   for (gl_idx i = 0; st == GL_OK && i < n_loss; i++)
-    if (loss_nodes[i] < 0 || loss_nodes[i] >= adj->n)
-      st = gl_error(GL_EINVAL, "cluster sampler: loss node %d out of range",
-                    (int)loss_nodes[i]);
-    else
-      s->is_loss[loss_nodes[i]] = 1;
+    s->is_loss[loss_nodes[i]] = 1;
   if (st == GL_OK) { /* members grouped by cluster (counting sort) */
     for (gl_idx i = 0; i < adj->n; i++) s->start[part[i] + 1]++;
     for (int c = 0; c < n_clusters; c++) s->start[c + 1] += s->start[c];

@@ -24,6 +24,18 @@ void gl_sampler_free(gl_sampler *s) {
   if (s) s->ops->free(s);
 }
 
+gl_status gl_sampler_check(const char *who, const gl_csr *adj, int n_layers,
+                           const gl_idx *nodes, gl_idx n) {
+  if (n_layers < 1 || n < 1 || adj->n != adj->m)
+    return gl_error(GL_EINVAL, "%s: need >= 1 layer, >= 1 node, a square "
+                    "graph", who);
+  for (gl_idx i = 0; i < n; i++)
+    if (nodes[i] < 0 || nodes[i] >= adj->n)
+      return gl_error(GL_EINVAL, "%s: node %d out of range", who,
+                      (int)nodes[i]);
+  return GL_OK;
+}
+
 gl_off gl_draw_cum(const double *cum, gl_off n, gl_rng *rng) {
   const double x = gl_rng_uniform(rng) * cum[n - 1];
   gl_off lo = 0, hi = n - 1; /* the first index with cum > x */
@@ -119,14 +131,7 @@ gl_status gl_sampler_full_new(gl_sampler **out, const gl_csr *adj,
                               int n_layers, const gl_idx *loss_nodes,
                               gl_idx n_loss, uint64_t seed) {
   *out = NULL;
-  if (n_layers < 1 || adj->n != adj->m || n_loss < 1)
-    return gl_error(GL_EINVAL,
-                    "full sampler: need >= 1 layer, a square graph and a "
-                    "non-empty loss set");
-  for (gl_idx i = 0; i < n_loss; i++)
-    if (loss_nodes[i] < 0 || loss_nodes[i] >= adj->n)
-      return gl_error(GL_EINVAL, "full sampler: loss node %d out of range",
-                      (int)loss_nodes[i]);
+  GL_TRY(gl_sampler_check("full sampler", adj, n_layers, loss_nodes, n_loss));
   full_sampler *f = gl_calloc(1, sizeof *f);
   if (!f) return GL_ENOMEM;
   f->loss_nodes = gl_malloc((size_t)n_loss, sizeof *f->loss_nodes);

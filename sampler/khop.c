@@ -179,18 +179,6 @@ out:
   return st;
 }
 
-static gl_status check_nodes(const char *who, const gl_csr *adj,
-                             const gl_idx *nodes, gl_idx n, int layers) {
-  if (layers < 1 || n < 1 || adj->n != adj->m)
-    return gl_error(GL_EINVAL, "%s: need >= 1 layer, >= 1 node, a square "
-                    "graph", who);
-  for (gl_idx i = 0; i < n; i++)
-    if (nodes[i] < 0 || nodes[i] >= adj->n)
-      return gl_error(GL_EINVAL, "%s: node %d out of range", who,
-                      (int)nodes[i]);
-  return GL_OK;
-}
-
 static gl_idx *new_map(gl_idx n) {
   gl_idx *map = gl_malloc((size_t)n, sizeof *map);
   for (gl_idx i = 0; map && i < n; i++) map[i] = -1;
@@ -200,7 +188,7 @@ static gl_idx *new_map(gl_idx n) {
 gl_status gl_batch_khop(gl_batch *b, const gl_csr *adj, const gl_idx *nodes,
                         gl_idx n, int layers) {
   gl_batch_free(b);
-  GL_TRY(check_nodes("khop batch", adj, nodes, n, layers));
+  GL_TRY(gl_sampler_check("khop batch", adj, layers, nodes, n));
   gl_idx *map = new_map(adj->n);
   if (!map) return GL_ENOMEM;
   gl_status st = nodewise(b, adj, nodes, n, layers, NULL, NULL, map);
@@ -247,7 +235,7 @@ gl_status gl_sampler_node_new(gl_sampler **out, const gl_csr *adj,
                               const gl_idx *loss_nodes, gl_idx n_loss,
                               gl_idx batch_size, uint64_t seed) {
   *out = NULL;
-  GL_TRY(check_nodes("node sampler", adj, loss_nodes, n_loss, n_layers));
+  GL_TRY(gl_sampler_check("node sampler", adj, n_layers, loss_nodes, n_loss));
   if (batch_size < 1)
     return gl_error(GL_EINVAL, "node sampler: batch size %d < 1",
                     (int)batch_size);

@@ -205,9 +205,9 @@ gl_status gl_sampler_layer_new(gl_sampler **out, bool ladies,
                                uint64_t seed) {
   *out = NULL;
   const char *who = ladies ? "ladies sampler" : "fastgcn sampler";
-  if (n_layers < 1 || n_loss < 1 || adj->n != adj->m || batch_size < 1)
-    return gl_error(GL_EINVAL, "%s: need >= 1 layer, >= 1 loss node, a "
-                    "square graph and a batch size >= 1", who);
+  GL_TRY(gl_sampler_check(who, adj, n_layers, loss_nodes, n_loss));
+  if (batch_size < 1)
+    return gl_error(GL_EINVAL, "%s: batch size %d < 1", who, (int)batch_size);
   for (int l = 0; l < n_layers; l++)
     if (sizes[l] < 1)
       return gl_error(GL_EINVAL, "%s: layer size %d < 1", who, sizes[l]);
@@ -215,10 +215,9 @@ gl_status gl_sampler_layer_new(gl_sampler **out, bool ladies,
   if (!seen) return GL_ENOMEM;
   for (gl_idx i = 0; i < n_loss; i++) {
     gl_idx v = loss_nodes[i];
-    if (v < 0 || v >= adj->n || seen[v]) {
+    if (seen[v]) {
       free(seen);
-      return gl_error(GL_EINVAL, "%s: loss node %d out of range or "
-                      "repeated", who, (int)v);
+      return gl_error(GL_EINVAL, "%s: loss node %d repeated", who, (int)v);
     }
     seen[v] = 1;
   }

@@ -156,9 +156,10 @@ gl_status gl_sampler_saint_new(gl_sampler **out, const gl_csr *adj,
                                int walk, int n_pre, const gl_idx *loss_nodes,
                                gl_idx n_loss, uint64_t seed) {
   *out = NULL;
-  if (n_layers < 1 || adj->n != adj->m || adj->nnz < 1 || n_loss < 1)
-    return gl_error(GL_EINVAL, "saint sampler: need >= 1 layer, a square "
-                    "graph with edges and >= 1 loss node");
+  GL_TRY(gl_sampler_check("saint sampler", adj, n_layers, loss_nodes,
+                          n_loss));
+  if (adj->nnz < 1)
+    return gl_error(GL_EINVAL, "saint sampler: the graph has no edges");
   if (budget < 1 || walk < 0 || n_pre < 1)
     return gl_error(GL_EINVAL, "saint sampler: budget %d, walk length %d, "
                     "%d pre-sampled subgraphs: need >= 1, >= 0, >= 1",
@@ -191,11 +192,6 @@ gl_status gl_sampler_saint_new(gl_sampler **out, const gl_csr *adj,
     return GL_ENOMEM;
   }
   for (gl_idx i = 0; i < n_loss; i++) {
-    if (loss_nodes[i] < 0 || loss_nodes[i] >= adj->n) {
-      saint_free(&s->base);
-      return gl_error(GL_EINVAL, "saint sampler: loss node %d out of range",
-                      (int)loss_nodes[i]);
-    }
     loss[i] = loss_nodes[i];
     s->is_loss[loss_nodes[i]] = 1;
   }

@@ -100,6 +100,10 @@ static inline long gl_epoch_order_steps(const gl_epoch_order *e) {
  * ||A(u, :)||^2 (= the squared column norms of a symmetric A); returns the
  * total.  gl_batch_share_block: layers 1.. borrow layer 0's block. */
 gl_off gl_draw_cum(const double *cum, gl_off n, gl_rng *rng);
+/* The arguments every sampler checks: >= 1 layer, a square graph, >= 1
+ * node, each in range (GL_EINVAL naming `who` otherwise). */
+gl_status gl_sampler_check(const char *who, const gl_csr *adj, int n_layers,
+                           const gl_idx *nodes, gl_idx n);
 double gl_row_sqnorms_cum(const gl_csr *a, double *cum);
 void gl_batch_share_block(gl_batch *b);
 
