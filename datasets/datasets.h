@@ -88,6 +88,14 @@ gl_status gl_load_edgelist(gl_dataset *d, const char *path, bool directed);
 gl_status gl_split_per_class(gl_dataset *d, int per_train, int per_val,
                              uint64_t seed);
 
+/* A random split of the labelled nodes by fractions (FastGCN's and
+ * MVS-GNN's larger training sets): round(train_frac * labelled) for
+ * training, round(val_frac * labelled) for validation, the rest for test;
+ * each list sorted, any previous split freed.  GL_EINVAL for fractions
+ * outside train > 0, val >= 0, train + val < 1, or an empty part. */
+gl_status gl_split_random(gl_dataset *d, double train_frac, double val_frac,
+                          uint64_t seed);
+
 /* ---------------------------------------------------------- npy / npz */
 /* Arrays read from or written to .npy / .npz (zip of .npy, members stored or
  * deflated, CRC-32 checked; no zip64).  Only numeric little-endian dtypes

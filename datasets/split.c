@@ -111,3 +111,57 @@ gl_status gl_dataset_default_split(gl_dataset *d, uint64_t seed, bool strict) {
   }
   return gl_split_per_class(d, DEFAULT_TRAIN, DEFAULT_VAL, seed);
 }
+
+gl_status gl_split_random(gl_dataset *d, double train_frac, double val_frac,
+                          uint64_t seed) {
+  if (!d || !d->y || d->multilabel)
+    return gl_error(GL_EINVAL, "gl_split_random: dataset %s has no single "
+                    "labels", d ? d->name : "(null)");
+  if (!(train_frac > 0 && val_frac >= 0 && train_frac + val_frac < 1))
+    return gl_error(GL_EINVAL, "gl_split_random: fractions %g + %g must be "
+                    "> 0 and < 1", train_frac, val_frac);
+  gl_idx n = d->adj.n, n_lab = 0;
+  gl_idx *all = gl_malloc((size_t)n + 1, sizeof *all);
+  if (!all) return GL_ENOMEM;
+  for (gl_idx i = 0; i < n; i++)
+    if (d->y[i] >= 0) all[n_lab++] = i;
+  gl_idx a = (gl_idx)(train_frac * n_lab + 0.5);
+  gl_idx b = (gl_idx)(val_frac * n_lab + 0.5);
+  if (a < 1 || a + b >= n_lab) {
+    free(all);
+    return gl_error(GL_EINVAL, "gl_split_random: %d labelled nodes of %s "
+                    "leave an empty part", (int)n_lab, d->name);
+  }
+  gl_idx t = n_lab - a - b;
+  gl_idx *tr = gl_malloc((size_t)a, sizeof *tr);
+  gl_idx *va = gl_malloc((size_t)b + 1, sizeof *va);
+  gl_idx *te = gl_malloc((size_t)t, sizeof *te);
+  if (!tr || !va || !te) {
+    free(all);
+    free(tr);
+    free(va);
+    free(te);
+    return GL_ENOMEM;
+  }
+  gl_rng r;
+  gl_rng_seed(&r, seed);
+  gl_rng_shuffle(&r, all, (size_t)n_lab);
+  memcpy(tr, all, (size_t)a * sizeof *tr);
+  memcpy(va, all + a, (size_t)b * sizeof *va);
+  memcpy(te, all + a + b, (size_t)t * sizeof *te);
+  free(all);
+  qsort(tr, (size_t)a, sizeof *tr, cmp_idx);
+  qsort(va, (size_t)b, sizeof *va, cmp_idx);
+  qsort(te, (size_t)t, sizeof *te, cmp_idx);
+  free(d->train);
+  free(d->val);
+  free(d->test);
+  d->train = tr;
+  d->val = va;
+  d->test = te;
+  d->n_train = a;
+  d->n_val = b;
+  d->n_test = t;
+  d->split_drawn = true;
+  return GL_OK;
+}

@@ -246,6 +246,9 @@ typedef struct {
   int epoch;
   double train_loss, train_acc, val_loss, val_acc, test_acc;
   double seconds; /* of the training step alone */
+  long steps;           /* training steps so far */
+  double train_seconds; /* of all training steps so far */
+  double grad_var;      /* gradient variance (NAN: not measured) */
 } gl_epoch_stats;
 
 typedef void (*gl_epoch_fn)(void *ctx, const gl_epoch_stats *s);
@@ -259,6 +262,12 @@ typedef struct {
   bool progress; /* progress bar on stderr (if it is a terminal) */
   gl_epoch_fn on_epoch;
   void *ctx;
+  /* Every var_every epochs (0: never), after the epoch's steps, the
+   * sampler's gradient variance at the current weights: the mean over
+   * var_draws (20) batches of ||g_batch - g||^2, g the full gradient of
+   * the mean training loss, both without dropout (it draws batches from the
+   * sampler, so it changes the run that follows). */
+  int var_every, var_draws;
 } gl_train_opts;
 
 typedef struct {

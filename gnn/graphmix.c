@@ -238,7 +238,10 @@ gl_status gl_graphmix_train(gl_model *m, const gl_task *t, gl_optim *o,
                              : 0,
         .val_acc = gl_accuracy(s.logits, c, t->y, t->val, t->n_val),
         .test_acc = gl_accuracy(s.logits, c, t->y, t->test, t->n_test),
-        .seconds = gl_now() - t0};
+        .seconds = gl_now() - t0,
+        .steps = epoch + 1,
+        .train_seconds = train_time,
+        .grad_var = NAN};
     if (g->on_epoch) g->on_epoch(g->ctx, &es);
     char extra[96];
     snprintf(extra, sizeof extra, "val %.3f best %.3f", es.val_acc,

@@ -53,6 +53,134 @@ static double mean_xent(const float *logits, const gl_task *t,
                          wbuf, n, NULL);
 }
 
+/* After a forward: the sampler's history takes the hidden rows. */
+static gl_status remember(gl_model *m, gl_sampler *s, const gl_batch *b) {
+  if (!s->ops->remember) return GL_OK;
+  for (int l = 0; l + 1 < b->n_layers; l++) {
+    int w = 0;
+    const float *rows = m->ops->hidden ? m->ops->hidden(m, l, &w) : NULL;
+    if (!rows)
+      return gl_error(GL_EINVAL, "the %s sampler keeps history embeddings, "
+                      "which %s does not give", s->ops->name, m->ops->name);
+    GL_TRY(s->ops->remember(s, b, l, rows, w));
+  }
+  return GL_OK;
+}
+
+/* The buffers of a batch's logits, their gradient and per-row norms. */
+typedef struct {
+  float *logits, *dlogits, *norms;
+  size_t cap, ncap;
+} batch_ws;
+
+static gl_status ws_fit(batch_ws *w, const gl_batch *b, int c) {
+  size_t need = (size_t)b->n_out * c;
+  if (need > w->cap) {
+    float *a = gl_realloc(w->logits, need, sizeof *a);
+    if (a) w->logits = a;
+    float *d = a ? gl_realloc(w->dlogits, need, sizeof *d) : NULL;
+    if (!d) return GL_ENOMEM;
+    w->dlogits = d;
+    w->cap = need;
+  }
+  if (b->snapshot && (size_t)b->n_out > w->ncap) {
+    float *g = gl_realloc(w->norms, (size_t)b->n_out, sizeof *g);
+    if (!g) return GL_ENOMEM;
+    w->norms = g;
+    w->ncap = (size_t)b->n_out;
+  }
+  return GL_OK;
+}
+
+static void ws_free(batch_ws *w) {
+  free(w->logits);
+  free(w->dlogits);
+  free(w->norms);
+}
+
+/* A snapshot batch (MVS-GNN): forward without dropout, history, and each
+ * loss row's gradient norm back to the sampler; no step. */
+static gl_status snapshot(gl_model *m, const gl_task *t, gl_sampler *s,
+                          gl_batch *b, batch_ws *w) {
+  if (!m->ops->grad_norms || !s->ops->feedback)
+    return gl_error(GL_EINVAL, "the %s sampler needs per-node gradient "
+                    "norms, which %s does not give", s->ops->name,
+                    m->ops->name);
+  GL_TRY(m->ops->forward(m, t->x, b, false, w->logits));
+  GL_TRY(remember(m, s, b));
+  gl_softmax_xent(w->logits, b->n_out, t->n_classes, b->out_ids, t->y,
+                  b->loss_pos, b->loss_w, b->n_loss, w->dlogits);
+  GL_TRY(m->ops->grad_norms(m, b, w->dlogits, w->norms));
+  return s->ops->feedback(s, b, w->norms);
+}
+
+/* The next training batch of s (snapshots taken on the way) with its
+ * loss and parameter gradients; `train`: dropout on, history kept. */
+static gl_status batch_grad(gl_model *m, const gl_task *t, gl_sampler *s,
+                            gl_batch *b, batch_ws *w, bool train,
+                            double *loss) {
+  for (;;) {
+    GL_TRY(gl_sampler_next(s, b));
+    GL_TRY(ws_fit(w, b, t->n_classes));
+    if (!b->snapshot) break;
+    GL_TRY(snapshot(m, t, s, b, w));
+  }
+  GL_TRY(m->ops->forward(m, t->x, b, train, w->logits));
+  if (train) GL_TRY(remember(m, s, b));
+  *loss = gl_softmax_xent(w->logits, b->n_out, t->n_classes, b->out_ids,
+                          t->y, b->loss_pos, b->loss_w, b->n_loss,
+                          w->dlogits);
+  gl_params_zero_grad(m->params, m->n_params);
+  return m->ops->backward(m, t->x, b, w->dlogits);
+}
+
+/* Gradient variance of a sampler at the current weights: the mean over
+ * `draws` batches of ||g_batch - g||^2, g the gradient of the mean loss
+ * over all training nodes, everything without dropout (the sampling's own
+ * variance). */
+static gl_status grad_variance(gl_model *m, const gl_task *t, gl_sampler *s,
+                               int draws, batch_ws *w, double *out) {
+  const int C = t->n_classes, L = m->cfg.layers;
+  size_t np = 0;
+  for (int i = 0; i < m->n_params; i++) np += m->params[i].n;
+  gl_status st = GL_ENOMEM;
+  float *g = gl_malloc(np, sizeof *g);
+  gl_block *blocks = gl_calloc((size_t)L, sizeof *blocks);
+  float *wt = gl_malloc((size_t)t->n_train, sizeof *wt);
+  gl_batch full, b;
+  memset(&b, 0, sizeof b);
+  full_batch(&full, blocks, L, t->adj);
+  full.n_loss = t->n_train;
+  full.loss_pos = (gl_idx *)t->train;
+  full.loss_w = wt;
+  if (!g || !blocks || !wt || ws_fit(w, &full, C) != GL_OK) goto out;
+  for (gl_idx i = 0; i < t->n_train; i++) wt[i] = 1.0f / (float)t->n_train;
+  if ((st = m->ops->forward(m, t->x, &full, false, w->logits)) != GL_OK)
+    goto out;
+  gl_softmax_xent(w->logits, full.n_out, C, NULL, t->y, full.loss_pos,
+                  full.loss_w, full.n_loss, w->dlogits);
+  gl_params_zero_grad(m->params, m->n_params);
+  if ((st = m->ops->backward(m, t->x, &full, w->dlogits)) != GL_OK) goto out;
+  for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
+    memcpy(g + o, m->params[i].g, m->params[i].n * sizeof *g);
+  double sum = 0, loss;
+  for (int r = 0; r < draws; r++) {
+    if ((st = batch_grad(m, t, s, &b, w, false, &loss)) != GL_OK) goto out;
+    for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
+      for (size_t j = 0; j < m->params[i].n; j++) {
+        double d = (double)m->params[i].g[j] - g[o + j];
+        sum += d * d;
+      }
+  }
+  *out = sum / draws;
+out:
+  gl_batch_free(&b);
+  free(g);
+  free(blocks);
+  free(wt);
+  return st;
+}
+
 gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
                    gl_optim *o, const gl_train_opts *opts,
                    gl_train_result *r) {
@@ -64,8 +192,9 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
     return gl_error(GL_EINVAL, "model has %d classes, task %d",
                     m->cfg.n_classes, C);
   gl_status st = GL_OK;
-  size_t cap = 0;
-  float *logits = NULL, *dlogits = NULL, *best = NULL;
+  batch_ws ws;
+  memset(&ws, 0, sizeof ws);
+  float *best = NULL;
   float *eval = gl_malloc((size_t)n * C, sizeof *eval);
   gl_idx nw = t->n_val > t->n_train ? t->n_val : t->n_train;
   float *wbuf = gl_malloc((size_t)(nw > t->n_test ? nw : t->n_test) + 1,
@@ -83,35 +212,24 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
   double t_start = gl_now(), train_time = 0;
   double best_val = -1, best_loss = INFINITY, best_xent = INFINITY;
   int bad = 0;
-  long steps = s->ops->epoch_steps(s);
+  long steps = s->ops->epoch_steps(s), total_steps = 0;
   int epoch;
   for (epoch = 0; epoch < opts->epochs; epoch++) {
-    double t0 = gl_now(), train_loss = 0;
+    double t0 = gl_now(), train_loss = 0, loss;
     for (long k = 0; k < steps; k++) {
-      if ((st = gl_sampler_next(s, &batch)) != GL_OK) goto done;
-      size_t need = (size_t)batch.n_out * C;
-      if (need > cap) {
-        float *a = gl_realloc(logits, need, sizeof *a);
-        if (a) logits = a;
-        float *d = a ? gl_realloc(dlogits, need, sizeof *d) : NULL;
-        if (!a || !d) {
-          st = GL_ENOMEM;
-          goto done;
-        }
-        dlogits = d;
-        cap = need;
-      }
-      if ((st = m->ops->forward(m, t->x, &batch, true, logits)) != GL_OK)
-        goto done;
-      train_loss += gl_softmax_xent(logits, batch.n_out, C, batch.out_ids,
-                                    t->y, batch.loss_pos, batch.loss_w,
-                                    batch.n_loss, dlogits);
-      gl_params_zero_grad(m->params, m->n_params);
-      if ((st = m->ops->backward(m, t->x, &batch, dlogits)) != GL_OK ||
+      if ((st = batch_grad(m, t, s, &batch, &ws, true, &loss)) != GL_OK ||
           (st = gl_optim_step(o, m->params, m->n_params)) != GL_OK)
         goto done;
+      train_loss += loss;
     }
+    total_steps += steps;
     train_time += gl_now() - t0;
+    double es_seconds = gl_now() - t0, var = NAN;
+    if (opts->var_every > 0 && epoch % opts->var_every == 0 &&
+        (st = grad_variance(m, t, s, opts->var_draws > 0 ? opts->var_draws
+                                                         : 20,
+                            &ws, &var)) != GL_OK)
+      goto done;
     if ((st = gl_model_eval(m, t, eval)) != GL_OK) goto done;
     double l2 = wd * gl_params_l2(m->params, m->n_params);
     double val_xent = mean_xent(eval, t, t->val, t->n_val, wbuf);
@@ -122,7 +240,10 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
         .val_loss = val_xent + l2,
         .val_acc = gl_accuracy(eval, C, t->y, t->val, t->n_val),
         .test_acc = gl_accuracy(eval, C, t->y, t->test, t->n_test),
-        .seconds = gl_now() - t0};
+        .seconds = es_seconds,
+        .steps = total_steps,
+        .train_seconds = train_time,
+        .grad_var = var};
     hist[epoch] = es.val_loss;
     if (opts->on_epoch) opts->on_epoch(opts->ctx, &es);
     char extra[96];
@@ -171,8 +292,7 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
 done:
   gl_progress_end(&bar);
   gl_batch_free(&batch);
-  free(logits);
-  free(dlogits);
+  ws_free(&ws);
   free(best);
   free(eval);
   free(wbuf);

@@ -87,7 +87,7 @@ static void cluster_free(gl_sampler *sp) {
 
 static const gl_sampler_ops cluster_ops = {"cluster", cluster_next,
                                            cluster_epoch_steps, NULL,
-                                           cluster_free};
+                                           cluster_free, NULL};
 
 gl_status gl_sampler_cluster_new(gl_sampler **out, const gl_csr *adj,
                                  int n_layers, int n_clusters, int per_batch,

@@ -125,7 +125,7 @@ static void full_free(gl_sampler *s) {
 }
 
 static const gl_sampler_ops full_ops = {"full", full_next, full_epoch_steps,
-                                        NULL, full_free};
+                                        NULL, full_free, NULL};
 
 gl_status gl_sampler_full_new(gl_sampler **out, const gl_csr *adj,
                               int n_layers, const gl_idx *loss_nodes,

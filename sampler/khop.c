@@ -29,7 +29,8 @@ static gl_idx add(gl_idx id, gl_idx *map, gl_idx **ids, gl_idx *k,
  * product; a neighbour drawn twice is one entry with the summed weight
  * (columns stay unique: attention needs that; the scan is O(s^2), meant
  * for fan-outs of tens).  Appends to k->a from entry *e; new sources go
- * through map/src; -1 when out of memory. */
+ * through map/src; 1 when the row was sampled, 0 when exact, -1 when out
+ * of memory. */
 static int block_row(const gl_csr *adj, gl_idx g, int s, gl_rng *rng,
                      gl_block *k, gl_off *e, gl_idx *map, gl_idx **src,
                      gl_idx *ns, gl_idx *scap) {
@@ -83,21 +84,43 @@ static int block_row(const gl_csr *adj, gl_idx g, int s, gl_rng *rng,
       k->a.val[q] += gl_csr_w(adj, j) * scale;
     }
   }
+  return 1;
+}
+
+/* VR-GCN's stale half of a sampled row g whose fresh entries are
+ * k->a[first, *e): every neighbour j but g once more, weighted a_gj minus
+ * its fresh weight, with column -(1 + its position among the stale
+ * sources) (smap/stale) until the block's fresh sources are all known. */
+static int stale_row(const gl_csr *adj, gl_idx g, gl_off first, gl_block *k,
+                     gl_off *e, const gl_idx *map, gl_idx *smap,
+                     gl_idx **stale, gl_idx *nst, gl_idx *stcap) {
+  const gl_off fresh_end = *e;
+  for (gl_off j = adj->ptr[g]; j < adj->ptr[g + 1]; j++) {
+    const gl_idx c = adj->col[j];
+    if (c == g) continue;
+    float w = gl_csr_w(adj, j);
+    if (map[c] >= 0)
+      for (gl_off q = first; q < fresh_end; q++)
+        if (k->a.col[q] == map[c]) w -= k->a.val[q];
+    gl_idx p = add(c, smap, stale, nst, stcap);
+    if (p < 0) return -1;
+    k->a.col[*e] = -1 - p;
+    k->a.val[(*e)++] = w;
+  }
   return 0;
 }
 
-/* The batch of `nodes` with per-layer fan-outs (NULL or <= 0: every
- * neighbour).  map: adj->n entries all -1, given back all -1. */
-static gl_status nodewise(gl_batch *b, const gl_csr *adj, const gl_idx *nodes,
-                          gl_idx n, int layers, const int *fanout,
-                          gl_rng *rng, gl_idx *map) {
+gl_status gl_batch_nodewise(gl_batch *b, const gl_csr *adj,
+                            const gl_idx *nodes, gl_idx n, int layers,
+                            const int *fanout, gl_rng *rng, gl_idx *map,
+                            gl_idx *smap) {
   gl_batch_free(b);
   gl_status st = GL_OK;
   b->n_layers = layers;
   b->layers = gl_calloc((size_t)layers, sizeof *b->layers);
   b->loss_pos = gl_malloc((size_t)n, sizeof *b->loss_pos);
   b->loss_w = gl_malloc((size_t)n, sizeof *b->loss_w);
-  gl_idx *dst = NULL, nd = 0, cap = 0;
+  gl_idx *dst = NULL, nd = 0, cap = 0, *stale = NULL, nst = 0, stcap = 0;
   if (!b->layers || !b->loss_pos || !b->loss_w) {
     st = GL_ENOMEM;
     goto out;
@@ -125,11 +148,12 @@ static gl_status nodewise(gl_batch *b, const gl_csr *adj, const gl_idx *nodes,
   for (int l = layers - 1; l >= 0 && st == GL_OK; l--) {
     gl_block *k = &b->layers[l];
     k->owned = true;
-    const int s = fanout ? fanout[l] : 0;
+    const bool vr = smap && l > 0;
+    const int s = fanout && (vr || !smap) ? fanout[l] : 0;
     gl_off nnz = 0;
     for (gl_idx r = 0; r < nd; r++) {
       gl_off deg = adj->ptr[dst[r] + 1] - adj->ptr[dst[r]];
-      nnz += s > 0 && deg > s + 1 ? s + 1 : deg;
+      nnz += s > 0 && deg > s + 1 ? s + 1 + (vr ? deg : 0) : deg;
     }
     k->dst_ids = gl_malloc((size_t)nd, sizeof *k->dst_ids);
     if (!k->dst_ids || gl_csr_alloc(&k->a, nd, 0, nnz,
@@ -141,21 +165,45 @@ static gl_status nodewise(gl_batch *b, const gl_csr *adj, const gl_idx *nodes,
     gl_idx *src = dst, ns = nd, scap = cap; /* destinations prefix sources */
     dst = NULL;
     gl_off e = 0;
+    nst = 0;
     for (gl_idx r = 0; r < nd; r++) {
       if (r + 4 < nd) /* the rows ahead: their columns */
         __builtin_prefetch(&adj->col[adj->ptr[k->dst_ids[r + 4]]]);
-      if (block_row(adj, k->dst_ids[r], s, rng, k, &e, map, &src, &ns,
-                    &scap) < 0) {
+      const gl_off first = e;
+      int got = block_row(adj, k->dst_ids[r], s, rng, k, &e, map, &src, &ns,
+                          &scap);
+      if (got > 0 && vr)
+        got = stale_row(adj, k->dst_ids[r], first, k, &e, map, smap, &stale,
+                        &nst, &stcap);
+      if (got < 0) {
         st = GL_ENOMEM;
         break;
       }
       k->a.ptr[r + 1] = e;
     }
-    k->a.m = ns;
     k->a.nnz = e;
     k->src_ids = src;
+    k->a.m = ns;
+    if (st == GL_OK && vr) { /* the stale sources follow the fresh ones */
+      k->n_fresh = ns;
+      gl_idx *q = gl_realloc(src, (size_t)ns + nst + 1, sizeof *q);
+      if (!q) {
+        st = GL_ENOMEM;
+        break;
+      }
+      k->src_ids = src = q;
+      for (gl_idx i = 0; i < nst; i++) {
+        src[ns + i] = stale[i];
+        smap[stale[i]] = -1;
+      }
+      for (gl_off j = 0; j < e; j++)
+        if (k->a.col[j] < 0) k->a.col[j] = ns - 1 - k->a.col[j];
+      k->a.m = ns + nst;
+      nst = 0;
+    }
     if (st != GL_OK) break;
-    /* the next layer's destinations are these sources: map stays valid */
+    /* the next layer's destinations are the fresh sources: map stays
+     * valid */
     dst = gl_malloc((size_t)ns, sizeof *dst);
     if (!dst) {
       st = GL_ENOMEM;
@@ -174,12 +222,14 @@ out:
   free(dst);
   if (st != GL_OK) {
     for (gl_idx i = 0; i < adj->n; i++) map[i] = -1;
+    for (gl_idx i = 0; i < nst; i++) smap[stale[i]] = -1;
     gl_batch_free(b);
   }
+  free(stale);
   return st;
 }
 
-static gl_idx *new_map(gl_idx n) {
+gl_idx *gl_idx_map_new(gl_idx n) {
   gl_idx *map = gl_malloc((size_t)n, sizeof *map);
   for (gl_idx i = 0; map && i < n; i++) map[i] = -1;
   return map;
@@ -189,9 +239,10 @@ gl_status gl_batch_khop(gl_batch *b, const gl_csr *adj, const gl_idx *nodes,
                         gl_idx n, int layers) {
   gl_batch_free(b);
   GL_TRY(gl_sampler_check("khop batch", adj, layers, nodes, n));
-  gl_idx *map = new_map(adj->n);
+  gl_idx *map = gl_idx_map_new(adj->n);
   if (!map) return GL_ENOMEM;
-  gl_status st = nodewise(b, adj, nodes, n, layers, NULL, NULL, map);
+  gl_status st =
+      gl_batch_nodewise(b, adj, nodes, n, layers, NULL, NULL, map, NULL);
   free(map);
   return st;
 }
@@ -209,8 +260,8 @@ static gl_status node_next(gl_sampler *s, gl_batch *b) {
   node_sampler *ns = (node_sampler *)s;
   gl_idx n;
   const gl_idx *nodes = gl_epoch_order_next(&ns->ep, &s->rng, &n);
-  GL_TRY(nodewise(b, ns->adj, nodes, n, s->n_layers, ns->fanout, &s->rng,
-                  ns->map));
+  GL_TRY(gl_batch_nodewise(b, ns->adj, nodes, n, s->n_layers, ns->fanout,
+                            &s->rng, ns->map, NULL));
   b->key = gl_rng_u64(&s->rng);
   return GL_OK;
 }
@@ -228,7 +279,7 @@ static void node_free(gl_sampler *s) {
 }
 
 static const gl_sampler_ops node_ops = {"node", node_next, node_epoch_steps,
-                                        NULL, node_free};
+                                        NULL, node_free, NULL};
 
 gl_status gl_sampler_node_new(gl_sampler **out, const gl_csr *adj,
                               int n_layers, const int *fanouts,
@@ -249,7 +300,7 @@ gl_status gl_sampler_node_new(gl_sampler **out, const gl_csr *adj,
   gl_rng_seed(&ns->base.rng, seed);
   ns->adj = adj;
   ns->fanout = gl_calloc((size_t)n_layers, sizeof *ns->fanout);
-  ns->map = new_map(adj->n);
+  ns->map = gl_idx_map_new(adj->n);
   if (!ns->fanout || !ns->map ||
       gl_epoch_order_init(&ns->ep, loss_nodes, n_loss, batch_size) != GL_OK) {
     node_free(&ns->base);

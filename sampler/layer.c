@@ -194,9 +194,10 @@ static void layer_free(gl_sampler *sp) {
 
 static const gl_sampler_ops fastgcn_ops = {"fastgcn", layer_next,
                                            layer_epoch_steps, NULL,
-                                           layer_free};
+                                           layer_free, NULL};
 static const gl_sampler_ops ladies_ops = {"ladies", layer_next,
-                                          layer_epoch_steps, NULL, layer_free};
+                                          layer_epoch_steps, NULL, layer_free,
+                                          NULL};
 
 gl_status gl_sampler_layer_new(gl_sampler **out, bool ladies,
                                const gl_csr *adj, int n_layers,

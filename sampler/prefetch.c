@@ -83,8 +83,20 @@ static void prefetch_free(gl_sampler *s) {
   free(f);
 }
 
+/* History samplers remember rows from the trainer's thread while the
+ * producer draws: they must not read the history while drawing. */
+static gl_status prefetch_remember(gl_sampler *s, const gl_batch *b, int l,
+                                   const float *rows, int width) {
+  gl_sampler *in = ((prefetcher *)s)->inner;
+  return in->ops->remember(in, b, l, rows, width);
+}
+
 static const gl_sampler_ops prefetch_ops = {
-    "prefetch", prefetch_next, prefetch_epoch_steps, NULL, prefetch_free};
+    "prefetch", prefetch_next, prefetch_epoch_steps, NULL, prefetch_free,
+    prefetch_remember};
+static const gl_sampler_ops prefetch_plain_ops = {
+    "prefetch", prefetch_next, prefetch_epoch_steps, NULL, prefetch_free,
+    NULL};
 
 gl_status gl_sampler_prefetch(gl_sampler **s, int depth) {
   gl_sampler *inner = *s;
@@ -100,7 +112,7 @@ gl_status gl_sampler_prefetch(gl_sampler **s, int depth) {
     free(ring);
     return GL_ENOMEM;
   }
-  f->base.ops = &prefetch_ops;
+  f->base.ops = inner->ops->remember ? &prefetch_ops : &prefetch_plain_ops;
   f->base.n_layers = inner->n_layers;
   f->inner = inner;
   f->depth = depth;

@@ -50,6 +50,11 @@ typedef struct {
   gl_idx *loss_pos; /* positions in 0..n_out-1 of the nodes in the loss */
   float *loss_w;    /* their weights */
   uint64_t key;     /* per-batch random key (dropout masks) */
+  /* A forward-only batch (MVS-GNN's snapshot): no training step; the
+   * trainer runs it without dropout, lets the sampler remember its hidden
+   * rows and feeds back the gradient norms of the loss rows (loss_w 1:
+   * each row's own gradient). */
+  bool snapshot;
 } gl_batch;
 
 void gl_batch_free(gl_batch *b);
@@ -58,8 +63,11 @@ static inline gl_idx gl_batch_out_id(const gl_batch *b, gl_idx i) {
   return b->out_ids ? b->out_ids[i] : i;
 }
 
-/* A sampler yields batches; `feedback` receives per-output-node gradient
- * norms for adaptive samplers (MVS-GNN), NULL when unused. */
+/* A sampler yields batches; `feedback` receives per-output-row gradient
+ * norms of a snapshot batch (MVS-GNN); `remember` receives, after each
+ * forward, the activated output rows of block l < L - 1 (its n_dst rows,
+ * `width` wide) to keep as the stale input of layer l + 1 (history
+ * samplers: VR-GCN, MVS-GNN).  Both NULL when unused. */
 typedef struct gl_sampler gl_sampler;
 typedef struct {
   const char *name;
@@ -69,6 +77,8 @@ typedef struct {
   gl_status (*feedback)(gl_sampler *s, const gl_batch *b,
                         const float *grad_norms);
   void (*free)(gl_sampler *s);
+  gl_status (*remember)(gl_sampler *s, const gl_batch *b, int l,
+                        const float *rows, int width);
 } gl_sampler_ops;
 struct gl_sampler {
   const gl_sampler_ops *ops;
@@ -113,6 +123,24 @@ void gl_batch_share_block(gl_batch *b);
 gl_status gl_sampler_full_new(gl_sampler **out, const gl_csr *adj,
                               int n_layers, const gl_idx *loss_nodes,
                               gl_idx n_loss, uint64_t seed);
+
+/* The node-wise builder behind gl_batch_khop and the node-wise and VR-GCN
+ * samplers: the batch of `nodes` with per-layer fan-outs (fanout NULL or
+ * fanout[l] <= 0: every neighbour).  smap non-NULL makes VR-GCN's
+ * control-variate blocks: layer 0 exact (features need no history), and in
+ * each layer l >= 1 the rows drawn as by the node-wise sampler are the
+ * first n_fresh sources ((d/S) a_ij on H_j) while every non-self neighbour
+ * is also a stale source after them with a_ij minus its fresh weight (on
+ * the history row), so that the row is
+ *   (d/S) sum_{j in S(i)} a_ij (H_j - Hbar_j) + sum_{j in N(i)} a_ij Hbar_j;
+ * the caller attaches the history (hist stays NULL).  map and smap:
+ * adj->n entries of -1, given back so. */
+gl_status gl_batch_nodewise(gl_batch *b, const gl_csr *adj,
+                            const gl_idx *nodes, gl_idx n, int layers,
+                            const int *fanout, gl_rng *rng, gl_idx *map,
+                            gl_idx *smap);
+/* An adj->n-entry map of -1 (NULL: out of memory). */
+gl_idx *gl_idx_map_new(gl_idx n);
 
 /* The exact L-hop computation graph of `nodes` (n ids, duplicates allowed)
  * in `adj`: every neighbour kept with its weight (no sampling), so a
@@ -174,6 +202,52 @@ gl_status gl_sampler_saint_new(gl_sampler **out, const gl_csr *adj,
                                int n_layers, gl_saint_kind kind, int budget,
                                int walk, int n_pre, const gl_idx *loss_nodes,
                                gl_idx n_loss, uint64_t seed);
+
+/* History embeddings: for each layer l >= 1, the last activated input
+ * rows seen of every node (n x width[l - 1], zeros at first). */
+typedef struct {
+  int n_layers;
+  gl_idx n;
+  float **h;  /* n_layers entries; h[0] NULL (the features are exact) */
+  int *width; /* width[l] of h[l] */
+} gl_history;
+/* widths: the L - 1 hidden widths, input side first. */
+gl_status gl_history_init(gl_history *h, gl_idx n, int n_layers,
+                          const int *widths);
+void gl_history_free(gl_history *h);
+/* Points every block l >= 1 of b that has stale sources (n_fresh set) at
+ * h[l]. */
+void gl_history_attach(const gl_history *h, gl_batch *b);
+/* h[l + 1][dst of block l] = rows (the `remember` of history samplers). */
+gl_status gl_history_store(gl_history *h, const gl_batch *b, int l,
+                           const float *rows, int width);
+
+/* VR-GCN (Chen et al., ICML 2018; sampler/history.c): the node-wise
+ * sampler's batches (fanouts input side first; GraphSAGE's estimator)
+ * with control variates from history embeddings of hidden widths
+ * `widths` (L - 1, input side first): every layer >= 1 reads the whole
+ * neighbourhood's history plus the sampled neighbours' fresh differences
+ * (gl_batch_nodewise with smap); remembers the fresh hidden rows.  The
+ * block structure never depends on the history, so it may be prefetched. */
+gl_status gl_sampler_vrgcn_new(gl_sampler **out, const gl_csr *adj,
+                               int n_layers, const int *fanouts,
+                               const int *widths, const gl_idx *loss_nodes,
+                               gl_idx n_loss, gl_idx batch_size,
+                               uint64_t seed);
+
+/* MVS-GNN (Cong et al., KDD 2020; sampler/history.c): every `inner`
+ * steps a snapshot batch (exact L-hop graph of V_S, ratio * n_loss loss
+ * nodes drawn uniformly) whose forward gives the history and whose fed
+ * back gradient norms give the minimal-variance probabilities
+ * (gl_mvs_probs, expected batch size batch_size); then `inner` Bernoulli
+ * batches of V_S (gl_mvs_draw weights: the loss is unbiased for the mean
+ * over V_S) in which every layer's block is the batch's rows with all of
+ * their neighbours, the batch nodes fresh and the others from history
+ * (one-shot subgraph, Eq. 7).  An epoch: n_loss / batch_size inner steps. */
+gl_status gl_sampler_mvs_new(gl_sampler **out, const gl_csr *adj,
+                             int n_layers, const int *widths, double ratio,
+                             int inner, const gl_idx *loss_nodes,
+                             gl_idx n_loss, gl_idx batch_size, uint64_t seed);
 
 /* Replaces *s by a sampler that draws up to `depth` batches of *s ahead in
  * a thread of its own (the same batches in the same order: only the

@@ -30,6 +30,10 @@ static void usage(FILE *f) {
 "  --threads N         threads for OpenMP and OpenBLAS (default: all cores)\n"
 "  --data DIR          folder holding the datasets (default: $GLEARN_DATA,\n"
 "                      ./data, ../shared/datasets)\n"
+"  --split S           standard (the dataset's split; Coauthor: 20/30 per\n"
+"                      class, a new draw per seed) or TRAIN,VAL fractions\n"
+"                      of the labelled nodes, e.g. 0.6,0.2 (the rest for\n"
+"                      test; a new draw per seed)\n"
 "training:\n"
 "  --epochs N          maximum epochs (GCN 200, GAT 100000, GraphMix 2000)\n"
 "  --lr X              learning rate\n"
@@ -41,17 +45,21 @@ static void usage(FILE *f) {
 "  --select RULE       last (weights at the stopping epoch), best (best\n"
 "                      validation accuracy) or loss (lowest validation\n"
 "                      cross-entropy)\n"
-"sampling (GCN, GAT):\n"
+"sampling (GCN, GAT; vrgcn and mvs: GCN only):\n"
 "  --sampler NAME      full (the whole graph every step; default), node\n"
 "                      (GraphSAGE: a uniform sample of each node's\n"
-"                      neighbours per layer), fastgcn or ladies (one node\n"
-"                      sample per layer), cluster (subgraphs of METIS\n"
-"                      clusters), saint-node, saint-edge, saint-rw\n"
-"                      (GraphSAINT subgraphs); mini-batches drawn in a\n"
-"                      thread ahead of the training step\n"
-"  --batch-size N      training nodes per mini-batch (512)\n"
-"  --fanouts S1,S2,..  node: neighbours drawn per node, one per layer, the\n"
-"                      output layer first (25,10)\n"
+"                      neighbours per layer), vrgcn (node with VR-GCN's\n"
+"                      control variates from history embeddings), fastgcn\n"
+"                      or ladies (one node sample per layer), cluster\n"
+"                      (subgraphs of METIS clusters), saint-node,\n"
+"                      saint-edge, saint-rw (GraphSAINT subgraphs), mvs\n"
+"                      (MVS-GNN: minimal-variance batches from gradient\n"
+"                      norms, neighbours from history); mini-batches drawn\n"
+"                      in a thread ahead of the training step (but mvs's)\n"
+"  --batch-size N      training nodes per mini-batch (512; mvs: expected)\n"
+"  --fanouts S1,S2,..  node, vrgcn: neighbours drawn per node, one per\n"
+"                      layer, the output layer first (node 25,10; vrgcn 2\n"
+"                      each)\n"
 "  --layer-sizes S1,.. fastgcn, ladies: nodes drawn per layer, the output\n"
 "                      layer first (default: the batch size)\n"
 "  --clusters N        cluster (Cluster-GCN): METIS parts of the graph (one\n"
@@ -60,6 +68,12 @@ static void usage(FILE *f) {
 "  --budget N          saint-*: nodes, edges or walks drawn a subgraph\n"
 "                      (default: about --batch-size nodes)\n"
 "  --walk-length N     saint-rw: steps of each walk (2)\n"
+"  --mvs-ratio X       mvs: fraction of the training nodes in each snapshot\n"
+"                      (gamma, 1)\n"
+"  --mvs-inner K       mvs: mini-batches between snapshots (20)\n"
+"  --var-every N       every N epochs, log the sampler's gradient variance\n"
+"                      (mean ||g_batch - g_full||^2, no dropout; --log)\n"
+"  --var-draws N       batches it averages over (20)\n"
 "model:\n"
 "  --hidden N          hidden units (per head for GAT)\n"
 "  --layers N          layers (GCN, GAT)\n"
@@ -112,11 +126,15 @@ typedef struct {
   int batch_size, n_fanouts, fanouts[16], n_sizes, sizes[16];
   int clusters; /* cluster: METIS parts (0: one per 128 nodes) */
   int budget, walk; /* saint-*: draws (0: about --batch-size nodes), steps */
+  bool fanouts_set;
+  double mvs_ratio; /* mvs: gamma */
+  int mvs_inner;    /* mvs: K */
 } settings;
 
 typedef struct {
   const char *dataset, *model, *base, *data_dir, *json, *save, *load,
       *predict, *log;
+  double split[2]; /* --split fractions (0: the standard split) */
   int runs, threads;
   bool epochs_set, quiet, graphmix;
   uint64_t seed;
@@ -184,10 +202,10 @@ static bool apply(settings *s, const char *a, const char *v) {
     if (strcmp(v, "full") && strcmp(v, "node") && strcmp(v, "fastgcn") &&
         strcmp(v, "ladies") && strcmp(v, "cluster") &&
         strcmp(v, "saint-node") && strcmp(v, "saint-edge") &&
-        strcmp(v, "saint-rw"))
-      gl_cli_die(GL_EXIT_USAGE, "--sampler: expected full, node, fastgcn, "
-                 "ladies, cluster, saint-node, saint-edge or saint-rw, got "
-                 "'%s'", v);
+        strcmp(v, "saint-rw") && strcmp(v, "vrgcn") && strcmp(v, "mvs"))
+      gl_cli_die(GL_EXIT_USAGE, "--sampler: expected full, node, vrgcn, "
+                 "fastgcn, ladies, cluster, saint-node, saint-edge, saint-rw "
+                 "or mvs, got '%s'", v);
     s->sampler = v;
   } else if (IS("--budget")) {
     s->budget = (int)gl_cli_long(a, v, 1, 1L << 30);
@@ -199,8 +217,17 @@ static bool apply(settings *s, const char *a, const char *v) {
     s->n_sizes = parse_counts(a, v, s->sizes, 16, 1, "layer sizes");
   else if (IS("--batch-size"))
     s->batch_size = (int)gl_cli_long(a, v, 1, 1L << 30);
-  else if (IS("--fanouts"))
+  else if (IS("--fanouts")) {
     s->n_fanouts = parse_counts(a, v, s->fanouts, 16, 0, "fan-outs");
+    s->fanouts_set = true;
+  } else if (IS("--mvs-ratio"))
+    s->mvs_ratio = gl_cli_double(a, v, 1e-6, 1);
+  else if (IS("--mvs-inner"))
+    s->mvs_inner = (int)gl_cli_long(a, v, 1, 1000000);
+  else if (IS("--var-every"))
+    s->train.var_every = (int)gl_cli_long(a, v, 1, 10000000);
+  else if (IS("--var-draws"))
+    s->train.var_draws = (int)gl_cli_long(a, v, 1, 1000000);
   else if (IS("--decay-all"))
     c->decay_all = true;
   else if (IS("--bias"))
@@ -280,7 +307,8 @@ static bool takes_value(const char *a) {
       "--ramp-start",  "--ramp-end",   "--p-fcn",        "--features",
       "--adj-dropout", "--act",        "--sampler",      "--batch-size",
       "--fanouts",     "--layer-sizes", "--clusters",    "--budget",
-      "--walk-length"};
+      "--walk-length", "--mvs-ratio",  "--mvs-inner",   "--var-every",
+      "--var-draws"};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (!strcmp(a, names[i])) return true;
   return false;
@@ -288,7 +316,8 @@ static bool takes_value(const char *a) {
 
 /* The per-layer lists of the sampler must match the model's depth. */
 static void check_lists(const settings *s, int layers) {
-  if (!strcmp(s->sampler, "node") && s->n_fanouts != layers)
+  if ((!strcmp(s->sampler, "node") || !strcmp(s->sampler, "vrgcn")) &&
+      s->n_fanouts != layers)
     gl_cli_die(GL_EXIT_USAGE, "--fanouts: %d given for %d layers",
                s->n_fanouts, layers);
   if (s->n_sizes && s->n_sizes != layers)
@@ -336,15 +365,24 @@ static gl_status make_sampler(const settings *cf, const gl_csr *ahat,
                                           t->train, t->n_train, seed);
     return st == GL_OK ? gl_sampler_prefetch(s, 2) : st;
   }
-  int per[16]; /* input side first */
+  int per[16], widths[16]; /* input side first */
+  for (int l = 0; l < layers; l++) widths[l] = cf->cfg.hidden;
+  if (!strcmp(cf->sampler, "mvs")) /* feedback: no drawing ahead */
+    return gl_sampler_mvs_new(s, ahat, layers, widths, cf->mvs_ratio,
+                              cf->mvs_inner, t->train, t->n_train,
+                              cf->batch_size, seed);
+  bool fan = !strcmp(cf->sampler, "node") || !strcmp(cf->sampler, "vrgcn");
   for (int l = 0; l < layers; l++)
-    per[l] = !strcmp(cf->sampler, "node") ? cf->fanouts[layers - 1 - l]
+    per[l] = fan ? cf->fanouts[layers - 1 - l]
              : cf->n_sizes ? cf->sizes[layers - 1 - l]
                            : cf->batch_size;
   gl_status st =
       !strcmp(cf->sampler, "node")
           ? gl_sampler_node_new(s, ahat, layers, per, t->train, t->n_train,
                                 cf->batch_size, seed)
+      : !strcmp(cf->sampler, "vrgcn")
+          ? gl_sampler_vrgcn_new(s, ahat, layers, per, widths, t->train,
+                                 t->n_train, cf->batch_size, seed)
           : gl_sampler_layer_new(s, !strcmp(cf->sampler, "ladies"), ahat,
                                  layers, per, t->train, t->n_train,
                                  cf->batch_size, seed);
@@ -380,6 +418,9 @@ static settings configure(const options *o, const char *dataset) {
   s.n_fanouts = 2; /* GraphSAGE's */
   s.fanouts[0] = 25;
   s.fanouts[1] = 10;
+  s.fanouts_set = false;
+  s.mvs_ratio = 1.0;
+  s.mvs_inner = 20;
   if (o->graphmix && !strcmp(model, "gcn")) {
     /* the GraphMix code's GCN: no hidden dropout, decay on both layers */
     s.cfg.hidden_dropout = 0.0f;
@@ -395,6 +436,17 @@ static settings configure(const options *o, const char *dataset) {
     if (!strcmp(model, "gunet"))
       gl_cli_die(GL_EXIT_USAGE, "--sampler %s: Graph U-Net pools the "
                  "whole graph (use --sampler full)", s.sampler);
+    bool hist = !strcmp(s.sampler, "vrgcn") || !strcmp(s.sampler, "mvs");
+    if (hist && strcmp(model, "gcn"))
+      gl_cli_die(GL_EXIT_USAGE, "--sampler %s: history embeddings are "
+                 "implemented for gcn only", s.sampler);
+    if (!strcmp(s.sampler, "vrgcn") && !s.fanouts_set) { /* VR-GCN's S = 2 */
+      s.n_fanouts = s.cfg.layers;
+      for (int l = 0; l < s.n_fanouts; l++) s.fanouts[l] = 2;
+    }
+    if (!strcmp(s.sampler, "mvs") && s.cfg.layers < 2)
+      gl_cli_die(GL_EXIT_USAGE, "--sampler mvs: needs >= 2 layers (its "
+                 "gradient norms are the output layer's)");
     check_lists(&s, s.cfg.layers);
   }
   return s;
@@ -426,6 +478,18 @@ static void parse(int argc, char **argv, options *o) {
       o->base = VAL();
     else if (OPT("--data"))
       o->data_dir = VAL();
+    else if (OPT("--split")) {
+      const char *v = VAL();
+      char *end;
+      if (strcmp(v, "standard")) {
+        o->split[0] = strtod(v, &end);
+        o->split[1] = *end == ',' ? strtod(end + 1, &end) : -1;
+        if (*end || !(o->split[0] > 0 && o->split[1] >= 0 &&
+                      o->split[0] + o->split[1] < 1))
+          gl_cli_die(GL_EXIT_USAGE, "--split: expected standard or TRAIN,VAL "
+                     "fractions with a sum below 1, got '%s'", v);
+      }
+    }
     else if (OPT("--json"))
       o->json = VAL();
     else if (OPT("--save"))
@@ -598,9 +662,15 @@ typedef struct {
 static void log_epoch(void *ctx, const gl_epoch_stats *s) {
   log_ctx *l = ctx;
   if (l->f)
-    fprintf(l->f, "%d,%d,%.6f,%.4f,%.6f,%.4f,%.4f,%.6f\n", l->run, s->epoch,
-            s->train_loss, s->train_acc, s->val_loss, s->val_acc, s->test_acc,
-            s->seconds);
+    fprintf(l->f, "%d,%d,%.6f,%.4f,%.6f,%.4f,%.4f,%.6f,%ld,%.6f,", l->run,
+            s->epoch, s->train_loss, s->train_acc, s->val_loss, s->val_acc,
+            s->test_acc, s->seconds, s->steps, s->train_seconds);
+  if (l->f) {
+    if (isnan(s->grad_var))
+      fputc('\n', l->f);
+    else
+      fprintf(l->f, "%.6g\n", s->grad_var);
+  }
 }
 
 static void write_predictions(const char *path, gl_model *m,
@@ -697,7 +767,7 @@ int main(int argc, char **argv) {
   if (lc.f)
     fprintf(lc.f,
             "run,epoch,train_loss,train_acc,val_loss,val_acc,test_acc,"
-            "seconds\n");
+            "seconds,steps,train_seconds,grad_var\n");
 
   settings cf = configure(&o, d.name);
   if (cf.binary_features && d.x.val) {
@@ -722,7 +792,13 @@ int main(int argc, char **argv) {
 
   for (int r = 0; r < runs; r++) {
     uint64_t seed = o.seed + (uint64_t)r;
-    if (r > 0 && d.split_drawn) /* each seed its own 20/30-per-class split */
+    if (o.split[0] > 0) { /* each seed its own split */
+      if ((st = gl_split_random(&d, o.split[0], o.split[1], seed)) != GL_OK)
+        gl_cli_die_status(st, "--split");
+      if (chatty && r == 0)
+        printf("--split: %d/%d/%d of the labelled nodes\n", (int)d.n_train,
+               (int)d.n_val, (int)d.n_test);
+    } else if (r > 0 && d.split_drawn) /* each seed its own 20/30 per class */
       if ((st = gl_split_per_class(&d, 20, 30, seed)) != GL_OK)
         gl_cli_die_status(st, "split");
     t.train = d.train;
