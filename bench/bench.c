@@ -6,7 +6,12 @@
  *     reference settings (hidden 16, dropout 0.5, full batch).
  *   glearn-bench sample NODES EDGES [--batches N]
  *     node-wise sampling (fan-outs 25, 10, batches of 512 nodes, one
- *     thread) on a generated power-law graph: sampled edges a second. */
+ *     thread) on a generated power-law graph: sampled edges a second.
+ *   glearn-bench train NODES EDGES node|mvs [--threads N]
+ *     one epoch of mini-batch GCN training (hidden 128, batches of 512)
+ *     on a generated power-law graph with 128 dense features, 16 classes
+ *     and 10% of the nodes for training: training nodes a second, peak
+ *     memory. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,7 +119,108 @@ static int sample(long n, long m, long batches) {
   return 0;
 }
 
+/* The scale test: a power-law graph of n nodes and m undirected edges, 128
+ * dense features, labels from a random linear teacher, 10% of the nodes
+ * for training (0.5% each for validation and test); one epoch of GCN
+ * training with node-wise (fan-outs 25, 10) or MVS-GNN (gamma 0.02, K 20)
+ * batches of 512, then the trainer's full-graph evaluation. */
+static int train_scale(long n, long m, const char *sampler, int threads) {
+  enum { F = 128, C = 16 };
+  gl_set_threads(threads);
+  gl_csr a, ahat, x;
+  double t0 = gl_now();
+  if (gl_gen_powerlaw(&a, (gl_idx)n, m, 2.5, 1) != GL_OK ||
+      gl_csr_gcn_norm(&ahat, &a, 1.0f) != GL_OK)
+    return die("graph");
+  gl_csr_free(&a);
+  if (gl_csr_alloc(&x, (gl_idx)n, F, (gl_off)n * F, true) != GL_OK)
+    return die("features");
+  int32_t *y = malloc(sizeof *y * (size_t)n);
+  gl_idx *perm = malloc(sizeof *perm * (size_t)n);
+  if (!y || !perm) return die("labels");
+  float teacher[F * C];
+  gl_rng r;
+  gl_rng_seed(&r, 7);
+  for (int i = 0; i < F * C; i++) teacher[i] = gl_rng_normal(&r);
+  for (long i = 0; i < n; i++) {
+    float *v = x.val + (size_t)i * F, best = -1e30f;
+    x.ptr[i + 1] = (gl_off)(i + 1) * F;
+    for (int j = 0; j < F; j++) {
+      x.col[(size_t)i * F + j] = j;
+      v[j] = gl_rng_normal(&r);
+    }
+    for (int c = 0; c < C; c++) {
+      float z = 0;
+      for (int j = 0; j < F; j++) z += v[j] * teacher[j * C + c];
+      if (z > best) {
+        best = z;
+        y[i] = c;
+      }
+    }
+    perm[i] = (gl_idx)i;
+  }
+  gl_rng_shuffle(&r, perm, (size_t)n);
+  double t_gen = gl_now() - t0;
+  gl_idx n_train = (gl_idx)(n / 10), n_val = (gl_idx)(n / 200);
+  gl_task t = {.adj = &ahat, .x = &x, .y = y, .n_classes = C,
+               .train = perm, .n_train = n_train,
+               .val = perm + n_train, .n_val = n_val,
+               .test = perm + n_train + n_val, .n_test = n_val};
+  gl_model_cfg cfg = {.model = "gcn", .n_features = F, .n_classes = C,
+                      .hidden = 128, .layers = 2, .dropout = 0.1f,
+                      .hidden_dropout = 0.1f, .bias = true, .seed = 1};
+  const int fan[2] = {10, 25}, widths[1] = {128}; /* input side first */
+  gl_model *mdl;
+  gl_sampler *s;
+  gl_optim *o;
+  gl_optim_opts oo = gl_optim_defaults(GL_OPT_ADAM);
+  bool mvs = !strcmp(sampler, "mvs");
+  if (gl_model_new(&mdl, &cfg) != GL_OK ||
+      (mvs ? gl_sampler_mvs_new(&s, &ahat, 2, widths, 0.02, 20, false,
+                                t.train, n_train, 512, 1)
+           : gl_sampler_node_new(&s, &ahat, 2, fan, t.train, n_train, 512,
+                                 1)) != GL_OK ||
+      (!mvs && gl_sampler_prefetch(&s, 2) != GL_OK) ||
+      gl_optim_new(&o, &oo) != GL_OK)
+    return die("setup");
+  gl_train_opts to = gl_train_defaults();
+  to.epochs = 1;
+  to.stop = GL_STOP_NONE;
+  gl_train_result res;
+  if (gl_train(mdl, &t, s, o, &to, &res) != GL_OK) return die("train");
+  double train_s = res.ms_per_epoch / 1e3;
+  printf("{\"bench\": \"train\", \"sampler\": \"%s\", \"nodes\": %ld, "
+         "\"edges\": %ld, \"features\": %d, \"threads\": %d, "
+         "\"train_nodes\": %ld, \"graph_seconds\": %.2f, "
+         "\"epoch_train_seconds\": %.2f, \"train_nodes_per_second\": %.0f, "
+         "\"eval_seconds\": %.2f, \"test_acc\": %.4f, "
+         "\"peak_rss_bytes\": %zu}\n",
+         sampler, n, (long)ahat.nnz, F, threads, (long)n_train, t_gen,
+         train_s, n_train / train_s, res.seconds - train_s, res.test_acc,
+         gl_peak_rss());
+  gl_optim_free(o);
+  gl_sampler_free(s);
+  gl_model_free(mdl);
+  gl_csr_free(&x);
+  gl_csr_free(&ahat);
+  free(y);
+  free(perm);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 5 && !strcmp(argv[1], "train")) {
+    long n, m, threads = 2;
+    if (!gl_parse_long(argv[2], 10, 1L << 30, &n) ||
+        !gl_parse_long(argv[3], 10, 1L << 40, &m) ||
+        (strcmp(argv[4], "node") && strcmp(argv[4], "mvs")) ||
+        (argc >= 7 && (strcmp(argv[5], "--threads") ||
+                       !gl_parse_long(argv[6], 1, 1024, &threads)))) {
+      fprintf(stderr, "glearn-bench: error: bad train arguments\n");
+      return 2;
+    }
+    return train_scale(n, m, argv[4], (int)threads);
+  }
   if (argc >= 4 && !strcmp(argv[1], "sample")) {
     long n, m, batches = 200;
     if (!gl_parse_long(argv[2], 10, 1L << 30, &n) ||
@@ -130,7 +236,8 @@ int main(int argc, char **argv) {
     fprintf(stderr,
             "usage: glearn-bench gcn-epoch DATASET [--threads N] "
             "[--epochs N] [--warmup N]\n"
-            "       glearn-bench sample NODES EDGES [--batches N]\n");
+            "       glearn-bench sample NODES EDGES [--batches N]\n"
+            "       glearn-bench train NODES EDGES node|mvs [--threads N]\n");
     return 2;
   }
   long threads = 2, epochs = 200, warmup = 20;

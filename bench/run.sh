@@ -66,3 +66,22 @@ print(f"{d['nodes']} nodes, {d['edges']} entries: {d['sampled_edges_per_second']
       f"{d['batch_nodes_per_second']:.0f} batch nodes/s, graph built in {d['graph_seconds']:.1f} s, "
       f"peak RSS {d['peak_rss_bytes'] / 2**30:.2f} GiB")
 PY
+
+echo
+echo "== Mini-batch GCN training at scale: one epoch on the same kind of graph, 128 features,"
+echo "   16 classes, 10% of the nodes for training, batches of 512, $THREADS threads"
+printf '%-6s %12s %18s %10s %12s\n' sampler "epoch s" "train nodes/s" "eval s" "peak RSS"
+for smp in node mvs; do
+  j=$(./build/glearn-bench train "${SCALE_NODES:-2000000}" "${SCALE_EDGES:-40000000}" "$smp" --threads "$THREADS")
+  echo "$j" > "$OUT/train-$smp.json"
+  $PY - "$j" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+print(f"{d['sampler']:<6} {d['epoch_train_seconds']:12.1f} {d['train_nodes_per_second']:18.0f} "
+      f"{d['eval_seconds']:10.1f} {d['peak_rss_bytes'] / 2**30:9.2f} GiB")
+PY
+done
+
+echo
+echo "== Sampler convergence study (bench/convergence.py: bench/out/convergence.{md,csv,svg})"
+THREADS="$THREADS" $PY bench/convergence.py

@@ -13,6 +13,24 @@ static int cmp_idx(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* Sorts the three lists and makes them d's (drawn) split. */
+static void set_split(gl_dataset *d, gl_idx *tr, gl_idx a, gl_idx *va,
+                      gl_idx b, gl_idx *te, gl_idx t) {
+  qsort(tr, (size_t)a, sizeof *tr, cmp_idx);
+  qsort(va, (size_t)b, sizeof *va, cmp_idx);
+  qsort(te, (size_t)t, sizeof *te, cmp_idx);
+  free(d->train);
+  free(d->val);
+  free(d->test);
+  d->train = tr;
+  d->val = va;
+  d->test = te;
+  d->n_train = a;
+  d->n_val = b;
+  d->n_test = t;
+  d->split_drawn = true;
+}
+
 /* Counts the nodes of each class (cnt[n_classes]). */
 static gl_status class_counts(const gl_dataset *d, gl_idx **cnt) {
   *cnt = gl_calloc((size_t)d->n_classes + 1, sizeof **cnt);
@@ -80,22 +98,10 @@ gl_status gl_split_per_class(gl_dataset *d, int per_train, int per_val,
         te[t++] = m[i];
     }
   }
-  qsort(tr, (size_t)a, sizeof *tr, cmp_idx);
-  qsort(va, (size_t)b, sizeof *va, cmp_idx);
-  qsort(te, (size_t)t, sizeof *te, cmp_idx);
   free(cnt);
   free(start);
   free(by);
-  free(d->train);
-  free(d->val);
-  free(d->test);
-  d->train = tr;
-  d->val = va;
-  d->test = te;
-  d->n_train = a;
-  d->n_val = b;
-  d->n_test = t;
-  d->split_drawn = true;
+  set_split(d, tr, a, va, b, te, t);
   return GL_OK;
 }
 
@@ -150,18 +156,6 @@ gl_status gl_split_random(gl_dataset *d, double train_frac, double val_frac,
   memcpy(va, all + a, (size_t)b * sizeof *va);
   memcpy(te, all + a + b, (size_t)t * sizeof *te);
   free(all);
-  qsort(tr, (size_t)a, sizeof *tr, cmp_idx);
-  qsort(va, (size_t)b, sizeof *va, cmp_idx);
-  qsort(te, (size_t)t, sizeof *te, cmp_idx);
-  free(d->train);
-  free(d->val);
-  free(d->test);
-  d->train = tr;
-  d->val = va;
-  d->test = te;
-  d->n_train = a;
-  d->n_val = b;
-  d->n_test = t;
-  d->split_drawn = true;
+  set_split(d, tr, a, va, b, te, t);
   return GL_OK;
 }

@@ -264,7 +264,8 @@ static const float *gcn_hidden(const gl_model *mm, int l, int *width) {
 
 /* Output row i is u_i W + b with u_i the row of A times the last layer's
  * (dropped) input: its weight gradient u_i^T delta_i has norm
- * |u_i| |delta_i|, its bias gradient |delta_i|. */
+ * |u_i| |delta_i|, its bias gradient |delta_i|.  Only the loss rows are
+ * computed (the others have no gradient: 0). */
 static gl_status gcn_grad_norms(gl_model *mm, gl_batch *b,
                                 const float *dlogits, float *out) {
   gcn *m = (gcn *)mm;
@@ -272,16 +273,18 @@ static gl_status gcn_grad_norms(gl_model *mm, gl_batch *b,
   if (l == 0)
     return gl_error(GL_EINVAL, "gcn: gradient norms need >= 2 layers");
   const gl_block *k = &b->layers[l];
-  const gl_idx ns = gl_block_n_src(k), nd = gl_block_n_dst(k);
+  const gl_idx nd = gl_block_n_dst(k), nl = b->n_loss;
   const float *in = layer_p(m, l, m->train) > 0 ? m->in[l]
                     : k->hist                   ? m->hin[l]
                                                 : m->z[l - 1];
-  int o = 0;
-  GL_TRY(ensure(&m->dbuf[o], &m->dcap[o], (size_t)(nd > ns ? nd : ns) * di));
-  float *u = m->dbuf[o];
-  gl_prop_forward(k, in, di, u);
-  for (gl_idx i = 0; i < nd; i++) {
-    double uu = gl_sumsq((size_t)di, u + (size_t)i * di);
+  GL_TRY(ensure(&m->dbuf[0], &m->dcap[0], (size_t)(nl > 0 ? nl : 1) * di));
+  float *u = m->dbuf[0];
+  gl_csr_view v = {b->loss_pos, nl, 0, 0, 1.0f};
+  gl_csr_spmm_view(&k->a, &v, in, di, 0.0f, u);
+  memset(out, 0, (size_t)nd * sizeof *out);
+  for (gl_idx r = 0; r < nl; r++) {
+    const gl_idx i = b->loss_pos[r];
+    double uu = gl_sumsq((size_t)di, u + (size_t)r * di);
     double dd = gl_sumsq((size_t)C, dlogits + (size_t)i * C);
     out[i] = (float)sqrt(dd * (uu + (m->b[l] ? 1.0 : 0.0)));
   }

@@ -112,8 +112,8 @@ typedef struct {
   /* MVS-GNN's per-node gradient norms of the output layer for the last
    * forward's batch: out[i] = the norm of the output layer's weight (and
    * bias) gradient that output row i alone contributes, given dlogits
-   * (n_out x classes, the loss gradient of each row on its own).  May be
-   * NULL. */
+   * (n_out x classes, the loss gradient of each row on its own), for the
+   * batch's loss rows (0 for the other rows).  May be NULL. */
   gl_status (*grad_norms)(gl_model *m, gl_batch *b, const float *dlogits,
                           float *out);
   /* forward needs the whole graph (a full batch) even when only some
@@ -249,6 +249,8 @@ typedef struct {
   long steps;           /* training steps so far */
   double train_seconds; /* of all training steps so far */
   double grad_var;      /* gradient variance (NAN: not measured) */
+  double grad_mse;      /* its mean squared error against the full
+                           gradient (variance + bias^2; NAN: not measured) */
 } gl_epoch_stats;
 
 typedef void (*gl_epoch_fn)(void *ctx, const gl_epoch_stats *s);
@@ -263,9 +265,9 @@ typedef struct {
   gl_epoch_fn on_epoch;
   void *ctx;
   /* Every var_every epochs (0: never), after the epoch's steps, the
-   * sampler's gradient variance at the current weights: the mean over
-   * var_draws (20) batches of ||g_batch - g||^2, g the full gradient of
-   * the mean training loss, both without dropout (it draws batches from the
+   * sampler's gradient variance at the current weights over var_draws (20)
+   * batches, and their mean ||g_batch - g||^2, g the full gradient of the
+   * mean training loss, all without dropout (it draws batches from the
    * sampler, so it changes the run that follows). */
   int var_every, var_draws;
 } gl_train_opts;

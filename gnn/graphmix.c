@@ -241,7 +241,8 @@ gl_status gl_graphmix_train(gl_model *m, const gl_task *t, gl_optim *o,
         .seconds = gl_now() - t0,
         .steps = epoch + 1,
         .train_seconds = train_time,
-        .grad_var = NAN};
+        .grad_var = NAN,
+        .grad_mse = NAN};
     if (g->on_epoch) g->on_epoch(g->ctx, &es);
     char extra[96];
     snprintf(extra, sizeof extra, "val %.3f best %.3f", es.val_acc,

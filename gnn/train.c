@@ -134,17 +134,19 @@ static gl_status batch_grad(gl_model *m, const gl_task *t, gl_sampler *s,
   return m->ops->backward(m, t->x, b, w->dlogits);
 }
 
-/* Gradient variance of a sampler at the current weights: the mean over
- * `draws` batches of ||g_batch - g||^2, g the gradient of the mean loss
- * over all training nodes, everything without dropout (the sampling's own
- * variance). */
+/* Gradient variance of a sampler at the current weights, over `draws`
+ * batches (no dropout, the sampling's own noise): out[0] the variance
+ * sum_j Var(g_j) of the batch gradient (unbiased over the draws), out[1]
+ * its mean squared error mean ||g_batch - g||^2 against the gradient g of
+ * the mean loss over all training nodes (variance plus squared bias). */
 static gl_status grad_variance(gl_model *m, const gl_task *t, gl_sampler *s,
-                               int draws, batch_ws *w, double *out) {
+                               int draws, batch_ws *w, double out[2]) {
   const int C = t->n_classes, L = m->cfg.layers;
   size_t np = 0;
   for (int i = 0; i < m->n_params; i++) np += m->params[i].n;
   gl_status st = GL_ENOMEM;
   float *g = gl_malloc(np, sizeof *g);
+  double *sum = gl_calloc(np, sizeof *sum);
   gl_block *blocks = gl_calloc((size_t)L, sizeof *blocks);
   float *wt = gl_malloc((size_t)t->n_train, sizeof *wt);
   gl_batch full, b;
@@ -153,7 +155,7 @@ static gl_status grad_variance(gl_model *m, const gl_task *t, gl_sampler *s,
   full.n_loss = t->n_train;
   full.loss_pos = (gl_idx *)t->train;
   full.loss_w = wt;
-  if (!g || !blocks || !wt || ws_fit(w, &full, C) != GL_OK) goto out;
+  if (!g || !sum || !blocks || !wt || ws_fit(w, &full, C) != GL_OK) goto out;
   for (gl_idx i = 0; i < t->n_train; i++) wt[i] = 1.0f / (float)t->n_train;
   if ((st = m->ops->forward(m, t->x, &full, false, w->logits)) != GL_OK)
     goto out;
@@ -163,19 +165,27 @@ static gl_status grad_variance(gl_model *m, const gl_task *t, gl_sampler *s,
   if ((st = m->ops->backward(m, t->x, &full, w->dlogits)) != GL_OK) goto out;
   for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
     memcpy(g + o, m->params[i].g, m->params[i].n * sizeof *g);
-  double sum = 0, loss;
+  double mse = 0, sq = 0, loss;
   for (int r = 0; r < draws; r++) {
     if ((st = batch_grad(m, t, s, &b, w, false, &loss)) != GL_OK) goto out;
     for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
       for (size_t j = 0; j < m->params[i].n; j++) {
-        double d = (double)m->params[i].g[j] - g[o + j];
-        sum += d * d;
+        double v = m->params[i].g[j], d = v - g[o + j];
+        mse += d * d;
+        sq += v * v;
+        sum[o + j] += v;
       }
   }
-  *out = sum / draws;
+  double mean_sq = 0; /* ||mean of the draws||^2 */
+  for (size_t j = 0; j < np; j++) mean_sq += sum[j] * sum[j];
+  mean_sq /= (double)draws * draws;
+  out[0] = draws > 1 ? (sq / draws - mean_sq) * draws / (draws - 1) : NAN;
+  if (out[0] < 0) out[0] = 0;
+  out[1] = mse / draws;
 out:
   gl_batch_free(&b);
   free(g);
+  free(sum);
   free(blocks);
   free(wt);
   return st;
@@ -224,11 +234,11 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
     }
     total_steps += steps;
     train_time += gl_now() - t0;
-    double es_seconds = gl_now() - t0, var = NAN;
+    double es_seconds = gl_now() - t0, var[2] = {NAN, NAN};
     if (opts->var_every > 0 && epoch % opts->var_every == 0 &&
         (st = grad_variance(m, t, s, opts->var_draws > 0 ? opts->var_draws
                                                          : 20,
-                            &ws, &var)) != GL_OK)
+                            &ws, var)) != GL_OK)
       goto done;
     if ((st = gl_model_eval(m, t, eval)) != GL_OK) goto done;
     double l2 = wd * gl_params_l2(m->params, m->n_params);
@@ -243,7 +253,8 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
         .seconds = es_seconds,
         .steps = total_steps,
         .train_seconds = train_time,
-        .grad_var = var};
+        .grad_var = var[0],
+        .grad_mse = var[1]};
     hist[epoch] = es.val_loss;
     if (opts->on_epoch) opts->on_epoch(opts->ctx, &es);
     char extra[96];

@@ -187,10 +187,72 @@ static double view_work(const gl_csr *a, const gl_csr_view *v, int d) {
   return (rows + rows * avg) * d;
 }
 
+/* Dense rows (features stored as CSR, at least a quarter full and at most
+ * 4096 wide) go through BLAS: blocks of DENSE_ROWS view rows gathered,
+ * masked, into a dense buffer, then one GEMM each. */
+enum { DENSE_ROWS = 4096 };
+static bool dense_view(const gl_csr *a, const gl_csr_view *v, int d) {
+  gl_idx n = view_rows(a, v);
+  if (a->m > 4096 || a->m < 16 || d < 16 || n < 64) return false;
+  double nnz = 0;
+  if (!v->rows)
+    nnz = (double)a->nnz;
+  else
+    for (gl_idx r = 0; r < n; r++)
+      nnz += (double)(a->ptr[v->rows[r] + 1] - a->ptr[v->rows[r]]);
+  return nnz >= 0.25 * (double)n * a->m;
+}
+
+/* View rows r0 .. r0+k-1 of A, masked, into the dense g (k x a->m). */
+static void gather_rows(const gl_csr *a, const gl_csr_view *v, gl_idx r0,
+                        gl_idx k, float *g) {
+  const uint32_t key = gl_mask_key(v->key);
+#pragma omp parallel for schedule(static) if (k > 256)
+  for (gl_idx r = 0; r < k; r++) {
+    float *gr = g + (size_t)r * a->m;
+    gl_idx i = view_row(v, r0 + r);
+    const gl_off b = a->ptr[i], n = a->ptr[i + 1] - b;
+    if (n == a->m && a->col[b] == 0 && a->col[b + n - 1] == a->m - 1) {
+      /* a full row (sorted, unique columns): the values in place */
+      for (gl_off c = 0; c < n; c += CHUNK)
+        view_vals(a, v, key, b + c, (int)(n - c < CHUNK ? n - c : CHUNK),
+                  gr + c);
+      continue;
+    }
+    memset(gr, 0, (size_t)a->m * sizeof *gr);
+    FOR_ENTRIES(a, v, key, i, gr[a->col[e]] += w);
+  }
+}
+
+/* Y = A X + beta Y (dense) or, with trans, Y = A^T X + beta Y; false when
+ * out of memory (nothing written). */
+static bool dense_product(const gl_csr *a, const gl_csr_view *v,
+                          const float *x, int d, float beta, float *y,
+                          bool trans) {
+  const gl_idx n = view_rows(a, v);
+  const gl_idx rows = n < DENSE_ROWS ? n : DENSE_ROWS;
+  float *g = malloc((size_t)rows * a->m * sizeof *g);
+  if (!g) return false;
+  for (gl_idx r0 = 0; r0 < n; r0 += DENSE_ROWS) {
+    const gl_idx k = n - r0 < DENSE_ROWS ? n - r0 : DENSE_ROWS;
+    gather_rows(a, v, r0, k, g);
+    if (trans)
+      gl_gemm(true, false, (int)a->m, d, (int)k, 1.0f, g, x + (size_t)r0 * d,
+              r0 == 0 ? beta : 1.0f, y);
+    else
+      gl_gemm(false, false, (int)k, d, (int)a->m, 1.0f, g, x, beta,
+              y + (size_t)r0 * d);
+  }
+  free(g);
+  return true;
+}
+
 void gl_csr_spmm_view(const gl_csr *a, const gl_csr_view *v, const float *x,
                       int d, float beta, float *y) {
   gl_idx n = view_rows(a, v);
   if (n == 0 || d <= 0) return;
+  if (dense_view(a, v, d) && dense_product(a, v, x, d, beta, y, false))
+    return;
   int t = threads_for(view_work(a, v, d));
   if (t == 1) {
     spmm_block(a, v, x, d, beta, y, 0, n);
@@ -245,6 +307,7 @@ SPMM_T_FIXED(8)
 SPMM_T_FIXED(16)
 SPMM_T_FIXED(32)
 SPMM_T_FIXED(64)
+SPMM_T_FIXED(128)
 
 static void spmm_t_block(const gl_csr *a, const gl_csr_view *v, const float *x,
                          int d, float *out, gl_idx r0, gl_idx r1) {
@@ -253,6 +316,7 @@ static void spmm_t_block(const gl_csr *a, const gl_csr_view *v, const float *x,
   case 16: spmm_t_rows_16(a, v, x, out, r0, r1); break;
   case 32: spmm_t_rows_32(a, v, x, out, r0, r1); break;
   case 64: spmm_t_rows_64(a, v, x, out, r0, r1); break;
+  case 128: spmm_t_rows_128(a, v, x, out, r0, r1); break;
   default: spmm_t_rows(a, v, x, d, out, r0, r1); break;
   }
 }
@@ -270,6 +334,8 @@ void gl_csr_spmm_t_view(const gl_csr *a, const gl_csr_view *v, const float *x,
   if (a->m == 0 || d <= 0) return;
   size_t md = (size_t)a->m * (size_t)d;
   gl_idx n = view_rows(a, v);
+  if (n > 0 && dense_view(a, v, d) && dense_product(a, v, x, d, beta, y, true))
+    return;
   int t = threads_for(view_work(a, v, d));
   gl_idx bound[MAX_PARTS + 1];
   partition(a, v, t, bound);

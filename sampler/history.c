@@ -165,8 +165,9 @@ typedef struct {
   gl_idx *loss, n_loss; /* V_S = loss[0, n_vs) since the last snapshot */
   gl_idx n_vs, batch;
   float *p, *w;         /* per V_S node; the last draw's weights */
-  gl_idx *draw, *map;
+  gl_idx *draw, *map, *perm; /* perm: systematic draws' order */
   int inner, left;      /* inner steps a snapshot, left before the next */
+  bool symmetric;       /* adj: snapshots may be the whole graph */
   bool waiting;         /* the last snapshot's norms are still to come */
 } mvs_sampler;
 
@@ -179,8 +180,31 @@ static gl_status mvs_snapshot(mvs_sampler *v, gl_batch *b) {
     v->loss[i] = v->loss[j];
     v->loss[j] = t;
   }
-  GL_TRY(gl_batch_nodewise(b, v->adj, v->loss, v->n_vs, v->base.n_layers,
-                           NULL, NULL, v->map, NULL));
+  /* the exact L-hop graph of V_S, or the whole (symmetric) graph when
+   * that would cover a good part of it anyway (cheaper than building it) */
+  const int L = v->base.n_layers;
+  double reach = v->n_vs, deg = (double)v->adj->nnz / v->adj->n;
+  for (int l = 1; l < L; l++) reach *= 1 + deg;
+  if (v->symmetric && reach >= 0.25 * v->adj->n) {
+    gl_batch_free(b);
+    b->n_layers = L;
+    b->layers = gl_calloc((size_t)L, sizeof *b->layers);
+    b->loss_pos = gl_malloc((size_t)v->n_vs, sizeof *b->loss_pos);
+    b->loss_w = gl_malloc((size_t)v->n_vs, sizeof *b->loss_w);
+    if (!b->layers || !b->loss_pos || !b->loss_w) {
+      gl_batch_free(b);
+      return GL_ENOMEM;
+    }
+    for (int l = 0; l < L; l++) {
+      b->layers[l].a = *v->adj; /* borrowed */
+      b->layers[l].symmetric = true;
+    }
+    b->n_out = v->adj->n;
+    b->n_loss = v->n_vs;
+    memcpy(b->loss_pos, v->loss, (size_t)v->n_vs * sizeof *v->loss);
+  } else
+    GL_TRY(gl_batch_nodewise(b, v->adj, v->loss, v->n_vs, L, NULL, NULL,
+                             v->map, NULL));
   for (gl_idx i = 0; i < b->n_loss; i++) b->loss_w[i] = 1.0f;
   b->snapshot = true;
   v->waiting = true;
@@ -200,7 +224,9 @@ static gl_status mvs_next(gl_sampler *s, gl_batch *b) {
                     "were not fed back");
   gl_idx k = 0;
   while (k == 0) /* p > 0 somewhere (mvs_feedback): ends */
-    k = gl_mvs_draw(v->p, v->loss, v->n_vs, &s->rng, v->draw, v->w);
+    k = v->perm ? gl_mvs_draw_systematic(v->p, v->loss, v->n_vs, &s->rng,
+                                         v->perm, v->draw, v->w)
+                : gl_mvs_draw(v->p, v->loss, v->n_vs, &s->rng, v->draw, v->w);
   /* one block, the batch's rows with all of their neighbours, at every
    * layer: the batch fresh, the rest from history above the features */
   GL_TRY(gl_batch_nodewise(b, v->adj, v->draw, k, 1, NULL, NULL, v->map,
@@ -220,18 +246,18 @@ static gl_status mvs_next(gl_sampler *s, gl_batch *b) {
   gl_history_attach(&v->h, b);
   memcpy(b->loss_w, v->w, (size_t)k * sizeof *v->w);
   b->key = gl_rng_u64(&s->rng);
-  v->left--;
   return GL_OK;
 }
 
 static gl_status mvs_feedback(gl_sampler *s, const gl_batch *b,
                               const float *g) {
   mvs_sampler *v = (mvs_sampler *)s;
-  if (!v->waiting || !b->snapshot || b->n_out != v->n_vs)
+  if (!v->waiting || !b->snapshot || b->n_loss != v->n_vs)
     return gl_error(GL_EINVAL, "mvs sampler: gradient norms for a batch "
                     "that is not its last snapshot");
-  /* the snapshot's output rows are V_S in order */
-  GL_TRY(gl_mvs_probs(g, v->n_vs, (double)v->batch, v->p, NULL));
+  /* V_S's norms in order: the snapshot's loss rows */
+  for (gl_idx i = 0; i < v->n_vs; i++) v->w[i] = g[b->loss_pos[i]];
+  GL_TRY(gl_mvs_probs(v->w, v->n_vs, (double)v->batch, v->p, NULL));
   bool any = false;
   for (gl_idx i = 0; i < v->n_vs && !any; i++) any = v->p[i] > 0;
   if (!any) { /* every gradient vanished: uniform */
@@ -248,9 +274,14 @@ static long mvs_epoch_steps(const gl_sampler *s) {
   return (long)((v->n_loss + v->batch - 1) / v->batch);
 }
 
+/* K counts the inner batches trained on (remembered), so that batches
+ * drawn only to look at them (the trainer's variance measurement) leave
+ * the schedule alone. */
 static gl_status mvs_remember(gl_sampler *s, const gl_batch *b, int l,
                               const float *rows, int width) {
-  return gl_history_store(&((mvs_sampler *)s)->h, b, l, rows, width);
+  mvs_sampler *v = (mvs_sampler *)s;
+  if (l == 0 && !b->snapshot && v->left > 0) v->left--;
+  return gl_history_store(&v->h, b, l, rows, width);
 }
 
 static void mvs_free(gl_sampler *s) {
@@ -261,6 +292,7 @@ static void mvs_free(gl_sampler *s) {
   free(v->w);
   free(v->draw);
   free(v->map);
+  free(v->perm);
   free(v);
 }
 
@@ -270,7 +302,8 @@ static const gl_sampler_ops mvs_ops = {"mvs",    mvs_next, mvs_epoch_steps,
 
 gl_status gl_sampler_mvs_new(gl_sampler **out, const gl_csr *adj,
                              int n_layers, const int *widths, double ratio,
-                             int inner, const gl_idx *loss_nodes,
+                             int inner, bool systematic,
+                             const gl_idx *loss_nodes,
                              gl_idx n_loss, gl_idx batch_size,
                              uint64_t seed) {
   *out = NULL;
@@ -296,13 +329,16 @@ gl_status gl_sampler_mvs_new(gl_sampler **out, const gl_csr *adj,
   v->w = gl_malloc((size_t)v->n_vs, sizeof *v->w);
   v->draw = gl_malloc((size_t)v->n_vs, sizeof *v->draw);
   v->map = gl_idx_map_new(adj->n);
+  if (systematic) v->perm = gl_malloc((size_t)v->n_vs, sizeof *v->perm);
   gl_status st = GL_ENOMEM;
   if (!v->loss || !v->p || !v->w || !v->draw || !v->map ||
+      (systematic && !v->perm) ||
       (st = gl_history_init(&v->h, adj->n, n_layers, widths)) != GL_OK) {
     mvs_free(&v->base);
     return st;
   }
   memcpy(v->loss, loss_nodes, (size_t)n_loss * sizeof *v->loss);
+  v->symmetric = gl_csr_is_symmetric(adj);
   for (gl_idx i = 0; i < n_loss; i++) { /* V_S's rows are its nodes */
     if (v->map[v->loss[i]] >= 0) {
       mvs_free(&v->base);

@@ -65,11 +65,14 @@ static int block_row(const gl_csr *adj, gl_idx g, int s, gl_rng *rng,
   gl_off js[CHUNK];
   for (int t0 = 0; t0 < s; t0 += CHUNK) {
     const int c = s - t0 < CHUNK ? s - t0 : CHUNK;
-    for (int t = 0; t < c; t++) { /* draw, and fetch their map entries */
+    for (int t = 0; t < c; t++) { /* draw, and fetch their entries */
       gl_off j = p0 + (gl_off)gl_rng_below(rng, (uint32_t)d);
       js[t] = j + (self >= 0 && j >= self); /* skip the self entry */
-      __builtin_prefetch(&map[adj->col[js[t]]]);
+      __builtin_prefetch(&adj->col[js[t]]);
+      if (adj->val) __builtin_prefetch(&adj->val[js[t]]);
     }
+    for (int t = 0; t < c; t++) /* then their map entries */
+      __builtin_prefetch(&map[adj->col[js[t]]]);
     for (int t = 0; t < c; t++) {
       const gl_off j = js[t];
       gl_idx p = add(adj->col[j], map, src, ns, scap);
@@ -167,8 +170,16 @@ gl_status gl_batch_nodewise(gl_batch *b, const gl_csr *adj,
     gl_off e = 0;
     nst = 0;
     for (gl_idx r = 0; r < nd; r++) {
-      if (r + 4 < nd) /* the rows ahead: their columns */
-        __builtin_prefetch(&adj->col[adj->ptr[k->dst_ids[r + 4]]]);
+      /* the rows ahead: their extents, then their first entries */
+      if (r + 16 < nd) __builtin_prefetch(&adj->ptr[k->dst_ids[r + 16]]);
+      if (r + 8 < nd) {
+        const gl_idx g = k->dst_ids[r + 8];
+        const gl_off b0 = adj->ptr[g], n = adj->ptr[g + 1] - b0;
+        for (gl_off o = 0; o < n && o < 128; o += 16) {
+          __builtin_prefetch(&adj->col[b0 + o]);
+          if (adj->val) __builtin_prefetch(&adj->val[b0 + o]);
+        }
+      }
       const gl_off first = e;
       int got = block_row(adj, k->dst_ids[r], s, rng, k, &e, map, &src, &ns,
                           &scap);
@@ -201,6 +212,10 @@ gl_status gl_batch_nodewise(gl_batch *b, const gl_csr *adj,
       k->a.m = ns + nst;
       nst = 0;
     }
+    /* the transpose for backward (gathers in parallel, no scatter):
+     * built here, in the sampler's thread when it draws ahead */
+    if (st == GL_OK && (st = gl_csr_transpose(&k->at, &k->a)) != GL_OK)
+      break;
     if (st != GL_OK) break;
     /* the next layer's destinations are the fresh sources: map stays
      * valid */

@@ -58,3 +58,24 @@ gl_idx gl_mvs_draw(const float *p, const gl_idx *nodes, gl_idx n,
     }
   return k;
 }
+
+gl_idx gl_mvs_draw_systematic(const float *p, const gl_idx *nodes, gl_idx n,
+                              gl_rng *rng, gl_idx *perm, gl_idx *out,
+                              float *w) {
+  for (gl_idx i = 0; i < n; i++) perm[i] = i;
+  gl_rng_shuffle(rng, perm, (size_t)n);
+  /* node perm[i] is drawn when [c, c + p) holds a point u + k: at most once
+   * (p <= 1), with probability p */
+  double c = 0, next = gl_rng_uniform(rng);
+  gl_idx k = 0;
+  for (gl_idx t = 0; t < n; t++) {
+    const gl_idx i = perm[t];
+    c += p[i];
+    if (c > next && p[i] > 0) {
+      out[k] = nodes ? nodes[i] : i;
+      w[k++] = 1.0f / (p[i] * (float)n);
+      next += 1.0;
+    }
+  }
+  return k;
+}

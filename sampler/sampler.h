@@ -237,16 +237,26 @@ gl_status gl_sampler_vrgcn_new(gl_sampler **out, const gl_csr *adj,
 
 /* MVS-GNN (Cong et al., KDD 2020; sampler/history.c): every `inner`
  * steps a snapshot batch (exact L-hop graph of V_S, ratio * n_loss loss
- * nodes drawn uniformly) whose forward gives the history and whose fed
+ * nodes drawn uniformly; the whole graph when adj is symmetric and that
+ * graph would reach a quarter of it; V_S are its loss rows, in order,
+ * weighted 1) whose forward gives the history and whose fed
  * back gradient norms give the minimal-variance probabilities
  * (gl_mvs_probs, expected batch size batch_size); then `inner` Bernoulli
  * batches of V_S (gl_mvs_draw weights: the loss is unbiased for the mean
  * over V_S) in which every layer's block is the batch's rows with all of
  * their neighbours, the batch nodes fresh and the others from history
- * (one-shot subgraph, Eq. 7).  An epoch: n_loss / batch_size inner steps. */
+ * (one-shot subgraph, Eq. 7).  An epoch: n_loss / batch_size inner steps.
+ * The `inner` steps count the batches remembered (trained on): batches
+ * only looked at do not bring the next snapshot closer.  No gradient flows
+ * through the stale rows, so the first layers' gradients miss the paths
+ * through out-of-batch neighbours (the paper's approximation); the output
+ * layer's is unbiased while the history is exact.
+ * systematic: gl_mvs_draw_systematic's fixed-size batches instead of the
+ * paper's Bernoulli draws. */
 gl_status gl_sampler_mvs_new(gl_sampler **out, const gl_csr *adj,
                              int n_layers, const int *widths, double ratio,
-                             int inner, const gl_idx *loss_nodes,
+                             int inner, bool systematic,
+                             const gl_idx *loss_nodes,
                              gl_idx n_loss, gl_idx batch_size, uint64_t seed);
 
 /* Replaces *s by a sampler that draws up to `depth` batches of *s ahead in
@@ -270,5 +280,14 @@ gl_status gl_mvs_probs(const float *g, gl_idx n, double b, float *p,
  * the n nodes.  out and w hold up to n entries; returns the batch size. */
 gl_idx gl_mvs_draw(const float *p, const gl_idx *nodes, gl_idx n,
                    gl_rng *rng, gl_idx *out, float *w);
+/* The same inclusion probabilities and weights with a fixed batch size
+ * (randomised systematic sampling: the nodes in a random order, p laid end
+ * to end on a line, drawn where a point u + k, u ~ U[0, 1), falls), so the
+ * batch holds floor or ceil of sum p nodes; the estimate stays unbiased and
+ * loses the variance of Bernoulli draws' random batch size.  perm: n
+ * entries of scratch. */
+gl_idx gl_mvs_draw_systematic(const float *p, const gl_idx *nodes, gl_idx n,
+                              gl_rng *rng, gl_idx *perm, gl_idx *out,
+                              float *w);
 
 #endif

@@ -846,3 +846,37 @@ TEST(datasets_split_errors) {
   check_common(&d);
   gl_dataset_free(&d);
 }
+
+TEST(datasets_random_split) {
+  /* Fractions of the labelled nodes: sizes rounded, disjoint, labelled,
+   * sorted, a seed reproduces the split, another seed changes it. */
+  gl_dataset d;
+  CHECK_OK(gl_dataset_load(&d, "csbm:n=300,k=3,d=8,deg=6,pin=0.9,seed=5",
+                           NULL, 2));
+  d.y[7] = -1; /* one unlabelled node: never in a split */
+  CHECK_OK(gl_split_random(&d, 0.6, 0.2, 4));
+  CHECK_EQ(d.n_train, 179); /* round(0.6 * 299) */
+  CHECK_EQ(d.n_val, 60);
+  CHECK_EQ(d.n_test, 60);
+  CHECK(d.split_drawn);
+  const gl_idx *s[3] = {d.train, d.val, d.test};
+  gl_idx c[3] = {d.n_train, d.n_val, d.n_test};
+  int owner[300] = {0};
+  for (int k = 0; k < 3; k++)
+    for (gl_idx i = 0; i < c[k]; i++) {
+      CHECK(s[k][i] != 7);
+      owner[s[k][i]]++;
+      if (i) CHECK(s[k][i] > s[k][i - 1]);
+    }
+  for (int i = 0; i < 300; i++) CHECK_EQ(owner[i], i != 7);
+  gl_idx first[179];
+  memcpy(first, d.train, sizeof first);
+  CHECK_OK(gl_split_random(&d, 0.6, 0.2, 4));
+  CHECK(!memcmp(first, d.train, sizeof first));
+  CHECK_OK(gl_split_random(&d, 0.6, 0.2, 5));
+  CHECK(memcmp(first, d.train, sizeof first) != 0);
+  CHECK_ERR(gl_split_random(&d, 0.9, 0.2, 1), GL_EINVAL, "fractions");
+  CHECK_ERR(gl_split_random(&d, 0, 0.2, 1), GL_EINVAL, "fractions");
+  CHECK_ERR(gl_split_random(&d, 0.001, 0, 1), GL_EINVAL, "empty part");
+  gl_dataset_free(&d);
+}

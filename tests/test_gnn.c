@@ -390,6 +390,16 @@ TEST(gnn_gcn_grad_norms_per_node) {
         g2 += gl_sumsq(c.m->params[p].n, c.m->params[p].g);
     CHECK_NEAR(norms[i], sqrt(g2), 1e-4 * (1 + sqrt(g2)));
   }
+  /* only the loss rows are computed: the others get 0 */
+  float kept[6];
+  memcpy(kept, norms, sizeof kept);
+  c.b.n_loss = 4; /* rows loss_pos[0..3] */
+  CHECK_OK(c.m->ops->grad_norms(c.m, &c.b, dl, norms));
+  for (int i = 0; i < 6; i++) {
+    bool in = false;
+    for (int j = 0; j < 4; j++) in |= c.b.loss_pos[j] == i;
+    CHECK_EQ(norms[i], in ? kept[i] : 0.0f);
+  }
   gcn_teardown(&c);
   gl_csr_free(&a);
   gl_csr_free(&ahat);

@@ -329,7 +329,8 @@ TEST(sampler_mvs_draw_variance) {
     mean[0] += v[i][0] / N;
     mean[1] += v[i][1] / N;
   }
-  double var[2];
+  double var[2], sys[2];
+  gl_idx perm[N];
   for (int k = 0; k < 2; k++) {
     if (k == 0)
       CHECK_OK(gl_mvs_probs(g, N, 20, p, NULL));
@@ -355,8 +356,32 @@ TEST(sampler_mvs_draw_variance) {
     for (int c = 0; c < 2; c++)
       CHECK_NEAR(m[c], mean[c], 5 * sqrt(closed / T) + 1e-6);
     CHECK_NEAR(sq, closed, 0.05 * closed);
+    /* systematic draws: the same inclusion probabilities, batches of
+     * exactly 20, unbiased, no more variance */
+    int seen[N] = {0};
+    double ms[2] = {0, 0};
+    sys[k] = 0;
+    for (int t = 0; t < T; t++) {
+      gl_idx nb = gl_mvs_draw_systematic(p, NULL, N, &r, perm, out, w);
+      CHECK_EQ(nb, 20);
+      double e[2] = {0, 0};
+      for (gl_idx j = 0; j < nb; j++) {
+        seen[out[j]]++;
+        for (int c = 0; c < 2; c++) e[c] += w[j] * v[out[j]][c];
+      }
+      for (int c = 0; c < 2; c++) {
+        ms[c] += e[c] / T;
+        sys[k] += (e[c] - mean[c]) * (e[c] - mean[c]) / T;
+      }
+    }
+    for (int i = 0; i < N; i++)
+      CHECK_NEAR(seen[i], p[i] * T, 5 * sqrt(p[i] * (1 - p[i]) * T) + 1e-9);
+    for (int c = 0; c < 2; c++)
+      CHECK_NEAR(ms[c], mean[c], 5 * sqrt(sys[k] / T) + 1e-6);
+    CHECK(sys[k] <= 1.05 * var[k]);
   }
-  printf("  gradient variance: MVS %.4g, uniform %.4g\n", var[0], var[1]);
+  printf("  gradient variance: MVS %.4g (systematic %.4g), uniform %.4g "
+         "(systematic %.4g)\n", var[0], sys[0], var[1], sys[1]);
   CHECK(var[0] < 0.5 * var[1]);
 }
 
@@ -664,38 +689,48 @@ TEST(sampler_vrgcn_control_variates) {
   gl_test_graph_free(&tg);
 }
 
-TEST(sampler_mvs_snapshot_and_inner_steps) {
-  /* A snapshot (exact L-hop graph of V_S) gives the history and, fed back
-   * its gradient norms, the probabilities; the inner batches are Bernoulli
-   * draws of V_S weighted 1 / (p |V_S|) whose one-shot blocks give the
-   * full-graph outputs exactly while the history is exact. */
-  gl_test_graph tg;
-  unbiased_graph(&tg);
-  const gl_csr *a = &tg.ahat;
+/* Two rounds of MVS-GNN on tg's graph (n nodes) with V_S half of the
+ * n_loss loss nodes: snapshot, remembered hidden rows, made-up norms fed
+ * back, then 4 inner batches whose one-shot blocks give the full-graph
+ * outputs exactly (the history is exact) and whose weights are
+ * 1 / (p |V_S|).  whole: the snapshot is the whole graph, else the exact
+ * 3-hop graph of V_S. */
+static void mvs_rounds(const gl_test_graph *tg, gl_idx n, gl_idx n_loss,
+                       gl_idx batch, bool whole) {
+  const gl_csr *a = &tg->ahat;
   gl_model *m = history_gcn(3);
   const int widths[2] = {8, 8};
+  const gl_idx nv = n_loss / 2;
   gl_sampler *s;
-  CHECK_OK(gl_sampler_mvs_new(&s, a, 3, widths, 0.5, 4, tg.ids, 300, 30, 8));
+  CHECK_OK(gl_sampler_mvs_new(&s, a, 3, widths, 0.5, 4, false, tg->ids,
+                              n_loss, batch, 8));
   CHECK_ERR(gl_sampler_prefetch(&s, 2), GL_EINVAL, "feedback");
-  CHECK_EQ(s->ops->epoch_steps(s), 10);
-  float *full = malloc(sizeof(float) * 300 * 3), *part = NULL, *g = NULL;
-  gl_task task = {.adj = a, .x = &tg.x, .n_classes = 3};
+  CHECK_EQ(s->ops->epoch_steps(s), (n_loss + batch - 1) / batch);
+  float *full = malloc(sizeof(float) * n * 3), *part = NULL, *g = NULL;
+  float *p = malloc(sizeof(float) * nv), *gv = malloc(sizeof(float) * nv);
+  gl_idx *vs = malloc(sizeof(gl_idx) * nv);
+  bool *in_vs = malloc(n);
+  gl_task task = {.adj = a, .x = &tg->x, .n_classes = 3};
   CHECK_OK(gl_model_eval(m, &task, full));
   gl_batch b = {0};
-  bool in_vs[300];
-  float p[300];
   for (int round = 0; round < 2; round++) {
     CHECK_OK(gl_sampler_next(s, &b));
     CHECK(b.snapshot);
-    CHECK_EQ(b.n_out, 150);
-    CHECK_EQ(b.n_loss, 150);
+    CHECK_EQ(b.n_loss, nv);
+    CHECK(whole ? b.n_out == n : b.n_out < n);
     part = realloc(part, sizeof(float) * b.n_out * 3);
     g = realloc(g, sizeof(float) * b.n_out);
-    CHECK_OK(m->ops->forward(m, &tg.x, &b, false, part));
-    memset(in_vs, 0, sizeof in_vs);
-    for (gl_idx i = 0; i < b.n_out; i++) {
-      in_vs[b.out_ids[i]] = true;
-      g[i] = 0.1f + (float)(b.out_ids[i] % 7); /* made-up norms */
+    CHECK_OK(m->ops->forward(m, &tg->x, &b, false, part));
+    memset(in_vs, 0, n);
+    for (gl_idx i = 0; i < b.n_out; i++) /* made-up norms */
+      g[i] = 0.1f + (float)(gl_batch_out_id(&b, i) % 7);
+    for (gl_idx i = 0; i < b.n_loss; i++) {
+      vs[i] = gl_batch_out_id(&b, b.loss_pos[i]);
+      CHECK(vs[i] < n_loss && !in_vs[vs[i]]);
+      in_vs[vs[i]] = true;
+      CHECK_EQ(b.loss_w[i], 1.0f);
+      for (int j = 0; j < 3; j++) /* exact outputs */
+        CHECK_NEAR(part[b.loss_pos[i] * 3 + j], full[vs[i] * 3 + j], 1e-4);
     }
     for (int l = 0; l < 2; l++) {
       int w;
@@ -706,19 +741,25 @@ TEST(sampler_mvs_snapshot_and_inner_steps) {
     memset(&b, 0, sizeof b);
     CHECK_ERR(gl_sampler_next(s, &b), GL_EINVAL, "not fed back");
     CHECK_OK(s->ops->feedback(s, &snap, g));
-    CHECK_OK(gl_mvs_probs(g, 150, 30, p, NULL));
+    for (gl_idx i = 0; i < nv; i++) gv[i] = g[snap.loss_pos[i]];
+    CHECK_OK(gl_mvs_probs(gv, nv, batch, p, NULL));
     for (int t = 0; t < 4; t++) {
       CHECK_OK(gl_sampler_next(s, &b));
       CHECK(!b.snapshot);
       CHECK_EQ(b.n_loss, b.n_out);
       part = realloc(part, sizeof(float) * b.n_out * 3);
-      CHECK_OK(m->ops->forward(m, &tg.x, &b, false, part));
+      CHECK_OK(m->ops->forward(m, &tg->x, &b, false, part));
+      for (int l = 0; l < 2; l++) { /* as the trainer does */
+        int w;
+        const float *rows = m->ops->hidden(m, l, &w);
+        CHECK_OK(s->ops->remember(s, &b, l, rows, w));
+      }
       for (gl_idx i = 0; i < b.n_out; i++) {
         const gl_idx id = b.out_ids[i];
         CHECK(in_vs[id]);
         gl_idx r = 0;
-        while (snap.out_ids[r] != id) r++;
-        CHECK_NEAR(b.loss_w[i], 1.0f / (p[r] * 150), 1e-6);
+        while (vs[r] != id) r++;
+        CHECK_NEAR(b.loss_w[i], 1.0f / (p[r] * nv), 1e-6);
         for (int j = 0; j < 3; j++)
           CHECK_NEAR(part[i * 3 + j], full[id * 3 + j], 1e-4);
       }
@@ -732,15 +773,39 @@ TEST(sampler_mvs_snapshot_and_inner_steps) {
   }
   gl_batch_free(&b);
   gl_sampler_free(s);
-  CHECK_ERR(gl_sampler_mvs_new(&s, a, 3, widths, 0, 4, tg.ids, 300, 30, 8),
-            GL_EINVAL, "ratio");
-  gl_idx twice[2] = {5, 5};
-  CHECK_ERR(gl_sampler_mvs_new(&s, a, 3, widths, 1, 4, twice, 2, 30, 8),
-            GL_EINVAL, "given twice");
   gl_model_free(m);
   free(full);
   free(part);
   free(g);
+  free(p);
+  free(gv);
+  free(vs);
+  free(in_vs);
+}
+
+TEST(sampler_mvs_snapshot_and_inner_steps) {
+  /* A snapshot gives the history and, fed back its gradient norms, the
+   * probabilities; the inner batches are Bernoulli draws of V_S weighted
+   * 1 / (p |V_S|) whose one-shot blocks give the full-graph outputs
+   * exactly while the history is exact.  The snapshot is the whole graph
+   * when V_S's 3-hop graph would reach much of it, else that graph. */
+  gl_test_graph tg;
+  unbiased_graph(&tg);
+  mvs_rounds(&tg, 300, 300, 30, true);
+  gl_test_graph_free(&tg);
+  gl_csbm_opts o = {.n = 3000, .k = 3, .d = 4, .deg = 2, .p_in = 0.7,
+                    .mu = 1, .sigma = 1, .seed = 6};
+  gl_test_csbm(&tg, &o, 0, 0);
+  mvs_rounds(&tg, 3000, 40, 5, false); /* 20 nodes' 3-hop graph: small */
+  const int widths[2] = {8, 8};
+  gl_sampler *s;
+  CHECK_ERR(gl_sampler_mvs_new(&s, &tg.ahat, 3, widths, 0, 4, false, tg.ids,
+                               300, 30, 8),
+            GL_EINVAL, "ratio");
+  gl_idx twice[2] = {5, 5};
+  CHECK_ERR(gl_sampler_mvs_new(&s, &tg.ahat, 3, widths, 1, 4, false, twice,
+                               2, 30, 8),
+            GL_EINVAL, "given twice");
   gl_test_graph_free(&tg);
 }
 
@@ -766,7 +831,7 @@ static double train_with(gl_test_graph *tg, gl_sampler *s, int epochs,
 }
 
 typedef struct {
-  double var_sum;
+  double var_sum, mse_sum;
   int n;
 } var_log;
 
@@ -774,58 +839,156 @@ static void log_var(void *ctx, const gl_epoch_stats *s) {
   var_log *v = ctx;
   if (!isnan(s->grad_var)) {
     v->var_sum += s->grad_var;
+    v->mse_sum += s->grad_mse;
     v->n++;
   }
 }
 
 TEST(sampler_history_samplers_train_gcn) {
-  /* VR-GCN and MVS-GNN mini-batches train a GCN on a CSBM as well as
-   * full-batch training; on the way, the gradient variance measured by
-   * the trainer is lower for MVS-GNN (exact neighbourhoods from history,
-   * minimal-variance batches) than for node-wise sampling (fan-outs 5, 5)
-   * with the same batch size. */
+  /* VR-GCN and MVS-GNN mini-batches (Bernoulli and systematic draws) train
+   * a GCN on a CSBM as well as full-batch training; on the way, the
+   * gradient variance measured by the trainer is lower for MVS-GNN (exact
+   * neighbourhoods from history, minimal-variance batches) than for
+   * node-wise sampling (fan-outs 5, 5) with the same batch size, and the
+   * full-batch "sampler" has none (its error against the full gradient is
+   * 0). */
   gl_csbm_opts o = {.n = 600, .k = 3, .d = 16, .deg = 8, .p_in = 0.9,
                     .mu = 0.7, .sigma = 1.0, .seed = 3};
   gl_test_graph tg;
   gl_test_csbm(&tg, &o, 240, 140);
   const gl_csr *a = tg.task.adj;
   const int fan2[2] = {2, 2}, fan5[2] = {5, 5}, widths[1] = {16};
-  double acc[3], var[3];
-  for (int k = 0; k < 3; k++) {
+  const gl_idx *tr = tg.task.train, ntr = tg.task.n_train;
+  double acc[5], var[5], mse[5];
+  for (int k = 0; k < 5; k++) {
     gl_sampler *s;
     if (k == 0)
-      CHECK_OK(gl_sampler_node_new(&s, a, 2, fan5, tg.task.train,
-                                   tg.task.n_train, 32, 11));
+      CHECK_OK(gl_sampler_node_new(&s, a, 2, fan5, tr, ntr, 32, 11));
     else if (k == 1)
-      CHECK_OK(gl_sampler_vrgcn_new(&s, a, 2, fan2, widths, tg.task.train,
-                                    tg.task.n_train, 32, 11));
+      CHECK_OK(gl_sampler_vrgcn_new(&s, a, 2, fan2, widths, tr, ntr, 32, 11));
+    else if (k < 4)
+      CHECK_OK(gl_sampler_mvs_new(&s, a, 2, widths, 1.0, 20, k == 3, tr, ntr,
+                                  32, 11));
     else
-      CHECK_OK(gl_sampler_mvs_new(&s, a, 2, widths, 1.0, 20, tg.task.train,
-                                  tg.task.n_train, 32, 11));
-    var_log vl = {0, 0};
+      CHECK_OK(gl_sampler_full_new(&s, a, 2, tr, ntr, 11));
+    var_log vl = {0, 0, 0};
     gl_train_opts to = gl_train_defaults();
     to.var_every = 5;
     to.var_draws = 30;
     to.on_epoch = log_var;
     to.ctx = &vl;
-    acc[k] = train_with(&tg, s, 40, &to);
+    acc[k] = train_with(&tg, s, k == 4 ? 160 : 40, &to);
     var[k] = vl.var_sum / vl.n;
-    CHECK_EQ(vl.n, 8);
+    mse[k] = vl.mse_sum / vl.n;
+    CHECK_EQ(vl.n, k == 4 ? 32 : 8);
     gl_sampler_free(s);
   }
-  gl_model_cfg cfg = {.model = "gcn", .n_features = 16, .n_classes = 3,
-                      .hidden = 16, .layers = 2, .dropout = 0.1f,
-                      .hidden_dropout = 0.1f, .seed = 1};
-  gl_model *f;
-  CHECK_OK(gl_model_new(&f, &cfg));
-  double full = gl_test_train(f, &tg.task, 0.01, 0, 160);
-  printf("  CSBM test accuracy: node %.3f vrgcn %.3f mvs %.3f full %.3f; "
-         "gradient variance: node %.3g vrgcn %.3g mvs %.3g\n",
-         acc[0], acc[1], acc[2], full, var[0], var[1], var[2]);
-  for (int k = 0; k < 3; k++)
-    CHECK_MSG(acc[k] > 0.9 && fabs(acc[k] - full) < 0.03, "%d: %.3f vs %.3f",
-              k, acc[k], full);
-  CHECK(var[2] < var[0]);
-  gl_model_free(f);
+  printf("  CSBM test accuracy: node %.3f vrgcn %.3f mvs %.3f mvs-sys %.3f "
+         "full %.3f\n  gradient variance (mse): node %.3g (%.3g) vrgcn %.3g "
+         "(%.3g) mvs %.3g (%.3g) mvs-sys %.3g (%.3g)\n",
+         acc[0], acc[1], acc[2], acc[3], acc[4], var[0], mse[0], var[1],
+         mse[1], var[2], mse[2], var[3], mse[3]);
+  for (int k = 0; k < 4; k++) {
+    CHECK_MSG(acc[k] > 0.9 && fabs(acc[k] - acc[4]) < 0.03, "%d: %.3f vs %.3f",
+              k, acc[k], acc[4]);
+    CHECK(mse[k] >= 0.9 * var[k]); /* (R - 1) / R var + bias^2 */
+  }
+  CHECK(var[2] < var[0] && var[3] < var[0]);
+  CHECK(mse[2] < mse[0] && mse[3] < mse[0]);
+  CHECK(var[4] < 1e-12 && mse[4] < 1e-12);
+  gl_test_graph_free(&tg);
+}
+
+/* The gradient of a GCN on batch b (no dropout), flattened into g. */
+static void batch_gradient(gl_model *m, const gl_test_graph *tg, gl_batch *b,
+                           float *g) {
+  float *lg = malloc(sizeof(float) * b->n_out * 3);
+  float *dl = malloc(sizeof(float) * b->n_out * 3);
+  CHECK_OK(m->ops->forward(m, &tg->x, b, false, lg));
+  gl_softmax_xent(lg, b->n_out, 3, b->out_ids, tg->y, b->loss_pos, b->loss_w,
+                  b->n_loss, dl);
+  gl_params_zero_grad(m->params, m->n_params);
+  CHECK_OK(m->ops->backward(m, &tg->x, b, dl));
+  for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
+    memcpy(g + o, m->params[i].g, m->params[i].n * sizeof *g);
+  free(lg);
+  free(dl);
+}
+
+TEST(sampler_mvs_gradient_is_unbiased) {
+  /* Right after a snapshot (exact history), the inner batches' output-layer
+   * gradients average to those of the mean loss over V_S = all loss nodes,
+   * for Bernoulli and systematic draws alike.  The first layer's do not:
+   * the paper's one-shot subgraph passes no gradient through the stale
+   * rows of out-of-batch neighbours (Eq. 7), and the test shows that bias
+   * too. */
+  gl_test_graph tg;
+  gl_csbm_opts o = {.n = 300, .k = 3, .d = 4, .deg = 8, .p_in = 0.7,
+                    .mu = 1, .sigma = 1, .seed = 5};
+  gl_test_csbm(&tg, &o, 100, 50);
+  gl_model *m = history_gcn(2);
+  const int widths[1] = {8};
+  size_t np = 0;
+  for (int i = 0; i < m->n_params; i++) np += m->params[i].n;
+  float *g = malloc(np * sizeof *g), *full = malloc(np * sizeof *full);
+  double *mean = malloc(np * sizeof *mean);
+  gl_batch b = {0};
+  /* the exact gradient of the mean loss over the 100 training nodes */
+  CHECK_OK(gl_batch_khop(&b, &tg.ahat, tg.task.train, 100, 2));
+  batch_gradient(m, &tg, &b, full);
+  for (int sys = 0; sys < 2; sys++) {
+    gl_sampler *s;
+    CHECK_OK(gl_sampler_mvs_new(&s, &tg.ahat, 2, widths, 1.0, 1000000, sys,
+                                tg.task.train, 100, 20, 3));
+    CHECK_OK(gl_sampler_next(s, &b)); /* the snapshot */
+    float *lg = malloc(sizeof(float) * b.n_out * 3);
+    float *norms = malloc(sizeof(float) * b.n_out);
+    float *dl = malloc(sizeof(float) * b.n_out * 3);
+    CHECK_OK(m->ops->forward(m, &tg.x, &b, false, lg));
+    int w;
+    const float *rows = m->ops->hidden(m, 0, &w);
+    CHECK_OK(s->ops->remember(s, &b, 0, rows, w));
+    gl_softmax_xent(lg, b.n_out, 3, b.out_ids, tg.y, b.loss_pos, b.loss_w,
+                    b.n_loss, dl);
+    CHECK_OK(m->ops->grad_norms(m, &b, dl, norms));
+    CHECK_OK(s->ops->feedback(s, &b, norms));
+    free(norms);
+    enum { T = 4000 };
+    memset(mean, 0, np * sizeof *mean);
+    double sq = 0;
+    for (int t = 0; t < T; t++) {
+      CHECK_OK(gl_sampler_next(s, &b));
+      batch_gradient(m, &tg, &b, g);
+      for (size_t j = 0; j < np; j++) {
+        mean[j] += (double)g[j] / T;
+        sq += ((double)g[j] - full[j]) * ((double)g[j] - full[j]) / T;
+      }
+    }
+    /* parameters: w0, b0 (layer 0), then w1, b1 (the output layer) */
+    double err[2] = {0, 0}, nf[2] = {0, 0};
+    for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
+      for (size_t j = 0; j < m->params[i].n; j++) {
+        double d = mean[o + j] - full[o + j];
+        err[i >= 2] += d * d;
+        nf[i >= 2] += (double)full[o + j] * full[o + j];
+      }
+    /* ||mean - g||^2 is about sq / T when unbiased */
+    printf("  %s: bias^2 of the output layer %.3g, of the first %.3g "
+           "(||g||^2 %.3g, %.3g); mse/T %.3g\n",
+           sys ? "systematic" : "bernoulli", err[1], err[0], nf[1], nf[0],
+           sq / T);
+    CHECK_EQ(m->n_params, 4);
+    CHECK_MSG(err[1] < 3 * sq / T, "%s: bias^2 %.3g vs %.3g",
+              sys ? "systematic" : "bernoulli", err[1], sq / T);
+    CHECK(err[0] > 100 * sq / T); /* the approximation's bias */
+    free(lg);
+    free(dl);
+    gl_sampler_free(s);
+  }
+  gl_batch_free(&b);
+  gl_model_free(m);
+  free(g);
+  free(full);
+  free(mean);
   gl_test_graph_free(&tg);
 }

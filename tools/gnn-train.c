@@ -71,8 +71,11 @@ static void usage(FILE *f) {
 "  --mvs-ratio X       mvs: fraction of the training nodes in each snapshot\n"
 "                      (gamma, 1)\n"
 "  --mvs-inner K       mvs: mini-batches between snapshots (20)\n"
+"  --mvs-draw D        mvs: bernoulli (each node on its own, the paper's)\n"
+"                      or systematic (the same probabilities, batches of\n"
+"                      a fixed size)\n"
 "  --var-every N       every N epochs, log the sampler's gradient variance\n"
-"                      (mean ||g_batch - g_full||^2, no dropout; --log)\n"
+"                      and mean ||g_batch - g_full||^2 (no dropout; --log)\n"
 "  --var-draws N       batches it averages over (20)\n"
 "model:\n"
 "  --hidden N          hidden units (per head for GAT)\n"
@@ -129,6 +132,7 @@ typedef struct {
   bool fanouts_set;
   double mvs_ratio; /* mvs: gamma */
   int mvs_inner;    /* mvs: K */
+  bool mvs_systematic; /* mvs: fixed-size systematic draws */
 } settings;
 
 typedef struct {
@@ -222,7 +226,12 @@ static bool apply(settings *s, const char *a, const char *v) {
     s->fanouts_set = true;
   } else if (IS("--mvs-ratio"))
     s->mvs_ratio = gl_cli_double(a, v, 1e-6, 1);
-  else if (IS("--mvs-inner"))
+  else if (IS("--mvs-draw")) {
+    if (strcmp(v, "bernoulli") && strcmp(v, "systematic"))
+      gl_cli_die(GL_EXIT_USAGE, "--mvs-draw: expected bernoulli or "
+                 "systematic, got '%s'", v);
+    s->mvs_systematic = !strcmp(v, "systematic");
+  } else if (IS("--mvs-inner"))
     s->mvs_inner = (int)gl_cli_long(a, v, 1, 1000000);
   else if (IS("--var-every"))
     s->train.var_every = (int)gl_cli_long(a, v, 1, 10000000);
@@ -308,7 +317,7 @@ static bool takes_value(const char *a) {
       "--adj-dropout", "--act",        "--sampler",      "--batch-size",
       "--fanouts",     "--layer-sizes", "--clusters",    "--budget",
       "--walk-length", "--mvs-ratio",  "--mvs-inner",   "--var-every",
-      "--var-draws"};
+      "--var-draws",   "--mvs-draw"};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (!strcmp(a, names[i])) return true;
   return false;
@@ -369,7 +378,7 @@ static gl_status make_sampler(const settings *cf, const gl_csr *ahat,
   for (int l = 0; l < layers; l++) widths[l] = cf->cfg.hidden;
   if (!strcmp(cf->sampler, "mvs")) /* feedback: no drawing ahead */
     return gl_sampler_mvs_new(s, ahat, layers, widths, cf->mvs_ratio,
-                              cf->mvs_inner, t->train, t->n_train,
+                              cf->mvs_inner, cf->mvs_systematic, t->train, t->n_train,
                               cf->batch_size, seed);
   bool fan = !strcmp(cf->sampler, "node") || !strcmp(cf->sampler, "vrgcn");
   for (int l = 0; l < layers; l++)
@@ -421,6 +430,7 @@ static settings configure(const options *o, const char *dataset) {
   s.fanouts_set = false;
   s.mvs_ratio = 1.0;
   s.mvs_inner = 20;
+  s.mvs_systematic = false;
   if (o->graphmix && !strcmp(model, "gcn")) {
     /* the GraphMix code's GCN: no hidden dropout, decay on both layers */
     s.cfg.hidden_dropout = 0.0f;
@@ -666,10 +676,10 @@ static void log_epoch(void *ctx, const gl_epoch_stats *s) {
             s->epoch, s->train_loss, s->train_acc, s->val_loss, s->val_acc,
             s->test_acc, s->seconds, s->steps, s->train_seconds);
   if (l->f) {
-    if (isnan(s->grad_var))
-      fputc('\n', l->f);
+    if (isnan(s->grad_mse))
+      fputs(",\n", l->f);
     else
-      fprintf(l->f, "%.6g\n", s->grad_var);
+      fprintf(l->f, "%.6g,%.6g\n", s->grad_var, s->grad_mse);
   }
 }
 
@@ -767,7 +777,7 @@ int main(int argc, char **argv) {
   if (lc.f)
     fprintf(lc.f,
             "run,epoch,train_loss,train_acc,val_loss,val_acc,test_acc,"
-            "seconds,steps,train_seconds,grad_var\n");
+            "seconds,steps,train_seconds,grad_var,grad_mse\n");
 
   settings cf = configure(&o, d.name);
   if (cf.binary_features && d.x.val) {
