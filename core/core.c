@@ -81,23 +81,6 @@ void gl_rng_seed(gl_rng *r, uint64_t seed) {
   for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
 }
 
-static inline uint64_t rotl(uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
-
-uint64_t gl_rng_u64(gl_rng *r) {
-  uint64_t *s = r->s;
-  uint64_t result = rotl(s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
-}
-
 gl_rng gl_rng_split(gl_rng *parent, uint64_t stream) {
   gl_rng r;
   gl_rng_seed(&r, gl_rng_u64(parent) ^ gl_hash64(0x5EEDull, stream));
@@ -110,20 +93,6 @@ double gl_rng_uniform(gl_rng *r) {
 
 float gl_rng_uniformf(gl_rng *r) {
   return (float)(gl_rng_u64(r) >> 40) * 0x1.0p-24f;
-}
-
-uint32_t gl_rng_below(gl_rng *r, uint32_t n) {
-  /* Lemire's multiply-shift with rejection. */
-  uint64_t m = (uint64_t)(uint32_t)(gl_rng_u64(r) >> 32) * n;
-  uint32_t lo = (uint32_t)m;
-  if (lo < n) {
-    uint32_t thresh = (uint32_t)(-n) % n;
-    while (lo < thresh) {
-      m = (uint64_t)(uint32_t)(gl_rng_u64(r) >> 32) * n;
-      lo = (uint32_t)m;
-    }
-  }
-  return (uint32_t)(m >> 32);
 }
 
 double gl_rng_normal(gl_rng *r) {

@@ -54,10 +54,34 @@ typedef struct {
 
 void gl_rng_seed(gl_rng *r, uint64_t seed);
 gl_rng gl_rng_split(gl_rng *parent, uint64_t stream);
-uint64_t gl_rng_u64(gl_rng *r);
+/* The next 64 bits (inline: the samplers' inner loops draw millions). */
+static inline uint64_t gl_rng_u64(gl_rng *r) {
+  uint64_t *s = r->s;
+  const uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9;
+  const uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = (s[3] << 45) | (s[3] >> 19);
+  return result;
+}
 double gl_rng_uniform(gl_rng *r);           /* [0, 1) */
 float gl_rng_uniformf(gl_rng *r);           /* [0, 1) */
-uint32_t gl_rng_below(gl_rng *r, uint32_t n); /* uniform in [0, n), unbiased */
+/* Uniform in [0, n), unbiased (Lemire's multiply-shift with rejection). */
+static inline uint32_t gl_rng_below(gl_rng *r, uint32_t n) {
+  uint64_t m = (uint64_t)(uint32_t)(gl_rng_u64(r) >> 32) * n;
+  uint32_t lo = (uint32_t)m;
+  if (lo < n) {
+    const uint32_t thresh = (uint32_t)(-n) % n;
+    while (lo < thresh) {
+      m = (uint64_t)(uint32_t)(gl_rng_u64(r) >> 32) * n;
+      lo = (uint32_t)m;
+    }
+  }
+  return (uint32_t)(m >> 32);
+}
 double gl_rng_normal(gl_rng *r);            /* standard normal */
 double gl_rng_gamma(gl_rng *r, double shape); /* Gamma(shape, 1) */
 double gl_rng_beta(gl_rng *r, double a, double b);

@@ -83,7 +83,8 @@ typedef struct {
   const gl_csr *adj;
   gl_epoch_order ep;
   int *fanout;
-  gl_idx *map, *smap;
+  gl_idmap map, smap;
+  gl_rowindex ix;
   gl_history h;
 } vr_sampler;
 
@@ -92,7 +93,7 @@ static gl_status vr_next(gl_sampler *s, gl_batch *b) {
   gl_idx n;
   const gl_idx *nodes = gl_epoch_order_next(&v->ep, &s->rng, &n);
   GL_TRY(gl_batch_nodewise(b, v->adj, nodes, n, s->n_layers, v->fanout,
-                           &s->rng, v->map, v->smap));
+                           &s->rng, &v->map, &v->smap, &v->ix));
   gl_history_attach(&v->h, b);
   b->key = gl_rng_u64(&s->rng);
   return GL_OK;
@@ -111,8 +112,9 @@ static void vr_free(gl_sampler *s) {
   vr_sampler *v = (vr_sampler *)s;
   free(v->ep.order);
   free(v->fanout);
-  free(v->map);
-  free(v->smap);
+  gl_idmap_free(&v->map);
+  gl_idmap_free(&v->smap);
+  gl_rowindex_free(&v->ix);
   gl_history_free(&v->h);
   free(v);
 }
@@ -143,10 +145,10 @@ gl_status gl_sampler_vrgcn_new(gl_sampler **out, const gl_csr *adj,
   gl_rng_seed(&v->base.rng, seed);
   v->adj = adj;
   v->fanout = gl_malloc((size_t)n_layers, sizeof *v->fanout);
-  v->map = gl_idx_map_new(adj->n);
-  v->smap = gl_idx_map_new(adj->n);
   gl_status st = GL_ENOMEM;
-  if (!v->fanout || !v->map || !v->smap ||
+  if (!v->fanout || gl_idmap_init(&v->map, adj->n) != GL_OK ||
+      gl_idmap_init(&v->smap, adj->n) != GL_OK ||
+      gl_rowindex_init(&v->ix, adj) != GL_OK ||
       gl_epoch_order_init(&v->ep, loss_nodes, n_loss, batch_size) != GL_OK ||
       (st = gl_history_init(&v->h, adj->n, n_layers, widths)) != GL_OK) {
     vr_free(&v->base);
@@ -165,7 +167,8 @@ typedef struct {
   gl_idx *loss, n_loss; /* V_S = loss[0, n_vs) since the last snapshot */
   gl_idx n_vs, batch;
   float *p, *w;         /* per V_S node; the last draw's weights */
-  gl_idx *draw, *map, *perm; /* perm: systematic draws' order */
+  gl_idx *draw, *perm; /* perm: systematic draws' order */
+  gl_idmap map;
   int inner, left;      /* inner steps a snapshot, left before the next */
   bool symmetric;       /* adj: snapshots may be the whole graph */
   bool waiting;         /* the last snapshot's norms are still to come */
@@ -204,7 +207,7 @@ static gl_status mvs_snapshot(mvs_sampler *v, gl_batch *b) {
     memcpy(b->loss_pos, v->loss, (size_t)v->n_vs * sizeof *v->loss);
   } else
     GL_TRY(gl_batch_nodewise(b, v->adj, v->loss, v->n_vs, L, NULL, NULL,
-                             v->map, NULL));
+                             &v->map, NULL, NULL));
   for (gl_idx i = 0; i < b->n_loss; i++) b->loss_w[i] = 1.0f;
   b->snapshot = true;
   v->waiting = true;
@@ -229,8 +232,8 @@ static gl_status mvs_next(gl_sampler *s, gl_batch *b) {
                 : gl_mvs_draw(v->p, v->loss, v->n_vs, &s->rng, v->draw, v->w);
   /* one block, the batch's rows with all of their neighbours, at every
    * layer: the batch fresh, the rest from history above the features */
-  GL_TRY(gl_batch_nodewise(b, v->adj, v->draw, k, 1, NULL, NULL, v->map,
-                           NULL));
+  GL_TRY(gl_batch_nodewise(b, v->adj, v->draw, k, 1, NULL, NULL, &v->map,
+                           NULL, NULL));
   gl_block *ks = gl_realloc(b->layers, (size_t)L, sizeof *ks);
   if (!ks) {
     gl_batch_free(b);
@@ -291,7 +294,7 @@ static void mvs_free(gl_sampler *s) {
   free(v->p);
   free(v->w);
   free(v->draw);
-  free(v->map);
+  gl_idmap_free(&v->map);
   free(v->perm);
   free(v);
 }
@@ -328,10 +331,10 @@ gl_status gl_sampler_mvs_new(gl_sampler **out, const gl_csr *adj,
   v->p = gl_malloc((size_t)v->n_vs, sizeof *v->p);
   v->w = gl_malloc((size_t)v->n_vs, sizeof *v->w);
   v->draw = gl_malloc((size_t)v->n_vs, sizeof *v->draw);
-  v->map = gl_idx_map_new(adj->n);
   if (systematic) v->perm = gl_malloc((size_t)v->n_vs, sizeof *v->perm);
   gl_status st = GL_ENOMEM;
-  if (!v->loss || !v->p || !v->w || !v->draw || !v->map ||
+  if (!v->loss || !v->p || !v->w || !v->draw ||
+      gl_idmap_init(&v->map, adj->n) != GL_OK ||
       (systematic && !v->perm) ||
       (st = gl_history_init(&v->h, adj->n, n_layers, widths)) != GL_OK) {
     mvs_free(&v->base);
@@ -340,14 +343,14 @@ gl_status gl_sampler_mvs_new(gl_sampler **out, const gl_csr *adj,
   memcpy(v->loss, loss_nodes, (size_t)n_loss * sizeof *v->loss);
   v->symmetric = gl_csr_is_symmetric(adj);
   for (gl_idx i = 0; i < n_loss; i++) { /* V_S's rows are its nodes */
-    if (v->map[v->loss[i]] >= 0) {
+    if (gl_idmap_get(&v->map, v->loss[i]) >= 0) {
       mvs_free(&v->base);
       return gl_error(GL_EINVAL, "mvs sampler: loss node %d given twice",
                       (int)loss_nodes[i]);
     }
-    v->map[v->loss[i]] = i;
+    gl_idmap_set(&v->map, v->loss[i], i);
   }
-  for (gl_idx i = 0; i < n_loss; i++) v->map[v->loss[i]] = -1;
+  gl_idmap_clear(&v->map);
   *out = &v->base;
   return GL_OK;
 }
