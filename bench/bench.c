@@ -180,7 +180,7 @@ static int train_scale(long n, long m, const char *sampler, int threads) {
                                 t.train, n_train, 512, 1)
            : gl_sampler_node_new(&s, &ahat, 2, fan, t.train, n_train, 512,
                                  1)) != GL_OK ||
-      (!mvs && gl_sampler_prefetch(&s, 2) != GL_OK) ||
+      gl_sampler_prefetch(&s, 2) != GL_OK ||
       gl_optim_new(&o, &oo) != GL_OK)
     return die("setup");
   gl_train_opts to = gl_train_defaults();

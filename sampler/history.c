@@ -249,6 +249,7 @@ static gl_status mvs_next(gl_sampler *s, gl_batch *b) {
   gl_history_attach(&v->h, b);
   memcpy(b->loss_w, v->w, (size_t)k * sizeof *v->w);
   b->key = gl_rng_u64(&s->rng);
+  v->left--;
   return GL_OK;
 }
 
@@ -277,14 +278,11 @@ static long mvs_epoch_steps(const gl_sampler *s) {
   return (long)((v->n_loss + v->batch - 1) / v->batch);
 }
 
-/* K counts the inner batches trained on (remembered), so that batches
- * drawn only to look at them (the trainer's variance measurement) leave
- * the schedule alone. */
+/* From the trainer's thread, while a prefetcher may be drawing: the draws
+ * never read the history's rows. */
 static gl_status mvs_remember(gl_sampler *s, const gl_batch *b, int l,
                               const float *rows, int width) {
-  mvs_sampler *v = (mvs_sampler *)s;
-  if (l == 0 && !b->snapshot && v->left > 0) v->left--;
-  return gl_history_store(&v->h, b, l, rows, width);
+  return gl_history_store(&((mvs_sampler *)s)->h, b, l, rows, width);
 }
 
 static void mvs_free(gl_sampler *s) {

@@ -1,7 +1,10 @@
 /* Sampling ahead of training: a thread draws the next batches of a sampler
  * into a ring while the trainer computes on the current one.  One producer
  * calls the sampler in order, so the batches (and their random draws) are
- * those of the sampler alone: a seed still reproduces a run. */
+ * those of the sampler alone: a seed still reproduces a run.  A sampler
+ * that takes feedback on its snapshot batches (MVS-GNN) is drawn ahead up
+ * to each snapshot; the producer then holds until the trainer feeds the
+ * snapshot back, which it does while the producer is not drawing. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,7 @@ typedef struct {
   gl_status err; /* the producer's failure, kept for the consumer */
   char msg[512];
   bool stop;
+  bool hold; /* a snapshot was drawn: wait for its feedback */
   pthread_t thread;
   pthread_mutex_t mu;
   pthread_cond_t changed;
@@ -25,7 +29,7 @@ static void *produce(void *arg) {
   prefetcher *f = arg;
   pthread_mutex_lock(&f->mu);
   for (;;) {
-    while (!f->stop && f->err == GL_OK && f->count == f->depth)
+    while (!f->stop && f->err == GL_OK && (f->count == f->depth || f->hold))
       pthread_cond_wait(&f->changed, &f->mu);
     if (f->stop || f->err != GL_OK) break;
     gl_batch b;
@@ -36,8 +40,10 @@ static void *produce(void *arg) {
     if (st != GL_OK) {
       f->err = st;
       snprintf(f->msg, sizeof f->msg, "%s", gl_errmsg());
-    } else
+    } else {
       f->ring[(f->head + f->count++) % f->depth] = b;
+      f->hold = b.snapshot && f->inner->ops->feedback;
+    }
     pthread_cond_broadcast(&f->changed);
   }
   pthread_mutex_unlock(&f->mu);
@@ -48,10 +54,13 @@ static gl_status prefetch_next(gl_sampler *s, gl_batch *out) {
   prefetcher *f = (prefetcher *)s;
   gl_batch_free(out);
   pthread_mutex_lock(&f->mu);
-  while (f->count == 0 && f->err == GL_OK)
+  while (f->count == 0 && f->err == GL_OK && !f->hold)
     pthread_cond_wait(&f->changed, &f->mu);
   gl_status st = GL_OK;
-  if (f->count > 0) {
+  if (f->count == 0 && f->hold)
+    st = gl_error(GL_EINVAL, "the %s sampler's snapshot was not fed back",
+                  f->inner->ops->name);
+  else if (f->count > 0) {
     *out = f->ring[f->head];
     f->head = (f->head + 1) % f->depth;
     f->count--;
@@ -88,7 +97,28 @@ static void prefetch_free(gl_sampler *s) {
 static gl_status prefetch_remember(gl_sampler *s, const gl_batch *b, int l,
                                    const float *rows, int width) {
   gl_sampler *in = ((prefetcher *)s)->inner;
+  if (!in->ops->remember)
+    return gl_error(GL_EINVAL, "the %s sampler keeps no history",
+                    in->ops->name);
   return in->ops->remember(in, b, l, rows, width);
+}
+
+/* The producer holds after the snapshot it drew, so the sampler is not
+ * drawing while it takes the feedback. */
+static gl_status prefetch_feedback(gl_sampler *s, const gl_batch *b,
+                                   const float *g) {
+  prefetcher *f = (prefetcher *)s;
+  pthread_mutex_lock(&f->mu);
+  gl_status st = f->hold ? f->inner->ops->feedback(f->inner, b, g)
+                         : gl_error(GL_EINVAL, "the %s sampler has no "
+                                    "snapshot waiting for feedback",
+                                    f->inner->ops->name);
+  if (st == GL_OK) {
+    f->hold = false;
+    pthread_cond_broadcast(&f->changed);
+  }
+  pthread_mutex_unlock(&f->mu);
+  return st;
 }
 
 static const gl_sampler_ops prefetch_ops = {
@@ -97,14 +127,14 @@ static const gl_sampler_ops prefetch_ops = {
 static const gl_sampler_ops prefetch_plain_ops = {
     "prefetch", prefetch_next, prefetch_epoch_steps, NULL, prefetch_free,
     NULL};
+static const gl_sampler_ops prefetch_feedback_ops = {
+    "prefetch", prefetch_next, prefetch_epoch_steps, prefetch_feedback,
+    prefetch_free, prefetch_remember};
 
 gl_status gl_sampler_prefetch(gl_sampler **s, int depth) {
   gl_sampler *inner = *s;
   if (depth < 1)
     return gl_error(GL_EINVAL, "prefetch: depth %d < 1", depth);
-  if (inner->ops->feedback)
-    return gl_error(GL_EINVAL, "prefetch: the %s sampler adapts to feedback "
-                    "on each batch, it cannot draw ahead", inner->ops->name);
   prefetcher *f = gl_calloc(1, sizeof *f);
   gl_batch *ring = gl_calloc((size_t)depth, sizeof *ring);
   if (!f || !ring) {
@@ -112,7 +142,9 @@ gl_status gl_sampler_prefetch(gl_sampler **s, int depth) {
     free(ring);
     return GL_ENOMEM;
   }
-  f->base.ops = inner->ops->remember ? &prefetch_ops : &prefetch_plain_ops;
+  f->base.ops = inner->ops->feedback   ? &prefetch_feedback_ops
+                : inner->ops->remember ? &prefetch_ops
+                                       : &prefetch_plain_ops;
   f->base.n_layers = inner->n_layers;
   f->inner = inner;
   f->depth = depth;

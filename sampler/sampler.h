@@ -281,8 +281,8 @@ gl_status gl_sampler_vrgcn_new(gl_sampler **out, const gl_csr *adj,
  * over V_S) in which every layer's block is the batch's rows with all of
  * their neighbours, the batch nodes fresh and the others from history
  * (one-shot subgraph, Eq. 7).  An epoch: n_loss / batch_size inner steps.
- * The `inner` steps count the batches remembered (trained on): batches
- * only looked at do not bring the next snapshot closer.  No gradient flows
+ * The `inner` steps count the batches drawn (so they may be drawn ahead:
+ * gl_sampler_prefetch), whether trained on or only looked at.  No gradient flows
  * through the stale rows, so the first layers' gradients miss the paths
  * through out-of-batch neighbours (the paper's approximation); the output
  * layer's is unbiased while the history is exact.
@@ -296,8 +296,10 @@ gl_status gl_sampler_mvs_new(gl_sampler **out, const gl_csr *adj,
 
 /* Replaces *s by a sampler that draws up to `depth` batches of *s ahead in
  * a thread of its own (the same batches in the same order: only the
- * waiting goes); it owns and frees the original.  Not for samplers that
- * take feedback (GL_EINVAL; *s is left as it was). */
+ * waiting goes); it owns and frees the original.  A sampler that takes
+ * feedback is drawn ahead up to its next snapshot batch, then waits for
+ * the snapshot's feedback (its next batches depend on it): next before
+ * that feedback fails (GL_EINVAL). */
 gl_status gl_sampler_prefetch(gl_sampler **s, int depth);
 
 /* MVS-GNN's minimal-variance probabilities for per-node gradient norms g

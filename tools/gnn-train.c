@@ -55,7 +55,8 @@ static void usage(FILE *f) {
 "                      saint-edge, saint-rw (GraphSAINT subgraphs), mvs\n"
 "                      (MVS-GNN: minimal-variance batches from gradient\n"
 "                      norms, neighbours from history); mini-batches drawn\n"
-"                      in a thread ahead of the training step (but mvs's)\n"
+"                      in a thread ahead of the training step (mvs's up to\n"
+"                      each snapshot, whose gradient norms they need)\n"
 "  --batch-size N      training nodes per mini-batch (512; mvs: expected)\n"
 "  --fanouts S1,S2,..  node, vrgcn: neighbours drawn per node, one per\n"
 "                      layer, the output layer first (node 25,10; vrgcn 2\n"
@@ -376,17 +377,17 @@ static gl_status make_sampler(const settings *cf, const gl_csr *ahat,
   }
   int per[16], widths[16]; /* input side first */
   for (int l = 0; l < layers; l++) widths[l] = cf->cfg.hidden;
-  if (!strcmp(cf->sampler, "mvs")) /* feedback: no drawing ahead */
-    return gl_sampler_mvs_new(s, ahat, layers, widths, cf->mvs_ratio,
-                              cf->mvs_inner, cf->mvs_systematic, t->train, t->n_train,
-                              cf->batch_size, seed);
   bool fan = !strcmp(cf->sampler, "node") || !strcmp(cf->sampler, "vrgcn");
   for (int l = 0; l < layers; l++)
     per[l] = fan ? cf->fanouts[layers - 1 - l]
              : cf->n_sizes ? cf->sizes[layers - 1 - l]
                            : cf->batch_size;
   gl_status st =
-      !strcmp(cf->sampler, "node")
+      !strcmp(cf->sampler, "mvs")
+          ? gl_sampler_mvs_new(s, ahat, layers, widths, cf->mvs_ratio,
+                               cf->mvs_inner, cf->mvs_systematic, t->train,
+                               t->n_train, cf->batch_size, seed)
+      : !strcmp(cf->sampler, "node")
           ? gl_sampler_node_new(s, ahat, layers, per, t->train, t->n_train,
                                 cf->batch_size, seed)
       : !strcmp(cf->sampler, "vrgcn")
