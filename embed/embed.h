@@ -1,0 +1,141 @@
+/* glearn embeddings: random walks (DeepWalk, node2vec, CARE) and skip-gram
+ * with negative sampling over them (algorithms.md section 7).  A walker
+ * draws one walk at a time, so a corpus (gl_walks) and a trainer that
+ * takes walks as they come share the same code. */
+#ifndef GL_EMBED_H
+#define GL_EMBED_H
+
+#include "graph/graph.h"
+
+/* ----------------------------------------------------------------- walks */
+typedef enum { GL_WALK_DEEPWALK, GL_WALK_NODE2VEC, GL_WALK_CARE } gl_walk_kind;
+
+typedef struct {
+  gl_walk_kind kind;
+  int walks_per_node; /* walks starting at every node (gamma) */
+  int length;         /* nodes a walk (l), the start included */
+  double p, q;        /* node2vec: return and in-out parameters */
+  double alpha;       /* CARE: probability of a neighbour step */
+  /* CARE: community of every node (n values in [0, n_comm)); the walker
+   * keeps a pointer, the caller keeps the array alive */
+  const gl_idx *community;
+  gl_idx n_comm;
+  uint64_t seed;
+} gl_walk_opts;
+
+/* Defaults: DeepWalk, 10 walks of 80 nodes, p = q = 1, alpha 0.5, seed 1. */
+gl_walk_opts gl_walk_defaults(void);
+
+/* The walk rules over a graph g (n x n; directed graphs walk along their
+ * rows, weighted ones in proportion to the weights, which must be positive
+ * and finite):
+ * - DeepWalk: each step goes to a neighbour drawn in proportion to the
+ *   edge weight (uniformly when unweighted).
+ * - node2vec (Grover and Leskovec): after the step t -> v, the next node x
+ *   is a neighbour of v with probability proportional to
+ *   w(v, x) * (1/p if x = t, 1 if x is a neighbour of t, 1/q otherwise),
+ *   drawn by rejection as KnightKing does: propose x by weight, accept
+ *   with probability factor / max(1/p, 1, 1/q).  Memory stays linear in
+ *   the edges (a weighted graph gets one alias entry an edge).
+ * - CARE (Keikha et al.): the path never revisits a node.  At its last
+ *   node c, with probability alpha it steps to a neighbour of c not yet
+ *   visited (by weight), otherwise it jumps to a node of c's community not
+ *   yet visited (uniformly; a neighbour step when the community has none
+ *   left); when c has no unvisited neighbour the walk backtracks: it goes
+ *   on from the node it reached c from (c stays in the path), and so on
+ *   back along its trail.
+ * A walk ends early at a node without neighbours (CARE: when its whole
+ * trail is stuck). */
+typedef struct {
+  const gl_csr *g;
+  gl_walk_opts o;
+  float *alias_p;     /* weighted graphs: per entry, within its row */
+  gl_idx *alias_j;
+  gl_off *comm_ptr;   /* CARE: members of community c are */
+  gl_idx *comm_nodes; /* comm_nodes[comm_ptr[c] .. comm_ptr[c + 1]) */
+  gl_idx *order;      /* the start nodes of every round, in order */
+} gl_walker;
+
+gl_status gl_walker_init(gl_walker *w, const gl_csr *g,
+                         const gl_walk_opts *o);
+void gl_walker_free(gl_walker *w);
+
+/* Per-thread scratch of a walker (CARE's visited marks and trail; empty
+ * for the other walks). */
+typedef struct {
+  uint32_t *mark, stamp;
+  gl_idx *trail;
+  gl_idx n;
+} gl_walk_scratch;
+gl_status gl_walk_scratch_init(gl_walk_scratch *s, const gl_walker *w);
+void gl_walk_scratch_free(gl_walk_scratch *s);
+
+/* Walk number i of the walker's schedule: round i / n starts at node
+ * perm_round[i % n], where every round visits the nodes in its own random
+ * order.  The walk depends only on (seed, i), never on threads.  Writes up
+ * to o.length nodes to out and returns how many. */
+int gl_walker_walk(const gl_walker *w, int64_t i, gl_walk_scratch *s,
+                   gl_idx *out);
+/* The start node of walk i (the schedule above). */
+gl_idx gl_walker_start(const gl_walker *w, int64_t i);
+int64_t gl_walker_count(const gl_walker *w); /* walks_per_node * n */
+
+/* A corpus: walk k is nodes[start[k] .. start[k + 1]). */
+typedef struct {
+  gl_idx *nodes;
+  int64_t *start;
+  int64_t n_walks;
+  gl_idx n_nodes; /* of the graph: ids are below it */
+} gl_walks;
+
+/* Every walk of the schedule, in parallel (OpenMP threads); the corpus is
+ * the same for any thread count. */
+gl_status gl_walks_generate(const gl_walker *w, gl_walks *out);
+void gl_walks_free(gl_walks *c);
+
+/* ------------------------------------------------------------- skip-gram */
+typedef struct {
+  int dim;           /* embedding size (128) */
+  int window;        /* context nodes on each side, at most (10) */
+  int negative;      /* negatives per positive pair (5) */
+  int epochs;        /* passes over the corpus (1) */
+  double lr;         /* starting learning rate (0.025), decayed linearly */
+  double min_lr;     /* to lr * 1e-4 at the end */
+  double sample;     /* frequent-node subsampling threshold (1e-3; 0: off) */
+  int threads;       /* Hogwild threads (0: OpenMP's default) */
+  uint64_t seed;
+} gl_sgns_opts;
+
+gl_sgns_opts gl_sgns_defaults(void);
+
+/* Negative sampling: a table in which node v fills a share
+ * count[v]^0.75 / sum count^0.75 of the entries (word2vec's unigram
+ * table); `size` entries (at least one per node with a count). */
+typedef struct {
+  gl_idx *t;
+  int64_t size;
+} gl_neg_table;
+gl_status gl_neg_table_init(gl_neg_table *t, const int64_t *count, gl_idx n,
+                            int64_t size);
+void gl_neg_table_free(gl_neg_table *t);
+
+typedef struct {
+  int64_t words;       /* corpus positions read: walks' nodes x epochs */
+  double seconds;
+  double words_per_second;
+} gl_sgns_stats;
+
+/* Trains node embeddings emb (n_nodes x dim, row-major) on the corpus with
+ * word2vec's skip-gram and negative sampling: for every node of a walk and
+ * every context node within a window drawn uniformly from 1..window, the
+ * context node's vector learns to predict the node against `negative`
+ * nodes drawn from the unigram^0.75 table; nodes seen more than `sample`
+ * of the time are dropped at random (word2vec's rule); the learning rate
+ * falls linearly from lr to min_lr over all epochs.  Threads update the
+ * shared vectors without locks (Hogwild): with one thread a seed fixes the
+ * result, with more the interleaving of updates varies from run to run.
+ * Nodes that never occur keep their random initial vectors. */
+gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
+                        gl_sgns_stats *st);
+
+#endif

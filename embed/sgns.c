@@ -1,0 +1,208 @@
+/* Skip-gram with negative sampling over walks (word2vec's algorithm:
+ * unigram^0.75 negatives, frequent-node subsampling, linear learning-rate
+ * decay, lock-free Hogwild threads), the update loop in sgns_pair. */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embed/embed.h"
+
+gl_sgns_opts gl_sgns_defaults(void) {
+  return (gl_sgns_opts){.dim = 128, .window = 10, .negative = 5,
+                        .epochs = 1, .lr = 0.025, .min_lr = 0.025 * 1e-4,
+                        .sample = 1e-3, .threads = 0, .seed = 1};
+}
+
+void gl_neg_table_free(gl_neg_table *t) {
+  free(t->t);
+  memset(t, 0, sizeof *t);
+}
+
+gl_status gl_neg_table_init(gl_neg_table *t, const int64_t *count, gl_idx n,
+                            int64_t size) {
+  memset(t, 0, sizeof *t);
+  double z = 0;
+  int64_t seen = 0;
+  for (gl_idx v = 0; v < n; v++) {
+    if (count[v] < 0)
+      return gl_error(GL_EINVAL, "negative table: node %d has count %lld", v,
+                      (long long)count[v]);
+    z += pow((double)count[v], 0.75);
+    seen += count[v] > 0;
+  }
+  if (seen == 0)
+    return gl_error(GL_EINVAL, "negative table: no node occurs");
+  if (size < seen) size = seen;
+  t->t = gl_malloc((size_t)size, sizeof *t->t);
+  if (!t->t) return GL_ENOMEM;
+  t->size = size;
+  /* node v fills the entries up to round(size * its cumulative share),
+   * and at least one */
+  int64_t at = 0;
+  double cum = 0;
+  for (gl_idx v = 0; v < n; v++) {
+    if (count[v] == 0) continue;
+    cum += pow((double)count[v], 0.75);
+    seen--; /* nodes still to place after v */
+    int64_t end = (int64_t)llround(cum / z * (double)size);
+    if (end <= at) end = at + 1;
+    if (end > size - seen) end = size - seen; /* room for the rest */
+    while (at < end) t->t[at++] = v;
+  }
+  return GL_OK;
+}
+
+enum { SIG_SIZE = 1000, SIG_MAX = 6 }; /* word2vec's table of sigmoids */
+
+/* One skip-gram pair: the context node's vector l1 learns to predict
+ * `center` (label 1) against `neg` nodes drawn from the negative table
+ * (label 0), stepping the output vectors of syn1 as it goes; l1's own
+ * update is gathered in e and applied at the end. */
+static void sgns_pair(float *restrict l1, float *restrict syn1,
+                      gl_idx center, const gl_neg_table *nt, int neg,
+                      int dim, float lr, const float *sig, gl_rng *r,
+                      float *restrict e) {
+  memset(e, 0, (size_t)dim * sizeof *e);
+  for (int d = 0; d <= neg; d++) {
+    gl_idx target = center;
+    float label = 1;
+    if (d > 0) {
+      target = nt->t[gl_rng_u64(r) % (uint64_t)nt->size];
+      if (target == center) continue;
+      label = 0;
+    }
+    float *restrict l2 = syn1 + (size_t)target * dim;
+    float f = 0;
+    for (int k = 0; k < dim; k++) f += l1[k] * l2[k];
+    float g;
+    if (f > SIG_MAX)
+      g = (label - 1) * lr;
+    else if (f < -SIG_MAX)
+      g = label * lr;
+    else
+      g = (label - sig[(int)((f + SIG_MAX) * (SIG_SIZE / SIG_MAX / 2))]) * lr;
+    for (int k = 0; k < dim; k++) e[k] += g * l2[k];
+    for (int k = 0; k < dim; k++) l2[k] += g * l1[k];
+  }
+  for (int k = 0; k < dim; k++) l1[k] += e[k];
+}
+
+gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
+                        gl_sgns_stats *st) {
+  memset(st, 0, sizeof *st);
+  const gl_idx n = c->n_nodes;
+  const int dim = o->dim;
+  if (dim < 1 || o->window < 1 || o->negative < 0 || o->epochs < 1 ||
+      !(o->lr > 0) || !(o->min_lr >= 0) || !(o->sample >= 0))
+    return gl_error(GL_EINVAL, "skip-gram: need dim, window and epochs >= 1, "
+                    "negatives >= 0, lr > 0, min_lr and sample >= 0 (got "
+                    "%d, %d, %d, %d, %g, %g, %g)", dim, o->window, o->epochs,
+                    o->negative, o->lr, o->min_lr, o->sample);
+  const int64_t total = c->start[c->n_walks];
+  int64_t *count = gl_calloc((size_t)n, sizeof *count), maxlen = 0;
+  if (!count) return GL_ENOMEM;
+  for (int64_t w = 0; w < c->n_walks; w++)
+    if (c->start[w + 1] - c->start[w] > maxlen)
+      maxlen = c->start[w + 1] - c->start[w];
+  for (int64_t i = 0; i < total; i++) {
+    if (c->nodes[i] < 0 || c->nodes[i] >= n) {
+      free(count);
+      return gl_error(GL_EINVAL, "skip-gram: walk entry %lld is node %d, "
+                      "not in 0..%d", (long long)i, c->nodes[i], n - 1);
+    }
+    count[c->nodes[i]]++;
+  }
+  gl_neg_table nt;
+  gl_status s = gl_neg_table_init(&nt, count, n, (int64_t)n * 100 > 100000000
+                                                     ? 100000000
+                                                     : (int64_t)n * 100);
+  const int T = o->threads > 0 ? o->threads : omp_get_max_threads();
+  float *keep = gl_malloc((size_t)n, sizeof *keep);
+  float *syn1 = gl_calloc((size_t)n * dim, sizeof *syn1);
+  float *err = gl_malloc((size_t)T * dim, sizeof *err); /* per thread */
+  gl_idx *kept = gl_malloc((size_t)T * (size_t)(maxlen + 1), sizeof *kept);
+  float sig[SIG_SIZE];
+  if (s == GL_OK && (!keep || !syn1 || !err || !kept)) s = GL_ENOMEM;
+  if (s != GL_OK) {
+    free(count);
+    free(keep);
+    free(syn1);
+    free(err);
+    free(kept);
+    gl_neg_table_free(&nt);
+    return s;
+  }
+  for (int i = 0; i < SIG_SIZE; i++) {
+    double x = exp(((double)i / SIG_SIZE * 2 - 1) * SIG_MAX);
+    sig[i] = (float)(x / (x + 1));
+  }
+  /* word2vec's subsampling: keep a node seen f times with probability
+   * (sqrt(f / (s N)) + 1) s N / f */
+  const double sN = o->sample * (double)total;
+  for (gl_idx v = 0; v < n; v++)
+    keep[v] = o->sample > 0 && count[v] > 0
+                  ? (float)((sqrt(count[v] / sN) + 1) * sN / count[v])
+                  : 1.0f;
+  free(count);
+  gl_rng init;
+  gl_rng_seed(&init, o->seed);
+  for (size_t i = 0; i < (size_t)n * dim; i++)
+    emb[i] = (gl_rng_uniformf(&init) - 0.5f) / (float)dim;
+
+  const double all = (double)total * o->epochs;
+  int64_t done = 0; /* positions read by all threads */
+  double t0 = gl_now();
+#pragma omp parallel num_threads(T)
+  {
+    const int t = omp_get_thread_num(), nt_ = omp_get_num_threads();
+    /* this thread's walks: a contiguous share of the corpus positions */
+    int64_t w0 = 0, w1 = c->n_walks;
+    {
+      int64_t lo = total * t / nt_, hi = total * (t + 1) / nt_;
+      while (w0 < c->n_walks && c->start[w0] < lo) w0++;
+      w1 = w0;
+      while (w1 < c->n_walks && c->start[w1] < hi) w1++;
+    }
+    gl_rng r;
+    gl_rng_seed(&r, gl_hash64(o->seed, (uint64_t)t + 1));
+    float *e = err + (size_t)t * dim;
+    gl_idx *sen = kept + (size_t)t * (size_t)(maxlen + 1);
+    int64_t local = 0; /* read since the last report to `done` */
+    float lr = (float)o->lr;
+    for (int ep = 0; ep < o->epochs; ep++)
+      for (int64_t w = w0; w < w1; w++) {
+        const gl_idx *walk = c->nodes + c->start[w];
+        const int64_t len = c->start[w + 1] - c->start[w];
+        int m = 0; /* the walk after subsampling */
+        for (int64_t i = 0; i < len; i++)
+          if (keep[walk[i]] >= 1 || gl_rng_uniformf(&r) < keep[walk[i]])
+            sen[m++] = walk[i];
+        local += len;
+        if (local >= 10000 || w + 1 == w1) {
+          int64_t now;
+#pragma omp atomic capture
+          now = done += local;
+          local = 0;
+          lr = (float)fmax(o->lr * (1 - (double)now / (all + 1)), o->min_lr);
+        }
+        for (int pos = 0; pos < m; pos++) {
+          const int b = (int)gl_rng_below(&r, (uint32_t)o->window);
+          const int lo = pos - o->window + b, hi = pos + o->window - b;
+          for (int j = lo < 0 ? 0 : lo; j <= hi && j < m; j++)
+            if (j != pos)
+              sgns_pair(emb + (size_t)sen[j] * dim, syn1, sen[pos], &nt,
+                        o->negative, dim, lr, sig, &r, e);
+        }
+      }
+  }
+  st->seconds = gl_now() - t0;
+  st->words = (int64_t)all;
+  st->words_per_second = st->seconds > 0 ? all / st->seconds : 0;
+  free(keep);
+  free(syn1);
+  free(err);
+  free(kept);
+  gl_neg_table_free(&nt);
+  return GL_OK;
+}

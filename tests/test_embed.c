@@ -1,0 +1,401 @@
+/* Tests of embed/: the walk rules (DeepWalk, node2vec, CARE) on small
+ * graphs whose answers are known, the negative table, and skip-gram. */
+#include <omp.h>
+
+#include "tests/test.h"
+
+/* A symmetric graph from an undirected edge list (weights optional). */
+static void graph(gl_csr *g, gl_idx n, int m, const gl_idx (*e)[2],
+                  const float *w) {
+  gl_idx *s = malloc(sizeof(gl_idx) * m), *d = malloc(sizeof(gl_idx) * m);
+  for (int i = 0; i < m; i++) {
+    s[i] = e[i][0];
+    d[i] = e[i][1];
+  }
+  gl_build_opts o = {.symmetrize = true, .weighted = w != NULL};
+  CHECK_OK(gl_csr_from_edges(g, n, m, s, d, w, &o));
+  free(s);
+  free(d);
+}
+
+static double chi_bound(double p, int n) { /* 4.5 standard errors */
+  return 4.5 * sqrt(p * (1 - p) / n);
+}
+
+TEST(embed_deepwalk_steps_by_weight) {
+  /* From the centre of a weighted star, the first step goes to leaf k
+   * with probability w_k / sum w (the alias table); unweighted, uniformly.
+   * Every step follows an edge. */
+  const gl_idx e[4][2] = {{0, 1}, {0, 2}, {0, 3}, {0, 4}};
+  const float w[4] = {1, 2, 3.5f, 0.5f};
+  for (int weighted = 0; weighted < 2; weighted++) {
+    gl_csr g;
+    graph(&g, 5, 4, e, weighted ? w : NULL);
+    gl_walk_opts o = gl_walk_defaults();
+    o.walks_per_node = 8000;
+    o.length = 5;
+    gl_walker wk;
+    CHECK_OK(gl_walker_init(&wk, &g, &o));
+    int cnt[5] = {0}, from0 = 0;
+    gl_idx out[5];
+    for (int64_t i = 0; i < gl_walker_count(&wk); i++) {
+      int len = gl_walker_walk(&wk, i, NULL, out);
+      CHECK_EQ(len, 5);
+      for (int k = 1; k < len; k++) CHECK(gl_csr_has_edge(&g, out[k - 1], out[k]));
+      if (out[0] == 0) {
+        from0++;
+        cnt[out[1]]++;
+      }
+    }
+    CHECK_EQ(from0, 8000);
+    for (int k = 1; k < 5; k++) {
+      double p = weighted ? w[k - 1] / 7.0 : 0.25;
+      CHECK_MSG(fabs(cnt[k] / 8000.0 - p) < chi_bound(p, 8000),
+                "leaf %d: %.4f, expected %.4f", k, cnt[k] / 8000.0, p);
+    }
+    gl_walker_free(&wk);
+    gl_csr_free(&g);
+  }
+}
+
+TEST(embed_node2vec_transition_probabilities) {
+  /* Graph: 0-1, 0-2, 1-2, 1-3, 1-4.  Walks 0 -> 1 -> x: x = 0 returns
+   * (1/p), x = 2 is a neighbour of 0 (1), x = 3, 4 move out (1/q); with
+   * weights on 1's edges the bias multiplies them.  Counted over walks
+   * that start 0 -> 1, the frequencies match. */
+  const gl_idx e[5][2] = {{0, 1}, {0, 2}, {1, 2}, {1, 3}, {1, 4}};
+  const float w[5] = {1, 1, 2, 3, 0.5f};
+  const double pq[3][2] = {{1, 1}, {0.5, 2}, {4, 0.25}};
+  for (int weighted = 0; weighted < 2; weighted++)
+    for (int c = 0; c < 3; c++) {
+      gl_csr g;
+      graph(&g, 5, 5, e, weighted ? w : NULL);
+      gl_walk_opts o = gl_walk_defaults();
+      o.kind = GL_WALK_NODE2VEC;
+      o.p = pq[c][0];
+      o.q = pq[c][1];
+      o.walks_per_node = 12000;
+      o.length = 3;
+      o.seed = 7 + c;
+      gl_walker wk;
+      CHECK_OK(gl_walker_init(&wk, &g, &o));
+      int cnt[5] = {0}, n = 0;
+      gl_idx out[3];
+      for (int64_t i = 0; i < gl_walker_count(&wk); i++) {
+        if (gl_walker_start(&wk, i) != 0) continue;
+        CHECK_EQ(gl_walker_walk(&wk, i, NULL, out), 3);
+        if (out[1] != 1) continue;
+        n++;
+        cnt[out[2]]++;
+      }
+      /* w(1, x) for x = 0, 2, 3, 4 and the biases */
+      const double wx[5] = {1, 0, weighted ? 2 : 1, weighted ? 3 : 1,
+                            weighted ? 0.5 : 1};
+      const double bias[5] = {1 / o.p, 0, 1, 1 / o.q, 1 / o.q};
+      double z = 0;
+      for (int x = 0; x < 5; x++) z += wx[x] * bias[x];
+      CHECK(n > 4000);
+      for (int x = 0; x < 5; x++) {
+        double p = wx[x] * bias[x] / z;
+        CHECK_MSG(fabs(cnt[x] / (double)n - p) < chi_bound(p, n) + 1e-9,
+                  "p %g q %g weighted %d: x = %d %.4f, expected %.4f", o.p,
+                  o.q, weighted, x, cnt[x] / (double)n, p);
+      }
+      gl_walker_free(&wk);
+      gl_csr_free(&g);
+    }
+}
+
+/* Two communities of 30 nodes, each a ring with chords, and 3 edges
+ * between them: community of i is i / 30. */
+static void two_rings(gl_csr *g, gl_idx *comm) {
+  gl_idx e[200][2];
+  int m = 0;
+  for (int c = 0; c < 2; c++)
+    for (int i = 0; i < 30; i++) {
+      e[m][0] = c * 30 + i;
+      e[m++][1] = c * 30 + (i + 1) % 30;
+      if (i % 3 == 0) {
+        e[m][0] = c * 30 + i;
+        e[m++][1] = c * 30 + (i + 7) % 30;
+      }
+    }
+  for (int k = 0; k < 3; k++) {
+    e[m][0] = k * 10;
+    e[m++][1] = 30 + k * 10 + 5;
+  }
+  graph(g, 60, m, (const gl_idx(*)[2])e, NULL);
+  for (int i = 0; i < 60; i++) comm[i] = i / 30;
+}
+
+TEST(embed_care_walk_rules) {
+  /* CARE paths never revisit a node; each node joins along an edge or by
+   * a jump that stays in the community; alpha = 1 never jumps, alpha = 0.5
+   * does. */
+  gl_csr g;
+  gl_idx comm[60];
+  two_rings(&g, comm);
+  for (int a = 0; a < 2; a++) {
+    gl_walk_opts o = gl_walk_defaults();
+    o.kind = GL_WALK_CARE;
+    o.alpha = a ? 1.0 : 0.5;
+    o.community = comm;
+    o.n_comm = 2;
+    o.walks_per_node = 20;
+    o.length = 25;
+    gl_walker wk;
+    CHECK_OK(gl_walker_init(&wk, &g, &o));
+    gl_walks c;
+    CHECK_OK(gl_walks_generate(&wk, &c));
+    CHECK_EQ(c.n_walks, 1200);
+    int64_t jumps = 0, steps = 0, full = 0;
+    for (int64_t k = 0; k < c.n_walks; k++) {
+      const gl_idx *p = c.nodes + c.start[k];
+      const int64_t len = c.start[k + 1] - c.start[k];
+      full += len == 25;
+      CHECK_EQ(p[0], gl_walker_start(&wk, k));
+      bool seen[60] = {false};
+      for (int64_t i = 0; i < len; i++) {
+        CHECK_MSG(!seen[p[i]], "walk %lld revisits %d", (long long)k, p[i]);
+        seen[p[i]] = true;
+        if (i == 0) continue;
+        /* reached from an earlier node of the path (the last one unless
+         * the walk backtracked): along an edge, or by a jump within the
+         * community */
+        steps++;
+        bool edge = false, same = false;
+        for (int64_t j = i - 1; j >= 0 && !edge; j--) {
+          edge = gl_csr_has_edge(&g, p[j], p[i]);
+          same |= comm[p[j]] == comm[p[i]];
+        }
+        if (edge) continue;
+        jumps++;
+        CHECK_MSG(same, "node %d joins the path from another community",
+                  p[i]);
+      }
+    }
+    if (a)
+      CHECK_EQ(jumps, 0);
+    else /* half the steps jump, some of them to a node next to the path
+          * (not counted here) */
+      CHECK_MSG(jumps > steps / 10 && jumps < steps / 2 + 50,
+                "%lld jumps in %lld steps", (long long)jumps,
+                (long long)steps);
+    CHECK(full > 1000);
+    gl_walks_free(&c);
+    gl_walker_free(&wk);
+  }
+  gl_csr_free(&g);
+}
+
+TEST(embed_care_backtracks) {
+  /* Tree 0-1, 1-2, 1-3, 3-4, alpha 1, 4 nodes a walk: from 0 the path is
+   * 0 1 3 4, or 0 1 2 and, stuck at the leaf 2, back to 1 and on: 0 1 2 3,
+   * each half of the time.  From a leaf of a star: leaf, centre, then the
+   * other leaves one by one, coming back through the centre. */
+  const gl_idx e[4][2] = {{0, 1}, {1, 2}, {1, 3}, {3, 4}};
+  gl_csr g;
+  graph(&g, 5, 4, e, NULL);
+  gl_idx comm[5] = {0, 0, 0, 0, 0};
+  gl_walk_opts o = gl_walk_defaults();
+  o.kind = GL_WALK_CARE;
+  o.alpha = 1;
+  o.community = comm;
+  o.n_comm = 1;
+  o.walks_per_node = 4000;
+  o.length = 4;
+  gl_walker wk;
+  CHECK_OK(gl_walker_init(&wk, &g, &o));
+  gl_walk_scratch s;
+  CHECK_OK(gl_walk_scratch_init(&s, &wk));
+  gl_idx out[4];
+  int from0 = 0, via2 = 0;
+  for (int64_t i = 0; i < gl_walker_count(&wk); i++) {
+    if (gl_walker_start(&wk, i) != 0) continue;
+    from0++;
+    CHECK_EQ(gl_walker_walk(&wk, i, &s, out), 4);
+    CHECK(out[0] == 0 && out[1] == 1);
+    bool back = out[2] == 2 && out[3] == 3, on = out[2] == 3 && out[3] == 4;
+    CHECK(back || on);
+    via2 += back;
+  }
+  CHECK_EQ(from0, 4000);
+  CHECK_MSG(fabs(via2 / 4000.0 - 0.5) < chi_bound(0.5, 4000), "%d of 4000",
+            via2);
+  gl_walk_scratch_free(&s);
+  gl_walker_free(&wk);
+  gl_csr_free(&g);
+  const gl_idx star[4][2] = {{0, 1}, {0, 2}, {0, 3}, {0, 4}};
+  graph(&g, 5, 4, star, NULL);
+  o.length = 5;
+  o.walks_per_node = 5;
+  CHECK_OK(gl_walker_init(&wk, &g, &o));
+  CHECK_OK(gl_walk_scratch_init(&s, &wk));
+  gl_idx path[5];
+  for (int64_t i = 0; i < gl_walker_count(&wk); i++) {
+    CHECK_EQ(gl_walker_walk(&wk, i, &s, path), 5); /* every node, once */
+    int sum = 0;
+    for (int k = 0; k < 5; k++) sum += 1 << path[k];
+    CHECK_EQ(sum, 31);
+    CHECK(path[0] == 0 ? path[1] != 0 : path[1] == 0);
+  }
+  gl_walk_scratch_free(&s);
+  gl_walker_free(&wk);
+  gl_csr_free(&g);
+}
+
+TEST(embed_walks_reproducible) {
+  /* The corpus depends on the seed only, not on the thread count. */
+  gl_csr g;
+  gl_idx comm[60];
+  two_rings(&g, comm);
+  for (int kind = 0; kind < 3; kind++) {
+    gl_walk_opts o = gl_walk_defaults();
+    o.kind = (gl_walk_kind)kind;
+    o.p = 0.5;
+    o.q = 2;
+    o.community = comm;
+    o.n_comm = 2;
+    o.length = 20;
+    gl_walks c[3];
+    for (int r = 0; r < 3; r++) {
+      o.seed = r < 2 ? 3 : 4;
+      omp_set_num_threads(r == 0 ? 1 : 2);
+      gl_walker wk;
+      CHECK_OK(gl_walker_init(&wk, &g, &o));
+      CHECK_OK(gl_walks_generate(&wk, &c[r]));
+      gl_walker_free(&wk);
+    }
+    omp_set_num_threads(1);
+    CHECK_EQ(c[0].start[c[0].n_walks], c[1].start[c[1].n_walks]);
+    CHECK(memcmp(c[0].nodes, c[1].nodes,
+                 sizeof(gl_idx) * c[0].start[c[0].n_walks]) == 0);
+    CHECK(c[0].start[c[0].n_walks] != c[2].start[c[2].n_walks] ||
+          memcmp(c[0].nodes, c[2].nodes,
+                 sizeof(gl_idx) * c[0].start[c[0].n_walks]) != 0);
+    for (int r = 0; r < 3; r++) gl_walks_free(&c[r]);
+  }
+  gl_csr_free(&g);
+}
+
+TEST(embed_walk_bad_input) {
+  gl_csr g;
+  gl_idx comm[60];
+  two_rings(&g, comm);
+  gl_walker wk;
+  gl_walk_opts o = gl_walk_defaults();
+  o.kind = GL_WALK_NODE2VEC;
+  o.p = 0;
+  CHECK_ERR(gl_walker_init(&wk, &g, &o), GL_EINVAL, "p = 0");
+  o = gl_walk_defaults();
+  o.length = 0;
+  CHECK_ERR(gl_walker_init(&wk, &g, &o), GL_EINVAL, "at least one");
+  o = gl_walk_defaults();
+  o.kind = GL_WALK_CARE;
+  CHECK_ERR(gl_walker_init(&wk, &g, &o), GL_EINVAL, "communities");
+  o.community = comm;
+  o.n_comm = 1;
+  CHECK_ERR(gl_walker_init(&wk, &g, &o), GL_EINVAL, "community 1");
+  o.n_comm = 2;
+  o.alpha = 1.5;
+  CHECK_ERR(gl_walker_init(&wk, &g, &o), GL_EINVAL, "alpha");
+  gl_csr_free(&g);
+  const gl_idx e[2][2] = {{0, 1}, {1, 2}};
+  const float w[2] = {1, 0};
+  graph(&g, 3, 2, e, w);
+  o = gl_walk_defaults();
+  CHECK_ERR(gl_walker_init(&wk, &g, &o), GL_EINVAL, "not positive");
+  gl_csr_free(&g);
+}
+
+TEST(embed_negative_table) {
+  /* Node v fills count^0.75 / sum of the table, exactly up to rounding;
+   * a node that never occurs fills nothing. */
+  const int64_t count[5] = {1, 16, 81, 0, 256}; /* ^0.75: 1 8 27 0 64 */
+  gl_neg_table t;
+  CHECK_OK(gl_neg_table_init(&t, count, 5, 10000));
+  int64_t fill[5] = {0};
+  for (int64_t i = 0; i < t.size; i++) fill[t.t[i]]++;
+  const double share[5] = {1, 8, 27, 0, 64};
+  for (int v = 0; v < 5; v++)
+    CHECK_MSG(llabs(fill[v] - (int64_t)(share[v] * 100)) <= 1,
+              "node %d: %lld entries", v, (long long)fill[v]);
+  gl_neg_table_free(&t);
+  CHECK_OK(gl_neg_table_init(&t, count, 5, 2)); /* too small: one each */
+  CHECK_EQ(t.size, 4);
+  gl_neg_table_free(&t);
+  const int64_t none[2] = {0, 0};
+  CHECK_ERR(gl_neg_table_init(&t, none, 2, 10), GL_EINVAL, "no node");
+}
+
+static double cosine(const float *a, const float *b, int d) {
+  double ab = 0, aa = 0, bb = 0;
+  for (int k = 0; k < d; k++) {
+    ab += a[k] * b[k];
+    aa += a[k] * a[k];
+    bb += b[k] * b[k];
+  }
+  return ab / sqrt(aa * bb);
+}
+
+TEST(embed_skipgram_separates_communities) {
+  /* DeepWalk walks on two loosely joined rings: nodes of one ring end up
+   * closer to each other than to the other ring's; one thread and a seed
+   * give the same vectors twice. */
+  gl_csr g;
+  gl_idx comm[60];
+  two_rings(&g, comm);
+  gl_walk_opts o = gl_walk_defaults();
+  o.length = 40;
+  gl_walker wk;
+  CHECK_OK(gl_walker_init(&wk, &g, &o));
+  gl_walks c;
+  CHECK_OK(gl_walks_generate(&wk, &c));
+  gl_sgns_opts so = gl_sgns_defaults();
+  so.dim = 16;
+  so.window = 5;
+  so.epochs = 5;
+  so.threads = 1;
+  float *emb = malloc(sizeof(float) * 60 * 16);
+  float *again = malloc(sizeof(float) * 60 * 16);
+  gl_sgns_stats st;
+  CHECK_OK(gl_sgns_train(&c, &so, emb, &st));
+  CHECK_EQ(st.words, c.start[c.n_walks] * 5);
+  CHECK_OK(gl_sgns_train(&c, &so, again, &st));
+  CHECK(memcmp(emb, again, sizeof(float) * 60 * 16) == 0);
+  double in = 0, out = 0;
+  int ni = 0, no = 0;
+  for (int i = 0; i < 60; i++)
+    for (int j = i + 1; j < 60; j++) {
+      double s = cosine(emb + i * 16, emb + j * 16, 16);
+      if (comm[i] == comm[j]) {
+        in += s;
+        ni++;
+      } else {
+        out += s;
+        no++;
+      }
+    }
+  in /= ni;
+  out /= no;
+  printf("  mean cosine: within %.3f, between %.3f\n", in, out);
+  CHECK(in > out + 0.3);
+  so.threads = 2; /* Hogwild: runs, and still separates */
+  CHECK_OK(gl_sgns_train(&c, &so, again, &st));
+  double in2 = 0, out2 = 0;
+  for (int i = 0; i < 60; i++)
+    for (int j = i + 1; j < 60; j++)
+      *(comm[i] == comm[j] ? &in2 : &out2) +=
+          cosine(again + i * 16, again + j * 16, 16);
+  CHECK(in2 / ni > out2 / no + 0.3);
+  so.dim = 0;
+  CHECK_ERR(gl_sgns_train(&c, &so, emb, &st), GL_EINVAL, "dim");
+  so = gl_sgns_defaults();
+  c.nodes[3] = 60;
+  CHECK_ERR(gl_sgns_train(&c, &so, emb, &st), GL_EINVAL, "node 60");
+  free(emb);
+  free(again);
+  gl_walks_free(&c);
+  gl_walker_free(&wk);
+  gl_csr_free(&g);
+}
