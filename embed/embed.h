@@ -108,16 +108,27 @@ typedef struct {
 
 gl_sgns_opts gl_sgns_defaults(void);
 
-/* Negative sampling: a table in which node v fills a share
- * count[v]^0.75 / sum count^0.75 of the entries (word2vec's unigram
- * table); `size` entries (at least one per node with a count). */
+/* Vose's alias method: weights v[0..d) (positive) become p and j such that
+ * drawing k uniformly, then keeping k when a uniform u < p[k] and taking
+ * j[k] otherwise, gives k with probability v[k] / sum v.  scratch: 2 d. */
+void gl_alias_build(const float *v, int64_t d, float *p, gl_idx *j,
+                    gl_idx *scratch);
+
+/* Negative sampling: word2vec's unigram table, node v drawn with
+ * probability count[v]^0.75 / sum count^0.75, held as an alias table (8
+ * bytes a node, exact, and small enough to stay in cache, where word2vec's
+ * 10^8-entry table misses it on every draw). */
 typedef struct {
-  gl_idx *t;
-  int64_t size;
+  float *p;
+  gl_idx *alias, n;
 } gl_neg_table;
-gl_status gl_neg_table_init(gl_neg_table *t, const int64_t *count, gl_idx n,
-                            int64_t size);
+gl_status gl_neg_table_init(gl_neg_table *t, const int64_t *count, gl_idx n);
 void gl_neg_table_free(gl_neg_table *t);
+/* A negative from the 64 random bits u. */
+static inline gl_idx gl_neg_draw(const gl_neg_table *t, uint64_t u) {
+  gl_idx k = (gl_idx)(((u >> 32) * (uint64_t)t->n) >> 32);
+  return (float)(u & 0xFFFFFF) * 0x1.0p-24f < t->p[k] ? k : t->alias[k];
+}
 
 typedef struct {
   int64_t words;       /* corpus positions read: walks' nodes x epochs */

@@ -15,65 +15,75 @@ gl_sgns_opts gl_sgns_defaults(void) {
 }
 
 void gl_neg_table_free(gl_neg_table *t) {
-  free(t->t);
+  free(t->p);
+  free(t->alias);
   memset(t, 0, sizeof *t);
 }
 
-gl_status gl_neg_table_init(gl_neg_table *t, const int64_t *count, gl_idx n,
-                            int64_t size) {
+gl_status gl_neg_table_init(gl_neg_table *t, const int64_t *count,
+                            gl_idx n) {
   memset(t, 0, sizeof *t);
-  double z = 0;
-  int64_t seen = 0;
+  bool any = false;
   for (gl_idx v = 0; v < n; v++) {
     if (count[v] < 0)
       return gl_error(GL_EINVAL, "negative table: node %d has count %lld", v,
                       (long long)count[v]);
-    z += pow((double)count[v], 0.75);
-    seen += count[v] > 0;
+    any |= count[v] > 0;
   }
-  if (seen == 0)
-    return gl_error(GL_EINVAL, "negative table: no node occurs");
-  if (size < seen) size = seen;
-  t->t = gl_malloc((size_t)size, sizeof *t->t);
-  if (!t->t) return GL_ENOMEM;
-  t->size = size;
-  /* node v fills the entries up to round(size * its cumulative share),
-   * and at least one */
-  int64_t at = 0;
-  double cum = 0;
-  for (gl_idx v = 0; v < n; v++) {
-    if (count[v] == 0) continue;
-    cum += pow((double)count[v], 0.75);
-    seen--; /* nodes still to place after v */
-    int64_t end = (int64_t)llround(cum / z * (double)size);
-    if (end <= at) end = at + 1;
-    if (end > size - seen) end = size - seen; /* room for the rest */
-    while (at < end) t->t[at++] = v;
+  if (!any) return gl_error(GL_EINVAL, "negative table: no node occurs");
+  float *w = gl_malloc((size_t)n, sizeof *w);
+  gl_idx *scratch = gl_malloc(2 * (size_t)n, sizeof *scratch);
+  t->p = gl_malloc((size_t)n, sizeof *t->p);
+  t->alias = gl_malloc((size_t)n, sizeof *t->alias);
+  if (!w || !scratch || !t->p || !t->alias) {
+    free(w);
+    free(scratch);
+    gl_neg_table_free(t);
+    return GL_ENOMEM;
   }
+  for (gl_idx v = 0; v < n; v++) w[v] = (float)pow((double)count[v], 0.75);
+  gl_alias_build(w, n, t->p, t->alias, scratch);
+  t->n = n;
+  free(w);
+  free(scratch);
   return GL_OK;
 }
 
 enum { SIG_SIZE = 1000, SIG_MAX = 6 }; /* word2vec's table of sigmoids */
 
+/* Draws `neg` negatives into tg and starts fetching their output rows:
+ * the training loop is bound by these random loads, so it draws the next
+ * pair's negatives while it computes the current pair. */
+static inline void draw_negatives(const gl_neg_table *nt, int neg,
+                                  const float *syn1, int dim, gl_rng *r,
+                                  gl_idx *tg) {
+  for (int d = 0; d < neg; d++) {
+    tg[d] = gl_neg_draw(nt, gl_rng_u64(r));
+    for (int k = 0; k < dim; k += 16)
+      __builtin_prefetch(syn1 + (size_t)tg[d] * dim + k, 1);
+  }
+}
+
+static inline void prefetch_row(const float *row, int dim) {
+  for (int k = 0; k < dim; k += 16) __builtin_prefetch(row + k, 1);
+}
+
 /* One skip-gram pair: the context node's vector l1 learns to predict
- * `center` (label 1) against `neg` nodes drawn from the negative table
- * (label 0), stepping the output vectors of syn1 as it goes; l1's own
- * update is gathered in e and applied at the end. */
+ * `center` (label 1) against the negatives neg_ids (label 0; the center
+ * itself is skipped among them), stepping the output vectors of syn1 as it
+ * goes; l1's own update is gathered in e and applied at the end. */
 static void sgns_pair(float *restrict l1, float *restrict syn1,
-                      gl_idx center, const gl_neg_table *nt, int neg,
-                      int dim, float lr, const float *sig, gl_rng *r,
+                      gl_idx center, const gl_idx *neg_ids, int neg,
+                      int dim, float lr, const float *sig,
                       float *restrict e) {
   memset(e, 0, (size_t)dim * sizeof *e);
-  for (int d = 0; d <= neg; d++) {
-    gl_idx target = center;
-    float label = 1;
-    if (d > 0) {
-      target = nt->t[gl_rng_u64(r) % (uint64_t)nt->size];
-      if (target == center) continue;
-      label = 0;
-    }
+  for (int d = -1; d < neg; d++) {
+    const gl_idx target = d < 0 ? center : neg_ids[d];
+    if (d >= 0 && target == center) continue;
+    const float label = d < 0;
     float *restrict l2 = syn1 + (size_t)target * dim;
     float f = 0;
+#pragma omp simd reduction(+ : f)
     for (int k = 0; k < dim; k++) f += l1[k] * l2[k];
     float g;
     if (f > SIG_MAX)
@@ -114,22 +124,24 @@ gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
     count[c->nodes[i]]++;
   }
   gl_neg_table nt;
-  gl_status s = gl_neg_table_init(&nt, count, n, (int64_t)n * 100 > 100000000
-                                                     ? 100000000
-                                                     : (int64_t)n * 100);
+  gl_status s = gl_neg_table_init(&nt, count, n);
   const int T = o->threads > 0 ? o->threads : omp_get_max_threads();
   float *keep = gl_malloc((size_t)n, sizeof *keep);
   float *syn1 = gl_calloc((size_t)n * dim, sizeof *syn1);
   float *err = gl_malloc((size_t)T * dim, sizeof *err); /* per thread */
   gl_idx *kept = gl_malloc((size_t)T * (size_t)(maxlen + 1), sizeof *kept);
+  gl_idx *targets = gl_malloc((size_t)T * 2 * (size_t)(o->negative + 1),
+                              sizeof *targets);
   float sig[SIG_SIZE];
-  if (s == GL_OK && (!keep || !syn1 || !err || !kept)) s = GL_ENOMEM;
+  if (s == GL_OK && (!keep || !syn1 || !err || !kept || !targets))
+    s = GL_ENOMEM;
   if (s != GL_OK) {
     free(count);
     free(keep);
     free(syn1);
     free(err);
     free(kept);
+    free(targets);
     gl_neg_table_free(&nt);
     return s;
   }
@@ -168,6 +180,9 @@ gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
     gl_rng_seed(&r, gl_hash64(o->seed, (uint64_t)t + 1));
     float *e = err + (size_t)t * dim;
     gl_idx *sen = kept + (size_t)t * (size_t)(maxlen + 1);
+    gl_idx *tg = targets + (size_t)t * 2 * (size_t)(o->negative + 1);
+    gl_idx *tg_next = tg + o->negative + 1;
+    draw_negatives(&nt, o->negative, syn1, dim, &r, tg_next);
     int64_t local = 0; /* read since the last report to `done` */
     float lr = (float)o->lr;
     for (int ep = 0; ep < o->epochs; ep++)
@@ -189,10 +204,17 @@ gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
         for (int pos = 0; pos < m; pos++) {
           const int b = (int)gl_rng_below(&r, (uint32_t)o->window);
           const int lo = pos - o->window + b, hi = pos + o->window - b;
-          for (int j = lo < 0 ? 0 : lo; j <= hi && j < m; j++)
-            if (j != pos)
-              sgns_pair(emb + (size_t)sen[j] * dim, syn1, sen[pos], &nt,
-                        o->negative, dim, lr, sig, &r, e);
+          if (pos + 1 < m) prefetch_row(syn1 + (size_t)sen[pos + 1] * dim, dim);
+          for (int j = lo < 0 ? 0 : lo; j <= hi && j < m; j++) {
+            if (j == pos) continue;
+            gl_idx *cur = tg_next; /* drawn and fetching: this pair's */
+            tg_next = tg;
+            tg = cur;
+            draw_negatives(&nt, o->negative, syn1, dim, &r, tg_next);
+            if (j + 1 < m) prefetch_row(emb + (size_t)sen[j + 1] * dim, dim);
+            sgns_pair(emb + (size_t)sen[j] * dim, syn1, sen[pos], tg,
+                      o->negative, dim, lr, sig, e);
+          }
         }
       }
   }
@@ -203,6 +225,7 @@ gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
   free(syn1);
   free(err);
   free(kept);
+  free(targets);
   gl_neg_table_free(&nt);
   return GL_OK;
 }

@@ -22,14 +22,16 @@ void gl_walker_free(gl_walker *w) {
   memset(w, 0, sizeof *w);
 }
 
-/* Vose's alias table of one row (weights v[0..d)), entries within the row:
- * draw k uniformly, keep it when u < p[k], else take j[k]. */
-static void alias_row(const float *v, gl_off d, float *p, gl_idx *j,
-                      gl_idx *small, gl_idx *large) {
+/* Vose's alias method: weights v[0..d) (positive) become p and j such that
+ * drawing k uniformly, then keeping k when a uniform u < p[k] and taking
+ * j[k] otherwise, gives k with probability v[k] / sum v.  scratch: 2 d. */
+void gl_alias_build(const float *v, int64_t d, float *p, gl_idx *j,
+                    gl_idx *scratch) {
   double sum = 0;
-  for (gl_off k = 0; k < d; k++) sum += v[k];
-  gl_off ns = 0, nl = 0;
-  for (gl_off k = 0; k < d; k++) {
+  for (int64_t k = 0; k < d; k++) sum += v[k];
+  gl_idx *small = scratch, *large = scratch + d;
+  int64_t ns = 0, nl = 0;
+  for (int64_t k = 0; k < d; k++) {
     p[k] = (float)(v[k] * (double)d / sum);
     j[k] = (gl_idx)k;
     if (p[k] < 1.0f)
@@ -73,8 +75,7 @@ static gl_status build_alias(gl_walker *w) {
   for (gl_idx i = 0; i < g->n; i++) {
     gl_idx *t = tmp + (size_t)omp_get_thread_num() * per;
     const gl_off b = g->ptr[i], d = g->ptr[i + 1] - b;
-    alias_row(g->val + b, d, w->alias_p + b, w->alias_j + b, t,
-              t + maxd + 1);
+    gl_alias_build(g->val + b, d, w->alias_p + b, w->alias_j + b, t);
   }
   free(tmp);
   return GL_OK;

@@ -167,10 +167,11 @@ gl_status gl_csr_to_igraph(const gl_csr *a, bool directed, void *igraph_out) {
   return st;
 }
 
-gl_status gl_communities_louvain(const gl_csr *a, uint64_t seed,
-                                 gl_idx *membership, gl_idx *n_comm,
-                                 double *q) {
-  static const char fn[] = "gl_communities_louvain";
+/* Louvain (multilevel) or Leiden (modularity objective: node weights the
+ * strengths, resolution 1 / 2m) through igraph, and the modularity. */
+static gl_status communities(const char *fn, const gl_csr *a, bool leiden,
+                             uint64_t seed, gl_idx *membership,
+                             gl_idx *n_comm, double *q) {
   GL_TRY(gl_csr__check_arg(a, fn));
   if (a->n > 0 && !membership)
     return gl_error(GL_EINVAL, "%s: membership is NULL", fn);
@@ -181,23 +182,39 @@ gl_status gl_communities_louvain(const gl_csr *a, uint64_t seed,
                         "non-negative", fn, (double)a->val[e], (long long)e);
   ig_handlers h = ig_quiet();
   igraph_t g;
-  igraph_vector_t w;
+  igraph_vector_t w, strength;
   igraph_vector_t *wp = a->val ? &w : NULL;
   igraph_vector_int_t memb;
   gl_status st = to_igraph(fn, a, false, &g, wp);
   if (st != GL_OK) goto out;
   igraph_error_t r = igraph_vector_int_init(&memb, 0);
+  if (r == IGRAPH_SUCCESS && (r = igraph_vector_init(&strength, 0)) !=
+                                 IGRAPH_SUCCESS)
+    igraph_vector_int_destroy(&memb);
   if (r != IGRAPH_SUCCESS) {
-    st = ig_fail(fn, "igraph_vector_int_init", r);
+    st = ig_fail(fn, "igraph_vector_init", r);
     goto graph;
   }
   igraph_rng_seed(igraph_rng_default(), (igraph_uint_t)seed);
   igraph_real_t mod = 0;
-  if ((r = igraph_community_multilevel(&g, wp, 1.0, &memb, NULL, NULL)) !=
-      IGRAPH_SUCCESS)
-    st = ig_fail(fn, "igraph_community_multilevel", r);
-  else if ((r = igraph_modularity(&g, &memb, wp, 1.0, false, &mod)) !=
-           IGRAPH_SUCCESS)
+  if (!leiden) {
+    if ((r = igraph_community_multilevel(&g, wp, 1.0, &memb, NULL, NULL)) !=
+        IGRAPH_SUCCESS)
+      st = ig_fail(fn, "igraph_community_multilevel", r);
+  } else if ((r = igraph_strength(&g, &strength, igraph_vss_all(), IGRAPH_ALL,
+                                  true, wp)) != IGRAPH_SUCCESS)
+    st = ig_fail(fn, "igraph_strength", r);
+  else {
+    double two_m = igraph_vector_sum(&strength);
+    if ((r = igraph_community_leiden(&g, wp, &strength,
+                                     two_m > 0 ? 1 / two_m : 1, 0.01, false,
+                                     -1, &memb, NULL, NULL)) !=
+        IGRAPH_SUCCESS)
+      st = ig_fail(fn, "igraph_community_leiden", r);
+  }
+  if (st == GL_OK &&
+      (r = igraph_modularity(&g, &memb, wp, 1.0, false, &mod)) !=
+          IGRAPH_SUCCESS)
     st = ig_fail(fn, "igraph_modularity", r);
   if (st == GL_OK) {
     gl_idx c = 0;
@@ -208,6 +225,7 @@ gl_status gl_communities_louvain(const gl_csr *a, uint64_t seed,
     if (n_comm) *n_comm = c;
     if (q) *q = (double)mod;
   }
+  igraph_vector_destroy(&strength);
   igraph_vector_int_destroy(&memb);
 graph:
   igraph_destroy(&g);
@@ -215,6 +233,20 @@ graph:
 out:
   ig_restore(h);
   return st;
+}
+
+gl_status gl_communities_louvain(const gl_csr *a, uint64_t seed,
+                                 gl_idx *membership, gl_idx *n_comm,
+                                 double *q) {
+  return communities("gl_communities_louvain", a, false, seed, membership,
+                     n_comm, q);
+}
+
+gl_status gl_communities_leiden(const gl_csr *a, uint64_t seed,
+                                gl_idx *membership, gl_idx *n_comm,
+                                double *q) {
+  return communities("gl_communities_leiden", a, true, seed, membership,
+                     n_comm, q);
 }
 
 /* ------------------------------------------------------------ CXSparse */

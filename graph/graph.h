@@ -145,6 +145,11 @@ gl_status gl_csr_square_pattern(gl_csr *out, const gl_csr *a);
  * NULL).  Seeds igraph's global default RNG with `seed`. */
 gl_status gl_communities_louvain(const gl_csr *a, uint64_t seed,
                                  gl_idx *membership, gl_idx *n_comm, double *q);
+/* Leiden (Traag et al.) through igraph with the modularity objective
+ * (resolution 1, randomness 0.01, iterated until stable); as Louvain
+ * otherwise. */
+gl_status gl_communities_leiden(const gl_csr *a, uint64_t seed,
+                                gl_idx *membership, gl_idx *n_comm, double *q);
 
 /* -------------------------------------------------------------- generators */
 /* Contextual stochastic block model: n nodes in `k` equal classes (sizes

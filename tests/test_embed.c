@@ -309,23 +309,36 @@ TEST(embed_walk_bad_input) {
 }
 
 TEST(embed_negative_table) {
-  /* Node v fills count^0.75 / sum of the table, exactly up to rounding;
-   * a node that never occurs fills nothing. */
-  const int64_t count[5] = {1, 16, 81, 0, 256}; /* ^0.75: 1 8 27 0 64 */
+  /* Node v is drawn with probability count^0.75 / sum count^0.75: exactly
+   * by the alias table's own arithmetic, and in a million draws; a node
+   * that never occurs is never drawn. */
+  const int64_t count[6] = {1, 16, 81, 0, 256, 16}; /* ^0.75: 1 8 27 0 64 8 */
+  const double share[6] = {1 / 108.0, 8 / 108.0, 27 / 108.0, 0,
+                           64 / 108.0, 8 / 108.0};
   gl_neg_table t;
-  CHECK_OK(gl_neg_table_init(&t, count, 5, 10000));
-  int64_t fill[5] = {0};
-  for (int64_t i = 0; i < t.size; i++) fill[t.t[i]]++;
-  const double share[5] = {1, 8, 27, 0, 64};
-  for (int v = 0; v < 5; v++)
-    CHECK_MSG(llabs(fill[v] - (int64_t)(share[v] * 100)) <= 1,
-              "node %d: %lld entries", v, (long long)fill[v]);
+  CHECK_OK(gl_neg_table_init(&t, count, 6));
+  double exact[6] = {0};
+  for (int k = 0; k < 6; k++) {
+    exact[k] += t.p[k] / 6.0;
+    exact[t.alias[k]] += (1 - t.p[k]) / 6.0;
+  }
+  gl_rng r;
+  gl_rng_seed(&r, 5);
+  int64_t drawn[6] = {0};
+  const int N = 1000000;
+  for (int i = 0; i < N; i++) drawn[gl_neg_draw(&t, gl_rng_u64(&r))]++;
+  for (int v = 0; v < 6; v++) {
+    CHECK_NEAR(exact[v], share[v], 1e-6);
+    CHECK_MSG(fabs(drawn[v] / (double)N - share[v]) <=
+                  chi_bound(share[v], N) + 1e-12,
+              "node %d: %.5f drawn, %.5f expected", v, drawn[v] / (double)N,
+              share[v]);
+  }
+  CHECK_EQ(drawn[3], 0);
   gl_neg_table_free(&t);
-  CHECK_OK(gl_neg_table_init(&t, count, 5, 2)); /* too small: one each */
-  CHECK_EQ(t.size, 4);
-  gl_neg_table_free(&t);
-  const int64_t none[2] = {0, 0};
-  CHECK_ERR(gl_neg_table_init(&t, none, 2, 10), GL_EINVAL, "no node");
+  const int64_t none[2] = {0, 0}, bad[2] = {3, -1};
+  CHECK_ERR(gl_neg_table_init(&t, none, 2), GL_EINVAL, "no node");
+  CHECK_ERR(gl_neg_table_init(&t, bad, 2), GL_EINVAL, "count -1");
 }
 
 static double cosine(const float *a, const float *b, int d) {
