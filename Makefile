@@ -78,7 +78,8 @@ check: test test-san
 
 # Debian packages; safe to run twice (apt-get install is idempotent).
 DEPS = build-essential pkg-config libopenblas-dev libmetis-dev \
-       libsuitesparse-dev libigraph-dev zlib1g-dev libmatio-dev python3-numpy
+       libsuitesparse-dev libigraph-dev zlib1g-dev libmatio-dev python3-numpy \
+       python3-gensim
 BENCH_DEPS = python3-torch python3-scipy python3-gensim python3-numpy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:

@@ -1,27 +1,32 @@
-/* End-to-end tests of bin/gnn-train: accuracy against the published
+/* End-to-end tests of bin/gnn-train and bin/care-embed: accuracy against the published
  * numbers, every output file, and every kind of bad usage. */
 #include <unistd.h>
 
 #include "tests/test.h"
 
-/* The tool of the build under test (make sets GLEARN_BIN). */
-static const char *tool(void) {
+/* A tool of the build under test (make sets GLEARN_BIN). */
+static const char *tool_path(const char *name) {
   static char path[256];
   const char *dir = getenv("GLEARN_BIN");
-  snprintf(path, sizeof path, "%s/gnn-train", dir && *dir ? dir : "./bin");
+  snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "./bin", name);
   return path;
 }
-#define TRAIN tool()
+#define TRAIN tool_path("gnn-train")
 
-/* Runs gnn-train with `args`; returns the exit code, output in *out. */
-static int train(const char *args, char **out) {
+/* Runs tool `name` with `args` (and the test datasets unless --data is
+ * given); returns the exit code, output in *out. */
+static int run_tool(const char *name, const char *args, char **out) {
   char cmd[4096];
-  if (strstr(args, "--data "))
-    snprintf(cmd, sizeof cmd, "%s %s", TRAIN, args);
+  if (strstr(args, "--data ") || strstr(args, "--edgelist "))
+    snprintf(cmd, sizeof cmd, "%s %s", tool_path(name), args);
   else
-    snprintf(cmd, sizeof cmd, "%s %s --data %s", TRAIN, args,
+    snprintf(cmd, sizeof cmd, "%s %s --data %s", tool_path(name), args,
              gl_test_data_dir());
   return gl_test_run(cmd, out);
+}
+
+static int train(const char *args, char **out) {
+  return run_tool("gnn-train", args, out);
 }
 
 /* The number after "key": inside the object that follows "section". */
@@ -192,13 +197,15 @@ TEST(tools_same_seed_same_result) {
 }
 
 /* Bad usage: exit code 2, one line on stderr naming the problem, no file. */
-static void bad(const char *args, const char *msg) {
+/* `name args` must fail with exit 2 and one line holding msg, and leave
+ * no JSON file. */
+static void bad_tool(const char *name, const char *args, const char *msg) {
   char *out;
   const char *json = gl_test_path("bad.json");
   remove(json);
   char full[1024];
   snprintf(full, sizeof full, "%s --json %s", args, json);
-  int rc = train(full, &out);
+  int rc = run_tool(name, full, &out);
   CHECK_MSG(rc == 2, "'%s': exit %d, want 2: %s", args, rc, out);
   CHECK_MSG(strstr(out, msg) != NULL, "'%s': no '%s' in: %s", args, msg, out);
   int lines = 0;
@@ -207,6 +214,10 @@ static void bad(const char *args, const char *msg) {
             lines, out);
   CHECK_MSG(!gl_file_exists(json), "'%s' left %s", args, json);
   free(out);
+}
+
+static void bad(const char *args, const char *msg) {
+  bad_tool("gnn-train", args, msg);
 }
 
 TEST(tools_bad_usage) {
@@ -291,5 +302,93 @@ TEST(tools_interrupt_leaves_no_file) {
   snprintf(cmd, sizeof cmd, "ls %s | grep -c tmp", gl_test_tmp());
   gl_test_run(cmd, &out);
   CHECK_MSG(atoi(out) == 0, "temporary files left: %s", out);
+  free(out);
+}
+
+TEST(tools_care_embed_outputs) {
+  /* care-embed on karate writes the JSON fields, word2vec text that
+   * gensim loads and an .npy that numpy loads (Debian's python3-gensim
+   * and python3-numpy, which make deps installs), the same vectors with
+   * one thread and one seed. */
+  const char *w2v = gl_test_path("karate.w2v"), *npy = gl_test_path("k.npy");
+  const char *json = gl_test_path("care.json");
+  char args[1024], *out;
+  for (int k = 0; k < 2; k++) {
+    snprintf(args, sizeof args,
+             "karate --method %s --dim 8 --walks 5 --length 10 --window 3 "
+             "--threads 1 --seed 3 --out %s --json %s --quiet",
+             k ? "node2vec --p 0.5 --q 2" : "care", k ? npy : w2v, json);
+    int rc = run_tool("care-embed", args, &out);
+    CHECK_MSG(rc == 0, "rc %d: %s", rc, out);
+    free(out);
+    char *j = slurp(json);
+    CHECK(j && strstr(j, k ? "\"method\": \"node2vec\""
+                           : "\"method\": \"care\""));
+    CHECK(j && json_number(j, NULL, "walk_seconds") >= 0 &&
+          json_number(j, NULL, "train_seconds") >= 0 &&
+          json_number(j, NULL, "words_per_second") > 0);
+    if (!k) /* 34 nodes x 5 walks of up to 10 nodes */
+      CHECK(j && json_number(j, NULL, "walk_nodes") > 1000 &&
+            json_number(j, NULL, "n_communities") >= 2 &&
+            json_number(j, NULL, "modularity") > 0.3);
+    free(j);
+  }
+  snprintf(args, sizeof args,
+           "karate --method node2vec --p 0.5 --q 2 --dim 8 --walks 5 "
+           "--length 10 --window 3 --threads 1 --seed 3 --out %s --quiet",
+           w2v);
+  int rc = run_tool("care-embed", args, &out);
+  CHECK_MSG(rc == 0, "rc %d: %s", rc, out);
+  free(out);
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "/usr/bin/python3 -c \"import numpy as np; "
+           "from gensim.models import KeyedVectors as K; "
+           "m = K.load_word2vec_format('%s'); a = np.load('%s'); "
+           "print(len(m.index_to_key), m.vector_size, a.shape, a.dtype, "
+           "float(abs(a[5] - m['5']).max()) < 1e-5)\"",
+           w2v, npy);
+  rc = gl_test_run(cmd, &out);
+  CHECK_MSG(rc == 0 && strstr(out, "34 8 (34, 8) float32 True"),
+            "python says: %s", out);
+  free(out);
+}
+
+TEST(tools_care_embed_bad_usage) {
+  bad_tool("care-embed", "", "no dataset given");
+  bad_tool("care-embed", "nosuchset", "nosuchset");
+  bad_tool("care-embed", "karate --method nope", "--method: 'nope'");
+  bad_tool("care-embed", "karate --communities nope", "--communities");
+  bad_tool("care-embed", "karate --task classify", "--task: 'classify'");
+  bad_tool("care-embed", "karate --format txt", "--format: 'txt'");
+  bad_tool("care-embed", "karate --dim 0", "--dim");
+  bad_tool("care-embed", "karate --walks -1", "--walks");
+  bad_tool("care-embed", "karate --p 0", "--p");
+  bad_tool("care-embed", "karate --alpha 2", "--alpha");
+  bad_tool("care-embed", "karate --window x", "--window");
+  bad_tool("care-embed", "karate --directed", "--directed applies");
+  bad_tool("care-embed", "karate cora", "unexpected argument 'cora'");
+  bad_tool("care-embed", "karate --bogus", "unknown option '--bogus'");
+  bad_tool("care-embed", "karate --out /nonexistent/dir/e.w2v",
+           "no such folder");
+  char args[512];
+  snprintf(args, sizeof args, "--edgelist %s", gl_test_path("none.txt"));
+  bad_tool("care-embed", args, "none.txt");
+  snprintf(args, sizeof args, "karate --edgelist %s",
+           gl_test_path("none.txt"));
+  bad_tool("care-embed", args, "not both");
+  snprintf(args, sizeof args, "--edgelist %s",
+           gl_test_write("garbled.txt", "0 1\n1 2\n2 x\n"));
+  bad_tool("care-embed", args, "garbled.txt");
+  snprintf(args, sizeof args, "--edgelist %s --out %s",
+           gl_test_write("trunc.txt", "0 1\n1 2\n2"),
+           gl_test_path("trunc.w2v"));
+  bad_tool("care-embed", args, "trunc.txt");
+  CHECK(!gl_file_exists(gl_test_path("trunc.w2v")));
+  char *out;
+  char help[600];
+  snprintf(help, sizeof help, "%s --help", tool_path("care-embed"));
+  CHECK_EQ(gl_test_run(help, &out), 0);
+  CHECK(strstr(out, "usage: care-embed DATASET") && strstr(out, "--method"));
   free(out);
 }
