@@ -149,4 +149,57 @@ typedef struct {
 gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
                         gl_sgns_stats *st);
 
+/* ------------------------------------------------------------ evaluation */
+/* L2-regularised logistic regression, sklearn's objective: sum of the
+ * log-losses + |w|^2 / (2 C) (the bias, w[d], not penalised), solved by
+ * Newton's method in double precision (Hessian by OpenBLAS's dsyrk, step
+ * halving).  x: n x d row-major; y: 0 / 1; w: d + 1 values. */
+gl_status gl_logreg_fit(const float *x, int64_t n, int d, const uint8_t *y,
+                        double c, double *w);
+double gl_logreg_score(const float *x, int d, const double *w); /* x.w + b */
+/* ROC-AUC of scores against 0 / 1 labels (ties count half; NAN when one
+ * class is missing). */
+double gl_auc(const double *score, const uint8_t *y, int64_t n);
+/* Micro- and Macro-F1 of predicted label sets pred (row t for node
+ * nodes[t], or t when nodes is NULL) against truth (a row a node); a class
+ * with no true or predicted member scores 0 in the macro mean (sklearn). */
+gl_status gl_f1_scores(const gl_csr *truth, const gl_csr *pred,
+                       const gl_idx *nodes, gl_idx n, int n_classes,
+                       double *micro, double *macro);
+/* Node classification (DeepWalk's protocol): the labelled nodes (rows of
+ * `labels`, n x classes, with an entry) are shuffled by seed, a share
+ * train_frac trains one-vs-rest logistic regressions (C = c) on the
+ * embeddings, and each test node is given its k best-scored classes, k its
+ * number of true labels (1 for single-label data); Micro/Macro-F1. */
+gl_status gl_eval_classify(const float *emb, int dim, const gl_csr *labels,
+                           double train_frac, double c, uint64_t seed,
+                           double *micro, double *macro);
+
+/* Link prediction (node2vec's protocol): a share `hold` of the undirected
+ * edges is held out while the rest, the residual graph, stays connected
+ * (the edges of a random spanning forest are never held out); test pairs
+ * are the held-out edges and as many non-edges, training pairs up to
+ * max_train / 2 residual edges and as many other non-edges (all pairs
+ * u < v, distinct).  Embed the residual graph, then gl_eval_link. */
+typedef struct {
+  gl_csr residual;
+  int64_t n_train, n_test; /* pairs: training first, then test */
+  gl_idx *u, *v;
+  uint8_t *y; /* 1 edge, 0 non-edge */
+} gl_link_split;
+gl_status gl_link_split_init(gl_link_split *s, const gl_csr *g, double hold,
+                             int64_t max_train, uint64_t seed);
+void gl_link_split_free(gl_link_split *s);
+
+typedef enum {
+  GL_EDGE_HADAMARD, /* f_u * f_v */
+  GL_EDGE_AVERAGE,  /* (f_u + f_v) / 2 */
+  GL_EDGE_L1,       /* |f_u - f_v| */
+  GL_EDGE_L2        /* (f_u - f_v)^2 */
+} gl_edge_op;
+/* Logistic regression (C = c) on the training pairs' edge features, AUC
+ * of its scores on the test pairs. */
+gl_status gl_eval_link(const float *emb, int dim, const gl_link_split *s,
+                       gl_edge_op op, double c, double *auc);
+
 #endif

@@ -412,3 +412,165 @@ TEST(embed_skipgram_separates_communities) {
   gl_walker_free(&wk);
   gl_csr_free(&g);
 }
+
+TEST(embed_logistic_regression_optimum) {
+  /* Newton's answer is the optimum: the gradient of sum log-loss +
+   * |w|^2 / 2C vanishes (the bias unpenalised), on overlapping classes and
+   * on separable ones (where only the penalty keeps w finite). */
+  gl_rng r;
+  gl_rng_seed(&r, 9);
+  enum { N = 400, D = 5 };
+  float x[N * D];
+  uint8_t y[N];
+  for (int sep = 0; sep < 2; sep++) {
+    for (int i = 0; i < N; i++) {
+      y[i] = gl_rng_uniform(&r) < 0.4;
+      for (int k = 0; k < D; k++)
+        x[i * D + k] = (float)gl_rng_normal(&r) +
+                       (y[i] ? (sep ? 4.0f : 0.7f) * (k == 0) : 0);
+    }
+    const double c = sep ? 10 : 0.5;
+    double w[D + 1], g[D + 1] = {0};
+    CHECK_OK(gl_logreg_fit(x, N, D, y, c, w));
+    for (int i = 0; i < N; i++) {
+      double p = 1 / (1 + exp(-gl_logreg_score(x + i * D, D, w)));
+      for (int k = 0; k < D; k++) g[k] += (p - y[i]) * x[i * D + k];
+      g[D] += p - y[i];
+    }
+    for (int k = 0; k < D; k++) g[k] += w[k] / c;
+    for (int k = 0; k <= D; k++)
+      CHECK_MSG(fabs(g[k]) < 1e-5, "separable %d: gradient %d = %g", sep, k,
+                g[k]);
+    CHECK(w[0] > 0.5); /* feature 0 carries the class */
+  }
+  double w[D + 1];
+  CHECK_ERR(gl_logreg_fit(x, N, D, y, 0, w), GL_EINVAL, "C = 0");
+}
+
+TEST(embed_auc_and_f1_by_hand) {
+  const double s[4] = {0.1, 0.4, 0.35, 0.8};
+  const uint8_t y[4] = {0, 0, 1, 1};
+  CHECK_NEAR(gl_auc(s, y, 4), 0.75, 1e-12); /* pairs won: 3 of 4 */
+  const double tie[2] = {0.5, 0.5};
+  const uint8_t ty[2] = {1, 0};
+  CHECK_NEAR(gl_auc(tie, ty, 2), 0.5, 1e-12);
+  CHECK(isnan(gl_auc(tie, y, 2)));
+  /* truth {0}, {0,1}, {2}; predicted {0}, {1,2}, {2}: per class
+   * tp fp fn = (1 0 1), (1 0 0), (1 1 0): F1 2/3, 1, 2/3; micro 6/8 */
+  gl_csr truth, pred;
+  const gl_idx tr[3] = {0, 1, 2}, tc[4] = {0, 0, 1, 2};
+  const gl_idx pr[4] = {0, 1, 1, 2}, pc[4] = {0, 1, 2, 2};
+  CHECK_OK(gl_csr_from_coo(&truth, 3, 3, 4, (const gl_idx[]){0, 1, 1, 2}, tc,
+                           NULL));
+  CHECK_OK(gl_csr_from_coo(&pred, 3, 3, 4, pr, pc, NULL));
+  double mi, ma;
+  CHECK_OK(gl_f1_scores(&truth, &pred, tr, 3, 3, &mi, &ma));
+  CHECK_NEAR(mi, 0.75, 1e-12);
+  CHECK_NEAR(ma, (2.0 / 3 + 1 + 2.0 / 3) / 3, 1e-12);
+  gl_csr_free(&truth);
+  gl_csr_free(&pred);
+}
+
+TEST(embed_classify_protocol) {
+  /* Embeddings that carry the class (a one-hot part plus noise) score
+   * near 1; pure noise scores near chance (3 classes: 1/3); multi-label
+   * nodes get as many predictions as labels. */
+  enum { N = 600, C = 3, DIM = 8 };
+  gl_rng r;
+  gl_rng_seed(&r, 4);
+  float emb[N * DIM], noise[N * DIM];
+  gl_idx row[N + N / 10], col[N + N / 10];
+  int nnz = 0;
+  for (int i = 0; i < N; i++) {
+    const int c = i % C;
+    row[nnz] = i;
+    col[nnz++] = c;
+    if (i % 10 == 0 && c != 2) { /* a second label for some */
+      row[nnz] = i;
+      col[nnz++] = 2;
+    }
+    for (int k = 0; k < DIM; k++) {
+      noise[i * DIM + k] = (float)gl_rng_normal(&r);
+      emb[i * DIM + k] = 0.3f * (float)gl_rng_normal(&r) + (k == c) * 2.0f +
+                         (k == 2 && i % 10 == 0) * 2.0f;
+    }
+  }
+  gl_csr labels;
+  CHECK_OK(gl_csr_from_coo(&labels, N, C, nnz, row, col, NULL));
+  double mi, ma;
+  CHECK_OK(gl_eval_classify(emb, DIM, &labels, 0.5, 1.0, 1, &mi, &ma));
+  CHECK_MSG(mi > 0.95 && ma > 0.95, "informative: %.3f %.3f", mi, ma);
+  CHECK_OK(gl_eval_classify(noise, DIM, &labels, 0.5, 1.0, 1, &mi, &ma));
+  CHECK_MSG(mi > 0.2 && mi < 0.5, "noise: micro %.3f", mi);
+  CHECK_ERR(gl_eval_classify(emb, DIM, &labels, 1.0, 1.0, 1, &mi, &ma),
+            GL_EINVAL, "fraction");
+  gl_csr_free(&labels);
+}
+
+/* Connected components of g (union of each row's entries). */
+static int components(const gl_csr *g) {
+  gl_idx *p = malloc(sizeof(gl_idx) * g->n);
+  for (gl_idx i = 0; i < g->n; i++) p[i] = i;
+  int comps = g->n;
+  for (gl_idx i = 0; i < g->n; i++)
+    for (gl_off e = g->ptr[i]; e < g->ptr[i + 1]; e++) {
+      gl_idx a = i, b = g->col[e];
+      while (p[a] != a) a = p[a];
+      while (p[b] != b) b = p[b];
+      if (a != b) {
+        p[a] = b;
+        comps--;
+      }
+    }
+  free(p);
+  return comps;
+}
+
+TEST(embed_link_split_and_auc) {
+  /* A quarter of the edges held out, exactly; the residual graph keeps every
+   * component connected; held-out pairs are edges, the non-edges are not
+   * and are all distinct; training pairs come from the residual graph.
+   * Community indicators as embeddings separate edges from non-edges. */
+  gl_csr g;
+  gl_idx comm[60];
+  two_rings(&g, comm);
+  const int64_t m = g.nnz / 2;
+  gl_link_split s;
+  CHECK_OK(gl_link_split_init(&s, &g, 0.25, 1000000, 3)); /* 24 could go */
+  CHECK_EQ(s.n_test, 2 * llround(0.25 * m));
+  CHECK_EQ(s.residual.nnz / 2, m - s.n_test / 2);
+  CHECK_EQ(components(&s.residual), components(&g));
+  CHECK_EQ(s.n_train, 2 * (m - s.n_test / 2));
+  const int64_t all = s.n_train + s.n_test;
+  for (int64_t i = 0; i < all; i++) {
+    const bool test = i >= s.n_train;
+    CHECK(s.u[i] < s.v[i]);
+    CHECK_EQ(gl_csr_has_edge(&g, s.u[i], s.v[i]), s.y[i] == 1);
+    if (s.y[i]) /* held out iff a test pair */
+      CHECK_EQ(gl_csr_has_edge(&s.residual, s.u[i], s.v[i]), !test);
+    for (int64_t j = 0; j < i; j++)
+      CHECK(s.u[i] != s.u[j] || s.v[i] != s.v[j]);
+  }
+  float emb[60 * 2];
+  for (int i = 0; i < 60; i++) {
+    emb[i * 2] = comm[i] ? 1.0f : -1.0f;
+    emb[i * 2 + 1] = 0.1f * (float)(i % 7);
+  }
+  /* edges lie within communities; half the non-edges do too (tied with
+   * them): AUC about 3/4, where noise gives about 1/2 */
+  double auc;
+  CHECK_OK(gl_eval_link(emb, 2, &s, GL_EDGE_HADAMARD, 1.0, &auc));
+  CHECK_MSG(auc > 0.7, "hadamard AUC %.3f", auc);
+  CHECK_OK(gl_eval_link(emb, 2, &s, GL_EDGE_L1, 1.0, &auc));
+  CHECK_MSG(auc > 0.7, "L1 AUC %.3f", auc);
+  gl_rng r;
+  gl_rng_seed(&r, 8);
+  for (int i = 0; i < 120; i++) emb[i] = (float)gl_rng_normal(&r);
+  CHECK_OK(gl_eval_link(emb, 2, &s, GL_EDGE_HADAMARD, 1.0, &auc));
+  CHECK_MSG(auc > 0.3 && auc < 0.7, "noise AUC %.3f", auc);
+  gl_link_split_free(&s);
+  CHECK_ERR(gl_link_split_init(&s, &g, 0.9, 1000, 3), GL_EINVAL,
+            "keep the graph connected");
+  CHECK_ERR(gl_link_split_init(&s, &g, 0, 1000, 3), GL_EINVAL, "share 0");
+  gl_csr_free(&g);
+}

@@ -313,29 +313,52 @@ TEST(tools_care_embed_outputs) {
   const char *w2v = gl_test_path("karate.w2v"), *npy = gl_test_path("k.npy");
   const char *json = gl_test_path("care.json");
   char args[1024], *out;
-  for (int k = 0; k < 2; k++) {
+  static const char *runs[3] = {
+      "care", "deepwalk --task classify --eval-runs 3",
+      "node2vec --p 0.5 --q 2 --task link --hold 0.3"};
+  for (int k = 0; k < 3; k++) {
     snprintf(args, sizeof args,
-             "karate --method %s --dim 8 --walks 5 --length 10 --window 3 "
+             "karate --method %s --dim 8 --walks 20 --length 40 --window 5 "
              "--threads 1 --seed 3 --out %s --json %s --quiet",
-             k ? "node2vec --p 0.5 --q 2" : "care", k ? npy : w2v, json);
+             runs[k], k == 2 ? npy : w2v, json);
     int rc = run_tool("care-embed", args, &out);
     CHECK_MSG(rc == 0, "rc %d: %s", rc, out);
     free(out);
     char *j = slurp(json);
-    CHECK(j && strstr(j, k ? "\"method\": \"node2vec\""
-                           : "\"method\": \"care\""));
+    char method[64];
+    snprintf(method, sizeof method, "\"method\": \"%.*s\"",
+             (int)strcspn(runs[k], " "), runs[k]);
+    CHECK(j && strstr(j, method));
     CHECK(j && json_number(j, NULL, "walk_seconds") >= 0 &&
           json_number(j, NULL, "train_seconds") >= 0 &&
           json_number(j, NULL, "words_per_second") > 0);
-    if (!k) /* 34 nodes x 5 walks of up to 10 nodes */
-      CHECK(j && json_number(j, NULL, "walk_nodes") > 1000 &&
+    if (k == 0) /* 34 nodes x 20 walks of up to 40 nodes; communities */
+      CHECK(j && json_number(j, NULL, "walk_nodes") > 20000 &&
             json_number(j, NULL, "n_communities") >= 2 &&
             json_number(j, NULL, "modularity") > 0.3);
+    else if (k == 1) /* the factions, from half the nodes on */
+      for (int f = 1; f <= 9; f++) {
+        char key[16];
+        snprintf(key, sizeof key, "\"0.%d\"", f);
+        double mi = j ? json_number(j, key, "micro_f1") : NAN;
+        double ma = j ? json_number(j, key, "macro_f1") : NAN;
+        CHECK_MSG(mi >= 0 && mi <= 1 && ma >= 0 && ma <= 1 &&
+                      (f < 5 || mi > 0.7),
+                  "fraction %s: %g %g", key, mi, ma);
+      }
+    else /* 78 edges, 23 held out */
+      for (int op = 0; op < 4; op++) {
+        static const char *ops[4] = {"\"hadamard\"", "\"average\"",
+                                     "\"l1\"", "\"l2\""};
+        double auc = j ? json_number(j, ops[op], "auc") : NAN;
+        CHECK_MSG(auc > 0.3 && auc <= 1, "%s: %g", ops[op], auc);
+      }
     free(j);
   }
   snprintf(args, sizeof args,
-           "karate --method node2vec --p 0.5 --q 2 --dim 8 --walks 5 "
-           "--length 10 --window 3 --threads 1 --seed 3 --out %s --quiet",
+           "karate --method node2vec --p 0.5 --q 2 --task link --hold 0.3 "
+           "--dim 8 --walks 20 --length 40 --window 5 --threads 1 --seed 3 "
+           "--out %s --quiet",
            w2v);
   int rc = run_tool("care-embed", args, &out);
   CHECK_MSG(rc == 0, "rc %d: %s", rc, out);
@@ -359,7 +382,12 @@ TEST(tools_care_embed_bad_usage) {
   bad_tool("care-embed", "nosuchset", "nosuchset");
   bad_tool("care-embed", "karate --method nope", "--method: 'nope'");
   bad_tool("care-embed", "karate --communities nope", "--communities");
-  bad_tool("care-embed", "karate --task classify", "--task: 'classify'");
+  bad_tool("care-embed", "karate --task nope", "--task: 'nope'");
+  bad_tool("care-embed", "karate --task link --hold 1", "--hold");
+  bad_tool("care-embed", "karate --task classify --eval-runs 0",
+           "--eval-runs");
+  bad_tool("care-embed", "karate --task link --hold 0.9 --quiet",
+           "keep the graph connected");
   bad_tool("care-embed", "karate --format txt", "--format: 'txt'");
   bad_tool("care-embed", "karate --dim 0", "--dim");
   bad_tool("care-embed", "karate --walks -1", "--walks");
@@ -380,6 +408,12 @@ TEST(tools_care_embed_bad_usage) {
   snprintf(args, sizeof args, "--edgelist %s",
            gl_test_write("garbled.txt", "0 1\n1 2\n2 x\n"));
   bad_tool("care-embed", args, "garbled.txt");
+  snprintf(args, sizeof args, "--edgelist %s --directed --task link",
+           gl_test_write("dir.txt", "0 1\n1 2\n2 0\n0 3\n3 1\n"));
+  bad_tool("care-embed", args, "undirected");
+  snprintf(args, sizeof args, "--edgelist %s --task classify",
+           gl_test_path("dir.txt"));
+  bad_tool("care-embed", args, "has no labels");
   snprintf(args, sizeof args, "--edgelist %s --out %s",
            gl_test_write("trunc.txt", "0 1\n1 2\n2"),
            gl_test_path("trunc.w2v"));

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tools/cli.h"
 
@@ -35,7 +36,16 @@ static void usage(FILE *f) {
 "  --lr X              starting learning rate, decayed linearly (0.025)\n"
 "  --sample X          frequent-node subsampling threshold (1e-3; 0 off)\n"
 "run:\n"
-"  --task T            none (default): embeddings only\n"
+"  --task T            none (default: embeddings only), classify (node\n"
+"                      classification: one-vs-rest logistic regression on\n"
+"                      10%%..90%% of the labelled nodes, Micro/Macro-F1\n"
+"                      averaged over --eval-runs splits) or link (link\n"
+"                      prediction: embed the graph without --hold of its\n"
+"                      edges, kept connected; logistic regression on edge\n"
+"                      features; ROC-AUC on the held-out edges and as many\n"
+"                      non-edges)\n"
+"  --eval-runs N       classify: random splits per fraction (10)\n"
+"  --hold X            link: share of the edges held out (0.5)\n"
 "  --threads N         threads (default: all cores); walks are the same for\n"
 "                      any count, skip-gram threads race (Hogwild)\n"
 "  --seed S            seed of the walks, communities and training (1)\n"
@@ -57,7 +67,8 @@ typedef struct {
   const char *dataset, *edgelist, *data_dir, *out, *format, *json, *method,
       *communities, *task, *save_walks;
   bool directed, quiet;
-  int threads;
+  int threads, eval_runs;
+  double hold;
   uint64_t seed;
   gl_walk_opts walk;
   gl_sgns_opts sg;
@@ -69,6 +80,8 @@ static void parse(int argc, char **argv, options *o) {
   o->communities = "louvain";
   o->task = "none";
   o->seed = 1;
+  o->eval_runs = 10;
+  o->hold = 0.5;
   o->walk = gl_walk_defaults();
   o->sg = gl_sgns_defaults();
   for (int i = 1; i < argc; i++) {
@@ -102,6 +115,9 @@ static void parse(int argc, char **argv, options *o) {
     else if (!strcmp(a, "--method")) o->method = v;
     else if (!strcmp(a, "--communities")) o->communities = v;
     else if (!strcmp(a, "--task")) o->task = v;
+    else if (!strcmp(a, "--eval-runs"))
+      o->eval_runs = (int)gl_cli_long(a, v, 1, 1000);
+    else if (!strcmp(a, "--hold")) o->hold = gl_cli_double(a, v, 0.01, 0.99);
     else if (!strcmp(a, "--threads"))
       o->threads = (int)gl_cli_long(a, v, 1, 1024);
     else if (!strcmp(a, "--seed"))
@@ -140,9 +156,10 @@ static void parse(int argc, char **argv, options *o) {
   if (strcmp(o->communities, "louvain") && strcmp(o->communities, "leiden"))
     gl_cli_die(GL_EXIT_USAGE, "--communities: '%s' is not louvain or "
                "leiden", o->communities);
-  if (strcmp(o->task, "none"))
-    gl_cli_die(GL_EXIT_USAGE, "--task: '%s' is not available (none only, "
-               "for now)", o->task);
+  if (strcmp(o->task, "none") && strcmp(o->task, "classify") &&
+      strcmp(o->task, "link"))
+    gl_cli_die(GL_EXIT_USAGE, "--task: '%s' is not none, classify or link",
+               o->task);
   if (!o->format)
     o->format = o->out && strlen(o->out) > 4 &&
                         !strcmp(o->out + strlen(o->out) - 4, ".npy")
@@ -178,6 +195,26 @@ static void write_npy(const char *path, float *emb, gl_idx n, int dim) {
   if (st != GL_OK) gl_cli_die_status(st, "--out");
 }
 
+/* Single labels (-1: none) as an n x classes pattern. */
+static gl_status labels_of(gl_csr *out, const int32_t *y, gl_idx n,
+                           int n_classes) {
+  gl_idx *row = malloc((size_t)n * sizeof *row);
+  gl_idx *col = malloc((size_t)n * sizeof *col);
+  gl_off k = 0;
+  gl_status st = GL_ENOMEM;
+  if (row && col) {
+    for (gl_idx i = 0; i < n; i++)
+      if (y[i] >= 0) {
+        row[k] = i;
+        col[k++] = y[i];
+      }
+    st = gl_csr_from_coo(out, n, n_classes, k, row, col, NULL);
+  }
+  free(row);
+  free(col);
+  return st;
+}
+
 int main(int argc, char **argv) {
   gl_cli_wait_policy(argv);
   gl_cli_init(argv[0]);
@@ -191,9 +228,33 @@ int main(int argc, char **argv) {
   if (st != GL_OK) gl_cli_die_status(st, "");
   const char *name = o.edgelist ? o.edgelist : d.name;
   const gl_idx n = d.adj.n;
+  const bool classify = !strcmp(o.task, "classify");
+  const bool link = !strcmp(o.task, "link");
+  if (classify && !d.multilabel && !d.y)
+    gl_cli_die(GL_EXIT_USAGE, "--task classify: %s has no labels", name);
+  gl_csr labels = {0};
+  if (classify) {
+    st = d.multilabel ? gl_csr_copy(&labels, &d.ymulti)
+                      : labels_of(&labels, d.y, n, d.n_classes);
+    if (st != GL_OK) gl_cli_die_status(st, "labels");
+  }
+  gl_link_split split = {0};
+  const gl_csr *graph = &d.adj; /* what the walks see */
+  if (link) {
+    if ((st = gl_link_split_init(&split, &d.adj, o.hold, 200000, o.seed)) !=
+        GL_OK)
+      gl_cli_die_status(st, "--task link");
+    graph = &split.residual;
+  }
   if (chatty)
     printf("%s: %d nodes, %lld stored edges%s\n", name, (int)n,
            (long long)d.adj.nnz, d.adj.val ? ", weighted" : "");
+  if (link && chatty) {
+      printf("link prediction: %lld edges held out, %lld test and %lld "
+             "training pairs\n",
+             (long long)(split.n_test / 2), (long long)split.n_test,
+             (long long)split.n_train);
+  }
 
   gl_idx *comm = NULL, n_comm = 0;
   double q = 0;
@@ -201,8 +262,8 @@ int main(int argc, char **argv) {
     comm = malloc((size_t)n * sizeof *comm);
     if (!comm) gl_cli_die(GL_EXIT_FAIL, "out of memory");
     st = !strcmp(o.communities, "leiden")
-             ? gl_communities_leiden(&d.adj, o.seed, comm, &n_comm, &q)
-             : gl_communities_louvain(&d.adj, o.seed, comm, &n_comm, &q);
+             ? gl_communities_leiden(graph, o.seed, comm, &n_comm, &q)
+             : gl_communities_louvain(graph, o.seed, comm, &n_comm, &q);
     if (st != GL_OK) gl_cli_die_status(st, "communities");
     if (chatty)
       printf("communities (%s): %d, modularity %.4f\n", o.communities,
@@ -213,7 +274,7 @@ int main(int argc, char **argv) {
   gl_walker wk;
   gl_walks corpus;
   double t0 = gl_now();
-  if ((st = gl_walker_init(&wk, &d.adj, &o.walk)) != GL_OK ||
+  if ((st = gl_walker_init(&wk, graph, &o.walk)) != GL_OK ||
       (st = gl_walks_generate(&wk, &corpus)) != GL_OK)
     gl_cli_die_status(st, "walks");
   const double walk_s = gl_now() - t0;
@@ -247,10 +308,50 @@ int main(int argc, char **argv) {
     else
       write_w2v(o.out, emb, n, o.sg.dim);
   }
+  /* the tasks */
+  static const double fracs[9] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
+                                  0.9};
+  double f1[9][2] = {{0}}, auc[4] = {0};
+  static const char *ops[4] = {"hadamard", "average", "l1", "l2"};
+  if (classify)
+    for (int f = 0; f < 9; f++) {
+      for (int r = 0; r < o.eval_runs; r++) {
+        double mi, ma;
+        if ((st = gl_eval_classify(emb, o.sg.dim, &labels, fracs[f], 1.0,
+                                   o.seed + (uint64_t)r, &mi, &ma)) != GL_OK)
+          gl_cli_die_status(st, "classification");
+        f1[f][0] += mi / o.eval_runs;
+        f1[f][1] += ma / o.eval_runs;
+      }
+      if (chatty && isatty(2))
+        fprintf(stderr, "\rclassify: %d of 9 fractions", f + 1);
+    }
+  if (classify && chatty && isatty(2)) fputc('\n', stderr);
+  if (link)
+    for (int k = 0; k < 4; k++)
+      if ((st = gl_eval_link(emb, o.sg.dim, &split, (gl_edge_op)k, 1.0,
+                             &auc[k])) != GL_OK)
+        gl_cli_die_status(st, "link prediction");
   printf("\n%-16s %-9s %8s %10s %10s %12s\n", "graph", "method", "nodes",
          "walk s", "train s", "words/s");
   printf("%-16.16s %-9s %8d %10.2f %10.2f %12.0f\n", name, o.method, (int)n,
          walk_s, ss.seconds, ss.words_per_second);
+  if (classify) {
+    printf("\n%-18s", "train fraction");
+    for (int f = 0; f < 9; f++) printf(" %6.1f", fracs[f]);
+    printf("\n%-18s", "Micro-F1");
+    for (int f = 0; f < 9; f++) printf(" %6.4f", f1[f][0]);
+    printf("\n%-18s", "Macro-F1");
+    for (int f = 0; f < 9; f++) printf(" %6.4f", f1[f][1]);
+    printf("\n");
+  }
+  if (link) {
+    printf("\n%-18s", "edge operator");
+    for (int k = 0; k < 4; k++) printf(" %9s", ops[k]);
+    printf("\n%-18s", "ROC-AUC");
+    for (int k = 0; k < 4; k++) printf(" %9.4f", auc[k]);
+    printf("\n");
+  }
   if (o.json) {
     gl_cli_out *out = gl_cli_out_open(o.json);
     gl_json j;
@@ -270,12 +371,35 @@ int main(int argc, char **argv) {
     gl_json_number(&j, "walk_seconds", walk_s);
     gl_json_number(&j, "train_seconds", ss.seconds);
     gl_json_number(&j, "words_per_second", ss.words_per_second);
+    if (classify) {
+      gl_json_begin_object(&j, "classify");
+      for (int f = 0; f < 9; f++) {
+        char key[8];
+        snprintf(key, sizeof key, "%.1f", fracs[f]);
+        gl_json_begin_object(&j, key);
+        gl_json_number(&j, "micro_f1", f1[f][0]);
+        gl_json_number(&j, "macro_f1", f1[f][1]);
+        gl_json_end_object(&j);
+      }
+      gl_json_end_object(&j);
+    }
+    if (link) {
+      gl_json_begin_object(&j, "link");
+      for (int k = 0; k < 4; k++) {
+        gl_json_begin_object(&j, ops[k]);
+        gl_json_number(&j, "auc", auc[k]);
+        gl_json_end_object(&j);
+      }
+      gl_json_end_object(&j);
+    }
     gl_json_end_object(&j);
     gl_json_finish(&j);
     gl_cli_out_commit(out);
   }
   free(emb);
   free(comm);
+  gl_csr_free(&labels);
+  gl_link_split_free(&split);
   gl_walks_free(&corpus);
   gl_walker_free(&wk);
   gl_dataset_free(&d);
