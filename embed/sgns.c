@@ -135,16 +135,7 @@ gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
   float sig[SIG_SIZE];
   if (s == GL_OK && (!keep || !syn1 || !err || !kept || !targets))
     s = GL_ENOMEM;
-  if (s != GL_OK) {
-    free(count);
-    free(keep);
-    free(syn1);
-    free(err);
-    free(kept);
-    free(targets);
-    gl_neg_table_free(&nt);
-    return s;
-  }
+  if (s != GL_OK) goto out;
   for (int i = 0; i < SIG_SIZE; i++) {
     double x = exp(((double)i / SIG_SIZE * 2 - 1) * SIG_MAX);
     sig[i] = (float)(x / (x + 1));
@@ -156,7 +147,6 @@ gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
     keep[v] = o->sample > 0 && count[v] > 0
                   ? (float)((sqrt(count[v] / sN) + 1) * sN / count[v])
                   : 1.0f;
-  free(count);
   gl_rng init;
   gl_rng_seed(&init, o->seed);
   for (size_t i = 0; i < (size_t)n * dim; i++)
@@ -221,11 +211,13 @@ gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
   st->seconds = gl_now() - t0;
   st->words = (int64_t)all;
   st->words_per_second = st->seconds > 0 ? all / st->seconds : 0;
+out:
+  free(count);
   free(keep);
   free(syn1);
   free(err);
   free(kept);
   free(targets);
   gl_neg_table_free(&nt);
-  return GL_OK;
+  return s;
 }

@@ -378,27 +378,27 @@ TEST(tools_care_embed_outputs) {
 }
 
 TEST(tools_care_embed_bad_usage) {
-  bad_tool("care-embed", "", "no dataset given");
-  bad_tool("care-embed", "nosuchset", "nosuchset");
-  bad_tool("care-embed", "karate --method nope", "--method: 'nope'");
-  bad_tool("care-embed", "karate --communities nope", "--communities");
-  bad_tool("care-embed", "karate --task nope", "--task: 'nope'");
-  bad_tool("care-embed", "karate --task link --hold 1", "--hold");
-  bad_tool("care-embed", "karate --task classify --eval-runs 0",
-           "--eval-runs");
-  bad_tool("care-embed", "karate --task link --hold 0.9 --quiet",
-           "keep the graph connected");
-  bad_tool("care-embed", "karate --format txt", "--format: 'txt'");
-  bad_tool("care-embed", "karate --dim 0", "--dim");
-  bad_tool("care-embed", "karate --walks -1", "--walks");
-  bad_tool("care-embed", "karate --p 0", "--p");
-  bad_tool("care-embed", "karate --alpha 2", "--alpha");
-  bad_tool("care-embed", "karate --window x", "--window");
-  bad_tool("care-embed", "karate --directed", "--directed applies");
-  bad_tool("care-embed", "karate cora", "unexpected argument 'cora'");
-  bad_tool("care-embed", "karate --bogus", "unknown option '--bogus'");
-  bad_tool("care-embed", "karate --out /nonexistent/dir/e.w2v",
-           "no such folder");
+  static const char *cases[][2] = {
+      {"", "no dataset given"},
+      {"nosuchset", "nosuchset"},
+      {"karate --method nope", "--method: 'nope'"},
+      {"karate --communities nope", "--communities"},
+      {"karate --task nope", "--task: 'nope'"},
+      {"karate --task link --hold 1", "--hold"},
+      {"karate --task classify --eval-runs 0", "--eval-runs"},
+      {"karate --task link --hold 0.9 --quiet", "keep the graph connected"},
+      {"karate --format txt", "--format: 'txt'"},
+      {"karate --dim 0", "--dim"},
+      {"karate --walks -1", "--walks"},
+      {"karate --p 0", "--p"},
+      {"karate --alpha 2", "--alpha"},
+      {"karate --window x", "--window"},
+      {"karate --directed", "--directed applies"},
+      {"karate cora", "unexpected argument 'cora'"},
+      {"karate --bogus", "unknown option '--bogus'"},
+      {"karate --out /nonexistent/dir/e.w2v", "no such folder"}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    bad_tool("care-embed", cases[i][0], cases[i][1]);
   char args[512];
   snprintf(args, sizeof args, "--edgelist %s", gl_test_path("none.txt"));
   bad_tool("care-embed", args, "none.txt");
