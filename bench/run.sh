@@ -85,3 +85,7 @@ done
 echo
 echo "== Sampler convergence study (bench/convergence.py: bench/out/convergence.{md,csv,svg})"
 THREADS="$THREADS" $PY bench/convergence.py
+
+echo
+echo "== Skip-gram against gensim (bench/embed.py: bench/out/embed.{md,json})"
+THREADS="$THREADS" $PY bench/embed.py

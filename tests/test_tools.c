@@ -375,6 +375,19 @@ TEST(tools_care_embed_outputs) {
   CHECK_MSG(rc == 0 && strstr(out, "34 8 (34, 8) float32 True"),
             "python says: %s", out);
   free(out);
+  /* the .npy scored as given vectors; one of the wrong size refused */
+  snprintf(args, sizeof args,
+           "karate --task classify --eval-runs 2 --embeddings %s --json %s "
+           "--quiet", npy, json);
+  rc = run_tool("care-embed", args, &out);
+  CHECK_MSG(rc == 0, "rc %d: %s", rc, out);
+  free(out);
+  char *j = slurp(json);
+  CHECK(j && strstr(j, "\"method\": \"given\"") &&
+        json_number(j, "\"0.5\"", "micro_f1") > 0);
+  free(j);
+  snprintf(args, sizeof args, "cora --task classify --embeddings %s", npy);
+  bad_tool("care-embed", args, "not 2708 rows");
 }
 
 TEST(tools_care_embed_bad_usage) {
@@ -396,7 +409,10 @@ TEST(tools_care_embed_bad_usage) {
       {"karate --directed", "--directed applies"},
       {"karate cora", "unexpected argument 'cora'"},
       {"karate --bogus", "unknown option '--bogus'"},
-      {"karate --out /nonexistent/dir/e.w2v", "no such folder"}};
+      {"karate --out /nonexistent/dir/e.w2v", "no such folder"},
+      {"karate --embeddings e.npy", "only with --task classify"},
+      {"karate --task classify --embeddings /nonexistent.npy",
+       "nonexistent.npy"}};
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
     bad_tool("care-embed", cases[i][0], cases[i][1]);
   char args[512];

@@ -45,6 +45,8 @@ static void usage(FILE *f) {
 "                      features; ROC-AUC on the held-out edges and as many\n"
 "                      non-edges)\n"
 "  --eval-runs N       classify: random splits per fraction (10)\n"
+"  --embeddings F.npy  classify: score these vectors (n x dim, from any\n"
+"                      tool) instead of learning them\n"
 "  --hold X            link: share of the edges held out (0.5)\n"
 "  --threads N         threads (default: all cores); walks are the same for\n"
 "                      any count, skip-gram threads race (Hogwild)\n"
@@ -65,7 +67,7 @@ static void usage(FILE *f) {
 
 typedef struct {
   const char *dataset, *edgelist, *data_dir, *out, *format, *json, *method,
-      *communities, *task, *save_walks;
+      *communities, *task, *save_walks, *embeddings;
   bool directed, quiet;
   int threads, eval_runs;
   double hold;
@@ -112,6 +114,7 @@ static void parse(int argc, char **argv, options *o) {
     else if (!strcmp(a, "--format")) o->format = v;
     else if (!strcmp(a, "--json")) o->json = v;
     else if (!strcmp(a, "--save-walks")) o->save_walks = v;
+    else if (!strcmp(a, "--embeddings")) o->embeddings = v;
     else if (!strcmp(a, "--method")) o->method = v;
     else if (!strcmp(a, "--communities")) o->communities = v;
     else if (!strcmp(a, "--task")) o->task = v;
@@ -160,6 +163,9 @@ static void parse(int argc, char **argv, options *o) {
       strcmp(o->task, "link"))
     gl_cli_die(GL_EXIT_USAGE, "--task: '%s' is not none, classify or link",
                o->task);
+  if (o->embeddings && strcmp(o->task, "classify"))
+    gl_cli_die(GL_EXIT_USAGE, "--embeddings: only with --task classify (link "
+               "prediction learns its vectors on the residual graph)");
   if (!o->format)
     o->format = o->out && strlen(o->out) > 4 &&
                         !strcmp(o->out + strlen(o->out) - 4, ".npy")
@@ -193,6 +199,88 @@ static void write_npy(const char *path, float *emb, gl_idx n, int dim) {
                 .count = (int64_t)n * dim, .data = emb};
   gl_status st = gl_npy_write(path, &a);
   if (st != GL_OK) gl_cli_die_status(st, "--out");
+}
+
+/* What learning gave: the vectors, the communities (CARE) and timings. */
+typedef struct {
+  float *emb;
+  gl_idx *comm, n_comm;
+  double q, walk_s;
+  int64_t nodes;
+  gl_sgns_stats ss;
+} learned;
+
+/* Communities (CARE), walks and skip-gram over `graph`. */
+static void learn(options *op, const gl_csr *graph, bool chatty, learned *L) {
+  options o = *op;
+  const gl_idx n = graph->n;
+  gl_status st;
+  if (o.walk.kind == GL_WALK_CARE) {
+    L->comm = malloc((size_t)n * sizeof *L->comm);
+    if (!L->comm) gl_cli_die(GL_EXIT_FAIL, "out of memory");
+    st = !strcmp(o.communities, "leiden")
+             ? gl_communities_leiden(graph, o.seed, L->comm, &L->n_comm, &L->q)
+             : gl_communities_louvain(graph, o.seed, L->comm, &L->n_comm,
+                                      &L->q);
+    if (st != GL_OK) gl_cli_die_status(st, "communities");
+    if (chatty)
+      printf("communities (%s): %d, modularity %.4f\n", o.communities,
+             (int)L->n_comm, L->q);
+    o.walk.community = L->comm;
+    o.walk.n_comm = L->n_comm;
+  }
+  gl_walker wk;
+  gl_walks corpus;
+  double t0 = gl_now();
+  if ((st = gl_walker_init(&wk, graph, &o.walk)) != GL_OK ||
+      (st = gl_walks_generate(&wk, &corpus)) != GL_OK)
+    gl_cli_die_status(st, "walks");
+  L->walk_s = gl_now() - t0;
+  L->nodes = corpus.start[corpus.n_walks];
+  if (chatty)
+    printf("walks (%s): %lld walks, %lld nodes in %.2fs (%.2f M nodes/s)\n",
+           o.method, (long long)corpus.n_walks, (long long)L->nodes,
+           L->walk_s, L->nodes / fmax(L->walk_s, 1e-9) / 1e6);
+  if (o.save_walks) {
+    gl_cli_out *out = gl_cli_out_open(o.save_walks);
+    FILE *f = gl_cli_out_file(out);
+    for (int64_t k = 0; k < corpus.n_walks; k++)
+      for (int64_t i = corpus.start[k]; i < corpus.start[k + 1]; i++)
+        fprintf(f, "%d%c", (int)corpus.nodes[i],
+                i + 1 < corpus.start[k + 1] ? ' ' : '\n');
+    gl_cli_out_commit(out);
+  }
+  L->emb = malloc((size_t)n * o.sg.dim * sizeof *L->emb);
+  if (!L->emb) gl_cli_die(GL_EXIT_FAIL, "out of memory");
+  if ((st = gl_sgns_train(&corpus, &o.sg, L->emb, &L->ss)) != GL_OK)
+    gl_cli_die_status(st, "skip-gram");
+  if (chatty)
+    printf("skip-gram: dim %d, window %d, %d negatives, %d epoch(s): "
+           "%.2fs, %.0f words/s\n",
+           o.sg.dim, o.sg.window, o.sg.negative, o.sg.epochs, L->ss.seconds,
+           L->ss.words_per_second);
+  gl_walks_free(&corpus);
+  gl_walker_free(&wk);
+}
+
+/* Vectors from an .npy: n rows, float32 or float64. */
+static float *load_embeddings(const char *path, gl_idx n, int *dim) {
+  gl_array a;
+  gl_status st = gl_npy_read(&a, path);
+  if (st != GL_OK) gl_cli_die_status(st, "--embeddings");
+  if (a.ndim != 2 || a.shape[0] != n || a.shape[1] < 1 ||
+      (a.dtype != GL_F32 && a.dtype != GL_F64))
+    gl_cli_die(GL_EXIT_USAGE, "--embeddings: %s holds a %dD %s array of "
+               "%lld rows, not %d rows of floats", path, a.ndim,
+               a.dtype == GL_F32 || a.dtype == GL_F64 ? "float" : "non-float",
+               (long long)(a.ndim ? a.shape[0] : 0), (int)n);
+  *dim = (int)a.shape[1];
+  if (a.dtype == GL_F32) return a.data;
+  float *f = malloc((size_t)a.count * sizeof *f);
+  if (!f) gl_cli_die(GL_EXIT_FAIL, "out of memory");
+  for (int64_t i = 0; i < a.count; i++) f[i] = (float)((double *)a.data)[i];
+  free(a.data);
+  return f;
 }
 
 /* Single labels (-1: none) as an n x classes pattern. */
@@ -232,6 +320,8 @@ int main(int argc, char **argv) {
   const bool link = !strcmp(o.task, "link");
   if (classify && !d.multilabel && !d.y)
     gl_cli_die(GL_EXIT_USAGE, "--task classify: %s has no labels", name);
+  int dim = o.sg.dim;
+  float *emb = o.embeddings ? load_embeddings(o.embeddings, n, &dim) : NULL;
   gl_csr labels = {0};
   if (classify) {
     st = d.multilabel ? gl_csr_copy(&labels, &d.ymulti)
@@ -256,57 +346,16 @@ int main(int argc, char **argv) {
              (long long)split.n_train);
   }
 
-  gl_idx *comm = NULL, n_comm = 0;
-  double q = 0;
-  if (o.walk.kind == GL_WALK_CARE) {
-    comm = malloc((size_t)n * sizeof *comm);
-    if (!comm) gl_cli_die(GL_EXIT_FAIL, "out of memory");
-    st = !strcmp(o.communities, "leiden")
-             ? gl_communities_leiden(graph, o.seed, comm, &n_comm, &q)
-             : gl_communities_louvain(graph, o.seed, comm, &n_comm, &q);
-    if (st != GL_OK) gl_cli_die_status(st, "communities");
-    if (chatty)
-      printf("communities (%s): %d, modularity %.4f\n", o.communities,
-             (int)n_comm, q);
-    o.walk.community = comm;
-    o.walk.n_comm = n_comm;
+  learned L = {0};
+  if (!o.embeddings) {
+    learn(&o, graph, chatty, &L);
+    emb = L.emb;
   }
-  gl_walker wk;
-  gl_walks corpus;
-  double t0 = gl_now();
-  if ((st = gl_walker_init(&wk, graph, &o.walk)) != GL_OK ||
-      (st = gl_walks_generate(&wk, &corpus)) != GL_OK)
-    gl_cli_die_status(st, "walks");
-  const double walk_s = gl_now() - t0;
-  const int64_t nodes = corpus.start[corpus.n_walks];
-  if (chatty)
-    printf("walks (%s): %lld walks, %lld nodes in %.2fs (%.2f M nodes/s)\n",
-           o.method, (long long)corpus.n_walks, (long long)nodes, walk_s,
-           nodes / fmax(walk_s, 1e-9) / 1e6);
-  if (o.save_walks) {
-    gl_cli_out *out = gl_cli_out_open(o.save_walks);
-    FILE *f = gl_cli_out_file(out);
-    for (int64_t k = 0; k < corpus.n_walks; k++)
-      for (int64_t i = corpus.start[k]; i < corpus.start[k + 1]; i++)
-        fprintf(f, "%d%c", (int)corpus.nodes[i],
-                i + 1 < corpus.start[k + 1] ? ' ' : '\n');
-    gl_cli_out_commit(out);
-  }
-  float *emb = malloc((size_t)n * o.sg.dim * sizeof *emb);
-  if (!emb) gl_cli_die(GL_EXIT_FAIL, "out of memory");
-  gl_sgns_stats ss;
-  if ((st = gl_sgns_train(&corpus, &o.sg, emb, &ss)) != GL_OK)
-    gl_cli_die_status(st, "skip-gram");
-  if (chatty)
-    printf("skip-gram: dim %d, window %d, %d negatives, %d epoch(s): "
-           "%.2fs, %.0f words/s\n",
-           o.sg.dim, o.sg.window, o.sg.negative, o.sg.epochs, ss.seconds,
-           ss.words_per_second);
   if (o.out) {
     if (!strcmp(o.format, "npy"))
-      write_npy(o.out, emb, n, o.sg.dim);
+      write_npy(o.out, emb, n, dim);
     else
-      write_w2v(o.out, emb, n, o.sg.dim);
+      write_w2v(o.out, emb, n, dim);
   }
   /* the tasks */
   static const double fracs[9] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
@@ -317,7 +366,7 @@ int main(int argc, char **argv) {
     for (int f = 0; f < 9; f++) {
       for (int r = 0; r < o.eval_runs; r++) {
         double mi, ma;
-        if ((st = gl_eval_classify(emb, o.sg.dim, &labels, fracs[f], 1.0,
+        if ((st = gl_eval_classify(emb, dim, &labels, fracs[f], 1.0,
                                    o.seed + (uint64_t)r, &mi, &ma)) != GL_OK)
           gl_cli_die_status(st, "classification");
         f1[f][0] += mi / o.eval_runs;
@@ -329,13 +378,14 @@ int main(int argc, char **argv) {
   if (classify && chatty && isatty(2)) fputc('\n', stderr);
   if (link)
     for (int k = 0; k < 4; k++)
-      if ((st = gl_eval_link(emb, o.sg.dim, &split, (gl_edge_op)k, 1.0,
+      if ((st = gl_eval_link(emb, dim, &split, (gl_edge_op)k, 1.0,
                              &auc[k])) != GL_OK)
         gl_cli_die_status(st, "link prediction");
   printf("\n%-16s %-9s %8s %10s %10s %12s\n", "graph", "method", "nodes",
          "walk s", "train s", "words/s");
-  printf("%-16.16s %-9s %8d %10.2f %10.2f %12.0f\n", name, o.method, (int)n,
-         walk_s, ss.seconds, ss.words_per_second);
+  printf("%-16.16s %-9s %8d %10.2f %10.2f %12.0f\n", name,
+         o.embeddings ? "given" : o.method, (int)n, L.walk_s, L.ss.seconds,
+         L.ss.words_per_second);
   if (classify) {
     printf("\n%-18s", "train fraction");
     for (int f = 0; f < 9; f++) printf(" %6.1f", fracs[f]);
@@ -358,19 +408,19 @@ int main(int argc, char **argv) {
     gl_json_init(&j, gl_cli_out_file(out));
     gl_json_begin_object(&j, NULL);
     gl_json_string(&j, "graph", name);
-    gl_json_string(&j, "method", o.method);
+    gl_json_string(&j, "method", o.embeddings ? "given" : o.method);
     gl_json_int(&j, "nodes", n);
     gl_json_int(&j, "seed", (long long)o.seed);
     gl_json_int(&j, "threads", gl_threads());
-    if (comm) {
+    if (L.comm) {
       gl_json_string(&j, "communities", o.communities);
-      gl_json_int(&j, "n_communities", n_comm);
-      gl_json_number(&j, "modularity", q);
+      gl_json_int(&j, "n_communities", L.n_comm);
+      gl_json_number(&j, "modularity", L.q);
     }
-    gl_json_int(&j, "walk_nodes", (long long)nodes);
-    gl_json_number(&j, "walk_seconds", walk_s);
-    gl_json_number(&j, "train_seconds", ss.seconds);
-    gl_json_number(&j, "words_per_second", ss.words_per_second);
+    gl_json_int(&j, "walk_nodes", (long long)L.nodes);
+    gl_json_number(&j, "walk_seconds", L.walk_s);
+    gl_json_number(&j, "train_seconds", L.ss.seconds);
+    gl_json_number(&j, "words_per_second", L.ss.words_per_second);
     if (classify) {
       gl_json_begin_object(&j, "classify");
       for (int f = 0; f < 9; f++) {
@@ -397,11 +447,9 @@ int main(int argc, char **argv) {
     gl_cli_out_commit(out);
   }
   free(emb);
-  free(comm);
+  free(L.comm);
   gl_csr_free(&labels);
   gl_link_split_free(&split);
-  gl_walks_free(&corpus);
-  gl_walker_free(&wk);
   gl_dataset_free(&d);
   return 0;
 }
