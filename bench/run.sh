@@ -10,8 +10,8 @@ DATA=${GLEARN_DATA:-../shared/datasets}
 OUT=bench/out
 PY=${PYTHON:-/usr/bin/python3} # Debian's python3 with python3-torch
 mkdir -p "$OUT"
-if ! $PY -c 'import torch' 2>/dev/null; then
-  echo "bench: python3-torch is missing; run 'make bench-deps' first" >&2
+if ! $PY -c 'import torch, gensim' 2>/dev/null; then
+  echo "bench: python3-torch or python3-gensim is missing; run 'make bench-deps' first" >&2
   exit 1
 fi
 

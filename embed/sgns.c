@@ -98,10 +98,48 @@ static void sgns_pair(float *restrict l1, float *restrict syn1,
   for (int k = 0; k < dim; k++) l1[k] += e[k];
 }
 
-gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
-                        gl_sgns_stats *st) {
+/* Node counts of every walk of the walker (drawn and dropped: the walks
+ * are a function of the seed, so training draws the same ones again). */
+static gl_status count_walks(const gl_walker *wk, int64_t *count,
+                             int64_t *total) {
+  const int T = omp_get_max_threads();
+  const gl_idx n = wk->g->n;
+  const int L = wk->o.length;
+  int64_t *per = gl_calloc((size_t)T * (size_t)n, sizeof *per);
+  gl_idx *buf = gl_malloc((size_t)T * (size_t)L, sizeof *buf);
+  gl_walk_scratch *sc = gl_calloc((size_t)T, sizeof *sc);
+  gl_status st = per && buf && sc ? GL_OK : GL_ENOMEM;
+  for (int t = 0; t < T && st == GL_OK; t++)
+    st = gl_walk_scratch_init(&sc[t], wk);
+  int64_t sum = 0;
+  if (st == GL_OK) {
+#pragma omp parallel for schedule(dynamic, 256) reduction(+ : sum)
+    for (int64_t k = 0; k < gl_walker_count(wk); k++) {
+      const int t = omp_get_thread_num();
+      gl_idx *b = buf + (size_t)t * (size_t)L;
+      const int len = gl_walker_walk(wk, k, &sc[t], b);
+      int64_t *c = per + (size_t)t * (size_t)n;
+      for (int i = 0; i < len; i++) c[b[i]]++;
+      sum += len;
+    }
+    for (int t = 0; t < T; t++)
+      for (gl_idx v = 0; v < n; v++) count[v] += per[(size_t)t * n + v];
+    *total = sum;
+  }
+  for (int t = 0; sc && t < T; t++) gl_walk_scratch_free(&sc[t]);
+  free(sc);
+  free(per);
+  free(buf);
+  return st;
+}
+
+/* Skip-gram over the walks of a corpus c, or of a walker wk drawn as they
+ * are needed (then nothing but one walk a thread is stored).  Thread t
+ * trains on the walks [count t / T, count (t + 1) / T). */
+static gl_status train(const gl_walks *c, const gl_walker *wk,
+                       const gl_sgns_opts *o, float *emb, gl_sgns_stats *st) {
   memset(st, 0, sizeof *st);
-  const gl_idx n = c->n_nodes;
+  const gl_idx n = c ? c->n_nodes : wk->g->n;
   const int dim = o->dim;
   if (dim < 1 || o->window < 1 || o->negative < 0 || o->epochs < 1 ||
       !(o->lr > 0) || !(o->min_lr >= 0) || !(o->sample >= 0))
@@ -109,19 +147,29 @@ gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
                     "negatives >= 0, lr > 0, min_lr and sample >= 0 (got "
                     "%d, %d, %d, %d, %g, %g, %g)", dim, o->window, o->epochs,
                     o->negative, o->lr, o->min_lr, o->sample);
-  const int64_t total = c->start[c->n_walks];
-  int64_t *count = gl_calloc((size_t)n, sizeof *count), maxlen = 0;
+  const int64_t n_walks = c ? c->n_walks : gl_walker_count(wk);
+  int64_t total = 0, maxlen = c ? 0 : wk->o.length;
+  int64_t *count = gl_calloc((size_t)n, sizeof *count);
   if (!count) return GL_ENOMEM;
-  for (int64_t w = 0; w < c->n_walks; w++)
-    if (c->start[w + 1] - c->start[w] > maxlen)
-      maxlen = c->start[w + 1] - c->start[w];
-  for (int64_t i = 0; i < total; i++) {
-    if (c->nodes[i] < 0 || c->nodes[i] >= n) {
-      free(count);
-      return gl_error(GL_EINVAL, "skip-gram: walk entry %lld is node %d, "
-                      "not in 0..%d", (long long)i, c->nodes[i], n - 1);
+  if (c) {
+    total = c->start[c->n_walks];
+    for (int64_t w = 0; w < c->n_walks; w++)
+      if (c->start[w + 1] - c->start[w] > maxlen)
+        maxlen = c->start[w + 1] - c->start[w];
+    for (int64_t i = 0; i < total; i++) {
+      if (c->nodes[i] < 0 || c->nodes[i] >= n) {
+        free(count);
+        return gl_error(GL_EINVAL, "skip-gram: walk entry %lld is node %d, "
+                        "not in 0..%d", (long long)i, c->nodes[i], n - 1);
+      }
+      count[c->nodes[i]]++;
     }
-    count[c->nodes[i]]++;
+  } else {
+    gl_status cs = count_walks(wk, count, &total);
+    if (cs != GL_OK) {
+      free(count);
+      return cs;
+    }
   }
   gl_neg_table nt;
   gl_status s = gl_neg_table_init(&nt, count, n);
@@ -129,12 +177,17 @@ gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
   float *keep = gl_malloc((size_t)n, sizeof *keep);
   float *syn1 = gl_calloc((size_t)n * dim, sizeof *syn1);
   float *err = gl_malloc((size_t)T * dim, sizeof *err); /* per thread */
-  gl_idx *kept = gl_malloc((size_t)T * (size_t)(maxlen + 1), sizeof *kept);
+  /* per thread: the walk after subsampling, and the walk (streaming) */
+  gl_idx *kept = gl_malloc((size_t)T * 2 * (size_t)(maxlen + 1), sizeof *kept);
   gl_idx *targets = gl_malloc((size_t)T * 2 * (size_t)(o->negative + 1),
                               sizeof *targets);
+  gl_walk_scratch *sc = wk ? gl_calloc((size_t)T, sizeof *sc) : NULL;
   float sig[SIG_SIZE];
-  if (s == GL_OK && (!keep || !syn1 || !err || !kept || !targets))
+  if (s == GL_OK && (!keep || !syn1 || !err || !kept || !targets ||
+                     (wk && !sc)))
     s = GL_ENOMEM;
+  for (int t = 0; wk && sc && t < T && s == GL_OK; t++)
+    s = gl_walk_scratch_init(&sc[t], wk);
   if (s != GL_OK) goto out;
   for (int i = 0; i < SIG_SIZE; i++) {
     double x = exp(((double)i / SIG_SIZE * 2 - 1) * SIG_MAX);
@@ -158,18 +211,12 @@ gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
 #pragma omp parallel num_threads(T)
   {
     const int t = omp_get_thread_num(), nt_ = omp_get_num_threads();
-    /* this thread's walks: a contiguous share of the corpus positions */
-    int64_t w0 = 0, w1 = c->n_walks;
-    {
-      int64_t lo = total * t / nt_, hi = total * (t + 1) / nt_;
-      while (w0 < c->n_walks && c->start[w0] < lo) w0++;
-      w1 = w0;
-      while (w1 < c->n_walks && c->start[w1] < hi) w1++;
-    }
+    const int64_t w0 = n_walks * t / nt_, w1 = n_walks * (t + 1) / nt_;
     gl_rng r;
     gl_rng_seed(&r, gl_hash64(o->seed, (uint64_t)t + 1));
     float *e = err + (size_t)t * dim;
-    gl_idx *sen = kept + (size_t)t * (size_t)(maxlen + 1);
+    gl_idx *sen = kept + (size_t)t * 2 * (size_t)(maxlen + 1);
+    gl_idx *drawn = sen + maxlen + 1;
     gl_idx *tg = targets + (size_t)t * 2 * (size_t)(o->negative + 1);
     gl_idx *tg_next = tg + o->negative + 1;
     draw_negatives(&nt, o->negative, syn1, dim, &r, tg_next);
@@ -177,8 +224,13 @@ gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
     float lr = (float)o->lr;
     for (int ep = 0; ep < o->epochs; ep++)
       for (int64_t w = w0; w < w1; w++) {
-        const gl_idx *walk = c->nodes + c->start[w];
-        const int64_t len = c->start[w + 1] - c->start[w];
+        const gl_idx *walk = drawn;
+        int64_t len;
+        if (c) {
+          walk = c->nodes + c->start[w];
+          len = c->start[w + 1] - c->start[w];
+        } else
+          len = gl_walker_walk(wk, w, &sc[t], drawn);
         int m = 0; /* the walk after subsampling */
         for (int64_t i = 0; i < len; i++)
           if (keep[walk[i]] >= 1 || gl_rng_uniformf(&r) < keep[walk[i]])
@@ -212,6 +264,8 @@ gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
   st->words = (int64_t)all;
   st->words_per_second = st->seconds > 0 ? all / st->seconds : 0;
 out:
+  for (int t = 0; sc && t < T; t++) gl_walk_scratch_free(&sc[t]);
+  free(sc);
   free(count);
   free(keep);
   free(syn1);
@@ -220,4 +274,14 @@ out:
   free(targets);
   gl_neg_table_free(&nt);
   return s;
+}
+
+gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
+                        gl_sgns_stats *st) {
+  return train(c, NULL, o, emb, st);
+}
+
+gl_status gl_sgns_train_stream(const gl_walker *w, const gl_sgns_opts *o,
+                               float *emb, gl_sgns_stats *st) {
+  return train(NULL, w, o, emb, st);
 }

@@ -9,7 +9,7 @@
 
 gl_walk_opts gl_walk_defaults(void) {
   return (gl_walk_opts){.kind = GL_WALK_DEEPWALK, .walks_per_node = 10,
-                        .length = 80, .p = 1, .q = 1, .alpha = 0.5,
+                        .length = 80, .p = 1, .q = 1, .alpha = 0.9,
                         .seed = 1};
 }
 

@@ -354,7 +354,8 @@ static double cosine(const float *a, const float *b, int d) {
 TEST(embed_skipgram_separates_communities) {
   /* DeepWalk walks on two loosely joined rings: nodes of one ring end up
    * closer to each other than to the other ring's; one thread and a seed
-   * give the same vectors twice. */
+   * give the same vectors twice, and again when the walks are streamed
+   * into the trainer instead of stored. */
   gl_csr g;
   gl_idx comm[60];
   two_rings(&g, comm);
@@ -376,6 +377,10 @@ TEST(embed_skipgram_separates_communities) {
   CHECK_EQ(st.words, c.start[c.n_walks] * 5);
   CHECK_OK(gl_sgns_train(&c, &so, again, &st));
   CHECK(memcmp(emb, again, sizeof(float) * 60 * 16) == 0);
+  memset(again, 0, sizeof(float) * 60 * 16); /* walks drawn as needed */
+  CHECK_OK(gl_sgns_train_stream(&wk, &so, again, &st));
+  CHECK(memcmp(emb, again, sizeof(float) * 60 * 16) == 0);
+  CHECK_EQ(st.words, c.start[c.n_walks] * 5);
   double in = 0, out = 0;
   int ni = 0, no = 0;
   for (int i = 0; i < 60; i++)

@@ -375,6 +375,22 @@ TEST(tools_care_embed_outputs) {
   CHECK_MSG(rc == 0 && strstr(out, "34 8 (34, 8) float32 True"),
             "python says: %s", out);
   free(out);
+  /* walks streamed into skip-gram: the same vectors */
+  snprintf(args, sizeof args,
+           "karate --method node2vec --p 0.5 --q 2 --task link --hold 0.3 "
+           "--dim 8 --walks 20 --length 40 --window 5 --threads 1 --seed 3 "
+           "--out %s --stream --quiet",
+           gl_test_path("streamed.npy"));
+  rc = run_tool("care-embed", args, &out);
+  CHECK_MSG(rc == 0, "rc %d: %s", rc, out);
+  free(out);
+  snprintf(cmd, sizeof cmd,
+           "/usr/bin/python3 -c \"import numpy as np; "
+           "print((np.load('%s') == np.load('%s')).all())\"",
+           npy, gl_test_path("streamed.npy"));
+  rc = gl_test_run(cmd, &out);
+  CHECK_MSG(rc == 0 && strstr(out, "True"), "python says: %s", out);
+  free(out);
   /* the .npy scored as given vectors; one of the wrong size refused */
   snprintf(args, sizeof args,
            "karate --task classify --eval-runs 2 --embeddings %s --json %s "
@@ -411,6 +427,7 @@ TEST(tools_care_embed_bad_usage) {
       {"karate --bogus", "unknown option '--bogus'"},
       {"karate --out /nonexistent/dir/e.w2v", "no such folder"},
       {"karate --embeddings e.npy", "only with --task classify"},
+      {"karate --stream --save-walks w.txt", "--stream keeps no walks"},
       {"karate --task classify --embeddings /nonexistent.npy",
        "nonexistent.npy"}};
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)

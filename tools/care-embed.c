@@ -25,7 +25,7 @@ static void usage(FILE *f) {
 "  --walks N           walks starting at every node (10)\n"
 "  --length N          nodes a walk (80)\n"
 "  --alpha X           care: probability of a neighbour step; otherwise a\n"
-"                      jump within the community (0.5)\n"
+"                      jump within the community (0.9)\n"
 "  --communities C     care: louvain (default) or leiden (igraph)\n"
 "  --p X, --q X        node2vec: return and in-out parameters (1, 1)\n"
 "skip-gram:\n"
@@ -58,6 +58,8 @@ static void usage(FILE *f) {
 "  --format F          w2v or npy (default: npy for a .npy name, else w2v)\n"
 "  --json FILE         results as JSON\n"
 "  --save-walks FILE   the walks as text, a walk a line (node ids)\n"
+"  --stream            draw the walks as skip-gram needs them instead of\n"
+"                      storing them (for corpora larger than memory)\n"
 "  --quiet             no progress or summary lines (the result table stays)\n"
 "  --help              this text\n"
 "\n"
@@ -68,7 +70,7 @@ static void usage(FILE *f) {
 typedef struct {
   const char *dataset, *edgelist, *data_dir, *out, *format, *json, *method,
       *communities, *task, *save_walks, *embeddings;
-  bool directed, quiet;
+  bool directed, quiet, stream;
   int threads, eval_runs;
   double hold;
   uint64_t seed;
@@ -105,6 +107,10 @@ static void parse(int argc, char **argv, options *o) {
     }
     if (!strcmp(a, "--quiet")) {
       o->quiet = true;
+      continue;
+    }
+    if (!strcmp(a, "--stream")) {
+      o->stream = true;
       continue;
     }
     const char *v = gl_cli_value(argc, argv, &i);
@@ -163,6 +169,8 @@ static void parse(int argc, char **argv, options *o) {
       strcmp(o->task, "link"))
     gl_cli_die(GL_EXIT_USAGE, "--task: '%s' is not none, classify or link",
                o->task);
+  if (o->stream && o->save_walks)
+    gl_cli_die(GL_EXIT_USAGE, "--stream keeps no walks to --save-walks");
   if (o->embeddings && strcmp(o->task, "classify"))
     gl_cli_die(GL_EXIT_USAGE, "--embeddings: only with --task classify (link "
                "prediction learns its vectors on the residual graph)");
@@ -230,14 +238,14 @@ static void learn(options *op, const gl_csr *graph, bool chatty, learned *L) {
     o.walk.n_comm = L->n_comm;
   }
   gl_walker wk;
-  gl_walks corpus;
+  gl_walks corpus = {0};
   double t0 = gl_now();
   if ((st = gl_walker_init(&wk, graph, &o.walk)) != GL_OK ||
-      (st = gl_walks_generate(&wk, &corpus)) != GL_OK)
+      (!o.stream && (st = gl_walks_generate(&wk, &corpus)) != GL_OK))
     gl_cli_die_status(st, "walks");
   L->walk_s = gl_now() - t0;
-  L->nodes = corpus.start[corpus.n_walks];
-  if (chatty)
+  L->nodes = o.stream ? 0 : corpus.start[corpus.n_walks];
+  if (chatty && !o.stream)
     printf("walks (%s): %lld walks, %lld nodes in %.2fs (%.2f M nodes/s)\n",
            o.method, (long long)corpus.n_walks, (long long)L->nodes,
            L->walk_s, L->nodes / fmax(L->walk_s, 1e-9) / 1e6);
@@ -252,8 +260,10 @@ static void learn(options *op, const gl_csr *graph, bool chatty, learned *L) {
   }
   L->emb = malloc((size_t)n * o.sg.dim * sizeof *L->emb);
   if (!L->emb) gl_cli_die(GL_EXIT_FAIL, "out of memory");
-  if ((st = gl_sgns_train(&corpus, &o.sg, L->emb, &L->ss)) != GL_OK)
-    gl_cli_die_status(st, "skip-gram");
+  st = o.stream ? gl_sgns_train_stream(&wk, &o.sg, L->emb, &L->ss)
+                 : gl_sgns_train(&corpus, &o.sg, L->emb, &L->ss);
+  if (st != GL_OK) gl_cli_die_status(st, "skip-gram");
+  if (o.stream) L->nodes = L->ss.words / o.sg.epochs;
   if (chatty)
     printf("skip-gram: dim %d, window %d, %d negatives, %d epoch(s): "
            "%.2fs, %.0f words/s\n",
