@@ -349,23 +349,16 @@ int main(int argc, char **argv) {
   if (chatty)
     printf("%s: %d nodes, %lld stored edges%s\n", name, (int)n,
            (long long)d.adj.nnz, d.adj.val ? ", weighted" : "");
-  if (link && chatty) {
-      printf("link prediction: %lld edges held out, %lld test and %lld "
-             "training pairs\n",
-             (long long)(split.n_test / 2), (long long)split.n_test,
-             (long long)split.n_train);
-  }
+  if (link && chatty)
+    printf("link prediction: %lld edges held out, %lld test and %lld "
+           "training pairs\n",
+           (long long)(split.n_test / 2), (long long)split.n_test,
+           (long long)split.n_train);
 
   learned L = {0};
   if (!o.embeddings) {
     learn(&o, graph, chatty, &L);
     emb = L.emb;
-  }
-  if (o.out) {
-    if (!strcmp(o.format, "npy"))
-      write_npy(o.out, emb, n, dim);
-    else
-      write_w2v(o.out, emb, n, dim);
   }
   /* the tasks */
   static const double fracs[9] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
@@ -391,6 +384,12 @@ int main(int argc, char **argv) {
       if ((st = gl_eval_link(emb, dim, &split, (gl_edge_op)k, 1.0,
                              &auc[k])) != GL_OK)
         gl_cli_die_status(st, "link prediction");
+  if (o.out) { /* files only once everything has worked */
+    if (!strcmp(o.format, "npy"))
+      write_npy(o.out, emb, n, dim);
+    else
+      write_w2v(o.out, emb, n, dim);
+  }
   printf("\n%-16s %-9s %8s %10s %10s %12s\n", "graph", "method", "nodes",
          "walk s", "train s", "words/s");
   printf("%-16.16s %-9s %8d %10.2f %10.2f %12.0f\n", name,
