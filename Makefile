@@ -42,7 +42,7 @@ help:
 	@echo "make test-san   run the test suite under ASan + UBSan"
 	@echo "make bench      benchmarks against the references in bench/"
 	@echo "make bench-deps install the benchmark references' packages"
-	@echo "make bench-accuracy  accuracy tables of every model (slow)"
+	@echo "make bench-accuracy  accuracy tables of every model and embedding (slow)"
 	@echo "make install    install library, headers and tools under PREFIX"
 
 lib: $(B)/libglearn.a
@@ -97,6 +97,7 @@ $(B)/glearn-bench: $(BENCH_SRC:%.c=$(B)/%.o) $(B)/libglearn.a
 # Accuracy tables (long: RUNS=10 seeds of every model and dataset).
 bench-accuracy: all
 	/usr/bin/python3 bench/accuracy.py
+	/usr/bin/python3 bench/embed_quality.py
 
 # The main job of the README.
 run-main: all
