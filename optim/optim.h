@@ -102,4 +102,52 @@ size_t gl_params_count(const gl_param *p, int n);
 /* 0.5 * sum of squares over the params with decay = true (the L2 term). */
 double gl_params_l2(const gl_param *p, int n);
 
+/* ------------------------------------------------------ Lanczos and SLQ */
+/* A symmetric linear operator: y = A x on n doubles. */
+typedef gl_status (*gl_matvec_fn)(void *ctx, const double *x, double *y);
+
+/* k steps of Lanczos from v0 (any non-zero vector; normalised here) with
+ * full reorthogonalisation (every new vector orthogonalised twice against
+ * all earlier ones), in double precision.  Gives the Ritz values theta
+ * (ascending) and their weights tau (the squared first components of the
+ * Ritz vectors: the Gauss quadrature of v0's spectral measure, summing to
+ * 1) for the *k_done <= min(k, n) steps made (fewer when an invariant
+ * subspace is found).  theta and tau hold k values.  Memory: k n doubles. */
+gl_status gl_lanczos(gl_matvec_fn mv, void *ctx, size_t n, int k,
+                     const double *v0, double *theta, double *tau,
+                     int *k_done);
+
+/* Stochastic Lanczos quadrature: `probes` Rademacher vectors (seeded),
+ * `steps` Lanczos steps each.  The spectral density is the mixture of the
+ * probes' quadratures: nodes with weights summing to 1; the trace estimate
+ * is n times its mean; lambda_min / lambda_max are the extreme Ritz
+ * values. */
+typedef struct {
+  double *nodes, *weights;
+  int n;
+  double lambda_min, lambda_max, trace;
+} gl_slq;
+gl_status gl_slq_run(gl_matvec_fn mv, void *ctx, size_t n, int probes,
+                     int steps, uint64_t seed, gl_slq *out);
+void gl_slq_free(gl_slq *s);
+/* The density smoothed by Gaussians of width sigma, at m grid points. */
+void gl_slq_density(const gl_slq *s, double sigma, const double *grid,
+                    int m, double *out);
+
+/* Hessian-vector products by central differences of a gradient at w:
+ * H v ~ (g(w + e v') - g(w - e v')) / 2e with v' = v / |v| scaled back, the
+ * step e = eps (1e-3 when 0) along the unit direction; the gradient
+ * callback runs in float, the difference in double.  wp, gp, gm: n floats
+ * of scratch.  gl_hvp_matvec adapts it to gl_matvec_fn (ctx: a gl_hvp). */
+typedef struct {
+  gl_grad_fn grad;
+  void *ctx;
+  const float *w;
+  size_t n;
+  double eps;
+  float *wp, *gp, *gm;
+} gl_hvp;
+gl_status gl_hvp_fd(const gl_hvp *h, const double *v, double *hv);
+gl_status gl_hvp_matvec(void *ctx, const double *x, double *y);
+
 #endif

@@ -549,3 +549,181 @@ TEST(optim_vs_torch) {
   }
   free(out);
 }
+
+/* ----------------------------------------------------- Lanczos and SLQ */
+/* A = Q diag(lam) Q^T with Q a product of 3 Householder reflections
+ * I - 2 u u^T (random unit u): a dense symmetric matrix of known
+ * spectrum. */
+typedef struct {
+  size_t n;
+  const double *lam;
+  double u[3][300];
+} planted;
+
+static void reflect(const planted *p, double *x, int q) {
+  double d = 0;
+  for (size_t i = 0; i < p->n; i++) d += p->u[q][i] * x[i];
+  for (size_t i = 0; i < p->n; i++) x[i] -= 2 * d * p->u[q][i];
+}
+
+static gl_status planted_mv(void *ctx, const double *x, double *y) {
+  const planted *p = ctx;
+  memcpy(y, x, p->n * sizeof *y);
+  for (int q = 2; q >= 0; q--) reflect(p, y, q); /* Q^T x (Q symmetric) */
+  for (size_t i = 0; i < p->n; i++) y[i] *= p->lam[i];
+  for (int q = 0; q < 3; q++) reflect(p, y, q);
+  return GL_OK;
+}
+
+static void planted_init(planted *p, size_t n, const double *lam,
+                         uint64_t seed) {
+  p->n = n;
+  p->lam = lam;
+  gl_rng r;
+  gl_rng_seed(&r, seed);
+  for (int q = 0; q < 3; q++) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+      p->u[q][i] = gl_rng_normal(&r);
+      s += p->u[q][i] * p->u[q][i];
+    }
+    for (size_t i = 0; i < n; i++) p->u[q][i] /= sqrt(s);
+  }
+}
+
+TEST(optim_lanczos_extreme_eigenvalues) {
+  /* Diagonal 1..200 with all 200 steps: every eigenvalue, and weights
+   * that are the start vector's squared (normalised) components.  A dense
+   * matrix with a planted spectrum (10 and -3 at the ends, the rest in
+   * [-1, 5]): 40 steps give both ends to 1e-6 relative. */
+  enum { N = 200 };
+  double lam[N], v0[N], th[N], tau[N];
+  for (int i = 0; i < N; i++) lam[i] = i + 1;
+  planted p;
+  planted_init(&p, N, lam, 1);
+  memset(p.u, 0, sizeof p.u); /* no reflection: diagonal */
+  for (int q = 0; q < 3; q++) p.u[q][0] = 0;
+  gl_rng r;
+  gl_rng_seed(&r, 2);
+  double nv = 0;
+  for (int i = 0; i < N; i++) {
+    v0[i] = 0.5 + gl_rng_uniform(&r);
+    nv += v0[i] * v0[i];
+  }
+  int got;
+  CHECK_OK(gl_lanczos(planted_mv, &p, N, N, v0, th, tau, &got));
+  CHECK_EQ(got, N);
+  double wsum = 0;
+  for (int i = 0; i < got; i++) {
+    CHECK_NEAR(th[i], i + 1, 1e-8);
+    CHECK_NEAR(tau[i], v0[i] * v0[i] / nv, 1e-8);
+    wsum += tau[i];
+  }
+  CHECK_NEAR(wsum, 1, 1e-10);
+  for (int i = 0; i < N; i++)
+    lam[i] = i == 0 ? 10 : i == 1 ? -3 : -1 + 6.0 * gl_rng_uniform(&r);
+  planted_init(&p, N, lam, 3);
+  CHECK_OK(gl_lanczos(planted_mv, &p, N, 40, v0, th, tau, &got));
+  CHECK_EQ(got, 40);
+  CHECK_MSG(fabs(th[got - 1] - 10) < 1e-6 * 10, "lambda_max %.10f",
+            th[got - 1]);
+  CHECK_MSG(fabs(th[0] + 3) < 1e-6 * 3, "lambda_min %.10f", th[0]);
+  /* a zero start vector is refused */
+  double zero[N] = {0};
+  CHECK_ERR(gl_lanczos(planted_mv, &p, N, 10, zero, th, tau, &got),
+            GL_EINVAL, "norm 0");
+}
+
+TEST(optim_slq_trace_and_density) {
+  /* The trace estimate of a planted spectrum lies within 4 standard
+   * errors of Hutchinson's estimator; the smoothed density integrates to
+   * 1 and the extreme Ritz values are the planted ends. */
+  enum { N = 300 };
+  double lam[N], tr = 0;
+  gl_rng r;
+  gl_rng_seed(&r, 5);
+  for (int i = 0; i < N; i++) tr += lam[i] = i < 3 ? 20 + i : gl_rng_uniform(&r) * 4;
+  planted p;
+  planted_init(&p, N, lam, 7);
+  /* Hutchinson's variance 2 sum_{i != j} A_ij^2 = 2 (|A|_F^2 - sum A_ii^2) */
+  double fro = 0, diag = 0, e[N], col[N];
+  for (int j = 0; j < N; j++) {
+    memset(e, 0, sizeof e);
+    e[j] = 1;
+    planted_mv(&p, e, col);
+    for (int i = 0; i < N; i++) fro += col[i] * col[i];
+    diag += col[j] * col[j];
+  }
+  const int probes = 30;
+  const double se = sqrt(2 * (fro - diag) / probes);
+  gl_slq s;
+  CHECK_OK(gl_slq_run(planted_mv, &p, N, probes, 30, 11, &s));
+  CHECK_MSG(fabs(s.trace - tr) < 4 * se, "trace %.3f, exact %.3f (se %.3f)",
+            s.trace, tr, se);
+  CHECK_NEAR(s.lambda_max, 22, 1e-6);
+  CHECK(s.lambda_min > -1e-6 && s.lambda_min < 0.2);
+  double grid[2001], dens[2001], area = 0;
+  for (int g = 0; g < 2001; g++) grid[g] = -5 + 30.0 * g / 2000;
+  gl_slq_density(&s, 0.3, grid, 2001, dens);
+  for (int g = 1; g < 2001; g++)
+    area += 0.5 * (dens[g] + dens[g - 1]) * (grid[g] - grid[g - 1]);
+  CHECK_NEAR(area, 1, 1e-6);
+  gl_slq_free(&s);
+  CHECK_ERR(gl_slq_run(planted_mv, &p, N, 0, 10, 1, &s), GL_EINVAL,
+            "0 probes");
+}
+
+/* f(w) = 0.5 w^T A w + b^T w on a planted A: its gradient in float. */
+typedef struct {
+  planted *p;
+  double b[300];
+} quad;
+
+static gl_status quad_grad(void *ctx, const float *w, float *g,
+                           double *loss) {
+  quad *q = ctx;
+  const size_t n = q->p->n;
+  double x[300] = {0}, y[300];
+  for (size_t i = 0; i < n; i++) x[i] = w[i];
+  planted_mv(q->p, x, y);
+  *loss = 0;
+  for (size_t i = 0; i < n; i++) {
+    g[i] = (float)(y[i] + q->b[i]);
+    *loss += 0.5 * x[i] * y[i] + q->b[i] * x[i];
+  }
+  return GL_OK;
+}
+
+TEST(optim_hvp_finite_differences) {
+  /* The central-difference Hessian-vector product of a quadratic is A v
+   * (float gradients: to 1e-3 relative); Lanczos over it finds A's
+   * largest eigenvalue. */
+  enum { N = 100 };
+  double lam[N];
+  for (int i = 0; i < N; i++) lam[i] = i == 0 ? 8 : 0.1 + 0.03 * i;
+  planted p;
+  planted_init(&p, N, lam, 13);
+  quad q = {.p = &p};
+  gl_rng r;
+  gl_rng_seed(&r, 17);
+  float w[N], wp[N], gp[N], gm[N];
+  double v[N], hv[N], av[N];
+  for (int i = 0; i < N; i++) {
+    q.b[i] = gl_rng_normal(&r);
+    w[i] = (float)gl_rng_normal(&r);
+    v[i] = gl_rng_normal(&r);
+  }
+  gl_hvp h = {quad_grad, &q, w, N, 1e-2, wp, gp, gm};
+  CHECK_OK(gl_hvp_fd(&h, v, hv));
+  planted_mv(&p, v, av);
+  double err = 0, nrm = 0;
+  for (int i = 0; i < N; i++) {
+    err += (hv[i] - av[i]) * (hv[i] - av[i]);
+    nrm += av[i] * av[i];
+  }
+  CHECK_MSG(sqrt(err / nrm) < 1e-3, "relative error %.2e", sqrt(err / nrm));
+  double th[30], tau[30];
+  int got;
+  CHECK_OK(gl_lanczos(gl_hvp_matvec, &h, N, 30, v, th, tau, &got));
+  CHECK_MSG(fabs(th[got - 1] - 8) < 1e-3 * 8, "lambda_max %.6f", th[got - 1]);
+}
