@@ -1,5 +1,5 @@
 /* Optimisers: SGD (plain, momentum, Nesterov) and Adam / AdamW with the
- * update rules of torch.optim.  The shared part (options, state by param
+ * update rules of torch.optim, LARS and LAMB, learning-rate schedules.  The shared part (options, state by param
  * position, list checks) lives here so that LARS, LAMB and the spectral
  * learner plug in through gl_optim_ops and gl_optim_state. */
 #include "optim/optim.h"
@@ -19,7 +19,8 @@ gl_optim_opts gl_optim_defaults(gl_optim_kind kind) {
                      .weight_decay = 0.0,
                      .beta1 = 0.9,
                      .beta2 = 0.999,
-                     .eps = 1e-8};
+                     .eps = kind == GL_OPT_LAMB ? 1e-6 : 1e-8};
+  if (kind == GL_OPT_LAMB) o.weight_decay = 0.01;
   return o;
 }
 
@@ -31,7 +32,9 @@ static const struct {
                   {"momentum", GL_OPT_MOMENTUM, false},
                   {"nesterov", GL_OPT_MOMENTUM, true},
                   {"adam", GL_OPT_ADAM, false},
-                  {"adamw", GL_OPT_ADAMW, false}};
+                  {"adamw", GL_OPT_ADAMW, false},
+                  {"lars", GL_OPT_LARS, false},
+                  {"lamb", GL_OPT_LAMB, false}};
 
 gl_status gl_optim_kind_parse(const char *s, gl_optim_kind *kind,
                               bool *nesterov) {
@@ -43,7 +46,7 @@ gl_status gl_optim_kind_parse(const char *s, gl_optim_kind *kind,
     }
   return gl_error(GL_EINVAL,
                   "unknown optimiser \"%s\" (valid: sgd, momentum, nesterov, "
-                  "adam, adamw)",
+                  "adam, adamw, lars, lamb)",
                   s ? s : "(null)");
 }
 
@@ -66,7 +69,7 @@ static const struct {
     {"eps", offsetof(gl_optim_opts, eps), 0, INFINITY, true, true}};
 
 static gl_status check_opts(const gl_optim_opts *o) {
-  if (o->kind < GL_OPT_SGD || o->kind > GL_OPT_ADAMW)
+  if (o->kind < GL_OPT_SGD || o->kind > GL_OPT_LAMB)
     return gl_error(GL_EINVAL, "optimiser: unknown kind %d", (int)o->kind);
   for (size_t i = 0; i < sizeof opt_ranges / sizeof opt_ranges[0]; i++) {
     double x = *(const double *)((const char *)o + opt_ranges[i].off);
@@ -225,12 +228,97 @@ static gl_status adam_step(gl_optim *o, gl_param *p, int n_params) {
   return GL_OK;
 }
 
+/* ---------------------------------------------------------- LARS, LAMB */
+static double trust(double w2, double u2) { /* |w| / |u|, 1 if one is 0 */
+  return w2 > 0 && u2 > 0 ? sqrt(w2 / u2) : 1.0;
+}
+
+static gl_status lars_step(gl_optim *o, gl_param *p, int n_params) {
+  const gl_optim_opts *op = &o->opts;
+  GL_TRY(gl_optim_state(o, p, n_params, 1));
+  const float b1 = (float)op->beta1, one_b1 = (float)(1 - op->beta1);
+  for (int i = 0; i < n_params; i++) {
+    const float wd = p[i].decay ? (float)op->weight_decay : 0.0f;
+    float *restrict w = p[i].w, *restrict m = o->m[i];
+    const float *restrict g = p[i].g;
+    double w2 = 0, u2 = 0;
+    for (size_t k = 0; k < p[i].n; k++) {
+      m[k] = b1 * m[k] + one_b1 * (g[k] + wd * w[k]);
+      w2 += (double)w[k] * w[k];
+      u2 += (double)m[k] * m[k];
+    }
+    const float step = (float)(o->lr * trust(w2, u2));
+    for (size_t k = 0; k < p[i].n; k++) w[k] -= step * m[k];
+  }
+  o->t++;
+  return GL_OK;
+}
+
+static gl_status lamb_step(gl_optim *o, gl_param *p, int n_params) {
+  const gl_optim_opts *op = &o->opts;
+  GL_TRY(gl_optim_state(o, p, n_params, 2));
+  const double t = (double)(o->t + 1);
+  const float b1 = (float)op->beta1, one_b1 = (float)(1 - op->beta1);
+  const float b2 = (float)op->beta2, one_b2 = (float)(1 - op->beta2);
+  const float c1 = (float)(1 / (1 - pow(op->beta1, t)));
+  const float c2 = (float)(1 / (1 - pow(op->beta2, t)));
+  const float eps = (float)op->eps;
+  for (int i = 0; i < n_params; i++) {
+    const float wd = p[i].decay ? (float)op->weight_decay : 0.0f;
+    float *restrict w = p[i].w, *restrict m = o->m[i], *restrict v = o->v[i];
+    const float *restrict g = p[i].g;
+    double w2 = 0, u2 = 0;
+    for (size_t k = 0; k < p[i].n; k++) { /* moments, then |u| */
+      m[k] = b1 * m[k] + one_b1 * g[k];
+      v[k] = b2 * v[k] + one_b2 * g[k] * g[k];
+      const float u = c1 * m[k] / (sqrtf(c2 * v[k]) + eps) + wd * w[k];
+      w2 += (double)w[k] * w[k];
+      u2 += (double)u * u;
+    }
+    const float step = (float)(o->lr * trust(w2, u2));
+    for (size_t k = 0; k < p[i].n; k++)
+      w[k] -= step * (c1 * m[k] / (sqrtf(c2 * v[k]) + eps) + wd * w[k]);
+  }
+  o->t++;
+  return GL_OK;
+}
+
+/* ---------------------------------------------------------- schedules */
+double gl_lr_schedule(double lr, long t, long warmup, long total,
+                      double power) {
+  if (warmup > 0 && t < warmup) return lr * (double)(t + 1) / (double)warmup;
+  if (total <= 0) return lr;
+  if (t >= total) return 0;
+  const double left = (double)(total - t) / (double)(total - warmup);
+  return lr * pow(left, power);
+}
+
+double gl_lr_scale(double lr, gl_lr_scale_rule rule, double batch,
+                   double ref) {
+  return rule == GL_LR_SCALE_LINEAR ? lr * batch / ref
+         : rule == GL_LR_SCALE_SQRT ? lr * sqrt(batch / ref)
+                                    : lr;
+}
+
+gl_status gl_lr_scale_parse(const char *s, gl_lr_scale_rule *rule) {
+  static const char *names[] = {"none", "linear", "sqrt"};
+  for (int i = 0; s && i < 3; i++)
+    if (!strcmp(s, names[i])) {
+      *rule = (gl_lr_scale_rule)i;
+      return GL_OK;
+    }
+  return gl_error(GL_EINVAL, "unknown learning-rate scaling \"%s\" (valid: "
+                  "none, linear, sqrt)", s ? s : "(null)");
+}
+
 /* ---------------------------------------------------------------- objects */
 static const gl_optim_ops sgd_ops = {"sgd", sgd_step, NULL};
 static const gl_optim_ops momentum_ops = {"momentum", sgd_step, NULL};
 static const gl_optim_ops nesterov_ops = {"nesterov", sgd_step, NULL};
 static const gl_optim_ops adam_ops = {"adam", adam_step, NULL};
 static const gl_optim_ops adamw_ops = {"adamw", adam_step, NULL};
+static const gl_optim_ops lars_ops = {"lars", lars_step, NULL};
+static const gl_optim_ops lamb_ops = {"lamb", lamb_step, NULL};
 
 gl_status gl_optim_new(gl_optim **out, const gl_optim_opts *opts) {
   *out = NULL;
@@ -247,6 +335,8 @@ gl_status gl_optim_new(gl_optim **out, const gl_optim_opts *opts) {
     break;
   case GL_OPT_ADAM: o->ops = &adam_ops; break;
   case GL_OPT_ADAMW: o->ops = &adamw_ops; break;
+  case GL_OPT_LARS: o->ops = &lars_ops; break;
+  case GL_OPT_LAMB: o->ops = &lamb_ops; break;
   }
   o->lr = opts->lr;
   *out = o;

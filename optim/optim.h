@@ -27,7 +27,9 @@ typedef enum {
   GL_OPT_SGD,
   GL_OPT_MOMENTUM, /* heavy ball; with nesterov for Nesterov momentum */
   GL_OPT_ADAM,     /* L2: weight decay added to the gradient */
-  GL_OPT_ADAMW     /* decoupled weight decay */
+  GL_OPT_ADAMW,    /* decoupled weight decay */
+  GL_OPT_LARS,     /* layer-wise trust ratio over heavy-ball momentum */
+  GL_OPT_LAMB      /* layer-wise trust ratio over Adam */
 } gl_optim_kind;
 
 /* The update rules follow torch.optim (SGD, Adam, AdamW) step for step, with
@@ -38,7 +40,13 @@ typedef enum {
  *     as MOMENTUM: the kinds differ only in their defaults.
  *   ADAM: g' = g + wd w;  m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2;
  *     w -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
- *   ADAMW: w *= 1 - lr wd, then the ADAM update with g' = g. */
+ *   ADAMW: w *= 1 - lr wd, then the ADAM update with g' = g.
+ * LARS and LAMB (You et al., ICLR 2020; algorithms.md section 9) scale each
+ * tensor's step by its trust ratio |w| / |u| (1 when either norm is 0):
+ *   LARS: m = b1 m + (1-b1)(g + wd w);  u = m;  w -= lr |w|/|u| u
+ *   LAMB: m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
+ *     u = m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps) + wd w;  w -= lr |w|/|u| u
+ * (norms in double over the tensor). */
 typedef struct {
   gl_optim_kind kind;
   double lr;           /* > 0 and finite */
@@ -49,9 +57,10 @@ typedef struct {
   double beta1, beta2, eps; /* Adam: betas in [0, 1), eps > 0 */
 } gl_optim_opts;
 /* Defaults for a kind: lr 0.01, momentum 0.9 (MOMENTUM) or 0, Adam betas
- * 0.9 / 0.999, eps 1e-8, no dampening, no weight decay, no nesterov. */
+ * 0.9 / 0.999, eps 1e-8, no dampening, no weight decay, no nesterov;
+ * LAMB: the paper's eps 1e-6 and weight decay 0.01; LARS: beta1 0.9. */
 gl_optim_opts gl_optim_defaults(gl_optim_kind kind);
-/* Parses "sgd", "momentum", "nesterov", "adam", "adamw".  "nesterov" is
+/* Parses "sgd", "momentum", "nesterov", "adam", "adamw", "lars", "lamb".  "nesterov" is
  * GL_OPT_MOMENTUM with *nesterov = true; the other names set *nesterov
  * false.  Both outputs are required: copy *nesterov into the options made
  * from gl_optim_defaults(*kind).  Unknown name: GL_EINVAL, the message lists
@@ -95,6 +104,21 @@ void gl_optim_free(gl_optim *o);
  * (GL_EINVAL otherwise).  Also rejects a NULL w or g with n > 0. */
 gl_status gl_optim_state(gl_optim *o, const gl_param *p, int n_params,
                          int n_bufs);
+
+/* Learning-rate schedules and batch-size rules. */
+/* Linear warm-up over `warmup` steps from 0, then polynomial decay of
+ * `power` (1: linear) to 0 at `total` steps: the rate at step t (from 0)
+ * of a base rate lr.  warmup 0: no warm-up; total 0: no decay. */
+double gl_lr_schedule(double lr, long t, long warmup, long total,
+                      double power);
+typedef enum { GL_LR_SCALE_NONE, GL_LR_SCALE_LINEAR, GL_LR_SCALE_SQRT }
+    gl_lr_scale_rule;
+/* lr tuned at batch size `ref` moved to batch size `batch`: times
+ * batch / ref (linear: SGD) or sqrt(batch / ref) (square root: Adam). */
+double gl_lr_scale(double lr, gl_lr_scale_rule rule, double batch,
+                   double ref);
+/* "none", "linear", "sqrt"; GL_EINVAL naming the valid ones otherwise. */
+gl_status gl_lr_scale_parse(const char *s, gl_lr_scale_rule *rule);
 
 /* Helpers for parameter lists. */
 void gl_params_zero_grad(gl_param *p, int n);

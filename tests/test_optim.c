@@ -727,3 +727,75 @@ TEST(optim_hvp_finite_differences) {
   CHECK_OK(gl_lanczos(gl_hvp_matvec, &h, N, 30, v, th, tau, &got));
   CHECK_MSG(fabs(th[got - 1] - 8) < 1e-3 * 8, "lambda_max %.6f", th[got - 1]);
 }
+
+/* ---------------------------------------------------------- LARS, LAMB */
+TEST(optim_lars_lamb_by_hand) {
+  /* Two steps of each on one decayed tensor and one tensor without decay
+   * that starts at zero (trust ratio 1), against the formulas written out
+   * in double here. */
+  for (int lamb = 0; lamb < 2; lamb++) {
+    float w[2] = {3, 4}, g[2] = {1, 2}, z[2] = {0, 0}, gz[2] = {0.5f, -1};
+    gl_param p[2] = {{"w", w, g, 2, true, 1, 2}, {"z", z, gz, 2, false, 1, 2}};
+    gl_optim_opts oo = gl_optim_defaults(lamb ? GL_OPT_LAMB : GL_OPT_LARS);
+    CHECK_NEAR(oo.eps, lamb ? 1e-6 : 1e-8, 1e-15);
+    oo.lr = 0.1;
+    oo.weight_decay = 0.1;
+    gl_optim *o;
+    CHECK_OK(gl_optim_new(&o, &oo));
+    double x[2][2] = {{3, 4}, {0, 0}}, gg[2][2] = {{1, 2}, {0.5, -1}};
+    double m[2][2] = {{0}}, v[2][2] = {{0}};
+    for (int t = 1; t <= 2; t++) {
+      CHECK_OK(gl_optim_step(o, p, 2));
+      for (int i = 0; i < 2; i++) {
+        const double wd = i == 0 ? 0.1 : 0;
+        double u[2], w2 = 0, u2 = 0;
+        for (int k = 0; k < 2; k++) {
+          if (lamb) {
+            m[i][k] = 0.9 * m[i][k] + 0.1 * gg[i][k];
+            v[i][k] = 0.999 * v[i][k] + 0.001 * gg[i][k] * gg[i][k];
+            u[k] = m[i][k] / (1 - pow(0.9, t)) /
+                       (sqrt(v[i][k] / (1 - pow(0.999, t))) + 1e-6) +
+                   wd * x[i][k];
+          } else {
+            m[i][k] = 0.9 * m[i][k] + 0.1 * (gg[i][k] + wd * x[i][k]);
+            u[k] = m[i][k];
+          }
+          w2 += x[i][k] * x[i][k];
+          u2 += u[k] * u[k];
+        }
+        const double ratio = w2 > 0 && u2 > 0 ? sqrt(w2 / u2) : 1;
+        for (int k = 0; k < 2; k++) x[i][k] -= 0.1 * ratio * u[k];
+      }
+      for (int k = 0; k < 2; k++) {
+        CHECK_NEAR(w[k], x[0][k], 1e-5);
+        CHECK_NEAR(z[k], x[1][k], 1e-5);
+      }
+    }
+    gl_optim_free(o);
+  }
+  gl_optim_kind k;
+  bool nest;
+  CHECK_OK(gl_optim_kind_parse("lamb", &k, &nest));
+  CHECK_EQ(k, GL_OPT_LAMB);
+  CHECK_ERR(gl_optim_kind_parse("lion", &k, &nest), GL_EINVAL, "lars, lamb");
+}
+
+TEST(optim_schedules_and_batch_rules) {
+  /* warm-up 10 steps then linear (power 1) or quadratic decay to 0 at 110 */
+  CHECK_NEAR(gl_lr_schedule(0.2, 0, 10, 110, 1), 0.02, 1e-15);
+  CHECK_NEAR(gl_lr_schedule(0.2, 9, 10, 110, 1), 0.2, 1e-15);
+  CHECK_NEAR(gl_lr_schedule(0.2, 10, 10, 110, 1), 0.2, 1e-15);
+  CHECK_NEAR(gl_lr_schedule(0.2, 60, 10, 110, 1), 0.1, 1e-15);
+  CHECK_NEAR(gl_lr_schedule(0.2, 60, 10, 110, 2), 0.05, 1e-15);
+  CHECK_NEAR(gl_lr_schedule(0.2, 110, 10, 110, 1), 0, 1e-15);
+  CHECK_NEAR(gl_lr_schedule(0.2, 500, 0, 0, 1), 0.2, 1e-15);
+  /* an lr tuned at batch 256 moved to 1024 and 64 */
+  CHECK_NEAR(gl_lr_scale(0.01, GL_LR_SCALE_LINEAR, 1024, 256), 0.04, 1e-15);
+  CHECK_NEAR(gl_lr_scale(0.01, GL_LR_SCALE_SQRT, 1024, 256), 0.02, 1e-15);
+  CHECK_NEAR(gl_lr_scale(0.01, GL_LR_SCALE_SQRT, 64, 256), 0.005, 1e-15);
+  CHECK_NEAR(gl_lr_scale(0.01, GL_LR_SCALE_NONE, 64, 256), 0.01, 1e-15);
+  gl_lr_scale_rule r;
+  CHECK_OK(gl_lr_scale_parse("sqrt", &r));
+  CHECK_EQ(r, GL_LR_SCALE_SQRT);
+  CHECK_ERR(gl_lr_scale_parse("cubic", &r), GL_EINVAL, "none, linear, sqrt");
+}
