@@ -270,6 +270,15 @@ typedef struct {
    * mean training loss, all without dropout (it draws batches from the
    * sampler, so it changes the run that follows). */
   int var_every, var_draws;
+  /* The spectral learner: every spectral_every epochs (10 when 0), before
+   * the epoch's steps, spectral_steps (20) Lanczos steps on the Hessian of
+   * the mean training loss plus the L2 term, over the whole graph without
+   * dropout (Hessian-vector products by differences of gradients), set
+   * the optimiser's rate and momentum by gl_spectral_rates (for ADAM on
+   * the Hessian preconditioned by Adam's second moments, from the second
+   * estimate on).  NONE: off. */
+  gl_spectral_kind spectral;
+  int spectral_every, spectral_steps;
 } gl_train_opts;
 
 typedef struct {
@@ -277,6 +286,10 @@ typedef struct {
   double val_acc, test_acc, val_loss, train_acc;
   double seconds;      /* whole run */
   double ms_per_epoch; /* training step (forward, backward, optimiser) */
+  /* spectral learner: seconds spent estimating, estimates made, the last
+   * estimate's lambda_max, rate and momentum */
+  double spectral_seconds, lambda_max, lr, momentum;
+  int estimates;
 } gl_train_result;
 
 gl_train_opts gl_train_defaults(void);

@@ -191,6 +191,130 @@ out:
   return st;
 }
 
+/* ------------------------------------------------ the spectral learner */
+/* The gradient of the mean training loss plus the L2 term at flat weights
+ * w, over the whole graph without dropout (the curvature batch). */
+typedef struct {
+  gl_model *m;
+  const gl_task *t;
+  gl_batch full;
+  batch_ws *ws;
+  float *lw; /* loss weights 1 / n_train */
+  double wd;
+} curvature;
+
+static void load_flat(gl_model *m, const float *w) {
+  for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
+    memcpy(m->params[i].w, w + o, m->params[i].n * sizeof *w);
+}
+
+static void store_flat(const gl_model *m, float *w, bool grads) {
+  for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
+    memcpy(w + o, grads ? m->params[i].g : m->params[i].w,
+           m->params[i].n * sizeof *w);
+}
+
+static gl_status curvature_grad(void *ctx, const float *w, float *g,
+                                double *loss) {
+  curvature *c = ctx;
+  gl_model *m = c->m;
+  load_flat(m, w);
+  GL_TRY(m->ops->forward(m, c->t->x, &c->full, false, c->ws->logits));
+  *loss = gl_softmax_xent(c->ws->logits, c->full.n_out, c->t->n_classes,
+                          NULL, c->t->y, c->t->train, c->lw, c->t->n_train,
+                          c->ws->dlogits);
+  gl_params_zero_grad(m->params, m->n_params);
+  GL_TRY(m->ops->backward(m, c->t->x, &c->full, c->ws->dlogits));
+  store_flat(m, g, true);
+  for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
+    if (m->params[i].decay)
+      for (size_t k = 0; k < m->params[i].n; k++)
+        g[o + k] += (float)c->wd * w[o + k];
+  return GL_OK;
+}
+
+/* x -> D H D x with D = diag(d): the Hessian seen through a diagonal
+ * preconditioner (d = NULL: H itself). */
+typedef struct {
+  gl_hvp *h;
+  const double *d;
+  double *tmp;
+  size_t n;
+} scaled_hvp;
+
+static gl_status scaled_matvec(void *ctx, const double *x, double *y) {
+  scaled_hvp *s = ctx;
+  if (!s->d) return gl_hvp_fd(s->h, x, y);
+  for (size_t i = 0; i < s->n; i++) s->tmp[i] = s->d[i] * x[i];
+  GL_TRY(gl_hvp_fd(s->h, s->tmp, y));
+  for (size_t i = 0; i < s->n; i++) y[i] *= s->d[i];
+  return GL_OK;
+}
+
+/* One estimate: Lanczos from a seeded random start, the rates into o. */
+static gl_status spectral_update(gl_model *m, const gl_task *t,
+                                 gl_optim *o, const gl_train_opts *opts,
+                                 batch_ws *ws, gl_train_result *r) {
+  const size_t n = gl_params_count(m->params, m->n_params);
+  const int L = m->cfg.layers, k = opts->spectral_steps > 0
+                                       ? opts->spectral_steps : 20;
+  curvature c = {m, t, {0}, ws, NULL, o->opts.weight_decay};
+  gl_block *blocks = gl_calloc((size_t)L, sizeof *blocks);
+  float *w0 = gl_malloc(n, sizeof *w0), *scratch = gl_malloc(3 * n, sizeof *scratch);
+  double *v0 = gl_malloc(n, sizeof *v0), *d = NULL, *tmp = gl_malloc(n, sizeof *tmp);
+  double *th = gl_malloc((size_t)k, sizeof *th), *tau = gl_malloc((size_t)k, sizeof *tau);
+  c.lw = gl_malloc((size_t)t->n_train + 1, sizeof *c.lw);
+  gl_status st = GL_ENOMEM;
+  if (!blocks || !w0 || !scratch || !v0 || !tmp || !th || !tau || !c.lw)
+    goto out;
+  full_batch(&c.full, blocks, L, t->adj);
+  if ((st = ws_fit(ws, &c.full, t->n_classes)) != GL_OK) goto out;
+  for (gl_idx i = 0; i < t->n_train; i++) c.lw[i] = 1.0f / (float)t->n_train;
+  store_flat(m, w0, false);
+  if (opts->spectral == GL_SPECTRAL_ADAM && o->v) { /* D = P^-1/2 */
+    if (!(d = gl_malloc(n, sizeof *d))) {
+      st = GL_ENOMEM;
+      goto out;
+    }
+    const double bc2 = 1 - pow(o->opts.beta2, (double)o->t);
+    for (int i = 0, off = 0; i < m->n_params; off += m->params[i++].n)
+      for (size_t j = 0; j < m->params[i].n; j++)
+        d[off + j] = 1 / sqrt(sqrt(o->v[i][j] / bc2) + o->opts.eps);
+  }
+  gl_rng rng;
+  gl_rng_seed(&rng, gl_hash64(m->cfg.seed, (uint64_t)r->estimates));
+  for (size_t i = 0; i < n; i++) v0[i] = gl_rng_normal(&rng);
+  gl_hvp h = {curvature_grad, &c, w0, n, 1e-3, scratch, scratch + n,
+              scratch + 2 * n};
+  scaled_hvp sh = {&h, d, tmp, n};
+  int got;
+  double lr, mom;
+  st = gl_lanczos(scaled_matvec, &sh, n, k, v0, th, tau, &got);
+  load_flat(m, w0); /* the weights as they were */
+  if (st != GL_OK ||
+      (st = gl_spectral_rates(opts->spectral, th, tau, got, &lr, &mom)) !=
+          GL_OK)
+    goto out;
+  if (opts->spectral == GL_SPECTRAL_ADAM && !d) goto out; /* no moments yet */
+  gl_optim_set_lr(o, lr);
+  if (opts->spectral == GL_SPECTRAL_MOMENTUM) o->opts.momentum = mom;
+  r->lambda_max = fmax(fabs(th[0]), fabs(th[got - 1]));
+  r->lr = lr;
+  r->momentum = mom;
+out:
+  r->estimates++;
+  free(blocks);
+  free(w0);
+  free(scratch);
+  free(v0);
+  free(d);
+  free(tmp);
+  free(th);
+  free(tau);
+  free(c.lw);
+  return st;
+}
+
 gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
                    gl_optim *o, const gl_train_opts *opts,
                    gl_train_result *r) {
@@ -224,7 +348,18 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
   int bad = 0;
   long steps = s->ops->epoch_steps(s), total_steps = 0;
   int epoch;
+  const int every = opts->spectral_every > 0 ? opts->spectral_every : 10;
+  if (opts->spectral == GL_SPECTRAL_MOMENTUM &&
+      o->opts.kind != GL_OPT_MOMENTUM) {
+    st = gl_error(GL_EINVAL, "spectral momentum needs a momentum optimiser");
+    goto done;
+  }
   for (epoch = 0; epoch < opts->epochs; epoch++) {
+    if (opts->spectral != GL_SPECTRAL_NONE && epoch % every == 0) {
+      double s0 = gl_now();
+      if ((st = spectral_update(m, t, o, opts, &ws, r)) != GL_OK) goto done;
+      r->spectral_seconds += gl_now() - s0;
+    }
     double t0 = gl_now(), train_loss = 0, loss;
     for (long k = 0; k < steps; k++) {
       if ((st = batch_grad(m, t, s, &batch, &ws, true, &loss)) != GL_OK ||
@@ -299,6 +434,7 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
     gl_model_snapshot(m, &best, true);
   r->epochs_run = epoch;
   r->seconds = gl_now() - t_start;
+  if (opts->spectral == GL_SPECTRAL_NONE) r->lr = o->lr;
   r->ms_per_epoch = 1e3 * train_time / (epoch > 0 ? epoch : 1);
 done:
   gl_progress_end(&bar);

@@ -207,3 +207,61 @@ gl_status gl_hvp_fd(const gl_hvp *h, const double *v, double *hv) {
 gl_status gl_hvp_matvec(void *ctx, const double *x, double *y) {
   return gl_hvp_fd((const gl_hvp *)ctx, x, y);
 }
+
+/* ------------------------------------------------- the spectral learner */
+static int by_abs(const void *a, const void *b) {
+  double x = fabs(*(const double *)a), y = fabs(*(const double *)b);
+  return (x > y) - (x < y);
+}
+
+gl_status gl_spectral_rates(gl_spectral_kind kind, const double *theta,
+                            const double *tau, int n, double *lr,
+                            double *momentum) {
+  if (n < 1) return gl_error(GL_EINVAL, "spectral rates: no Ritz values");
+  double *a = gl_malloc((size_t)n, sizeof *a), *w = gl_malloc((size_t)n, sizeof *w);
+  if (!a || !w) {
+    free(a);
+    free(w);
+    return GL_ENOMEM;
+  }
+  memcpy(a, theta, (size_t)n * sizeof *a);
+  qsort(a, (size_t)n, sizeof *a, by_abs);
+  const double top = fabs(a[n - 1]);
+  const double med = n % 2 ? fabs(a[n / 2])
+                           : 0.5 * (fabs(a[n / 2 - 1]) + fabs(a[n / 2]));
+  gl_status st = GL_OK;
+  if (!(top > 0) || !isfinite(top)) {
+    st = gl_error(GL_EINVAL, "spectral rates: the largest Ritz value is %g",
+                  top);
+  } else if (kind != GL_SPECTRAL_MOMENTUM) { /* 2 / (lambda_max + median) */
+    *lr = 2 / (top + med);
+    *momentum = 0;
+  } else {
+    /* a robust lambda_min: drop the Ritz value of largest weight while it
+     * holds more than half the mass (the bulk near 0), then the smallest
+     * |theta| left; Polyak's heavy ball for that condition number */
+    memcpy(a, theta, (size_t)n * sizeof *a);
+    memcpy(w, tau, (size_t)n * sizeof *w);
+    int m = n;
+    for (;;) {
+      double sum = 0;
+      int big = 0;
+      for (int i = 0; i < m; i++) {
+        sum += w[i];
+        if (w[i] > w[big]) big = i;
+      }
+      if (m == 1 || !(w[big] > 0.5 * sum)) break;
+      a[big] = a[m - 1];
+      w[big] = w[--m];
+    }
+    double mu = INFINITY;
+    for (int i = 0; i < m; i++) mu = fmin(mu, fabs(a[i]));
+    mu = fmax(fmin(mu, top), 1e-6 * top); /* a positive floor */
+    const double s = sqrt(top), r = sqrt(mu);
+    *lr = (2 / (s + r)) * (2 / (s + r));
+    *momentum = ((s - r) / (s + r)) * ((s - r) / (s + r));
+  }
+  free(a);
+  free(w);
+  return st;
+}

@@ -174,4 +174,26 @@ typedef struct {
 gl_status gl_hvp_fd(const gl_hvp *h, const double *v, double *hv);
 gl_status gl_hvp_matvec(void *ctx, const double *x, double *y);
 
+/* The spectral learner (Granziol et al.; algorithms.md section 8): rates
+ * from the Ritz values theta (and weights tau) of the Hessian on a fixed
+ * curvature batch.
+ *   SGD: lr = 2 / (lambda_max + median |theta|), no momentum;
+ *   MOMENTUM: mu = a robust lambda_min (drop the Ritz value of largest
+ *     weight while it holds more than half of the mass, then the smallest
+ *     |theta|; at least 1e-6 lambda_max), then Polyak's optimum
+ *     lr = (2 / (sqrt(lambda_max) + sqrt(mu)))^2 and momentum
+ *     ((sqrt(lambda_max) - sqrt(mu)) / (sqrt(lambda_max) + sqrt(mu)))^2;
+ *   ADAM: the SGD rule on the spectrum of the preconditioned Hessian
+ *     P^-1/2 H P^-1/2 (P = Adam's sqrt(v_hat) + eps), which the caller
+ *     hands in. */
+typedef enum {
+  GL_SPECTRAL_NONE,
+  GL_SPECTRAL_SGD,
+  GL_SPECTRAL_MOMENTUM,
+  GL_SPECTRAL_ADAM
+} gl_spectral_kind;
+gl_status gl_spectral_rates(gl_spectral_kind kind, const double *theta,
+                            const double *tau, int n, double *lr,
+                            double *momentum);
+
 #endif

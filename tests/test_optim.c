@@ -799,3 +799,24 @@ TEST(optim_schedules_and_batch_rules) {
   CHECK_EQ(r, GL_LR_SCALE_SQRT);
   CHECK_ERR(gl_lr_scale_parse("cubic", &r), GL_EINVAL, "none, linear, sqrt");
 }
+
+TEST(optim_spectral_rates_by_hand) {
+  /* Ritz values 0.1 (weight 0.7: the bulk), 1, 2, 9 (weights 0.1):
+   * SGD lr = 2 / (9 + median 1.5); momentum drops the heavy 0.1, mu = 1,
+   * lr = (2 / (3 + 1))^2 = 0.25, rho = ((3 - 1) / (3 + 1))^2 = 0.25. */
+  const double th[4] = {0.1, 1, 2, 9}, tau[4] = {0.7, 0.1, 0.1, 0.1};
+  double lr, mom;
+  CHECK_OK(gl_spectral_rates(GL_SPECTRAL_SGD, th, tau, 4, &lr, &mom));
+  CHECK_NEAR(lr, 2 / 10.5, 1e-12);
+  CHECK_NEAR(mom, 0, 0);
+  CHECK_OK(gl_spectral_rates(GL_SPECTRAL_MOMENTUM, th, tau, 4, &lr, &mom));
+  CHECK_NEAR(lr, 0.25, 1e-12);
+  CHECK_NEAR(mom, 0.25, 1e-12);
+  /* negative Ritz values count by magnitude; an all-zero spectrum fails */
+  const double neg[3] = {-4, 0.5, 1}, w3[3] = {0.2, 0.4, 0.4};
+  CHECK_OK(gl_spectral_rates(GL_SPECTRAL_ADAM, neg, w3, 3, &lr, &mom));
+  CHECK_NEAR(lr, 2 / (4 + 1.0), 1e-12);
+  const double zero[2] = {0, 0};
+  CHECK_ERR(gl_spectral_rates(GL_SPECTRAL_SGD, zero, w3, 2, &lr, &mom),
+            GL_EINVAL, "largest Ritz value");
+}

@@ -39,7 +39,12 @@ static void usage(FILE *f) {
 "  --lr X              learning rate\n"
 "  --weight-decay X    L2 weight decay\n"
 "  --optim NAME        sgd, momentum, nesterov, adam, adamw, lars, lamb\n"
-"                      (default adam)\n"
+"                      (default adam), or spectral-sgd, spectral-momentum,\n"
+"                      spectral-adam: the rate (and momentum) set from the\n"
+"                      Hessian's Lanczos spectrum (Granziol et al.), no\n"
+"                      --lr needed\n"
+"  --spectral-every N  epochs between spectral estimates (10)\n"
+"  --lanczos-steps N   Lanczos steps an estimate (20)\n"
 "  --stop RULE         window (Kipf & Welling: val loss above the mean of the\n"
 "                      last --window epochs), patience, none\n"
 "  --window N, --patience N\n"
@@ -239,6 +244,10 @@ static bool apply(settings *s, const char *a, const char *v) {
     s->train.var_every = (int)gl_cli_long(a, v, 1, 10000000);
   else if (IS("--var-draws"))
     s->train.var_draws = (int)gl_cli_long(a, v, 1, 1000000);
+  else if (IS("--spectral-every"))
+    s->train.spectral_every = (int)gl_cli_long(a, v, 1, 10000000);
+  else if (IS("--lanczos-steps"))
+    s->train.spectral_steps = (int)gl_cli_long(a, v, 2, 1000);
   else if (IS("--decay-all"))
     c->decay_all = true;
   else if (IS("--bias"))
@@ -246,8 +255,22 @@ static bool apply(settings *s, const char *a, const char *v) {
   else if (IS("--optim")) {
     gl_optim_kind k;
     bool nesterov;
+    /* spectral-*: the base optimiser with its rate set by the learner */
+    static const struct {
+      const char *name, *base;
+      gl_spectral_kind kind;
+    } sp[] = {{"spectral-sgd", "sgd", GL_SPECTRAL_SGD},
+              {"spectral-momentum", "momentum", GL_SPECTRAL_MOMENTUM},
+              {"spectral-adam", "adam", GL_SPECTRAL_ADAM}};
+    s->train.spectral = GL_SPECTRAL_NONE;
+    for (size_t i = 0; i < sizeof sp / sizeof *sp; i++)
+      if (!strcmp(v, sp[i].name)) {
+        s->train.spectral = sp[i].kind;
+        v = sp[i].base;
+      }
     if (gl_optim_kind_parse(v, &k, &nesterov) != GL_OK)
-      gl_cli_die(GL_EXIT_USAGE, "--optim: %s", gl_errmsg());
+      gl_cli_die(GL_EXIT_USAGE, "--optim: %s, spectral-sgd, "
+                 "spectral-momentum, spectral-adam", gl_errmsg());
     double lr = s->opt.lr, wd = s->opt.weight_decay;
     s->opt = gl_optim_defaults(k);
     s->opt.nesterov = nesterov;
@@ -319,7 +342,7 @@ static bool takes_value(const char *a) {
       "--adj-dropout", "--act",        "--sampler",      "--batch-size",
       "--fanouts",     "--layer-sizes", "--clusters",    "--budget",
       "--walk-length", "--mvs-ratio",  "--mvs-inner",   "--var-every",
-      "--var-draws",   "--mvs-draw"};
+      "--var-draws",   "--mvs-draw",   "--spectral-every", "--lanczos-steps"};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (!strcmp(a, names[i])) return true;
   return false;
@@ -865,6 +888,12 @@ int main(int argc, char **argv) {
                "%.2fs\n",
                r + 1, (unsigned long long)seed, 100 * res.test_acc,
                100 * res.val_acc, res.epochs_run, res.seconds);
+      if (chatty && res.estimates > 0)
+        printf("  spectral: %d estimates, %.2fs (%.0f%% of the run); last "
+               "lambda_max %.4g, lr %.4g, momentum %.3f\n",
+               res.estimates, res.spectral_seconds,
+               100 * res.spectral_seconds / fmax(res.seconds, 1e-9),
+               res.lambda_max, res.lr, res.momentum);
     } else {
       float *lg = malloc((size_t)ahat.n * d.n_classes * sizeof *lg);
       if (!lg) gl_cli_die(GL_EXIT_FAIL, "out of memory");
