@@ -146,6 +146,11 @@ typedef struct {
                          a level keeps min(k, n) nodes */
   float adj_dropout;  /* dropout on the adjacency entries */
   int act;            /* activation of the hidden blocks (gl_act) */
+  /* 1: CogDL's node-classification layout: the encoder and decoder blocks
+   * linear and without dropout, the activation after the input and bottom
+   * blocks only, hidden_dropout on the pooled features (the inputs of the
+   * deeper down blocks and of the bottom one) and before the output */
+  int linear_blocks;
 } gl_model_cfg;
 
 /* Activations a model may be configured with. */

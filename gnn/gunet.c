@@ -282,6 +282,23 @@ typedef struct {
 #define U_UP(m, l) ((m)->L + 2 + (l))
 #define U_OUT(m) (2 * (m)->L + 2)
 
+/* Block ui's activation and dropout (cfg.linear_blocks: CogDL's layout). */
+static int unit_act(const gunet *m, int ui) {
+  if (ui == U_OUT(m)) return GL_ACT_NONE;
+  if (m->base.cfg.linear_blocks && ui != U_IN && ui != U_BOTTOM(m))
+    return GL_ACT_NONE;
+  return m->base.cfg.act;
+}
+
+static float unit_dropout(const gunet *m, int ui) {
+  const gl_model_cfg *c = &m->base.cfg;
+  if (ui == U_IN) return c->dropout;
+  if (c->linear_blocks && (ui == U_DOWN(0) || (ui > U_BOTTOM(m) &&
+                                               ui < U_OUT(m))))
+    return 0.0f; /* the first down block and the up blocks */
+  return c->hidden_dropout;
+}
+
 static gl_status unit_forward(gunet *m, int ui, const gl_csr *g, bool sym,
                               gl_idx n, const float *in, const gl_csr *x,
                               const gl_idx *rows, bool train, uint64_t key,
@@ -294,8 +311,7 @@ static gl_status unit_forward(gunet *m, int ui, const gl_csr *g, bool sym,
   u->sym = sym;
   u->n = n;
   u->key = gl_hash64(key, 1000003u + (uint64_t)ui);
-  u->p = !train ? 0.0f
-         : ui == U_IN ? m->base.cfg.dropout : m->base.cfg.hidden_dropout;
+  u->p = train ? unit_dropout(m, ui) : 0.0f;
   if (!out) {
     GL_TRY(ensure(&u->z, (size_t)n * dout));
     out = u->z.p;
@@ -317,7 +333,7 @@ static gl_status unit_forward(gunet *m, int ui, const gl_csr *g, bool sym,
     gl_linear_forward(in, n, di, u->w, NULL, dout, t);
   }
   if (g) gl_csr_spmm(g, t, dout, 0.0f, out);
-  const int act = ui == U_OUT(m) ? GL_ACT_NONE : m->base.cfg.act;
+  const int act = unit_act(m, ui);
   const float *bias = u->b;
 #pragma omp parallel for schedule(static) if ((size_t)n * dout > 65536)
   for (gl_idx i = 0; i < n; i++) {
@@ -340,7 +356,7 @@ static gl_status unit_backward(gunet *m, int ui, const gl_csr *x,
   const int di = u->di, dout = u->dout;
   const gl_idx n = u->n;
   const size_t nz = (size_t)n * dout;
-  const int act = ui == U_OUT(m) ? GL_ACT_NONE : m->base.cfg.act;
+  const int act = unit_act(m, ui);
   const float *dpre = dz;
   if (act != GL_ACT_NONE) {
     GL_TRY(ensure(&m->s[0], nz));

@@ -342,11 +342,12 @@ static double model_f(void *v, bool *same) {
 }
 
 /* Every parameter's gradient against finite differences, with activation
- * `act` in the hidden blocks. */
-static void model_gradient(gl_act act) {
+ * `act` in the hidden blocks (CogDL's linear blocks when `linear`). */
+static void model_gradient(gl_act act, bool linear) {
   model_ctx c;
   gl_model_cfg cfg = small_cfg();
   cfg.act = (int)act;
+  cfg.linear_blocks = linear;
   model_setup(&c, &cfg);
   float dl[40 * 3];
   model_loss(&c, dl);
@@ -389,9 +390,10 @@ static void model_gradient(gl_act act) {
 TEST(gunet_model_gradient) {
   int saved = gl_threads();
   gl_set_threads(1); /* hundreds of forwards on 40 nodes: threads only wait */
-  model_gradient(GL_ACT_ELU);
-  model_gradient(GL_ACT_RELU);
-  model_gradient(GL_ACT_NONE);
+  model_gradient(GL_ACT_ELU, false);
+  model_gradient(GL_ACT_RELU, false);
+  model_gradient(GL_ACT_NONE, false);
+  model_gradient(GL_ACT_ELU, true);
   gl_set_threads(saved);
 }
 

@@ -97,6 +97,10 @@ static void usage(FILE *f) {
 "  --adj-dropout P     Graph U-Net: dropout on the graph's edges\n"
 "  --act F             Graph U-Net: activation of the hidden blocks (elu,\n"
 "                      relu or none)\n"
+"  --linear-blocks     Graph U-Net: CogDL's layout (linear encoder and\n"
+"                      decoder blocks; activation after the input and\n"
+"                      bottom blocks; --hidden-dropout on the pooled\n"
+"                      features and before the output)\n"
 "GraphMix:\n"
 "  --base MODEL        gcn (default), gat or gunet\n"
 "  --mixup-alpha X     Beta(X, X) mixing weights (1.0)\n"
@@ -202,6 +206,8 @@ static bool apply(settings *s, const char *a, const char *v) {
     c->out_heads = (int)gl_cli_long(a, v, 1, 64);
   else if (IS("--adj-dropout"))
     c->adj_dropout = (float)gl_cli_double(a, v, 0, 0.99);
+  else if (IS("--linear-blocks"))
+    c->linear_blocks = 1;
   else if (IS("--act")) {
     gl_act act;
     if (gl_act_parse(v, &act) != GL_OK)
@@ -327,7 +333,8 @@ static bool apply(settings *s, const char *a, const char *v) {
 }
 
 static bool is_flag(const char *a) {
-  return !strcmp(a, "--decay-all") || !strcmp(a, "--bias");
+  return !strcmp(a, "--decay-all") || !strcmp(a, "--bias") ||
+         !strcmp(a, "--linear-blocks");
 }
 
 /* The model and training options that take a value (handled by apply). */
@@ -589,7 +596,8 @@ typedef struct {
 static const cfg_field fields[] = {
     FI(n_features), FI(n_classes),    FI(hidden),   FI(layers),
     FI(heads),      FI(out_heads),    FI(n_pools),  FF(dropout),
-    FF(hidden_dropout), FF(attn_dropout), FF(leaky), FF(adj_dropout), FI(act)};
+    FF(hidden_dropout), FF(attn_dropout), FF(leaky), FF(adj_dropout), FI(act),
+    FI(linear_blocks)};
 #undef FI
 #undef FF
 enum { N_FIELDS = sizeof fields / sizeof *fields };
@@ -658,6 +666,10 @@ static void read_checkpoint(const char *path, gl_npz *z, gl_model_cfg *c) {
                path);
   memcpy(c->model, name->data, (size_t)name->count);
   for (int i = 0; i < N_FIELDS; i++) {
+    const gl_array *found;
+    if (!strcmp(fields[i].name, "linear_blocks") && /* newer than some */
+        gl_npz_find(z, fields[i].name, &found) == GL_ENOTFOUND)
+      continue;
     const gl_array *a = member(z, path, fields[i].name,
                                fields[i].is_float ? GL_F32 : GL_I32, 1);
     memcpy((char *)c + fields[i].off, a->data, 4);
