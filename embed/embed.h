@@ -106,6 +106,7 @@ typedef struct {
   double sample;     /* frequent-node subsampling threshold (1e-3; 0: off) */
   int threads;       /* Hogwild threads (0: OpenMP's default) */
   uint64_t seed;
+  bool progress;     /* a progress bar on stderr (if it is a terminal) */
 } gl_sgns_opts;
 
 gl_sgns_opts gl_sgns_defaults(void);

@@ -207,6 +207,8 @@ static gl_status train(const gl_walks *c, const gl_walker *wk,
 
   const double all = (double)total * o->epochs;
   int64_t done = 0; /* positions read by all threads */
+  gl_progress bar;
+  gl_progress_start(&bar, "skip-gram", (long)(all / 1000), o->progress);
   double t0 = gl_now();
 #pragma omp parallel num_threads(T)
   {
@@ -242,6 +244,7 @@ static gl_status train(const gl_walks *c, const gl_walker *wk,
           now = done += local;
           local = 0;
           lr = (float)fmax(o->lr * (1 - (double)now / (all + 1)), o->min_lr);
+          if (t == 0) gl_progress_update(&bar, (long)(now / 1000), NULL);
         }
         for (int pos = 0; pos < m; pos++) {
           const int b = (int)gl_rng_below(&r, (uint32_t)o->window);
@@ -260,6 +263,7 @@ static gl_status train(const gl_walks *c, const gl_walker *wk,
         }
       }
   }
+  gl_progress_end(&bar);
   st->seconds = gl_now() - t0;
   st->words = (int64_t)all;
   st->words_per_second = st->seconds > 0 ? all / st->seconds : 0;

@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "tools/cli.h"
 
@@ -187,6 +186,7 @@ static void parse(int argc, char **argv, options *o) {
   o->walk.seed = o->seed;
   o->sg.seed = o->seed;
   o->sg.threads = o->threads;
+  o->sg.progress = !o->quiet;
 }
 
 /* word2vec's text format: "n dim", then "id v_1 ... v_dim" a node. */
@@ -365,6 +365,8 @@ int main(int argc, char **argv) {
                                   0.9};
   double f1[9][2] = {{0}}, auc[4] = {0};
   static const char *ops[4] = {"hadamard", "average", "l1", "l2"};
+  gl_progress bar;
+  gl_progress_start(&bar, "classify", 9L * o.eval_runs, classify && chatty);
   if (classify)
     for (int f = 0; f < 9; f++) {
       for (int r = 0; r < o.eval_runs; r++) {
@@ -374,11 +376,10 @@ int main(int argc, char **argv) {
           gl_cli_die_status(st, "classification");
         f1[f][0] += mi / o.eval_runs;
         f1[f][1] += ma / o.eval_runs;
+        gl_progress_update(&bar, (long)f * o.eval_runs + r + 1, NULL);
       }
-      if (chatty && isatty(2))
-        fprintf(stderr, "\rclassify: %d of 9 fractions", f + 1);
     }
-  if (classify && chatty && isatty(2)) fputc('\n', stderr);
+  gl_progress_end(&bar);
   if (link)
     for (int k = 0; k < 4; k++)
       if ((st = gl_eval_link(emb, dim, &split, (gl_edge_op)k, 1.0,
