@@ -277,8 +277,9 @@ typedef struct {
   int var_every, var_draws;
   /* The spectral learner: every spectral_every epochs (10 when 0), before
    * the epoch's steps, spectral_steps (20) Lanczos steps on the Hessian of
-   * the mean training loss plus the L2 term, over the whole graph without
-   * dropout (Hessian-vector products by differences of gradients), set
+   * the mean training loss plus the L2 term, without dropout, on the
+   * training nodes' exact L-hop graph (the whole graph for models that
+   * pool it; Hessian-vector products by differences of gradients), set
    * the optimiser's rate and momentum by gl_spectral_rates (for ADAM on
    * the Hessian preconditioned by Adam's second moments, from the second
    * estimate on).  NONE: off. */

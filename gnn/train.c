@@ -193,7 +193,8 @@ out:
 
 /* ------------------------------------------------ the spectral learner */
 /* The gradient of the mean training loss plus the L2 term at flat weights
- * w, over the whole graph without dropout (the curvature batch). */
+ * w, without dropout, on the curvature batch (the training nodes' L-hop
+ * graph: their outputs are exactly the full graph's). */
 typedef struct {
   gl_model *m;
   const gl_task *t;
@@ -220,9 +221,10 @@ static gl_status curvature_grad(void *ctx, const float *w, float *g,
   gl_model *m = c->m;
   load_flat(m, w);
   GL_TRY(m->ops->forward(m, c->t->x, &c->full, false, c->ws->logits));
-  *loss = gl_softmax_xent(c->ws->logits, c->full.n_out, c->t->n_classes,
-                          NULL, c->t->y, c->t->train, c->lw, c->t->n_train,
-                          c->ws->dlogits);
+  const gl_batch *b = &c->full;
+  *loss = gl_softmax_xent(c->ws->logits, b->n_out, c->t->n_classes,
+                          b->out_ids, c->t->y, b->loss_pos, b->loss_w,
+                          b->n_loss, c->ws->dlogits);
   gl_params_zero_grad(m->params, m->n_params);
   GL_TRY(m->ops->backward(m, c->t->x, &c->full, c->ws->dlogits));
   store_flat(m, g, true);
@@ -267,9 +269,18 @@ static gl_status spectral_update(gl_model *m, const gl_task *t,
   gl_status st = GL_ENOMEM;
   if (!blocks || !w0 || !scratch || !v0 || !tmp || !th || !tau || !c.lw)
     goto out;
-  full_batch(&c.full, blocks, L, t->adj);
+  /* the curvature batch: the training nodes' exact L-hop graph (the
+   * whole graph for models that pool it) */
+  if (m->ops->full_graph) {
+    full_batch(&c.full, blocks, L, t->adj);
+    for (gl_idx i = 0; i < t->n_train; i++) c.lw[i] = 1.0f / (float)t->n_train;
+    c.full.loss_pos = (gl_idx *)t->train;
+    c.full.loss_w = c.lw;
+    c.full.n_loss = t->n_train;
+  } else if ((st = gl_batch_khop(&c.full, t->adj, t->train, t->n_train, L)) !=
+             GL_OK)
+    goto out;
   if ((st = ws_fit(ws, &c.full, t->n_classes)) != GL_OK) goto out;
-  for (gl_idx i = 0; i < t->n_train; i++) c.lw[i] = 1.0f / (float)t->n_train;
   store_flat(m, w0, false);
   if (opts->spectral == GL_SPECTRAL_ADAM && o->v) { /* D = P^-1/2 */
     if (!(d = gl_malloc(n, sizeof *d))) {
@@ -303,6 +314,7 @@ static gl_status spectral_update(gl_model *m, const gl_task *t,
   r->momentum = mom;
 out:
   r->estimates++;
+  if (!m->ops->full_graph) gl_batch_free(&c.full);
   free(blocks);
   free(w0);
   free(scratch);
