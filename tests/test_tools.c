@@ -86,6 +86,18 @@ TEST(tools_gat_and_gunet_accuracy_cora) {
   printf("\n");
 }
 
+TEST(tools_spectral_learner_cora) {
+  /* GCN on Cora with no learning rate given: spectral SGD (rates from the
+   * Hessian's spectrum) over 2 seeds within 2 points of Adam's 81.84;
+   * LAMB with its defaults trains too. */
+  double sgd = gl_test_accuracy("cora gcn --optim spectral-sgd --runs 2");
+  CHECK_MSG(sgd >= 0.80, "spectral SGD cora %.4f", sgd);
+  double lamb = gl_test_accuracy("cora gcn --optim lamb --lr 0.05 --runs 2");
+  CHECK_MSG(lamb >= 0.79, "LAMB cora %.4f", lamb);
+  printf("  Cora GCN: spectral SGD %.2f%%, LAMB %.2f%%\n", 100 * sgd,
+         100 * lamb);
+}
+
 TEST(tools_outputs_and_reload) {
   const char *json = gl_test_path("r.json"), *model = gl_test_path("m.npz");
   const char *pred = gl_test_path("p.csv"), *logf = gl_test_path("l.csv");
@@ -252,6 +264,9 @@ TEST(tools_bad_usage) {
   bad("cora gcn --sampler mvs --mvs-inner 0", "--mvs-inner");
   bad("cora gcn --sampler vrgcn --fanouts 2", "--fanouts: 1 given");
   bad("cora gcn --var-every 0", "--var-every");
+  bad("cora graphmix --optim spectral-sgd", "no spectral learner");
+  bad("cora gcn --optim spectral-sgd --lanczos-steps 1", "--lanczos-steps");
+  bad("cora gcn --optim spectral-foo", "spectral-momentum");
   bad("cora gcn --split 0.9,0.2", "--split: expected standard or TRAIN,VAL");
   bad("cora gcn --split half", "--split: expected standard or TRAIN,VAL");
   bad("cora gcn --split 0.5", "--split: expected standard or TRAIN,VAL");

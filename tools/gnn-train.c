@@ -42,9 +42,10 @@ static void usage(FILE *f) {
 "                      (default adam), or spectral-sgd, spectral-momentum,\n"
 "                      spectral-adam: the rate (and momentum) set from the\n"
 "                      Hessian's Lanczos spectrum (Granziol et al.), no\n"
-"                      --lr needed\n"
-"  --spectral-every N  epochs between spectral estimates (10)\n"
-"  --lanczos-steps N   Lanczos steps an estimate (20)\n"
+"                      --lr needed (then --stop none --select best unless\n"
+"                      given)\n"
+"  --spectral-every N  epochs between spectral estimates (20)\n"
+"  --lanczos-steps N   Lanczos steps an estimate (10)\n"
 "  --stop RULE         window (Kipf & Welling: val loss above the mean of the\n"
 "                      last --window epochs), patience, none\n"
 "  --window N, --patience N\n"
@@ -432,6 +433,13 @@ static gl_status make_sampler(const settings *cf, const gl_csr *ahat,
 
 /* The defaults of the model (GraphMix: over its base) for a dataset, then
  * the options given. */
+/* Whether the command line gave option `name`. */
+static bool given(const options *o, const char *name) {
+  for (int i = 0; i < o->n_set; i++)
+    if (!strcmp(o->set[i][0], name)) return true;
+  return false;
+}
+
 static settings configure(const options *o, const char *dataset) {
   settings s;
   const char *model = o->graphmix ? o->base : o->model;
@@ -471,6 +479,18 @@ static settings configure(const options *o, const char *dataset) {
     s.opt.weight_decay = 5e-4;
   }
   for (int i = 0; i < o->n_set; i++) apply(&s, o->set[i][0], o->set[i][1]);
+  if (s.train.spectral != GL_SPECTRAL_NONE) {
+    if (o->graphmix)
+      gl_cli_die(GL_EXIT_USAGE, "--optim spectral-*: the GraphMix trainer "
+                 "has no spectral learner yet");
+    /* the learner's early rates are large and its validation loss noisy:
+     * train the epochs and keep the best, unless told otherwise; an
+     * estimate every 20 epochs of 10 Lanczos steps */
+    if (!given(o, "--stop")) s.train.stop = GL_STOP_NONE;
+    if (!given(o, "--select")) s.train.select = GL_SELECT_BEST_VAL;
+    if (!given(o, "--spectral-every")) s.train.spectral_every = 20;
+    if (!given(o, "--lanczos-steps")) s.train.spectral_steps = 10;
+  }
   if (strcmp(s.sampler, "full")) {
     if (o->graphmix)
       gl_cli_die(GL_EXIT_USAGE, "--sampler %s: GraphMix trains on the "
