@@ -457,7 +457,10 @@ static settings configure(const options *o, const char *dataset) {
   s.train.patience = d.patience;
   s.train.select = (gl_select_rule)d.select;
   s.gm = gl_graphmix_defaults(dataset);
-  s.binary_features = o->graphmix; /* as the GraphMix code loads them */
+  /* as the GraphMix code loads its Planetoid files; Coauthor (not in its
+   * code) keeps the features as loaded */
+  s.binary_features =
+      o->graphmix && !(dataset && !strncmp(dataset, "coauthor", 8));
   s.sampler = "full";
   s.clusters = 0;
   s.budget = 0;
