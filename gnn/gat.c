@@ -1062,7 +1062,7 @@ static void gat_free(gl_model *mm) {
 
 static const gl_model_ops gat_ops = {"gat", gat_forward, gat_backward,
                                      gat_forward_fcn, gat_backward_fcn,
-                                     gat_free, NULL, NULL, false};
+                                     gat_free, NULL, NULL, false, NULL};
 
 static gl_status check_cfg(const gl_model_cfg *c) {
   const char *bad = NULL;

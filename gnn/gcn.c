@@ -33,6 +33,11 @@ typedef struct {
   gl_mix mix;
   bool has_mix, ftrain;
   uint64_t fkey;
+  /* Hessian-vector products: the point's probabilities hp and dT_l per
+   * layer (hdt), R(Z_l) per layer (hrz), scratch hd he hrd hrt */
+  float **hdt, **hrz, *hp, *hd, *he, *hrd, *hrt;
+  size_t *hdt_cap, *hrz_cap, h_cap[5];
+  bool h_ready; /* hp and hdt hold a point */
 } gcn;
 
 static gl_status ensure(float **p, size_t *cap, size_t n) {
@@ -60,6 +65,7 @@ static gl_status gcn_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
                     b->n_layers, m->L);
   m->key = b->key;
   m->train = train;
+  m->h_ready = false;
   for (int l = 0; l < m->L; l++) {
     const gl_block *k = &b->layers[l];
     gl_idx ns = gl_block_n_src(k), nd = gl_block_n_dst(k);
@@ -291,6 +297,143 @@ static gl_status gcn_grad_norms(gl_model *mm, gl_batch *b,
   return GL_OK;
 }
 
+/* The exact Hessian-vector product by Pearlmutter's R-operator: the
+ * forward pass and its directional derivative R(.) along v, then the
+ * backward pass and its derivative.  With T_l = H_l W_l, Z_l = A_l T_l +
+ * b_l, H_{l+1} = relu(Z_l), D_l = dL/dZ_l and V_l, c_l the parts of v:
+ *   R(T_l) = R(H_l) W_l + H_l V_l,  R(Z_l) = A_l R(T_l) + c_l,
+ *   R(H_{l+1}) = relu'(Z_l) R(Z_l);
+ *   R(D_out)_i = w_i (p_i * r_i - p_i (p_i . r_i))  (softmax CE, r = R(z_i)),
+ *   dT_l = A_l^T D_l,  R(dT_l) = A_l^T R(D_l),
+ *   H v for W_l = R(H_l)^T dT_l + H_l^T R(dT_l), for b_l = colsum R(D_l),
+ *   R(D_{l-1}) = relu'(Z_{l-1}) (R(dT_l) W_l^T + dT_l V_l^T)
+ * (relu'' = 0).  The forward pass, the probabilities and every dT_l are
+ * kept for the calls at the same point, which then cost about one forward
+ * and one backward pass: half of a difference of two gradients. */
+static gl_status hvp_point(gcn *m, const gl_csr *x, gl_batch *b,
+                           const int32_t *y) {
+  const int L = m->L, C = m->dim[L];
+  const gl_idx n_out = b->n_out;
+  float *p = m->hp, *d = m->hd, *e = m->he;
+  GL_TRY(gcn_forward(&m->base, x, b, false, p));
+  gl_softmax_xent(p, n_out, C, b->out_ids, y, b->loss_pos, b->loss_w,
+                  b->n_loss, d);
+  gl_softmax_rows(p, n_out, C);
+  for (int l = L - 1; l >= 0; l--) { /* dT_l = A_l^T D_l, D_l-1 from it */
+    const gl_block *k = &b->layers[l];
+    const gl_idx ns = gl_block_n_src(k);
+    const int di = m->dim[l], dout = m->dim[l + 1];
+    gl_prop_backward(k, d, dout, m->hdt[l]);
+    if (l == 0) break;
+    gl_gemm(false, true, ns, di, dout, 1.0f, m->hdt[l], m->w[l], 0.0f, e);
+    for (size_t i = 0; i < (size_t)ns * di; i++)
+      if (!(m->z[l - 1][i] > 0)) e[i] = 0;
+    float *t = d;
+    d = e;
+    e = t;
+  }
+  return GL_OK;
+}
+
+static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
+                         const int32_t *y, bool same_point, const float *v,
+                         float *hv) {
+  gcn *m = (gcn *)mm;
+  const int L = m->L, C = m->dim[L];
+  if (b->n_layers != L)
+    return gl_error(GL_EINVAL, "gcn: batch has %d layers, model has %d",
+                    b->n_layers, L);
+  for (int l = 0; l < L; l++)
+    if (b->layers[l].hist)
+      return gl_error(GL_EINVAL, "gcn: no Hessian-vector products on "
+                      "history blocks");
+  const gl_idx n_out = b->n_out;
+  /* offsets of W_l and b_l in the flat vectors (params: W_l, then b_l) */
+  size_t ow[16], ob[16], off = 0;
+  for (int l = 0; l < L; l++) {
+    ow[l] = off;
+    off += (size_t)m->dim[l] * m->dim[l + 1];
+    ob[l] = off;
+    if (m->b[l]) off += (size_t)m->dim[l + 1];
+  }
+  /* scratch for the largest of: the logits, any layer's T (sources x
+   * out width) and, above the first, its dH (sources x in width) */
+  size_t big = (size_t)n_out * C;
+  for (int l = 0; l < L; l++) {
+    const gl_block *k = &b->layers[l];
+    const size_t r = (size_t)gl_block_n_src(k);
+    const int w = l > 0 && m->dim[l] > m->dim[l + 1] ? m->dim[l] : m->dim[l + 1];
+    if (r * w > big) big = r * w;
+    GL_TRY(ensure(&m->hdt[l], &m->hdt_cap[l], r * m->dim[l + 1]));
+    GL_TRY(ensure(&m->hrz[l], &m->hrz_cap[l],
+                  (size_t)gl_block_n_dst(k) * m->dim[l + 1]));
+  }
+  float **sc[5] = {&m->hp, &m->hd, &m->he, &m->hrd, &m->hrt};
+  for (int i = 0; i < 5; i++) GL_TRY(ensure(sc[i], &m->h_cap[i], big));
+  if (!same_point || !m->h_ready) GL_TRY(hvp_point(m, x, b, y));
+  m->h_ready = true;
+  float *rt = m->hrt, *rd = m->hrd, *re = m->he, **rz = m->hrz;
+  for (int l = 0; l < L; l++) { /* R forward */
+    const gl_block *k = &b->layers[l];
+    const gl_idx ns = gl_block_n_src(k), nd = gl_block_n_dst(k);
+    const int di = m->dim[l], dout = m->dim[l + 1];
+    if (l == 0) {
+      gl_sparse_linear_forward(x, k->src_ids, ns, v + ow[0], dout, 0.0f, 0,
+                               rt);
+    } else {
+      gl_gemm(false, false, ns, dout, di, 1.0f, m->z[l - 1], v + ow[l], 0.0f,
+              rt);
+      gl_gemm(false, false, ns, dout, di, 1.0f, rz[l - 1], m->w[l], 1.0f, rt);
+    }
+    gl_prop_forward(k, rt, dout, rz[l]);
+    if (m->b[l])
+      for (gl_idx i = 0; i < nd; i++)
+        for (int j = 0; j < dout; j++)
+          rz[l][(size_t)i * dout + j] += v[ob[l] + j];
+    if (l < L - 1)
+      for (size_t i = 0; i < (size_t)nd * dout; i++)
+        if (!(m->z[l][i] > 0)) rz[l][i] = 0;
+  }
+  /* R(D) of the loss rows from the softmax's Jacobian */
+  memset(rd, 0, (size_t)n_out * C * sizeof *rd);
+  for (gl_idx q = 0; q < b->n_loss; q++) {
+    const gl_idx i = b->loss_pos[q];
+    if (y[b->out_ids ? b->out_ids[i] : i] < 0) continue;
+    const float wi = b->loss_w ? b->loss_w[q] : 1.0f;
+    const float *p = m->hp + (size_t)i * C, *r = rz[L - 1] + (size_t)i * C;
+    double pr = 0;
+    for (int j = 0; j < C; j++) pr += (double)p[j] * r[j];
+    for (int j = 0; j < C; j++)
+      rd[(size_t)i * C + j] = wi * p[j] * (r[j] - (float)pr);
+  }
+  memset(hv, 0, off * sizeof *hv);
+  for (int l = L - 1; l >= 0; l--) { /* R backward */
+    const gl_block *k = &b->layers[l];
+    const gl_idx ns = gl_block_n_src(k), nd = gl_block_n_dst(k);
+    const int di = m->dim[l], dout = m->dim[l + 1];
+    const float *dt = m->hdt[l];
+    if (m->b[l])
+      for (gl_idx i = 0; i < nd; i++)
+        for (int j = 0; j < dout; j++) hv[ob[l] + j] += rd[(size_t)i * dout + j];
+    gl_prop_backward(k, rd, dout, rt); /* R(dT_l) */
+    if (l == 0) {
+      gl_sparse_linear_backward(x, k->src_ids, ns, rt, dout, 0.0f, 0,
+                                hv + ow[0]);
+      break;
+    }
+    gl_gemm(true, false, di, dout, ns, 1.0f, m->z[l - 1], rt, 1.0f, hv + ow[l]);
+    gl_gemm(true, false, di, dout, ns, 1.0f, rz[l - 1], dt, 1.0f, hv + ow[l]);
+    gl_gemm(false, true, ns, di, dout, 1.0f, rt, m->w[l], 0.0f, re);
+    gl_gemm(false, true, ns, di, dout, 1.0f, dt, v + ow[l], 1.0f, re);
+    for (size_t i = 0; i < (size_t)ns * di; i++)
+      if (!(m->z[l - 1][i] > 0)) re[i] = 0;
+    float *t = rd;
+    rd = re;
+    re = t;
+  }
+  return GL_OK;
+}
+
 static void gcn_free(gl_model *mm) {
   gcn *m = (gcn *)mm;
   for (int l = 0; m->w && l < m->L; l++) {
@@ -300,7 +443,14 @@ static void gcn_free(gl_model *mm) {
     free(m->hin[l]);
     free(m->fz[l]);
     free(m->fin[l]);
+    free(m->hdt[l]);
+    free(m->hrz[l]);
   }
+  free(m->hp);
+  free(m->hd);
+  free(m->he);
+  free(m->hrd);
+  free(m->hrt);
   free(m->fmix);
   gl_model_free_params(&m->base);
   free(m->dbuf[0]);
@@ -315,7 +465,7 @@ static const gl_model_ops gcn_ops = {"gcn",           gcn_forward,
                                      gcn_backward,    gcn_forward_fcn,
                                      gcn_backward_fcn, gcn_free,
                                      gcn_hidden,      gcn_grad_norms,
-                                     false};
+                                     false,           gcn_hvp};
 
 gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
   *out = NULL;
@@ -336,9 +486,9 @@ gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
   m->base.cfg = *cfg;
   m->L = L;
   m->dim = gl_calloc((size_t)L + 1, sizeof *m->dim);
-  /* one block of pointer arrays: w b gw gb t z in fz fin hin */
-  m->w = gl_calloc((size_t)L * 10, sizeof(float *));
-  m->t_cap = gl_calloc((size_t)L * 6, sizeof *m->t_cap);
+  /* one block of pointer arrays: w b gw gb t z in fz fin hin hdt hrz */
+  m->w = gl_calloc((size_t)L * 12, sizeof(float *));
+  m->t_cap = gl_calloc((size_t)L * 8, sizeof *m->t_cap);
   m->base.params = gl_calloc((size_t)L * 2, sizeof *m->base.params);
   if (!m->dim || !m->w || !m->t_cap || !m->base.params) {
     free(m->w);
@@ -355,11 +505,15 @@ gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
   m->fz = m->w + 7 * L;
   m->fin = m->w + 8 * L;
   m->hin = m->w + 9 * L;
+  m->hdt = m->w + 10 * L;
+  m->hrz = m->w + 11 * L;
   m->z_cap = m->t_cap + L;
   m->in_cap = m->t_cap + 2 * L;
   m->fz_cap = m->t_cap + 3 * L;
   m->fin_cap = m->t_cap + 4 * L;
   m->hin_cap = m->t_cap + 5 * L;
+  m->hdt_cap = m->t_cap + 6 * L;
+  m->hrz_cap = m->t_cap + 7 * L;
   m->dim[0] = cfg->n_features;
   for (int l = 1; l < L; l++) m->dim[l] = cfg->hidden;
   m->dim[L] = cfg->n_classes;

@@ -119,6 +119,17 @@ typedef struct {
   /* forward needs the whole graph (a full batch) even when only some
    * nodes' outputs are wanted: no L-hop sub-batches */
   bool full_graph;
+  /* The exact Hessian-vector product of the batch's loss
+   * sum_i loss_w[i] CE_i (labels y, as gl_softmax_xent reads them) in the
+   * parameters, at the current weights and without dropout: hv = H v with
+   * v and hv flat over m->params in order (the L2 term is the caller's).
+   * same_point: the weights, batch and labels are those of the previous
+   * call, with no forward in between, so its forward and backward pass
+   * may be reused (Lanczos' steps).  Overwrites the last forward's state.
+   * May be NULL (then differences of gradients serve). */
+  gl_status (*hvp)(gl_model *m, const gl_csr *x, gl_batch *b,
+                   const int32_t *y, bool same_point, const float *v,
+                   float *hv);
 } gl_model_ops;
 
 /* The configuration every model is built from (and saved with).  Fields a
@@ -282,7 +293,11 @@ typedef struct {
    * pool it; Hessian-vector products by differences of gradients), set
    * the optimiser's rate and momentum by gl_spectral_rates (for ADAM on
    * the Hessian preconditioned by Adam's second moments, from the second
-   * estimate on).  NONE: off. */
+   * estimate on).  A guard: an epoch that at least doubles the training
+   * loss (without dropout) is undone, the optimiser's moments zeroed and
+   * a new estimate made there at half the rate (a trust factor that each
+   * scheduled estimate doubles back up to 1; below 1/1000: GL_EINVAL).
+   * NONE: off. */
   gl_spectral_kind spectral;
   int spectral_every, spectral_steps;
 } gl_train_opts;
@@ -296,6 +311,7 @@ typedef struct {
    * estimate's lambda_max, rate and momentum */
   double spectral_seconds, lambda_max, lr, momentum;
   int estimates;
+  int restarts; /* epochs thrown away by the learner's guard */
 } gl_train_result;
 
 gl_train_opts gl_train_defaults(void);

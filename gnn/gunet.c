@@ -691,7 +691,7 @@ static const gl_model_ops gunet_ops = {"gunet",           gunet_forward,
                                        gunet_backward,    gunet_forward_fcn,
                                        gunet_backward_fcn, gunet_free,
                                        NULL,              NULL,
-                                       true};
+                                       true,              NULL};
 
 const gl_idx *gl_gunet_kept(const gl_model *mm, int level, gl_idx *k) {
   *k = 0;

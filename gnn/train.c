@@ -235,10 +235,33 @@ static gl_status curvature_grad(void *ctx, const float *w, float *g,
   return GL_OK;
 }
 
-/* x -> D H D x with D = diag(d): the Hessian seen through a diagonal
- * preconditioner (d = NULL: H itself). */
+/* The model's exact Hessian-vector product on the curvature batch plus
+ * the L2 term's wd x on the decayed weights; vf, hvf: n floats. */
 typedef struct {
-  gl_hvp *h;
+  curvature *c;
+  float *vf, *hvf;
+  bool started; /* a product made at this point */
+} exact_hvp;
+
+static gl_status exact_matvec(void *ctx, const double *x, double *y) {
+  exact_hvp *e = ctx;
+  gl_model *m = e->c->m;
+  const size_t n = gl_params_count(m->params, m->n_params);
+  for (size_t i = 0; i < n; i++) e->vf[i] = (float)x[i];
+  GL_TRY(m->ops->hvp(m, e->c->t->x, &e->c->full, e->c->t->y, e->started,
+                     e->vf, e->hvf));
+  e->started = true;
+  for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
+    for (size_t k = 0; k < m->params[i].n; k++)
+      y[o + k] = e->hvf[o + k] + (m->params[i].decay ? e->c->wd * x[o + k] : 0);
+  return GL_OK;
+}
+
+/* x -> D H D x with D = diag(d): the Hessian seen through a diagonal
+ * preconditioner (d = NULL: H itself); H x from mv. */
+typedef struct {
+  gl_matvec_fn mv;
+  void *ctx;
   const double *d;
   double *tmp;
   size_t n;
@@ -246,9 +269,9 @@ typedef struct {
 
 static gl_status scaled_matvec(void *ctx, const double *x, double *y) {
   scaled_hvp *s = ctx;
-  if (!s->d) return gl_hvp_fd(s->h, x, y);
+  if (!s->d) return s->mv(s->ctx, x, y);
   for (size_t i = 0; i < s->n; i++) s->tmp[i] = s->d[i] * x[i];
-  GL_TRY(gl_hvp_fd(s->h, s->tmp, y));
+  GL_TRY(s->mv(s->ctx, s->tmp, y));
   for (size_t i = 0; i < s->n; i++) y[i] *= s->d[i];
   return GL_OK;
 }
@@ -256,7 +279,8 @@ static gl_status scaled_matvec(void *ctx, const double *x, double *y) {
 /* One estimate: Lanczos from a seeded random start, the rates into o. */
 static gl_status spectral_update(gl_model *m, const gl_task *t,
                                  gl_optim *o, const gl_train_opts *opts,
-                                 batch_ws *ws, gl_train_result *r) {
+                                 double trust, batch_ws *ws,
+                                 gl_train_result *r) {
   const size_t n = gl_params_count(m->params, m->n_params);
   const int L = m->cfg.layers, k = opts->spectral_steps > 0
                                        ? opts->spectral_steps : 20;
@@ -295,9 +319,14 @@ static gl_status spectral_update(gl_model *m, const gl_task *t,
   gl_rng rng;
   gl_rng_seed(&rng, gl_hash64(m->cfg.seed, (uint64_t)r->estimates));
   for (size_t i = 0; i < n; i++) v0[i] = gl_rng_normal(&rng);
+  /* the model's exact products where it has them, else differences of
+   * gradients (scratch: their weights and gradients, or the exact
+   * product's float vectors) */
   gl_hvp h = {curvature_grad, &c, w0, n, 1e-3, scratch, scratch + n,
               scratch + 2 * n};
-  scaled_hvp sh = {&h, d, tmp, n};
+  exact_hvp e = {&c, scratch, scratch + n, false};
+  scaled_hvp sh = {m->ops->hvp ? exact_matvec : gl_hvp_matvec,
+                   m->ops->hvp ? (void *)&e : (void *)&h, d, tmp, n};
   int got;
   double lr, mom;
   st = gl_lanczos(scaled_matvec, &sh, n, k, v0, th, tau, &got);
@@ -307,10 +336,10 @@ static gl_status spectral_update(gl_model *m, const gl_task *t,
           GL_OK)
     goto out;
   if (opts->spectral == GL_SPECTRAL_ADAM && !d) goto out; /* no moments yet */
-  gl_optim_set_lr(o, lr);
+  gl_optim_set_lr(o, trust * lr);
   if (opts->spectral == GL_SPECTRAL_MOMENTUM) o->opts.momentum = mom;
   r->lambda_max = fmax(fabs(th[0]), fabs(th[got - 1]));
-  r->lr = lr;
+  r->lr = trust * lr;
   r->momentum = mom;
 out:
   r->estimates++;
@@ -366,12 +395,33 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
     st = gl_error(GL_EINVAL, "spectral momentum needs a momentum optimiser");
     goto done;
   }
+  /* The spectral learner's guard: the rates hold for the curvature where
+   * they were measured, and it grows as training leaves the flat start.
+   * When an epoch at least doubles the training loss (without dropout),
+   * its weights are thrown away for those before it, the moments zeroed,
+   * and a new estimate made there at half the trust (the factor on the
+   * rate; each scheduled estimate doubles it back, up to 1). */
+  double trust = 1, loss_before = INFINITY;
+  float *before = NULL;
+  bool estimate_now = false;
+  if (opts->spectral != GL_SPECTRAL_NONE) {
+    if ((st = gl_model_eval(m, t, eval)) != GL_OK) goto done;
+    loss_before = mean_xent(eval, t, t->train, t->n_train, wbuf) +
+                  wd * gl_params_l2(m->params, m->n_params);
+  }
   for (epoch = 0; epoch < opts->epochs; epoch++) {
-    if (opts->spectral != GL_SPECTRAL_NONE && epoch % every == 0) {
+    if (opts->spectral != GL_SPECTRAL_NONE &&
+        (epoch % every == 0 || estimate_now)) {
       double s0 = gl_now();
-      if ((st = spectral_update(m, t, o, opts, &ws, r)) != GL_OK) goto done;
+      if (!estimate_now) trust = fmin(1, 2 * trust);
+      estimate_now = false;
+      if ((st = spectral_update(m, t, o, opts, trust, &ws, r)) != GL_OK)
+        goto done;
       r->spectral_seconds += gl_now() - s0;
     }
+    if (opts->spectral != GL_SPECTRAL_NONE &&
+        (st = gl_model_snapshot(m, &before, false)) != GL_OK)
+      goto done;
     double t0 = gl_now(), train_loss = 0, loss;
     for (long k = 0; k < steps; k++) {
       if ((st = batch_grad(m, t, s, &batch, &ws, true, &loss)) != GL_OK ||
@@ -389,6 +439,26 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
       goto done;
     if ((st = gl_model_eval(m, t, eval)) != GL_OK) goto done;
     double l2 = wd * gl_params_l2(m->params, m->n_params);
+    if (opts->spectral != GL_SPECTRAL_NONE) {
+      const double loss_now = mean_xent(eval, t, t->train, t->n_train, wbuf) + l2;
+      if (!(loss_now <= 2 * loss_before)) { /* diverging (or NaN) */
+        gl_model_snapshot(m, &before, true);
+        for (int i = 0; o->m && i < o->n_state; i++)
+          if (o->m[i]) memset(o->m[i], 0, o->state_n[i] * sizeof(float));
+        trust *= 0.5;
+        r->restarts++;
+        if (trust < 1e-3) {
+          st = gl_error(GL_EINVAL, "spectral learner: training diverges "
+                        "even at 1/1000 of the estimated rate");
+          goto done;
+        }
+        estimate_now = true;
+        if ((st = gl_model_eval(m, t, eval)) != GL_OK) goto done;
+        l2 = wd * gl_params_l2(m->params, m->n_params);
+      } else {
+        loss_before = loss_now;
+      }
+    }
     double val_xent = mean_xent(eval, t, t->val, t->n_val, wbuf);
     gl_epoch_stats es = {
         .epoch = epoch,
@@ -453,6 +523,7 @@ done:
   gl_batch_free(&batch);
   ws_free(&ws);
   free(best);
+  free(before);
   free(eval);
   free(wbuf);
   free(hist);

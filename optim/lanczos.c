@@ -1,6 +1,8 @@
 /* Lanczos with full reorthogonalisation, stochastic Lanczos quadrature and
  * Hessian-vector products by central differences of a gradient
  * (algorithms.md section 8).  Everything in double precision. */
+#include <cblas.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +81,9 @@ gl_status gl_lanczos(gl_matvec_fn mv, void *ctx, size_t n, int k,
   *k_done = 0;
   if (n < 1 || k < 1)
     return gl_error(GL_EINVAL, "lanczos: %zu unknowns, %d steps", n, k);
+  if (n > (size_t)INT_MAX)
+    return gl_error(GL_EINVAL, "lanczos: %zu unknowns, more than BLAS "
+                    "indexes", n);
   if ((size_t)k > n) k = (int)n;
   double nv = sqrt(dot(v0, v0, n));
   if (!(nv > 0) || !isfinite(nv))
@@ -86,8 +91,9 @@ gl_status gl_lanczos(gl_matvec_fn mv, void *ctx, size_t n, int k,
   double *V = gl_malloc((size_t)k * n, sizeof *V);
   double *w = gl_malloc(n, sizeof *w);
   double *a = gl_malloc((size_t)k, sizeof *a), *b = gl_malloc((size_t)k, sizeof *b);
+  double *h = gl_malloc((size_t)k, sizeof *h);
   gl_status st = GL_OK;
-  if (!V || !w || !a || !b) {
+  if (!V || !w || !a || !b || !h) {
     st = GL_ENOMEM;
     goto out;
   }
@@ -101,12 +107,12 @@ gl_status gl_lanczos(gl_matvec_fn mv, void *ctx, size_t n, int k,
      * (full reorthogonalisation: Gram-Schmidt repeated) */
     for (size_t i = 0; i < n; i++)
       w[i] -= a[j] * v[i] + (j > 0 ? b[j - 1] * V[(size_t)(j - 1) * n + i] : 0);
-    for (int pass = 0; pass < 2; pass++)
-      for (int q = 0; q <= j; q++) {
-        const double *u = V + (size_t)q * n;
-        const double h = dot(w, u, n);
-        for (size_t i = 0; i < n; i++) w[i] -= h * u[i];
-      }
+    for (int pass = 0; pass < 2; pass++) { /* h = V w, w -= V^T h */
+      cblas_dgemv(CblasRowMajor, CblasNoTrans, j + 1, (int)n, 1.0, V, (int)n,
+                  w, 1, 0.0, h, 1);
+      cblas_dgemv(CblasRowMajor, CblasTrans, j + 1, (int)n, -1.0, V, (int)n,
+                  h, 1, 1.0, w, 1);
+    }
     if (!isfinite(a[j])) {
       st = gl_error(GL_EINVAL, "lanczos: the operator gave a non-finite "
                     "value at step %d", j);
@@ -128,6 +134,7 @@ out:
   free(w);
   free(a);
   free(b);
+  free(h);
   return st;
 }
 

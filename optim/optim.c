@@ -123,6 +123,15 @@ gl_status gl_optim_state(gl_optim *o, const gl_param *p, int n_params,
                         "optimiser: the parameter list changed: param %d (%s) "
                         "has %zu values, had %zu",
                         i, p[i].name ? p[i].name : "?", p[i].n, o->state_n[i]);
+    /* a buffer wanted now but not at the first step (a learner switched
+     * momentum on): zeros, as a fresh one would be */
+    for (int i = 0; i < n_params; i++) {
+      size_t n = p[i].n > 0 ? p[i].n : 1;
+      if (n_bufs >= 1 && !o->m[i] && !(o->m[i] = gl_calloc(n, sizeof(float))))
+        return GL_ENOMEM;
+      if (n_bufs >= 2 && !o->v[i] && !(o->v[i] = gl_calloc(n, sizeof(float))))
+        return GL_ENOMEM;
+    }
     return GL_OK;
   }
   size_t np = n_params > 0 ? (size_t)n_params : 1;

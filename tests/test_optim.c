@@ -141,6 +141,29 @@ TEST(optim_momentum_hand) {
   hand_check_all(hc, 2);
 }
 
+/* A learner may switch momentum on after the first step: the momentum
+ * buffer starts from zeros then.  w = 1, g = w, lr 0.1:
+ * step 1 (mu 0): w = 0.9;  mu = 0.5 from here:
+ * step 2: b = 0.5 * 0 + 0.9 = 0.9, w = 0.81;
+ * step 3: b = 0.45 + 0.81 = 1.26, w = 0.684. */
+TEST(optim_momentum_switched_on) {
+  gl_optim_opts op = gl_optim_defaults(GL_OPT_MOMENTUM);
+  op.momentum = 0;
+  op.lr = 0.1;
+  gl_optim *o;
+  CHECK_OK(gl_optim_new(&o, &op));
+  float w = 1, g;
+  gl_param p = {"w", &w, &g, 1, false, 1, 1};
+  const float want[3] = {0.9f, 0.81f, 0.684f};
+  for (int s = 0; s < 3; s++) {
+    if (s == 1) o->opts.momentum = 0.5;
+    g = w;
+    CHECK_OK(gl_optim_step(o, &p, 1));
+    CHECK_NEAR(w, want[s], 1e-6);
+  }
+  gl_optim_free(o);
+}
+
 TEST(optim_nesterov_hand) {
   gl_optim_opts o = hand_opts(GL_OPT_MOMENTUM, 0.1);
   o.nesterov = true;

@@ -926,11 +926,12 @@ int main(int argc, char **argv) {
                r + 1, (unsigned long long)seed, 100 * res.test_acc,
                100 * res.val_acc, res.epochs_run, res.seconds);
       if (chatty && res.estimates > 0)
-        printf("  spectral: %d estimates, %.2fs (%.0f%% of the run); last "
-               "lambda_max %.4g, lr %.4g, momentum %.3f\n",
+        printf("  spectral: %d estimates, %.2fs (%.0f%% of the run), %d "
+               "epochs undone; last lambda_max %.4g, lr %.4g, momentum "
+               "%.3f\n",
                res.estimates, res.spectral_seconds,
                100 * res.spectral_seconds / fmax(res.seconds, 1e-9),
-               res.lambda_max, res.lr, res.momentum);
+               res.restarts, res.lambda_max, res.lr, res.momentum);
     } else {
       float *lg = malloc((size_t)ahat.n * d.n_classes * sizeof *lg);
       if (!lg) gl_cli_die(GL_EXIT_FAIL, "out of memory");
