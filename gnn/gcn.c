@@ -311,11 +311,11 @@ static gl_status gcn_grad_norms(gl_model *mm, gl_batch *b,
  * kept for the calls at the same point, which then cost about one forward
  * and one backward pass: half of a difference of two gradients. */
 static gl_status hvp_point(gcn *m, const gl_csr *x, gl_batch *b,
-                           const int32_t *y) {
+                           const int32_t *y, bool train) {
   const int L = m->L, C = m->dim[L];
   const gl_idx n_out = b->n_out;
   float *p = m->hp, *d = m->hd, *e = m->he;
-  GL_TRY(gcn_forward(&m->base, x, b, false, p));
+  GL_TRY(gcn_forward(&m->base, x, b, train, p));
   gl_softmax_xent(p, n_out, C, b->out_ids, y, b->loss_pos, b->loss_w,
                   b->n_loss, d);
   gl_softmax_rows(p, n_out, C);
@@ -326,6 +326,9 @@ static gl_status hvp_point(gcn *m, const gl_csr *x, gl_batch *b,
     gl_prop_backward(k, d, dout, m->hdt[l]);
     if (l == 0) break;
     gl_gemm(false, true, ns, di, dout, 1.0f, m->hdt[l], m->w[l], 0.0f, e);
+    const float pl = layer_p(m, l, train);
+    if (pl > 0)
+      gl_dropout_backward(e, (size_t)ns * di, pl, layer_key(b->key, l), e);
     for (size_t i = 0; i < (size_t)ns * di; i++)
       if (!(m->z[l - 1][i] > 0)) e[i] = 0;
     float *t = d;
@@ -336,8 +339,8 @@ static gl_status hvp_point(gcn *m, const gl_csr *x, gl_batch *b,
 }
 
 static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
-                         const int32_t *y, bool same_point, const float *v,
-                         float *hv) {
+                         const int32_t *y, bool train, bool same_point,
+                         const float *v, float *hv) {
   gcn *m = (gcn *)mm;
   const int L = m->L, C = m->dim[L];
   if (b->n_layers != L)
@@ -370,20 +373,26 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
   }
   float **sc[5] = {&m->hp, &m->hd, &m->he, &m->hrd, &m->hrt};
   for (int i = 0; i < 5; i++) GL_TRY(ensure(sc[i], &m->h_cap[i], big));
-  if (!same_point || !m->h_ready) GL_TRY(hvp_point(m, x, b, y));
+  if (!same_point || !m->h_ready) GL_TRY(hvp_point(m, x, b, y, train));
   m->h_ready = true;
   float *rt = m->hrt, *rd = m->hrd, *re = m->he, **rz = m->hrz;
   for (int l = 0; l < L; l++) { /* R forward */
     const gl_block *k = &b->layers[l];
     const gl_idx ns = gl_block_n_src(k), nd = gl_block_n_dst(k);
     const int di = m->dim[l], dout = m->dim[l + 1];
+    const float pl = layer_p(m, l, train);
+    const uint64_t key = layer_key(b->key, l);
     if (l == 0) {
-      gl_sparse_linear_forward(x, k->src_ids, ns, v + ow[0], dout, 0.0f, 0,
+      gl_sparse_linear_forward(x, k->src_ids, ns, v + ow[0], dout, pl, key,
                                rt);
-    } else {
-      gl_gemm(false, false, ns, dout, di, 1.0f, m->z[l - 1], v + ow[l], 0.0f,
-              rt);
-      gl_gemm(false, false, ns, dout, di, 1.0f, rz[l - 1], m->w[l], 1.0f, rt);
+    } else { /* the layer's input and its R, dropped by the same mask */
+      const float *in = pl > 0 ? m->in[l] : m->z[l - 1], *rin = rz[l - 1];
+      if (pl > 0) {
+        gl_dropout_forward(rz[l - 1], (size_t)ns * di, pl, key, re);
+        rin = re;
+      }
+      gl_gemm(false, false, ns, dout, di, 1.0f, in, v + ow[l], 0.0f, rt);
+      gl_gemm(false, false, ns, dout, di, 1.0f, rin, m->w[l], 1.0f, rt);
     }
     gl_prop_forward(k, rt, dout, rz[l]);
     if (m->b[l])
@@ -416,15 +425,23 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
       for (gl_idx i = 0; i < nd; i++)
         for (int j = 0; j < dout; j++) hv[ob[l] + j] += rd[(size_t)i * dout + j];
     gl_prop_backward(k, rd, dout, rt); /* R(dT_l) */
+    const float pl = layer_p(m, l, train);
+    const uint64_t key = layer_key(b->key, l);
     if (l == 0) {
-      gl_sparse_linear_backward(x, k->src_ids, ns, rt, dout, 0.0f, 0,
+      gl_sparse_linear_backward(x, k->src_ids, ns, rt, dout, pl, key,
                                 hv + ow[0]);
       break;
     }
-    gl_gemm(true, false, di, dout, ns, 1.0f, m->z[l - 1], rt, 1.0f, hv + ow[l]);
-    gl_gemm(true, false, di, dout, ns, 1.0f, rz[l - 1], dt, 1.0f, hv + ow[l]);
+    const float *in = pl > 0 ? m->in[l] : m->z[l - 1], *rin = rz[l - 1];
+    if (pl > 0) {
+      gl_dropout_forward(rz[l - 1], (size_t)ns * di, pl, key, re);
+      rin = re;
+    }
+    gl_gemm(true, false, di, dout, ns, 1.0f, in, rt, 1.0f, hv + ow[l]);
+    gl_gemm(true, false, di, dout, ns, 1.0f, rin, dt, 1.0f, hv + ow[l]);
     gl_gemm(false, true, ns, di, dout, 1.0f, rt, m->w[l], 0.0f, re);
     gl_gemm(false, true, ns, di, dout, 1.0f, dt, v + ow[l], 1.0f, re);
+    if (pl > 0) gl_dropout_backward(re, (size_t)ns * di, pl, key, re);
     for (size_t i = 0; i < (size_t)ns * di; i++)
       if (!(m->z[l - 1][i] > 0)) re[i] = 0;
     float *t = rd;

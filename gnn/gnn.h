@@ -121,15 +121,16 @@ typedef struct {
   bool full_graph;
   /* The exact Hessian-vector product of the batch's loss
    * sum_i loss_w[i] CE_i (labels y, as gl_softmax_xent reads them) in the
-   * parameters, at the current weights and without dropout: hv = H v with
+   * parameters, at the current weights, without dropout or (train) with
+   * the dropout masks of the batch's key held fixed: hv = H v with
    * v and hv flat over m->params in order (the L2 term is the caller's).
    * same_point: the weights, batch and labels are those of the previous
    * call, with no forward in between, so its forward and backward pass
    * may be reused (Lanczos' steps).  Overwrites the last forward's state.
    * May be NULL (then differences of gradients serve). */
   gl_status (*hvp)(gl_model *m, const gl_csr *x, gl_batch *b,
-                   const int32_t *y, bool same_point, const float *v,
-                   float *hv);
+                   const int32_t *y, bool train, bool same_point,
+                   const float *v, float *hv);
 } gl_model_ops;
 
 /* The configuration every model is built from (and saved with).  Fields a
@@ -288,10 +289,12 @@ typedef struct {
   int var_every, var_draws;
   /* The spectral learner: every spectral_every epochs (10 when 0), before
    * the epoch's steps, spectral_steps (20) Lanczos steps on the Hessian of
-   * the mean training loss plus the L2 term, without dropout, on the
-   * training nodes' exact L-hop graph (the whole graph for models that
-   * pool it; Hessian-vector products by differences of gradients), set
-   * the optimiser's rate and momentum by gl_spectral_rates (for ADAM on
+   * the mean training loss plus the L2 term, with one draw of the dropout
+   * masks held fixed (the loss of a training step), on the training
+   * nodes' exact L-hop graph (the whole graph for models that pool it;
+   * the model's exact Hessian-vector products where it has them, else
+   * differences of gradients), set the optimiser's rate and momentum by
+   * gl_spectral_rates with spectral_mu (for ADAM on
    * the Hessian preconditioned by Adam's second moments, from the second
    * estimate on).  A guard: an epoch that at least doubles the training
    * loss (without dropout) is undone, the optimiser's moments zeroed and
@@ -300,6 +303,7 @@ typedef struct {
    * NONE: off. */
   gl_spectral_kind spectral;
   int spectral_every, spectral_steps;
+  gl_spectral_mu spectral_mu; /* MOMENTUM's lambda_min (median: default) */
 } gl_train_opts;
 
 typedef struct {

@@ -193,8 +193,10 @@ out:
 
 /* ------------------------------------------------ the spectral learner */
 /* The gradient of the mean training loss plus the L2 term at flat weights
- * w, without dropout, on the curvature batch (the training nodes' L-hop
- * graph: their outputs are exactly the full graph's). */
+ * w on the curvature batch (the training nodes' L-hop graph: their outputs
+ * are exactly the full graph's), with the dropout masks of the batch's key
+ * held fixed: the loss of one training step, whose curvature is the one
+ * that bounds its rate (the noisy batch Hessian of Granziol et al.). */
 typedef struct {
   gl_model *m;
   const gl_task *t;
@@ -220,7 +222,7 @@ static gl_status curvature_grad(void *ctx, const float *w, float *g,
   curvature *c = ctx;
   gl_model *m = c->m;
   load_flat(m, w);
-  GL_TRY(m->ops->forward(m, c->t->x, &c->full, false, c->ws->logits));
+  GL_TRY(m->ops->forward(m, c->t->x, &c->full, true, c->ws->logits));
   const gl_batch *b = &c->full;
   *loss = gl_softmax_xent(c->ws->logits, b->n_out, c->t->n_classes,
                           b->out_ids, c->t->y, b->loss_pos, b->loss_w,
@@ -248,8 +250,8 @@ static gl_status exact_matvec(void *ctx, const double *x, double *y) {
   gl_model *m = e->c->m;
   const size_t n = gl_params_count(m->params, m->n_params);
   for (size_t i = 0; i < n; i++) e->vf[i] = (float)x[i];
-  GL_TRY(m->ops->hvp(m, e->c->t->x, &e->c->full, e->c->t->y, e->started,
-                     e->vf, e->hvf));
+  GL_TRY(m->ops->hvp(m, e->c->t->x, &e->c->full, e->c->t->y, true,
+                     e->started, e->vf, e->hvf));
   e->started = true;
   for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
     for (size_t k = 0; k < m->params[i].n; k++)
@@ -305,6 +307,8 @@ static gl_status spectral_update(gl_model *m, const gl_task *t,
              GL_OK)
     goto out;
   if ((st = ws_fit(ws, &c.full, t->n_classes)) != GL_OK) goto out;
+  /* a new draw of the dropout masks for each estimate */
+  c.full.key = gl_hash64(m->cfg.seed ^ 0x5bd1e995u, (uint64_t)r->estimates);
   store_flat(m, w0, false);
   if (opts->spectral == GL_SPECTRAL_ADAM && o->v) { /* D = P^-1/2 */
     if (!(d = gl_malloc(n, sizeof *d))) {
@@ -332,7 +336,8 @@ static gl_status spectral_update(gl_model *m, const gl_task *t,
   st = gl_lanczos(scaled_matvec, &sh, n, k, v0, th, tau, &got);
   load_flat(m, w0); /* the weights as they were */
   if (st != GL_OK ||
-      (st = gl_spectral_rates(opts->spectral, th, tau, got, &lr, &mom)) !=
+      (st = gl_spectral_rates(opts->spectral, opts->spectral_mu, th, tau,
+                              got, &lr, &mom)) !=
           GL_OK)
     goto out;
   if (opts->spectral == GL_SPECTRAL_ADAM && !d) goto out; /* no moments yet */

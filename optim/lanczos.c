@@ -221,9 +221,9 @@ static int by_abs(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-gl_status gl_spectral_rates(gl_spectral_kind kind, const double *theta,
-                            const double *tau, int n, double *lr,
-                            double *momentum) {
+gl_status gl_spectral_rates(gl_spectral_kind kind, gl_spectral_mu mu_rule,
+                            const double *theta, const double *tau, int n,
+                            double *lr, double *momentum) {
   if (n < 1) return gl_error(GL_EINVAL, "spectral rates: no Ritz values");
   double *a = gl_malloc((size_t)n, sizeof *a), *w = gl_malloc((size_t)n, sizeof *w);
   if (!a || !w) {
@@ -263,6 +263,7 @@ gl_status gl_spectral_rates(gl_spectral_kind kind, const double *theta,
     }
     double mu = INFINITY;
     for (int i = 0; i < m; i++) mu = fmin(mu, fabs(a[i]));
+    if (mu_rule == GL_SPECTRAL_MU_MEDIAN) mu = med;
     mu = fmax(fmin(mu, top), 1e-6 * top); /* a positive floor */
     const double s = sqrt(top), r = sqrt(mu);
     *lr = (2 / (s + r)) * (2 / (s + r));

@@ -178,9 +178,10 @@ gl_status gl_hvp_matvec(void *ctx, const double *x, double *y);
  * from the Ritz values theta (and weights tau) of the Hessian on a fixed
  * curvature batch.
  *   SGD: lr = 2 / (lambda_max + median |theta|), no momentum;
- *   MOMENTUM: mu = a robust lambda_min (drop the Ritz value of largest
+ *   MOMENTUM: mu = the median |theta| (MU_MEDIAN, the authors' second
+ *     mode) or a robust lambda_min (MU_MIN: drop the Ritz value of largest
  *     weight while it holds more than half of the mass, then the smallest
- *     |theta|; at least 1e-6 lambda_max), then Polyak's optimum
+ *     |theta|); at least 1e-6 lambda_max; then Polyak's optimum
  *     lr = (2 / (sqrt(lambda_max) + sqrt(mu)))^2 and momentum
  *     ((sqrt(lambda_max) - sqrt(mu)) / (sqrt(lambda_max) + sqrt(mu)))^2;
  *   ADAM: the SGD rule on the spectrum of the preconditioned Hessian
@@ -192,8 +193,9 @@ typedef enum {
   GL_SPECTRAL_MOMENTUM,
   GL_SPECTRAL_ADAM
 } gl_spectral_kind;
-gl_status gl_spectral_rates(gl_spectral_kind kind, const double *theta,
-                            const double *tau, int n, double *lr,
-                            double *momentum);
+typedef enum { GL_SPECTRAL_MU_MEDIAN, GL_SPECTRAL_MU_MIN } gl_spectral_mu;
+gl_status gl_spectral_rates(gl_spectral_kind kind, gl_spectral_mu mu_rule,
+                            const double *theta, const double *tau, int n,
+                            double *lr, double *momentum);
 
 #endif

@@ -829,17 +829,25 @@ TEST(optim_spectral_rates_by_hand) {
    * lr = (2 / (3 + 1))^2 = 0.25, rho = ((3 - 1) / (3 + 1))^2 = 0.25. */
   const double th[4] = {0.1, 1, 2, 9}, tau[4] = {0.7, 0.1, 0.1, 0.1};
   double lr, mom;
-  CHECK_OK(gl_spectral_rates(GL_SPECTRAL_SGD, th, tau, 4, &lr, &mom));
+  const gl_spectral_mu MIN = GL_SPECTRAL_MU_MIN, MED = GL_SPECTRAL_MU_MEDIAN;
+  CHECK_OK(gl_spectral_rates(GL_SPECTRAL_SGD, MIN, th, tau, 4, &lr, &mom));
   CHECK_NEAR(lr, 2 / 10.5, 1e-12);
   CHECK_NEAR(mom, 0, 0);
-  CHECK_OK(gl_spectral_rates(GL_SPECTRAL_MOMENTUM, th, tau, 4, &lr, &mom));
+  CHECK_OK(gl_spectral_rates(GL_SPECTRAL_MOMENTUM, MIN, th, tau, 4, &lr,
+                             &mom));
   CHECK_NEAR(lr, 0.25, 1e-12);
   CHECK_NEAR(mom, 0.25, 1e-12);
+  /* mu = the median 1.5: lr = (2 / (3 + sqrt 1.5))^2,
+   * rho = ((3 - sqrt 1.5) / (3 + sqrt 1.5))^2 */
+  CHECK_OK(gl_spectral_rates(GL_SPECTRAL_MOMENTUM, MED, th, tau, 4, &lr,
+                             &mom));
+  CHECK_NEAR(lr, 0.2241089, 1e-6);
+  CHECK_NEAR(mom, 0.1765715, 1e-6);
   /* negative Ritz values count by magnitude; an all-zero spectrum fails */
   const double neg[3] = {-4, 0.5, 1}, w3[3] = {0.2, 0.4, 0.4};
-  CHECK_OK(gl_spectral_rates(GL_SPECTRAL_ADAM, neg, w3, 3, &lr, &mom));
+  CHECK_OK(gl_spectral_rates(GL_SPECTRAL_ADAM, MED, neg, w3, 3, &lr, &mom));
   CHECK_NEAR(lr, 2 / (4 + 1.0), 1e-12);
   const double zero[2] = {0, 0};
-  CHECK_ERR(gl_spectral_rates(GL_SPECTRAL_SGD, zero, w3, 2, &lr, &mom),
+  CHECK_ERR(gl_spectral_rates(GL_SPECTRAL_SGD, MED, zero, w3, 2, &lr, &mom),
             GL_EINVAL, "largest Ritz value");
 }

@@ -266,6 +266,7 @@ TEST(tools_bad_usage) {
   bad("cora gcn --var-every 0", "--var-every");
   bad("cora graphmix --optim spectral-sgd", "no spectral learner");
   bad("cora gcn --optim spectral-sgd --lanczos-steps 1", "--lanczos-steps");
+  bad("cora gcn --optim spectral-momentum --spectral-mu max", "--spectral-mu");
   bad("cora gcn --optim spectral-foo", "spectral-momentum");
   bad("cora gcn --split 0.9,0.2", "--split: expected standard or TRAIN,VAL");
   bad("cora gcn --split half", "--split: expected standard or TRAIN,VAL");

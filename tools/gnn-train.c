@@ -46,6 +46,9 @@ static void usage(FILE *f) {
 "                      given)\n"
 "  --spectral-every N  epochs between spectral estimates (20)\n"
 "  --lanczos-steps N   Lanczos steps an estimate (10)\n"
+"  --spectral-mu R     spectral-momentum's lambda_min: median (of the Ritz\n"
+"                      values' magnitudes; default) or min (the smallest\n"
+"                      once the bulk's heavy Ritz value is dropped)\n"
 "  --stop RULE         window (Kipf & Welling: val loss above the mean of the\n"
 "                      last --window epochs), patience, none\n"
 "  --window N, --patience N\n"
@@ -257,6 +260,12 @@ static bool apply(settings *s, const char *a, const char *v) {
     s->train.spectral_every = (int)gl_cli_long(a, v, 1, 10000000);
   else if (IS("--lanczos-steps"))
     s->train.spectral_steps = (int)gl_cli_long(a, v, 2, 1000);
+  else if (IS("--spectral-mu")) {
+    if (strcmp(v, "median") && strcmp(v, "min"))
+      gl_cli_die(GL_EXIT_USAGE, "--spectral-mu: median or min, not '%s'", v);
+    s->train.spectral_mu =
+        strcmp(v, "min") ? GL_SPECTRAL_MU_MEDIAN : GL_SPECTRAL_MU_MIN;
+  }
   else if (IS("--decay-all"))
     c->decay_all = true;
   else if (IS("--bias"))
@@ -352,7 +361,8 @@ static bool takes_value(const char *a) {
       "--adj-dropout", "--act",        "--sampler",      "--batch-size",
       "--fanouts",     "--layer-sizes", "--clusters",    "--budget",
       "--walk-length", "--mvs-ratio",  "--mvs-inner",   "--var-every",
-      "--var-draws",   "--mvs-draw",   "--spectral-every", "--lanczos-steps"};
+      "--var-draws",   "--mvs-draw",   "--spectral-every", "--lanczos-steps",
+      "--spectral-mu"};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (!strcmp(a, names[i])) return true;
   return false;
