@@ -338,6 +338,29 @@ void gl_model_free_params(gl_model *m);
  * restore, back from it. */
 gl_status gl_model_snapshot(gl_model *m, float **copy, bool restore);
 
+/* ============================================================== curvature */
+/* The Hessian of a model's loss on a set of nodes, as an operator for
+ * Lanczos (gl_matvec_fn): the loss is the mean cross-entropy over `nodes`
+ * (n ids, borrowed) plus wd/2 |w|^2 over the decayed weights, at the
+ * model's weights when made (which must not change while it is in use),
+ * without dropout or (dropout) with the masks of `key` held fixed.  On the
+ * nodes' exact L-hop graph (the whole graph for models that pool it); the
+ * model's exact Hessian-vector products where it has them, else central
+ * differences of gradients.  Free restores the weights. */
+typedef struct gl_curvature gl_curvature;
+gl_status gl_curvature_new(gl_curvature **out, gl_model *m, const gl_task *t,
+                           const gl_idx *nodes, gl_idx n, double wd,
+                           bool dropout, uint64_t key);
+size_t gl_curvature_dim(const gl_curvature *c); /* = parameters */
+gl_status gl_curvature_matvec(void *ctx, const double *x, double *y);
+void gl_curvature_free(gl_curvature *c);
+/* The model's weights (or gradients) as one flat vector, params in order. */
+void gl_params_flat(const gl_model *m, float *w, bool grads);
+/* The whole graph as a batch of `layers` blocks (borrowed views of adj):
+ * every node an output. */
+void gl_batch_full_view(gl_batch *b, gl_block *blocks, int layers,
+                        const gl_csr *adj);
+
 /* ============================================================== GraphMix */
 typedef struct {
   int epochs;            /* 2000 */

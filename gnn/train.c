@@ -20,9 +20,8 @@ gl_train_opts gl_train_defaults(void) {
   return o;
 }
 
-/* The whole graph as a batch of `layers` blocks (borrowed views). */
-static void full_batch(gl_batch *b, gl_block *blocks, int layers,
-                       const gl_csr *adj) {
+void gl_batch_full_view(gl_batch *b, gl_block *blocks, int layers,
+                        const gl_csr *adj) {
   memset(b, 0, sizeof *b);
   memset(blocks, 0, (size_t)layers * sizeof *blocks);
   for (int l = 0; l < layers; l++) {
@@ -38,7 +37,7 @@ gl_status gl_model_eval(gl_model *m, const gl_task *t, float *logits) {
   gl_block *blocks = gl_calloc((size_t)m->cfg.layers, sizeof *blocks);
   if (!blocks) return GL_ENOMEM;
   gl_batch b;
-  full_batch(&b, blocks, m->cfg.layers, t->adj);
+  gl_batch_full_view(&b, blocks, m->cfg.layers, t->adj);
   gl_status st = m->ops->forward(m, t->x, &b, false, logits);
   free(blocks);
   return st;
@@ -151,7 +150,7 @@ static gl_status grad_variance(gl_model *m, const gl_task *t, gl_sampler *s,
   float *wt = gl_malloc((size_t)t->n_train, sizeof *wt);
   gl_batch full, b;
   memset(&b, 0, sizeof b);
-  full_batch(&full, blocks, L, t->adj);
+  gl_batch_full_view(&full, blocks, L, t->adj);
   full.n_loss = t->n_train;
   full.loss_pos = (gl_idx *)t->train;
   full.loss_w = wt;
@@ -192,73 +191,6 @@ out:
 }
 
 /* ------------------------------------------------ the spectral learner */
-/* The gradient of the mean training loss plus the L2 term at flat weights
- * w on the curvature batch (the training nodes' L-hop graph: their outputs
- * are exactly the full graph's), with the dropout masks of the batch's key
- * held fixed: the loss of one training step, whose curvature is the one
- * that bounds its rate (the noisy batch Hessian of Granziol et al.). */
-typedef struct {
-  gl_model *m;
-  const gl_task *t;
-  gl_batch full;
-  batch_ws *ws;
-  float *lw; /* loss weights 1 / n_train */
-  double wd;
-} curvature;
-
-static void load_flat(gl_model *m, const float *w) {
-  for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
-    memcpy(m->params[i].w, w + o, m->params[i].n * sizeof *w);
-}
-
-static void store_flat(const gl_model *m, float *w, bool grads) {
-  for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
-    memcpy(w + o, grads ? m->params[i].g : m->params[i].w,
-           m->params[i].n * sizeof *w);
-}
-
-static gl_status curvature_grad(void *ctx, const float *w, float *g,
-                                double *loss) {
-  curvature *c = ctx;
-  gl_model *m = c->m;
-  load_flat(m, w);
-  GL_TRY(m->ops->forward(m, c->t->x, &c->full, true, c->ws->logits));
-  const gl_batch *b = &c->full;
-  *loss = gl_softmax_xent(c->ws->logits, b->n_out, c->t->n_classes,
-                          b->out_ids, c->t->y, b->loss_pos, b->loss_w,
-                          b->n_loss, c->ws->dlogits);
-  gl_params_zero_grad(m->params, m->n_params);
-  GL_TRY(m->ops->backward(m, c->t->x, &c->full, c->ws->dlogits));
-  store_flat(m, g, true);
-  for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
-    if (m->params[i].decay)
-      for (size_t k = 0; k < m->params[i].n; k++)
-        g[o + k] += (float)c->wd * w[o + k];
-  return GL_OK;
-}
-
-/* The model's exact Hessian-vector product on the curvature batch plus
- * the L2 term's wd x on the decayed weights; vf, hvf: n floats. */
-typedef struct {
-  curvature *c;
-  float *vf, *hvf;
-  bool started; /* a product made at this point */
-} exact_hvp;
-
-static gl_status exact_matvec(void *ctx, const double *x, double *y) {
-  exact_hvp *e = ctx;
-  gl_model *m = e->c->m;
-  const size_t n = gl_params_count(m->params, m->n_params);
-  for (size_t i = 0; i < n; i++) e->vf[i] = (float)x[i];
-  GL_TRY(m->ops->hvp(m, e->c->t->x, &e->c->full, e->c->t->y, true,
-                     e->started, e->vf, e->hvf));
-  e->started = true;
-  for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
-    for (size_t k = 0; k < m->params[i].n; k++)
-      y[o + k] = e->hvf[o + k] + (m->params[i].decay ? e->c->wd * x[o + k] : 0);
-  return GL_OK;
-}
-
 /* x -> D H D x with D = diag(d): the Hessian seen through a diagonal
  * preconditioner (d = NULL: H itself); H x from mv. */
 typedef struct {
@@ -278,38 +210,25 @@ static gl_status scaled_matvec(void *ctx, const double *x, double *y) {
   return GL_OK;
 }
 
-/* One estimate: Lanczos from a seeded random start, the rates into o. */
+/* One estimate: Lanczos from a seeded random start on the curvature of
+ * the training step's loss (the training nodes, the L2 term, a new draw of
+ * the dropout masks: the noisy batch Hessian of Granziol et al., whose
+ * curvature bounds the step), the rates into o. */
 static gl_status spectral_update(gl_model *m, const gl_task *t,
                                  gl_optim *o, const gl_train_opts *opts,
-                                 double trust, batch_ws *ws,
-                                 gl_train_result *r) {
+                                 double trust, gl_train_result *r) {
   const size_t n = gl_params_count(m->params, m->n_params);
-  const int L = m->cfg.layers, k = opts->spectral_steps > 0
-                                       ? opts->spectral_steps : 20;
-  curvature c = {m, t, {0}, ws, NULL, o->opts.weight_decay};
-  gl_block *blocks = gl_calloc((size_t)L, sizeof *blocks);
-  float *w0 = gl_malloc(n, sizeof *w0), *scratch = gl_malloc(3 * n, sizeof *scratch);
+  const int k = opts->spectral_steps > 0 ? opts->spectral_steps : 20;
+  gl_curvature *c = NULL;
   double *v0 = gl_malloc(n, sizeof *v0), *d = NULL, *tmp = gl_malloc(n, sizeof *tmp);
   double *th = gl_malloc((size_t)k, sizeof *th), *tau = gl_malloc((size_t)k, sizeof *tau);
-  c.lw = gl_malloc((size_t)t->n_train + 1, sizeof *c.lw);
   gl_status st = GL_ENOMEM;
-  if (!blocks || !w0 || !scratch || !v0 || !tmp || !th || !tau || !c.lw)
+  if (!v0 || !tmp || !th || !tau) goto out;
+  if ((st = gl_curvature_new(&c, m, t, t->train, t->n_train,
+                             o->opts.weight_decay, true,
+                             gl_hash64(m->cfg.seed ^ 0x5bd1e995u,
+                                       (uint64_t)r->estimates))) != GL_OK)
     goto out;
-  /* the curvature batch: the training nodes' exact L-hop graph (the
-   * whole graph for models that pool it) */
-  if (m->ops->full_graph) {
-    full_batch(&c.full, blocks, L, t->adj);
-    for (gl_idx i = 0; i < t->n_train; i++) c.lw[i] = 1.0f / (float)t->n_train;
-    c.full.loss_pos = (gl_idx *)t->train;
-    c.full.loss_w = c.lw;
-    c.full.n_loss = t->n_train;
-  } else if ((st = gl_batch_khop(&c.full, t->adj, t->train, t->n_train, L)) !=
-             GL_OK)
-    goto out;
-  if ((st = ws_fit(ws, &c.full, t->n_classes)) != GL_OK) goto out;
-  /* a new draw of the dropout masks for each estimate */
-  c.full.key = gl_hash64(m->cfg.seed ^ 0x5bd1e995u, (uint64_t)r->estimates);
-  store_flat(m, w0, false);
   if (opts->spectral == GL_SPECTRAL_ADAM && o->v) { /* D = P^-1/2 */
     if (!(d = gl_malloc(n, sizeof *d))) {
       st = GL_ENOMEM;
@@ -323,22 +242,13 @@ static gl_status spectral_update(gl_model *m, const gl_task *t,
   gl_rng rng;
   gl_rng_seed(&rng, gl_hash64(m->cfg.seed, (uint64_t)r->estimates));
   for (size_t i = 0; i < n; i++) v0[i] = gl_rng_normal(&rng);
-  /* the model's exact products where it has them, else differences of
-   * gradients (scratch: their weights and gradients, or the exact
-   * product's float vectors) */
-  gl_hvp h = {curvature_grad, &c, w0, n, 1e-3, scratch, scratch + n,
-              scratch + 2 * n};
-  exact_hvp e = {&c, scratch, scratch + n, false};
-  scaled_hvp sh = {m->ops->hvp ? exact_matvec : gl_hvp_matvec,
-                   m->ops->hvp ? (void *)&e : (void *)&h, d, tmp, n};
+  scaled_hvp sh = {gl_curvature_matvec, c, d, tmp, n};
   int got;
   double lr, mom;
-  st = gl_lanczos(scaled_matvec, &sh, n, k, v0, th, tau, &got);
-  load_flat(m, w0); /* the weights as they were */
-  if (st != GL_OK ||
+  if ((st = gl_lanczos(scaled_matvec, &sh, n, k, v0, th, tau, &got)) !=
+          GL_OK ||
       (st = gl_spectral_rates(opts->spectral, opts->spectral_mu, th, tau,
-                              got, &lr, &mom)) !=
-          GL_OK)
+                              got, &lr, &mom)) != GL_OK)
     goto out;
   if (opts->spectral == GL_SPECTRAL_ADAM && !d) goto out; /* no moments yet */
   gl_optim_set_lr(o, trust * lr);
@@ -348,16 +258,12 @@ static gl_status spectral_update(gl_model *m, const gl_task *t,
   r->momentum = mom;
 out:
   r->estimates++;
-  if (!m->ops->full_graph) gl_batch_free(&c.full);
-  free(blocks);
-  free(w0);
-  free(scratch);
+  gl_curvature_free(c);
   free(v0);
   free(d);
   free(tmp);
   free(th);
   free(tau);
-  free(c.lw);
   return st;
 }
 
@@ -420,7 +326,7 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
       double s0 = gl_now();
       if (!estimate_now) trust = fmin(1, 2 * trust);
       estimate_now = false;
-      if ((st = spectral_update(m, t, o, opts, trust, &ws, r)) != GL_OK)
+      if ((st = spectral_update(m, t, o, opts, trust, r)) != GL_OK)
         goto done;
       r->spectral_seconds += gl_now() - s0;
     }
