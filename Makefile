@@ -11,7 +11,7 @@ LIBS      = -lopenblas -lmetis -lcxsparse -ligraph -lmatio -lz -lm -fopenmp
 
 MODULES   = core graph datasets sampler optim gnn embed
 LIB_SRC   = $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
-TOOLS     = gnn-train care-embed
+TOOLS     = gnn-train care-embed gl-spectrum
 TEST_SRC  = $(wildcard tests/*.c)
 BENCH_SRC = $(wildcard bench/*.c)
 HDRS      = glearn.h $(foreach m,$(MODULES) tools tests,$(wildcard $(m)/*.h))

@@ -1,5 +1,6 @@
-/* End-to-end tests of bin/gnn-train and bin/care-embed: accuracy against the published
- * numbers, every output file, and every kind of bad usage. */
+/* End-to-end tests of bin/gnn-train, bin/care-embed and bin/gl-spectrum:
+ * accuracy against the published numbers, every output file, and every
+ * kind of bad usage. */
 #include <unistd.h>
 
 #include "tests/test.h"
@@ -420,6 +421,93 @@ TEST(tools_care_embed_outputs) {
   free(j);
   snprintf(args, sizeof args, "cora --task classify --embeddings %s", npy);
   bad_tool("care-embed", args, "not 2708 rows");
+}
+
+/* The CSV row of gl-spectrum for batch size b (full: the last row). */
+static bool spectrum_row(const char *csv, int b, double *lmax, double *trace) {
+  for (const char *l = strchr(csv, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+    int bs, full;
+    double lm, sd, lmin, tr;
+    if (sscanf(l + 1, "%d,%d,%lf,%lf,%lf,%lf", &bs, &full, &lm, &sd, &lmin,
+               &tr) == 6 &&
+        (b < 0 ? full == 1 : bs == b && !full)) {
+      *lmax = lm;
+      *trace = tr;
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(tools_gl_spectrum_cora) {
+  /* The paper's claim on our GCN: the batch Hessian's lambda_max exceeds
+   * the full one's and falls with the batch size; every batch size's
+   * trace estimates the full trace (the batch loss is unbiased); all
+   * outputs written; a seed reproduces the table. */
+  const char *csv = gl_test_path("spec.csv"), *json = gl_test_path("spec.json");
+  const char *svg = gl_test_path("spec.svg"), *dsvg = gl_test_path("dens.svg");
+  const char *dcsv = gl_test_path("dens.csv");
+  char args[1024], *out;
+  snprintf(args, sizeof args,
+           "cora --epochs 100 --draws 8 --probes 3 --steps 20 --batch-sizes "
+           "4,16,64 --quiet --threads 1 --csv %s --json %s --plot %s "
+           "--density-plot %s --density-csv %s", csv, json, svg, dsvg, dcsv);
+  int rc = run_tool("gl-spectrum", args, &out);
+  CHECK_MSG(rc == 0, "gl-spectrum: exit %d: %s", rc, out);
+  free(out);
+  char *c = slurp(csv), *j = slurp(json), *p = slurp(svg), *d = slurp(dsvg);
+  char *dc = slurp(dcsv);
+  CHECK(c && j && p && d && dc);
+  if (!c || !j || !p || !d || !dc) return;
+  double l4 = NAN, l16 = NAN, l64 = NAN, lf = NAN, t4 = NAN, t16 = NAN,
+         t64 = NAN, tf = NAN;
+  CHECK(spectrum_row(c, 4, &l4, &t4) && spectrum_row(c, 16, &l16, &t16) &&
+        spectrum_row(c, 64, &l64, &t64) && spectrum_row(c, -1, &lf, &tf));
+  printf("  Cora GCN lambda_max: B=4 %.4g, 16 %.4g, 64 %.4g, full %.4g\n", l4,
+         l16, l64, lf);
+  CHECK_MSG(l4 > l16 && l16 > l64 && l4 > 1.3 * lf,
+            "lambda_max 4: %g, 16: %g, 64: %g, full %g", l4, l16, l64, lf);
+  const double tr[3] = {t4, t16, t64};
+  for (int i = 0; i < 3; i++)
+    CHECK_MSG(fabs(tr[i] - tf) < 0.1 * tf, "trace %g vs full %g", tr[i], tf);
+  const double a = json_number(j, NULL, "exponent_excess");
+  CHECK_MSG(a > 0.2 && a < 3, "exponent %g", a);
+  CHECK(strncmp(p, "<svg", 4) == 0 && strstr(p, "<circle") &&
+        strstr(p, "</svg>"));
+  CHECK(strncmp(d, "<svg", 4) == 0 && strstr(d, "<polyline"));
+  CHECK(strncmp(dc, "eigenvalue,batch_4,batch_16,batch_64,full\n", 40) == 0);
+  int rows = 0;
+  for (char *q = dc; *q; q++) rows += *q == '\n';
+  CHECK_EQ(rows, 401);
+  rc = run_tool("gl-spectrum", args, &out); /* the same seed, again */
+  free(out);
+  char *c2 = slurp(csv);
+  CHECK_MSG(rc == 0 && c2 && !strcmp(c, c2), "second run differs");
+  free(c2);
+  free(c);
+  free(j);
+  free(p);
+  free(d);
+  free(dc);
+}
+
+TEST(tools_gl_spectrum_bad_usage) {
+  static const char *cases[][2] = {
+      {"", "need a DATASET"},
+      {"nosuchset", "nosuchset"},
+      {"cora nosuchmodel", "unknown model 'nosuchmodel'"},
+      {"cora gcn extra", "unexpected argument 'extra'"},
+      {"cora --bogus", "unknown option '--bogus'"},
+      {"cora --batch-sizes 0", "--batch-sizes"},
+      {"cora --batch-sizes 4,x", "--batch-sizes"},
+      {"cora --batch-sizes 4,140 --epochs 0", "not below the 140 training"},
+      {"cora --draws 0", "--draws"},
+      {"cora --steps 1", "--steps"},
+      {"cora --sigma 0", "--sigma"},
+      {"cora --split 0.9,0.2", "--split"},
+      {"cora --csv /nonexistent/dir/s.csv", "no such folder"}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    bad_tool("gl-spectrum", cases[i][0], cases[i][1]);
 }
 
 TEST(tools_care_embed_bad_usage) {

@@ -39,4 +39,18 @@ void gl_cli_out_commit(gl_cli_out *o); /* dies on failure */
  * writable), so that a long run does not fail at the end. */
 void gl_cli_check_writable(const char *opt, const char *path);
 
+/* A line plot as SVG: each series a polyline (or, with points, markers)
+ * of its n points (x, y); non-finite points, and on a log axis those <= 0,
+ * are skipped.  Axes with ticks (powers of 10 on a log axis), labels, a
+ * legend.  Nothing is drawn for a series with no point left. */
+typedef struct {
+  const char *name;
+  const double *x, *y;
+  int n;
+  bool points; /* markers instead of a line */
+} gl_plot_series;
+void gl_cli_plot_svg(FILE *f, const char *title, const char *xlabel,
+                     const char *ylabel, bool logx, bool logy,
+                     const gl_plot_series *s, int ns);
+
 #endif

@@ -1,0 +1,487 @@
+/* gl-spectrum: the Hessian spectrum of a trained model's training loss, of
+ * the full loss and of mini-batch losses at several batch sizes, and how
+ * lambda_max falls with the batch size (Granziol et al., algorithms.md
+ * section 8).  Hessian-vector products by gnn's curvature operator,
+ * spectra by optim's Lanczos and stochastic Lanczos quadrature. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/cli.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+"usage: gl-spectrum DATASET [MODEL] [options]\n"
+"\n"
+"Trains MODEL (default gcn) on DATASET with its paper's settings, then\n"
+"measures the Hessian of the training loss (mean cross-entropy of the\n"
+"training nodes plus the L2 term, no dropout) at the trained weights:\n"
+"the spectral density of the full loss and of mini-batch losses (B\n"
+"training nodes drawn uniformly without replacement), lambda_max against\n"
+"B, and the fitted exponents a of lambda_max(B) - lambda_max(full) ~\n"
+"(1/B - 1/N)^a and of lambda_max(B) ~ B^-a (Granziol et al.: the batch\n"
+"Hessian's outliers exceed the full one's by a noise term of variance\n"
+"~ 1/B - 1/N, so the largest stable SGD rate 2/lambda_max grows linearly\n"
+"with B until it saturates).\n"
+"\n"
+"  DATASET  a registered name (%s) or a path, as for gnn-train\n"
+"  MODEL    %s\n"
+"\n"
+"  --batch-sizes B1,..  batch sizes (default: 4, 8, 16, ... below the\n"
+"                       training set); the full loss is always measured\n"
+"  --draws N            batches drawn per size (10): lambda_max is their\n"
+"                       mean, the density their mixture\n"
+"  --probes N           probe vectors for the full loss's density (5)\n"
+"  --steps K            Lanczos steps per probe or batch (30)\n"
+"  --sigma X            Gaussian width of the densities, a fraction of the\n"
+"                       spectrum's range (0.01)\n"
+"  --epochs N           training epochs (the model's default; 0: measure\n"
+"                       at the initial weights)\n"
+"  --split S            standard or TRAIN,VAL fractions (see gnn-train)\n"
+"  --seed S, --threads N, --data DIR   as for gnn-train\n"
+"output (nothing is written unless asked):\n"
+"  --csv FILE           batch_size, lambda_max mean and std, lambda_min,\n"
+"                       trace, the rate 2/lambda_max\n"
+"  --density-csv FILE   the densities on a grid, one column per batch size\n"
+"  --plot FILE.svg      lambda_max against the batch size (log-log) with\n"
+"                       the fit\n"
+"  --density-plot FILE.svg   the densities (log scale)\n"
+"  --json FILE          the table and the fits\n"
+"  --quiet              print only the table\n"
+"  -h, --help           this help\n"
+"\n"
+"exit status: 0 ok, 1 failure, 2 bad usage or bad input\n",
+          gl_dataset_names(), gl_model_names());
+}
+
+typedef struct {
+  const char *dataset, *model, *data_dir;
+  const char *csv, *density_csv, *plot, *density_plot, *json;
+  int sizes[32], n_sizes;
+  int draws, probes, steps, epochs, threads;
+  double sigma, split[2];
+  uint64_t seed;
+  bool quiet;
+} options;
+
+static void parse(int argc, char **argv, options *o) {
+  memset(o, 0, sizeof *o);
+  o->model = "gcn";
+  o->draws = 10;
+  o->probes = 5;
+  o->steps = 30;
+  o->epochs = -1;
+  o->sigma = 0.01;
+  o->seed = 1;
+  const char *pos[2] = {NULL, NULL};
+  int npos = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+#define OPT(s) (strcmp(a, s) == 0)
+#define VAL() gl_cli_value(argc, argv, &i)
+    if (OPT("-h") || OPT("--help")) {
+      usage(stdout);
+      exit(0);
+    } else if (OPT("--batch-sizes")) {
+      const char *v = VAL();
+      char *end = (char *)v;
+      o->n_sizes = 0;
+      do {
+        const char *p = end + (end != v);
+        long b = strtol(p, &end, 10);
+        if (end == p || b < 1 || b > (1L << 30) || o->n_sizes == 32)
+          gl_cli_die(GL_EXIT_USAGE, "--batch-sizes: expected up to 32 "
+                     "comma-separated sizes >= 1, got '%s'", v);
+        o->sizes[o->n_sizes++] = (int)b;
+      } while (*end == ',');
+      if (*end)
+        gl_cli_die(GL_EXIT_USAGE, "--batch-sizes: expected up to 32 "
+                   "comma-separated sizes >= 1, got '%s'", v);
+    } else if (OPT("--draws"))
+      o->draws = (int)gl_cli_long(a, VAL(), 1, 100000);
+    else if (OPT("--probes"))
+      o->probes = (int)gl_cli_long(a, VAL(), 1, 100000);
+    else if (OPT("--steps"))
+      o->steps = (int)gl_cli_long(a, VAL(), 2, 1000);
+    else if (OPT("--sigma"))
+      o->sigma = gl_cli_double(a, VAL(), 1e-6, 1);
+    else if (OPT("--epochs"))
+      o->epochs = (int)gl_cli_long(a, VAL(), 0, 10000000);
+    else if (OPT("--seed"))
+      o->seed = (uint64_t)gl_cli_long(a, VAL(), 0, 2147483647L);
+    else if (OPT("--threads"))
+      o->threads = (int)gl_cli_long(a, VAL(), 1, 1024);
+    else if (OPT("--data"))
+      o->data_dir = VAL();
+    else if (OPT("--split")) {
+      const char *v = VAL();
+      char *end;
+      if (strcmp(v, "standard")) {
+        o->split[0] = strtod(v, &end);
+        o->split[1] = *end == ',' ? strtod(end + 1, &end) : -1;
+        if (*end || !(o->split[0] > 0 && o->split[1] >= 0 &&
+                      o->split[0] + o->split[1] < 1))
+          gl_cli_die(GL_EXIT_USAGE, "--split: expected standard or TRAIN,VAL "
+                     "fractions with a sum below 1, got '%s'", v);
+      }
+    } else if (OPT("--csv"))
+      o->csv = VAL();
+    else if (OPT("--density-csv"))
+      o->density_csv = VAL();
+    else if (OPT("--plot"))
+      o->plot = VAL();
+    else if (OPT("--density-plot"))
+      o->density_plot = VAL();
+    else if (OPT("--json"))
+      o->json = VAL();
+    else if (OPT("--quiet"))
+      o->quiet = true;
+    else if (a[0] == '-' && a[1])
+      gl_cli_die(GL_EXIT_USAGE, "unknown option '%s' (see --help)", a);
+    else if (npos < 2)
+      pos[npos++] = a;
+    else
+      gl_cli_die(GL_EXIT_USAGE, "unexpected argument '%s' (see --help)", a);
+#undef OPT
+#undef VAL
+  }
+  if (npos < 1) {
+    usage(stderr);
+    gl_cli_die(GL_EXIT_USAGE, "need a DATASET");
+  }
+  o->dataset = pos[0];
+  if (npos > 1) o->model = pos[1];
+  if (!gl_model_exists(o->model))
+    gl_cli_die(GL_EXIT_USAGE, "unknown model '%s' (known: %s)", o->model,
+               gl_model_names());
+  const char *outs[][2] = {{"--csv", o->csv},
+                           {"--density-csv", o->density_csv},
+                           {"--plot", o->plot},
+                           {"--density-plot", o->density_plot},
+                           {"--json", o->json}};
+  for (int i = 0; i < 5; i++)
+    if (outs[i][1]) gl_cli_check_writable(outs[i][0], outs[i][1]);
+}
+
+/* One measured loss: the full one (b = n_train) or a batch size. */
+typedef struct {
+  int b;
+  double lmax, lmax_std, lmin, trace;
+  gl_slq slq; /* Ritz values and weights: the density */
+} level;
+
+/* Lanczos on the curvature of the loss over nodes[0..n) into l's density
+ * (weights scaled by 1/draws), returns max |theta| and, in *lmin, the
+ * smallest Ritz value. */
+static double measure(gl_model *m, const gl_task *t, const gl_idx *nodes,
+                      gl_idx n, double wd, int steps, int draws, gl_rng *r,
+                      double *v0, level *l, double *lmin) {
+  gl_curvature *c;
+  gl_status st = gl_curvature_new(&c, m, t, nodes, n, wd, false, 0);
+  if (st != GL_OK) gl_cli_die_status(st, "curvature");
+  const size_t dim = gl_curvature_dim(c);
+  for (size_t i = 0; i < dim; i++) v0[i] = gl_rng_u64(r) >> 63 ? 1.0 : -1.0;
+  double *th = l->slq.nodes + l->slq.n, *tau = l->slq.weights + l->slq.n;
+  int got;
+  if ((st = gl_lanczos(gl_curvature_matvec, c, dim, steps, v0, th, tau,
+                       &got)) != GL_OK)
+    gl_cli_die_status(st, "lanczos");
+  gl_curvature_free(c);
+  double top = 0, tr = 0;
+  for (int i = 0; i < got; i++) {
+    top = fmax(top, fabs(th[i]));
+    tr += tau[i] * th[i];
+    tau[i] /= draws;
+  }
+  l->trace += tr * (double)dim / draws;
+  *lmin = th[0];
+  l->slq.n += got;
+  return top;
+}
+
+/* Least squares slope and intercept of y on x over the n points. */
+static bool fit(const double *x, const double *y, int n, double *slope,
+                double *icept) {
+  if (n < 2) return false;
+  double mx = 0, my = 0, sxx = 0, sxy = 0;
+  for (int i = 0; i < n; i++) {
+    mx += x[i] / n;
+    my += y[i] / n;
+  }
+  for (int i = 0; i < n; i++) {
+    sxx += (x[i] - mx) * (x[i] - mx);
+    sxy += (x[i] - mx) * (y[i] - my);
+  }
+  if (!(sxx > 0)) return false;
+  *slope = sxy / sxx;
+  *icept = my - *slope * mx;
+  return true;
+}
+
+int main(int argc, char **argv) {
+  gl_cli_wait_policy(argv);
+  gl_cli_init(argv[0]);
+  options o;
+  parse(argc, argv, &o);
+  gl_set_threads(o.threads);
+  const bool chatty = !o.quiet;
+
+  gl_dataset d;
+  gl_status st = gl_dataset_load(&d, o.dataset, o.data_dir, o.seed);
+  if (st != GL_OK) gl_cli_die_status(st, "");
+  if (d.multilabel || !d.y || d.n_classes < 2 || d.x.n == 0)
+    gl_cli_die(GL_EXIT_USAGE, "dataset '%s' has no single-label classes and "
+               "features for node classification", o.dataset);
+  if (o.split[0] > 0 &&
+      (st = gl_split_random(&d, o.split[0], o.split[1], o.seed)) != GL_OK)
+    gl_cli_die_status(st, "--split");
+  if (d.n_train < 2)
+    gl_cli_die(GL_EXIT_USAGE, "dataset '%s' has %d training nodes: too few "
+               "for batches", o.dataset, (int)d.n_train);
+  gl_csr ahat;
+  if ((st = gl_csr_gcn_norm(&ahat, &d.adj, 1.0f)) != GL_OK)
+    gl_cli_die_status(st, "normalising the graph");
+  gl_task t = {&ahat, &d.x, d.y, d.n_classes, d.train, d.val, d.test,
+               d.n_train, d.n_val, d.n_test};
+
+  /* the batch sizes: given (each below the training set), or powers of 2 */
+  int sizes[33], ns = 0;
+  if (o.n_sizes) {
+    for (int i = 0; i < o.n_sizes; i++) {
+      if (o.sizes[i] >= d.n_train)
+        gl_cli_die(GL_EXIT_USAGE, "--batch-sizes: %d is not below the %d "
+                   "training nodes (the full loss is measured anyway)",
+                   o.sizes[i], (int)d.n_train);
+      sizes[ns++] = o.sizes[i];
+    }
+  } else {
+    for (int b = 4; b < d.n_train && ns < 32; b *= 2) sizes[ns++] = b;
+  }
+  sizes[ns++] = (int)d.n_train; /* the full loss, last */
+
+  /* train with the model's defaults */
+  gl_model_defaults_t md;
+  if ((st = gl_model_defaults(o.model, d.name, &md)) != GL_OK)
+    gl_cli_die_status(st, "");
+  md.cfg.n_features = d.x.m;
+  md.cfg.n_classes = d.n_classes;
+  md.cfg.seed = o.seed;
+  gl_model *m;
+  if ((st = gl_model_new(&m, &md.cfg)) != GL_OK) gl_cli_die_status(st, "");
+  const int epochs = o.epochs >= 0 ? o.epochs : md.epochs;
+  double test_acc = NAN;
+  if (epochs > 0) {
+    gl_optim_opts oo = gl_optim_defaults(GL_OPT_ADAM);
+    oo.lr = md.lr;
+    oo.weight_decay = md.weight_decay;
+    gl_optim *opt;
+    gl_sampler *s;
+    if ((st = gl_optim_new(&opt, &oo)) != GL_OK ||
+        (st = gl_sampler_full_new(&s, &ahat, m->cfg.layers, d.train,
+                                  d.n_train, o.seed)) != GL_OK)
+      gl_cli_die_status(st, "");
+    gl_train_opts to = gl_train_defaults();
+    to.epochs = epochs;
+    to.stop = (gl_stop_rule)md.stop;
+    to.window = md.window;
+    to.patience = md.patience;
+    to.select = (gl_select_rule)md.select;
+    to.progress = chatty;
+    gl_train_result res;
+    if ((st = gl_train(m, &t, s, opt, &to, &res)) != GL_OK)
+      gl_cli_die_status(st, "training");
+    test_acc = res.test_acc;
+    gl_sampler_free(s);
+    gl_optim_free(opt);
+  }
+  const size_t dim = gl_params_count(m->params, m->n_params);
+  if (chatty)
+    printf("%s %s: %d training nodes, %zu parameters, trained %d epochs "
+           "(test %.2f%%); Hessian at these weights\n",
+           d.name, o.model, (int)d.n_train, dim, epochs, 100 * test_acc);
+
+  /* the losses: draws batches per size (probes for the full loss) */
+  level *lv = calloc((size_t)ns, sizeof *lv);
+  double *v0 = malloc(dim * sizeof *v0);
+  gl_idx *pool = malloc((size_t)d.n_train * sizeof *pool);
+  double *lm = malloc((size_t)(o.draws > o.probes ? o.draws : o.probes) *
+                      sizeof *lm);
+  if (!lv || !v0 || !pool || !lm) gl_cli_die(GL_EXIT_FAIL, "out of memory");
+  gl_rng r;
+  gl_rng_seed(&r, gl_hash64(o.seed, 0x5eed));
+  for (int k = 0; k < ns; k++) {
+    level *l = &lv[k];
+    const bool full = k == ns - 1;
+    const int draws = full ? o.probes : o.draws;
+    l->b = sizes[k];
+    l->slq.nodes = malloc((size_t)draws * o.steps * sizeof(double));
+    l->slq.weights = malloc((size_t)draws * o.steps * sizeof(double));
+    if (!l->slq.nodes || !l->slq.weights)
+      gl_cli_die(GL_EXIT_FAIL, "out of memory");
+    l->lmin = INFINITY;
+    for (int q = 0; q < draws; q++) {
+      memcpy(pool, d.train, (size_t)d.n_train * sizeof *pool);
+      for (int i = 0; i < l->b && !full; i++) { /* a uniform subset */
+        const gl_idx j = i + (gl_idx)gl_rng_below(&r, (uint32_t)(d.n_train - i));
+        const gl_idx tmp = pool[i];
+        pool[i] = pool[j];
+        pool[j] = tmp;
+      }
+      double lo;
+      lm[q] = measure(m, &t, pool, l->b, md.weight_decay, o.steps, draws, &r,
+                      v0, l, &lo);
+      l->lmin = fmin(l->lmin, lo);
+    }
+    gl_meanstd ms = gl_mean_std(lm, draws);
+    l->lmax = full ? 0 : ms.mean;
+    for (int q = 0; full && q < draws; q++) l->lmax = fmax(l->lmax, lm[q]);
+    l->lmax_std = full ? 0 : ms.std;
+  }
+  const double lfull = lv[ns - 1].lmax;
+
+  /* the fits: log(lambda_max(B) - lambda_max(full)) against
+   * log(1/B - 1/N) (the noise's variance in the paper's model, drawing
+   * without replacement from N), and log lambda_max(B) against log B */
+  double xs[32], ye[32], yr[32], a_ex = NAN, c_ex = NAN, a_raw = NAN,
+         c_raw = NAN;
+  int ne = 0;
+  for (int k = 0; k < ns - 1; k++) {
+    yr[k] = log(lv[k].lmax);
+    if (lv[k].lmax > lfull) {
+      xs[ne] = log(1.0 / lv[k].b - 1.0 / (double)d.n_train);
+      ye[ne++] = log(lv[k].lmax - lfull);
+    }
+  }
+  if (!fit(xs, ye, ne, &a_ex, &c_ex)) a_ex = NAN;
+  double xr[32];
+  for (int k = 0; k < ns - 1; k++) xr[k] = log(lv[k].b);
+  if (fit(xr, yr, ns - 1, &a_raw, &c_raw)) a_raw = -a_raw;
+
+  printf("\n%10s %14s %10s %12s %12s %12s %10s\n", "batch", "lambda_max",
+         "± std", "excess", "lambda_min", "trace", "2/lmax");
+  for (int k = 0; k < ns; k++) {
+    const level *l = &lv[k];
+    char name[16];
+    snprintf(name, sizeof name, k == ns - 1 ? "full %d" : "%d", l->b);
+    printf("%10s %14.6g %10.3g %12.4g %12.4g %12.4g %10.4g\n", name, l->lmax,
+           l->lmax_std, l->lmax - lfull, l->lmin, l->trace, 2 / l->lmax);
+  }
+  printf("\nlambda_max(B) - lambda_max(full) ~ (1/B - 1/N)^a: a = %.3f (%d "
+         "sizes above the full value; the paper's noise term: 1)\n"
+         "lambda_max(B) ~ B^-a: a = %.3f (the rate 2/lambda_max ~ B^a)\n",
+         a_ex, ne, a_raw);
+
+  /* the densities on one grid */
+  double lo = INFINITY, hi = -INFINITY;
+  for (int k = 0; k < ns; k++)
+    for (int i = 0; i < lv[k].slq.n; i++) {
+      lo = fmin(lo, lv[k].slq.nodes[i]);
+      hi = fmax(hi, lv[k].slq.nodes[i]);
+    }
+  const double span = hi > lo ? hi - lo : 1, sig = o.sigma * span;
+  enum { G = 400 };
+  double grid[G], *dens = malloc((size_t)ns * G * sizeof *dens);
+  if (!dens) gl_cli_die(GL_EXIT_FAIL, "out of memory");
+  for (int g = 0; g < G; g++)
+    grid[g] = lo - 0.05 * span + 1.1 * span * g / (G - 1);
+  for (int k = 0; k < ns; k++) gl_slq_density(&lv[k].slq, sig, grid, G, dens + (size_t)k * G);
+
+  if (o.csv) {
+    gl_cli_out *f = gl_cli_out_open(o.csv);
+    FILE *fp = gl_cli_out_file(f);
+    fprintf(fp, "batch_size,full,lambda_max,lambda_max_std,lambda_min,trace,"
+                "lr_2_over_lambda_max\n");
+    for (int k = 0; k < ns; k++)
+      fprintf(fp, "%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g\n", lv[k].b, k == ns - 1,
+              lv[k].lmax, lv[k].lmax_std, lv[k].lmin, lv[k].trace,
+              2 / lv[k].lmax);
+    gl_cli_out_commit(f);
+  }
+  char names[33][24];
+  for (int k = 0; k < ns; k++)
+    snprintf(names[k], sizeof names[k], k == ns - 1 ? "full (%d)" : "B = %d",
+             lv[k].b);
+  if (o.density_csv) {
+    gl_cli_out *f = gl_cli_out_open(o.density_csv);
+    FILE *fp = gl_cli_out_file(f);
+    fprintf(fp, "eigenvalue");
+    for (int k = 0; k < ns; k++)
+      fprintf(fp, k == ns - 1 ? ",full" : ",batch_%d", lv[k].b);
+    fprintf(fp, "\n");
+    for (int g = 0; g < G; g++) {
+      fprintf(fp, "%.9g", grid[g]);
+      for (int k = 0; k < ns; k++) fprintf(fp, ",%.9g", dens[(size_t)k * G + g]);
+      fprintf(fp, "\n");
+    }
+    gl_cli_out_commit(f);
+  }
+  char title[160];
+  if (o.plot) {
+    double bx[33], by[33], fx[2], fy[2], hx[2], hy[2];
+    for (int k = 0; k < ns - 1; k++) {
+      bx[k] = lv[k].b;
+      by[k] = lv[k].lmax;
+    }
+    hx[0] = lv[0].b;
+    hx[1] = d.n_train;
+    hy[0] = hy[1] = lfull;
+    fx[0] = lv[0].b;
+    fx[1] = d.n_train;
+    for (int i = 0; i < 2; i++) fy[i] = exp(c_raw - a_raw * log(fx[i]));
+    char fitname[48];
+    snprintf(fitname, sizeof fitname, "fit B^-%.2f", a_raw);
+    gl_plot_series s[3] = {{"batch", bx, by, ns - 1, true},
+                           {fitname, fx, fy, 2, false},
+                           {"full loss", hx, hy, 2, false}};
+    snprintf(title, sizeof title, "%s %s: lambda_max of the batch Hessian",
+             d.name, o.model);
+    gl_cli_out *f = gl_cli_out_open(o.plot);
+    gl_cli_plot_svg(gl_cli_out_file(f), title, "batch size B", "lambda_max",
+                    true, true, s, isfinite(a_raw) ? 3 : 1);
+    gl_cli_out_commit(f);
+  }
+  if (o.density_plot) {
+    gl_plot_series s[33];
+    for (int k = 0; k < ns; k++)
+      s[k] = (gl_plot_series){names[k], grid, dens + (size_t)k * G, G, false};
+    snprintf(title, sizeof title, "%s %s: Hessian spectral density", d.name,
+             o.model);
+    gl_cli_out *f = gl_cli_out_open(o.density_plot);
+    /* a floor a million times below the peak keeps the log axis readable */
+    double peak = 0;
+    for (size_t i = 0; i < (size_t)ns * G; i++) peak = fmax(peak, dens[i]);
+    for (size_t i = 0; i < (size_t)ns * G; i++)
+      if (dens[i] < 1e-6 * peak) dens[i] = NAN;
+    gl_cli_plot_svg(gl_cli_out_file(f), title, "eigenvalue", "density", false,
+                    true, s, ns);
+    gl_cli_out_commit(f);
+  }
+  if (o.json) {
+    gl_cli_out *f = gl_cli_out_open(o.json);
+    FILE *fp = gl_cli_out_file(f);
+    fprintf(fp, "{\"dataset\": \"%s\", \"model\": \"%s\", \"seed\": %llu, "
+            "\"epochs\": %d, \"parameters\": %zu, \"n_train\": %d, "
+            "\"lambda_max_full\": %.9g, \"exponent_excess\": %.6g, "
+            "\"exponent\": %.6g, \"levels\": [",
+            d.name, o.model, (unsigned long long)o.seed, epochs, dim,
+            (int)d.n_train, lfull, a_ex, a_raw);
+    for (int k = 0; k < ns; k++)
+      fprintf(fp, "%s{\"batch_size\": %d, \"full\": %s, \"lambda_max\": %.9g, "
+              "\"lambda_max_std\": %.9g, \"lambda_min\": %.9g, \"trace\": "
+              "%.9g}", k ? ", " : "", lv[k].b, k == ns - 1 ? "true" : "false",
+              lv[k].lmax, lv[k].lmax_std, lv[k].lmin, lv[k].trace);
+    fprintf(fp, "]}\n");
+    gl_cli_out_commit(f);
+  }
+  for (int k = 0; k < ns; k++) gl_slq_free(&lv[k].slq);
+  free(lv);
+  free(v0);
+  free(pool);
+  free(lm);
+  free(dens);
+  gl_model_free(m);
+  gl_csr_free(&ahat);
+  gl_dataset_free(&d);
+  return 0;
+}
