@@ -303,6 +303,12 @@ typedef struct {
    * NONE: off. */
   gl_spectral_kind spectral;
   int spectral_every, spectral_steps;
+  /* The rate's schedule over the steps (gl_lr_schedule, from the
+   * optimiser's rate; without the spectral learner): a linear warm-up of
+   * `warmup` steps, then, with decay_power > 0, polynomial decay to 0 at
+   * the last step of `epochs` (0, 0: a constant rate). */
+  long warmup;
+  double decay_power;
   gl_spectral_mu spectral_mu; /* MOMENTUM's lambda_min (median: default) */
 } gl_train_opts;
 

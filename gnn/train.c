@@ -312,6 +312,10 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
    * its weights are thrown away for those before it, the moments zeroed,
    * and a new estimate made there at half the trust (the factor on the
    * rate; each scheduled estimate doubles it back, up to 1). */
+  /* a schedule of the rate (not with the spectral learner, which sets it) */
+  const double base_lr = o->lr;
+  const bool scheduled = opts->spectral == GL_SPECTRAL_NONE &&
+                         (opts->warmup > 0 || opts->decay_power > 0);
   double trust = 1, loss_before = INFINITY;
   float *before = NULL;
   bool estimate_now = false;
@@ -335,6 +339,13 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
       goto done;
     double t0 = gl_now(), train_loss = 0, loss;
     for (long k = 0; k < steps; k++) {
+      if (scheduled)
+        gl_optim_set_lr(o, gl_lr_schedule(base_lr, total_steps + k,
+                                          opts->warmup,
+                                          opts->decay_power > 0
+                                              ? steps * (long)opts->epochs
+                                              : 0,
+                                          opts->decay_power));
       if ((st = batch_grad(m, t, s, &batch, &ws, true, &loss)) != GL_OK ||
           (st = gl_optim_step(o, m->params, m->n_params)) != GL_OK)
         goto done;

@@ -626,6 +626,47 @@ static void batch_grad(gl_model *m, const gl_task *t, gl_batch *b,
   free(dl);
 }
 
+/* The optimiser's rate after each epoch's step (ctx: the optimiser). */
+static double lr_trace[8];
+static void record_lr(void *ctx, const gl_epoch_stats *s) {
+  if (s->epoch < 8) lr_trace[s->epoch] = ((const gl_optim *)ctx)->lr;
+}
+
+TEST(gnn_train_lr_schedule) {
+  /* Full batches (a step an epoch), 6 epochs, warm-up 2, linear decay to 0
+   * at step 6: rates 0.5, 1, 1, 0.75, 0.5, 0.25 of the base. */
+  gl_csbm_opts o = {.n = 60, .k = 2, .d = 4, .deg = 4, .p_in = 0.8,
+                    .mu = 1, .sigma = 1, .seed = 2};
+  gl_test_graph tg;
+  gl_test_csbm(&tg, &o, 10, 10);
+  gl_model_cfg cfg = {.model = "gcn", .n_features = 4, .n_classes = 2,
+                      .hidden = 4, .layers = 2, .seed = 1};
+  gl_model *m;
+  CHECK_OK(gl_model_new(&m, &cfg));
+  gl_optim_opts oo = gl_optim_defaults(GL_OPT_SGD);
+  oo.lr = 0.2;
+  gl_optim *opt;
+  CHECK_OK(gl_optim_new(&opt, &oo));
+  gl_sampler *s;
+  CHECK_OK(gl_sampler_full_new(&s, tg.task.adj, 2, tg.task.train,
+                               tg.task.n_train, 1));
+  gl_train_opts to = gl_train_defaults();
+  to.epochs = 6;
+  to.stop = GL_STOP_NONE;
+  to.warmup = 2;
+  to.decay_power = 1;
+  to.on_epoch = record_lr;
+  to.ctx = opt;
+  gl_train_result r;
+  CHECK_OK(gl_train(m, &tg.task, s, opt, &to, &r));
+  const double want[6] = {0.5, 1, 1, 0.75, 0.5, 0.25};
+  for (int t = 0; t < 6; t++) CHECK_NEAR(lr_trace[t], 0.2 * want[t], 1e-12);
+  gl_sampler_free(s);
+  gl_optim_free(opt);
+  gl_model_free(m);
+  gl_test_graph_free(&tg);
+}
+
 TEST(gnn_gcn_exact_hvp) {
   /* The GCN's R-operator Hessian-vector product on the training nodes'
    * 3-hop batch of a 3-layer GCN with biases, without dropout and with the

@@ -268,6 +268,12 @@ TEST(tools_bad_usage) {
   bad("cora graphmix --optim spectral-sgd", "no spectral learner");
   bad("cora gcn --optim spectral-sgd --lanczos-steps 1", "--lanczos-steps");
   bad("cora gcn --optim spectral-momentum --spectral-mu max", "--spectral-mu");
+  bad("cora gcn --optim spectral-sgd --lr-scale sqrt", "sets the rate itself");
+  bad("cora gcn --lr-scale cubic", "none, linear, sqrt");
+  bad("cora gcn --ref-batch 0", "--ref-batch");
+  bad("cora gcn --warmup -1", "--warmup");
+  bad("cora gcn --decay-power x", "--decay-power");
+  bad("cora graphmix --warmup 10", "no schedules");
   bad("cora gcn --optim spectral-foo", "spectral-momentum");
   bad("cora gcn --split 0.9,0.2", "--split: expected standard or TRAIN,VAL");
   bad("cora gcn --split half", "--split: expected standard or TRAIN,VAL");

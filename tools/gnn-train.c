@@ -44,6 +44,14 @@ static void usage(FILE *f) {
 "                      Hessian's Lanczos spectrum (Granziol et al.), no\n"
 "                      --lr needed (then --stop none --select best unless\n"
 "                      given)\n"
+"  --lr-scale RULE     none, linear (SGD) or sqrt (Adam): the rate given (or\n"
+"                      the default) is for --ref-batch nodes a step and is\n"
+"                      scaled to the batch size (the training nodes with\n"
+"                      --sampler full)\n"
+"  --ref-batch N       the batch size the rate is for (512)\n"
+"  --warmup N          steps of linear warm-up of the rate from 0\n"
+"  --decay-power P     polynomial decay of the rate to 0 at the last step\n"
+"                      (1: linear; default none)\n"
 "  --spectral-every N  epochs between spectral estimates (20)\n"
 "  --lanczos-steps N   Lanczos steps an estimate (10)\n"
 "  --spectral-mu R     spectral-momentum's lambda_min: median (of the Ritz\n"
@@ -150,6 +158,8 @@ typedef struct {
   double mvs_ratio; /* mvs: gamma */
   int mvs_inner;    /* mvs: K */
   bool mvs_systematic; /* mvs: fixed-size systematic draws */
+  gl_lr_scale_rule lr_scale; /* the rate moved from ref_batch to the batch */
+  int ref_batch;
 } settings;
 
 typedef struct {
@@ -260,6 +270,15 @@ static bool apply(settings *s, const char *a, const char *v) {
     s->train.spectral_every = (int)gl_cli_long(a, v, 1, 10000000);
   else if (IS("--lanczos-steps"))
     s->train.spectral_steps = (int)gl_cli_long(a, v, 2, 1000);
+  else if (IS("--lr-scale")) {
+    if (gl_lr_scale_parse(v, &s->lr_scale) != GL_OK)
+      gl_cli_die(GL_EXIT_USAGE, "--lr-scale: %s", gl_errmsg());
+  } else if (IS("--ref-batch"))
+    s->ref_batch = (int)gl_cli_long(a, v, 1, 1L << 30);
+  else if (IS("--warmup"))
+    s->train.warmup = gl_cli_long(a, v, 0, 1L << 40);
+  else if (IS("--decay-power"))
+    s->train.decay_power = gl_cli_double(a, v, 0, 100);
   else if (IS("--spectral-mu")) {
     if (strcmp(v, "median") && strcmp(v, "min"))
       gl_cli_die(GL_EXIT_USAGE, "--spectral-mu: median or min, not '%s'", v);
@@ -362,7 +381,8 @@ static bool takes_value(const char *a) {
       "--fanouts",     "--layer-sizes", "--clusters",    "--budget",
       "--walk-length", "--mvs-ratio",  "--mvs-inner",   "--var-every",
       "--var-draws",   "--mvs-draw",   "--spectral-every", "--lanczos-steps",
-      "--spectral-mu"};
+      "--spectral-mu", "--lr-scale", "--ref-batch", "--warmup",
+      "--decay-power"};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (!strcmp(a, names[i])) return true;
   return false;
@@ -486,6 +506,8 @@ static settings configure(const options *o, const char *dataset) {
   s.mvs_ratio = 1.0;
   s.mvs_inner = 20;
   s.mvs_systematic = false;
+  s.lr_scale = GL_LR_SCALE_NONE;
+  s.ref_batch = 512;
   if (o->graphmix && !strcmp(model, "gcn")) {
     /* the GraphMix code's GCN: no hidden dropout, decay on both layers */
     s.cfg.hidden_dropout = 0.0f;
@@ -494,10 +516,17 @@ static settings configure(const options *o, const char *dataset) {
     s.opt.weight_decay = 5e-4;
   }
   for (int i = 0; i < o->n_set; i++) apply(&s, o->set[i][0], o->set[i][1]);
+  if (o->graphmix && (s.train.warmup > 0 || s.train.decay_power > 0))
+    gl_cli_die(GL_EXIT_USAGE, "--warmup, --decay-power: the GraphMix "
+               "trainer has no schedules");
   if (s.train.spectral != GL_SPECTRAL_NONE) {
     if (o->graphmix)
       gl_cli_die(GL_EXIT_USAGE, "--optim spectral-*: the GraphMix trainer "
                  "has no spectral learner yet");
+    if (s.lr_scale != GL_LR_SCALE_NONE || s.train.warmup > 0 ||
+        s.train.decay_power > 0)
+      gl_cli_die(GL_EXIT_USAGE, "--lr-scale, --warmup, --decay-power: the "
+                 "spectral learner sets the rate itself");
     /* the learner's early rates are large and its validation loss noisy:
      * train the epochs and keep the best, unless told otherwise; an
      * estimate every 20 epochs of 10 Lanczos steps */
@@ -782,7 +811,7 @@ static void write_predictions(const char *path, gl_model *m,
 }
 
 static void write_json(const options *o, const double *test, const double *val,
-                       int runs, double sec, double ms) {
+                       int runs, double sec, double ms, double spectral) {
   gl_cli_out *out = gl_cli_out_open(o->json);
   gl_json j;
   gl_json_init(&j, gl_cli_out_file(out));
@@ -807,6 +836,8 @@ static void write_json(const options *o, const double *test, const double *val,
   gl_json_end_object(&j);
   gl_json_number(&j, "seconds_per_run", sec);
   gl_json_number(&j, "ms_per_epoch", ms);
+  /* the spectral learner's share of the training runs' time */
+  if (isfinite(spectral)) gl_json_number(&j, "spectral_fraction", spectral);
   gl_json_int(&j, "peak_rss_bytes", (long long)gl_peak_rss());
   gl_json_end_object(&j);
   gl_json_finish(&j);
@@ -864,7 +895,7 @@ int main(int argc, char **argv) {
   double *test = calloc((size_t)runs, sizeof *test);
   double *val = calloc((size_t)runs, sizeof *val);
   if (!test || !val) gl_cli_die(GL_EXIT_FAIL, "out of memory");
-  double sec = 0, ms = 0, best_val = -1;
+  double sec = 0, ms = 0, best_val = -1, spec = 0;
   gl_model *keep = NULL; /* the model of the best run, for --save/--predict */
   gl_task t = {0};
   t.adj = &ahat;
@@ -904,9 +935,17 @@ int main(int argc, char **argv) {
     if (train) {
       gl_sampler *s;
       gl_optim *opt;
+      gl_optim_opts oo = cf.opt;
+      if (cf.lr_scale != GL_LR_SCALE_NONE) { /* from ref_batch to the batch */
+        const int b = strcmp(cf.sampler, "full") ? cf.batch_size : (int)t.n_train;
+        oo.lr = gl_lr_scale(cf.opt.lr, cf.lr_scale, b, cf.ref_batch);
+        if (chatty && r == 0)
+          printf("--lr-scale: rate %g for batches of %d is %g for %d\n",
+                 cf.opt.lr, cf.ref_batch, oo.lr, b);
+      }
       st = make_sampler(&cf, &ahat, &t, m->cfg.layers, seed, &s);
       if (st != GL_OK ||
-          (st = gl_optim_new(&opt, &cf.opt)) != GL_OK)
+          (st = gl_optim_new(&opt, &oo)) != GL_OK)
         gl_cli_die_status(st, "");
       lc.run = r;
       gl_train_result res;
@@ -930,6 +969,7 @@ int main(int argc, char **argv) {
       val[r] = res.val_acc;
       sec += res.seconds;
       ms += res.ms_per_epoch;
+      spec += res.spectral_seconds;
       if (chatty)
         printf("run %d (seed %llu): test %.2f%%  val %.2f%%  epochs %d  "
                "%.2fs\n",
@@ -971,7 +1011,11 @@ int main(int argc, char **argv) {
   printf("%-12s %-8s %5d  %6.2f ± %-7.2f %6.2f ± %-7.2f %8.3f %9.3f\n",
          d.name, o.model, runs, 100 * ts.mean, 100 * ts.std, 100 * vs.mean,
          100 * vs.std, sec, train ? ms : 0.0);
-  if (o.json) write_json(&o, test, val, runs, sec, train ? ms : 0.0);
+  if (o.json)
+    write_json(&o, test, val, runs, sec, train ? ms : 0.0,
+               train && cf.train.spectral != GL_SPECTRAL_NONE
+                   ? spec / fmax(sec * runs, 1e-9)
+                   : NAN);
   gl_model_free(keep);
   if (o.load) gl_npz_free(&ckpt);
   free(test);
