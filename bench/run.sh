@@ -89,3 +89,7 @@ THREADS="$THREADS" $PY bench/convergence.py
 echo
 echo "== Skip-gram against gensim (bench/embed.py: bench/out/embed.{md,json})"
 THREADS="$THREADS" $PY bench/embed.py
+
+echo
+echo "== Spectral learner and batch-size rules (bench/spectral.py: bench/out/spectral.{md,json}, spectrum-*.svg)"
+THREADS="$THREADS" $PY bench/spectral.py
