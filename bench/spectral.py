@@ -10,8 +10,10 @@ al., algorithms.md section 8).
    accuracy over SEEDS seeds and the estimates' share of the run time.
 3. Batch-size rules: mini-batch GCN (node-wise sampler) on Coauthor-CS
    with a 60/20/20 split, EPOCHS epochs at every batch size 64 .. 2048,
-   Adam at a fixed rate against the square-root rule and SGD at a fixed
-   rate against the linear rule (rates tuned at batch 64).
+   Adam at a fixed rate against the square-root rule, SGD at a fixed
+   rate against the linear rule (rates tuned at batch 64), and the
+   spectral learner (spectral-sgd, an estimate every 2 epochs on a
+   batch's worth of training nodes: no rate given).
 
 Environment: THREADS (2), SEEDS (10), SCALE_SEEDS (2), EPOCHS (20),
 GLEARN_DATA.  Writes bench/out/spectral.{md,json} and
@@ -94,20 +96,22 @@ def main():
            f"mini-batches, {EPOCHS} epochs, {SCALE_SEEDS} seeds",
            "", f"Rates tuned at batch {REF}: Adam {ADAM_LR}, SGD {SGD_LR}.", "",
            "| batch | Adam fixed | Adam sqrt rule | SGD fixed | SGD linear "
-           "rule |", "|---|---|---|---|---|"]
+           "rule | spectral-sgd (no rate) |", "|---|---|---|---|---|---|"]
     cols = [("adam-fixed", "adam", ADAM_LR, "none"),
             ("adam-sqrt", "adam", ADAM_LR, "sqrt"),
             ("sgd-fixed", "sgd", SGD_LR, "none"),
-            ("sgd-linear", "sgd", SGD_LR, "linear")]
+            ("sgd-linear", "sgd", SGD_LR, "linear"),
+            ("spectral-sgd", "spectral-sgd", None, None)]
     for b in BATCHES:
         row = {}
         for name, opt, lr, rule in cols:
+            rate = (["--lr", str(lr), "--lr-scale", rule, "--ref-batch",
+                     str(REF)] if lr else ["--spectral-every", "2"])
             row[name] = train(
                 f"scale-{b}-{name}", "coauthor-cs", "gcn", "--split",
                 "0.6,0.2", "--sampler", "node", "--batch-size", str(b),
                 "--epochs", EPOCHS, "--stop", "none", "--select", "best",
-                "--optim", opt, "--lr", str(lr), "--lr-scale", rule,
-                "--ref-batch", str(REF), "--runs", SCALE_SEEDS)
+                "--optim", opt, *rate, "--runs", SCALE_SEEDS)
         res["scaling"][b] = row
         acc = [100 * row[c[0]]["test_acc"]["mean"] for c in cols]
         md.append(f"| {b} | " + " | ".join(f"{a:.2f}" for a in acc) + " |")

@@ -58,7 +58,6 @@ static gl_status curvature_grad(void *ctx, const float *w, float *g,
 
 void gl_curvature_free(gl_curvature *c) {
   if (!c) return;
-  if (c->w0) load_flat(c->m, c->w0); /* the weights as they were */
   if (c->blocks)
     free(c->blocks);
   else
@@ -121,10 +120,20 @@ fail:
 
 size_t gl_curvature_dim(const gl_curvature *c) { return c->n; }
 
+void gl_curvature_reset(gl_curvature *c, uint64_t key) {
+  gl_params_flat(c->m, c->w0, false);
+  c->b.key = key;
+  c->started = false;
+}
+
 gl_status gl_curvature_matvec(void *ctx, const double *x, double *y) {
   gl_curvature *c = ctx;
   gl_model *m = c->m;
-  if (!m->ops->hvp) return gl_hvp_fd(&c->fd, x, y);
+  if (!m->ops->hvp) { /* differences of gradients, then the weights back */
+    gl_status st = gl_hvp_fd(&c->fd, x, y);
+    load_flat(m, c->w0);
+    return st;
+  }
   float *vf = c->s, *hvf = c->s + c->n;
   for (size_t i = 0; i < c->n; i++) vf[i] = (float)x[i];
   GL_TRY(m->ops->hvp(m, c->t->x, &c->b, c->t->y, c->dropout, c->started, vf,

@@ -289,9 +289,13 @@ typedef struct {
   int var_every, var_draws;
   /* The spectral learner: every spectral_every epochs (10 when 0), before
    * the epoch's steps, spectral_steps (20) Lanczos steps on the Hessian of
-   * the mean training loss plus the L2 term, with one draw of the dropout
-   * masks held fixed (the loss of a training step), on the training
-   * nodes' exact L-hop graph (the whole graph for models that pool it;
+   * the loss of one training step: the mean loss plus the L2 term of a
+   * step's worth of training nodes (n_train / the sampler's steps an
+   * epoch; all of them for full batches: the batch Hessian of Granziol et
+   * al., whose lambda_max sets the rate for the batch size), drawn once a
+   * run (the authors' fixed curvature subset), with a draw of the dropout
+   * masks held fixed (a new one each estimate), on their exact L-hop graph
+   * (the whole graph for models that pool it;
    * the model's exact Hessian-vector products where it has them, else
    * differences of gradients), set the optimiser's rate and momentum by
    * gl_spectral_rates with spectral_mu (for ADAM on
@@ -348,15 +352,19 @@ gl_status gl_model_snapshot(gl_model *m, float **copy, bool restore);
 /* The Hessian of a model's loss on a set of nodes, as an operator for
  * Lanczos (gl_matvec_fn): the loss is the mean cross-entropy over `nodes`
  * (n ids, borrowed) plus wd/2 |w|^2 over the decayed weights, at the
- * model's weights when made (which must not change while it is in use),
- * without dropout or (dropout) with the masks of `key` held fixed.  On the
- * nodes' exact L-hop graph (the whole graph for models that pool it); the
+ * model's weights when made or last reset (they must not change in
+ * between; a product leaves them as they were), without dropout or
+ * (dropout) with the masks of `key` held fixed.  On the nodes' exact L-hop
+ * graph (the whole graph for models that pool it), built once; the
  * model's exact Hessian-vector products where it has them, else central
- * differences of gradients.  Free restores the weights. */
+ * differences of gradients. */
 typedef struct gl_curvature gl_curvature;
 gl_status gl_curvature_new(gl_curvature **out, gl_model *m, const gl_task *t,
                            const gl_idx *nodes, gl_idx n, double wd,
                            bool dropout, uint64_t key);
+/* The operator at the model's weights now (after training steps), with
+ * the dropout masks of `key`. */
+void gl_curvature_reset(gl_curvature *c, uint64_t key);
 size_t gl_curvature_dim(const gl_curvature *c); /* = parameters */
 gl_status gl_curvature_matvec(void *ctx, const double *x, double *y);
 void gl_curvature_free(gl_curvature *c);

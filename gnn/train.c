@@ -210,25 +210,42 @@ static gl_status scaled_matvec(void *ctx, const double *x, double *y) {
   return GL_OK;
 }
 
-/* One estimate: Lanczos from a seeded random start on the curvature of
- * the training step's loss (the training nodes, the L2 term, a new draw of
- * the dropout masks: the noisy batch Hessian of Granziol et al., whose
- * curvature bounds the step), the rates into o. */
-static gl_status spectral_update(gl_model *m, const gl_task *t,
-                                 gl_optim *o, const gl_train_opts *opts,
-                                 double trust, gl_train_result *r) {
+/* The learner's curvature nodes, drawn once a run (the authors' fixed
+ * curvature subset): `batch` training nodes (all for full batches). */
+static gl_status curvature_batch(gl_model *m, const gl_task *t, gl_idx batch,
+                                 double wd, gl_curvature **c,
+                                 gl_idx **nodes) {
+  if (!(*nodes = gl_malloc((size_t)t->n_train + 1, sizeof **nodes)))
+    return GL_ENOMEM;
+  gl_rng rng;
+  gl_rng_seed(&rng, gl_hash64(m->cfg.seed, 0x5bd1e995u));
+  memcpy(*nodes, t->train, (size_t)t->n_train * sizeof **nodes);
+  if (batch > t->n_train) batch = t->n_train;
+  for (gl_idx i = 0; i < batch && batch < t->n_train; i++) {
+    const gl_idx j = i + (gl_idx)gl_rng_below(&rng, (uint32_t)(t->n_train - i));
+    const gl_idx x = (*nodes)[i];
+    (*nodes)[i] = (*nodes)[j];
+    (*nodes)[j] = x;
+  }
+  return gl_curvature_new(c, m, t, *nodes, batch, wd, true,
+                          gl_rng_u64(&rng));
+}
+
+/* One estimate: Lanczos from a seeded random start on the curvature c of
+ * a training step's loss at the weights now (the noisy batch Hessian of
+ * Granziol et al., whose curvature bounds the step), the rates into o. */
+static gl_status spectral_update(gl_model *m, gl_curvature *c, gl_optim *o,
+                                 const gl_train_opts *opts, double trust,
+                                 gl_train_result *r) {
   const size_t n = gl_params_count(m->params, m->n_params);
   const int k = opts->spectral_steps > 0 ? opts->spectral_steps : 20;
-  gl_curvature *c = NULL;
   double *v0 = gl_malloc(n, sizeof *v0), *d = NULL, *tmp = gl_malloc(n, sizeof *tmp);
   double *th = gl_malloc((size_t)k, sizeof *th), *tau = gl_malloc((size_t)k, sizeof *tau);
   gl_status st = GL_ENOMEM;
   if (!v0 || !tmp || !th || !tau) goto out;
-  if ((st = gl_curvature_new(&c, m, t, t->train, t->n_train,
-                             o->opts.weight_decay, true,
-                             gl_hash64(m->cfg.seed ^ 0x5bd1e995u,
-                                       (uint64_t)r->estimates))) != GL_OK)
-    goto out;
+  /* at the weights now, a new draw of the dropout masks */
+  gl_curvature_reset(c, gl_hash64(m->cfg.seed ^ 0x5bd1e995u,
+                                  (uint64_t)r->estimates));
   if (opts->spectral == GL_SPECTRAL_ADAM && o->v) { /* D = P^-1/2 */
     if (!(d = gl_malloc(n, sizeof *d))) {
       st = GL_ENOMEM;
@@ -258,7 +275,6 @@ static gl_status spectral_update(gl_model *m, const gl_task *t,
   r->momentum = mom;
 out:
   r->estimates++;
-  gl_curvature_free(c);
   free(v0);
   free(d);
   free(tmp);
@@ -281,6 +297,8 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
   batch_ws ws;
   memset(&ws, 0, sizeof ws);
   float *best = NULL;
+  gl_curvature *curv = NULL; /* the spectral learner's */
+  gl_idx *curv_nodes = NULL;
   float *eval = gl_malloc((size_t)n * C, sizeof *eval);
   gl_idx nw = t->n_val > t->n_train ? t->n_val : t->n_train;
   float *wbuf = gl_malloc((size_t)(nw > t->n_test ? nw : t->n_test) + 1,
@@ -317,6 +335,10 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
   const bool scheduled = opts->spectral == GL_SPECTRAL_NONE &&
                          (opts->warmup > 0 || opts->decay_power > 0);
   double trust = 1, loss_before = INFINITY;
+  if (opts->spectral != GL_SPECTRAL_NONE &&
+      (st = curvature_batch(m, t, (gl_idx)((t->n_train + steps - 1) / steps),
+                            wd, &curv, &curv_nodes)) != GL_OK)
+    goto done;
   float *before = NULL;
   bool estimate_now = false;
   if (opts->spectral != GL_SPECTRAL_NONE) {
@@ -330,7 +352,7 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
       double s0 = gl_now();
       if (!estimate_now) trust = fmin(1, 2 * trust);
       estimate_now = false;
-      if ((st = spectral_update(m, t, o, opts, trust, r)) != GL_OK)
+      if ((st = spectral_update(m, curv, o, opts, trust, r)) != GL_OK)
         goto done;
       r->spectral_seconds += gl_now() - s0;
     }
@@ -446,6 +468,8 @@ done:
   ws_free(&ws);
   free(best);
   free(before);
+  gl_curvature_free(curv);
+  free(curv_nodes);
   free(eval);
   free(wbuf);
   free(hist);
