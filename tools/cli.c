@@ -90,6 +90,17 @@ double gl_cli_double(const char *opt, const char *v, double lo, double hi) {
   return x;
 }
 
+void gl_cli_split(const char *opt, const char *v, double split[2]) {
+  split[0] = split[1] = 0;
+  if (!strcmp(v, "standard")) return;
+  char *end;
+  split[0] = strtod(v, &end);
+  split[1] = *end == ',' ? strtod(end + 1, &end) : -1;
+  if (*end || !(split[0] > 0 && split[1] >= 0 && split[0] + split[1] < 1))
+    gl_cli_die(GL_EXIT_USAGE, "%s: expected standard or TRAIN,VAL fractions "
+               "with a sum below 1, got '%s'", opt, v);
+}
+
 const char *gl_cli_value(int argc, char **argv, int *i) {
   if (*i + 1 >= argc)
     gl_cli_die(GL_EXIT_USAGE, "option %s needs a value", argv[*i]);

@@ -26,6 +26,9 @@ void gl_cli_wait_policy(char **argv);
 /* Option values: die with exit 2 and a message naming the option. */
 long gl_cli_long(const char *opt, const char *v, long lo, long hi);
 double gl_cli_double(const char *opt, const char *v, double lo, double hi);
+/* --split: "standard" (split[0] = 0) or TRAIN,VAL fractions of the
+ * labelled nodes with a sum below 1; dies otherwise. */
+void gl_cli_split(const char *opt, const char *v, double split[2]);
 /* Returns the value of option argv[*i] (advancing *i), or dies. */
 const char *gl_cli_value(int argc, char **argv, int *i);
 

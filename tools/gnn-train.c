@@ -584,18 +584,8 @@ static void parse(int argc, char **argv, options *o) {
       o->base = VAL();
     else if (OPT("--data"))
       o->data_dir = VAL();
-    else if (OPT("--split")) {
-      const char *v = VAL();
-      char *end;
-      if (strcmp(v, "standard")) {
-        o->split[0] = strtod(v, &end);
-        o->split[1] = *end == ',' ? strtod(end + 1, &end) : -1;
-        if (*end || !(o->split[0] > 0 && o->split[1] >= 0 &&
-                      o->split[0] + o->split[1] < 1))
-          gl_cli_die(GL_EXIT_USAGE, "--split: expected standard or TRAIN,VAL "
-                     "fractions with a sum below 1, got '%s'", v);
-      }
-    }
+    else if (OPT("--split"))
+      gl_cli_split(a, VAL(), o->split);
     else if (OPT("--json"))
       o->json = VAL();
     else if (OPT("--save"))
