@@ -217,12 +217,23 @@ static int care_walk(const gl_walker *w, gl_idx start, gl_rng *r,
     s->stamp = 1;
   }
   uint32_t *mark = s->mark;
-  const uint32_t st = s->stamp;
+  uint32_t st = s->stamp;
   gl_idx *trail = s->trail; /* the way back */
   int len = 0, top = 0;
   out[len++] = trail[top++] = start;
   mark[start] = st;
-  while (len < w->o.length && top > 0) {
+  while (len < w->o.length) {
+    if (top == 0) { /* all it can reach visited: a new path from here */
+      const gl_idx c = out[len - 1];
+      if (g->ptr[c] == g->ptr[c + 1]) break; /* an isolated node */
+      if (++s->stamp == 0) {
+        memset(s->mark, 0, (size_t)s->n * sizeof *s->mark);
+        s->stamp = 1;
+      }
+      st = s->stamp;
+      trail[top++] = c;
+      mark[c] = st;
+    }
     const gl_idx c = trail[top - 1];
     double tot = 0;
     for (gl_off e = g->ptr[c]; e < g->ptr[c + 1]; e++)

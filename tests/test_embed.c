@@ -188,6 +188,59 @@ TEST(embed_care_walk_rules) {
   gl_csr_free(&g);
 }
 
+TEST(embed_care_small_components) {
+  /* Components a triangle, an edge, a path of 3 and an isolated node (each
+   * its own community): a CARE walk is full length but from the isolated
+   * node; it splits into paths without a revisit, and a new path starts
+   * (from the last node) only when the one before has visited all it can
+   * reach: every neighbour of its nodes is in it. */
+  const gl_idx e[6][2] = {{0, 1}, {1, 2}, {0, 2}, {3, 4}, {5, 6}, {6, 7}};
+  gl_csr g;
+  graph(&g, 9, 6, e, NULL);
+  gl_idx comm[9] = {0, 0, 0, 1, 1, 2, 2, 2, 3};
+  gl_walk_opts o = gl_walk_defaults();
+  o.kind = GL_WALK_CARE;
+  o.alpha = 0.7;
+  o.community = comm;
+  o.n_comm = 4;
+  o.walks_per_node = 50;
+  o.length = 20;
+  gl_walker wk;
+  CHECK_OK(gl_walker_init(&wk, &g, &o));
+  gl_walks c;
+  CHECK_OK(gl_walks_generate(&wk, &c));
+  int64_t restarts = 0;
+  for (int64_t k = 0; k < c.n_walks; k++) {
+    const gl_idx *p = c.nodes + c.start[k];
+    const int64_t len = c.start[k + 1] - c.start[k];
+    CHECK_EQ(len, p[0] == 8 ? 1 : 20);
+    bool in[9] = {false};
+    in[p[0]] = true;
+    int64_t seg = 0; /* where the current path starts */
+    for (int64_t i = 1; i < len; i++) {
+      CHECK_MSG(comm[p[i]] == comm[p[i - 1]], "walk %lld leaves its "
+                "component", (long long)k);
+      if (!in[p[i]]) {
+        in[p[i]] = true;
+        continue;
+      }
+      /* a revisit: the path p[seg..i) must be closed */
+      for (int64_t j = seg; j < i; j++)
+        for (gl_off q = g.ptr[p[j]]; q < g.ptr[p[j] + 1]; q++)
+          CHECK_MSG(in[g.col[q]], "walk %lld restarts at %lld with %d "
+                    "unvisited", (long long)k, (long long)i, g.col[q]);
+      restarts++;
+      memset(in, 0, sizeof in);
+      seg = i - 1;
+      in[p[i - 1]] = in[p[i]] = true;
+    }
+  }
+  CHECK(restarts > 1000); /* components of 2 and 3 nodes: many */
+  gl_walks_free(&c);
+  gl_walker_free(&wk);
+  gl_csr_free(&g);
+}
+
 TEST(embed_care_backtracks) {
   /* Tree 0-1, 1-2, 1-3, 3-4, alpha 1, 4 nodes a walk: from 0 the path is
    * 0 1 3 4, or 0 1 2 and, stuck at the leaf 2, back to 1 and on: 0 1 2 3,
