@@ -357,10 +357,16 @@ int main(int argc, char **argv) {
     printf("%10s %14.6g %10.3g %12.4g %12.4g %12.4g %10.4g\n", name, l->lmax,
            l->lmax_std, l->lmax - lfull, l->lmin, l->trace, 2 / l->lmax);
   }
-  printf("\nlambda_max(B) - lambda_max(full) ~ (1/B - 1/N)^a: a = %.3f (%d "
-         "sizes above the full value; the paper's noise term: 1)\n"
-         "lambda_max(B) ~ B^-a: a = %.3f (the rate 2/lambda_max ~ B^a)\n",
-         a_ex, ne, a_raw);
+  if (isfinite(a_ex))
+    printf("\nlambda_max(B) - lambda_max(full) ~ (1/B - 1/N)^a: a = %.3f (%d "
+           "sizes above the full value; the paper's noise term: 1)\n", a_ex,
+           ne);
+  else
+    printf("\nlambda_max(B) - lambda_max(full) ~ (1/B - 1/N)^a: no fit (%d "
+           "sizes above the full value, 2 needed)\n", ne);
+  if (isfinite(a_raw))
+    printf("lambda_max(B) ~ B^-a: a = %.3f (the rate 2/lambda_max ~ B^a)\n",
+           a_raw);
 
   /* the densities on one grid */
   double lo = INFINITY, hi = -INFINITY;
@@ -449,19 +455,32 @@ int main(int argc, char **argv) {
   }
   if (o.json) {
     gl_cli_out *f = gl_cli_out_open(o.json);
-    FILE *fp = gl_cli_out_file(f);
-    fprintf(fp, "{\"dataset\": \"%s\", \"model\": \"%s\", \"seed\": %llu, "
-            "\"epochs\": %d, \"parameters\": %zu, \"n_train\": %d, "
-            "\"lambda_max_full\": %.9g, \"exponent_excess\": %.6g, "
-            "\"exponent\": %.6g, \"levels\": [",
-            d.name, o.model, (unsigned long long)o.seed, epochs, dim,
-            (int)d.n_train, lfull, a_ex, a_raw);
-    for (int k = 0; k < ns; k++)
-      fprintf(fp, "%s{\"batch_size\": %d, \"full\": %s, \"lambda_max\": %.9g, "
-              "\"lambda_max_std\": %.9g, \"lambda_min\": %.9g, \"trace\": "
-              "%.9g}", k ? ", " : "", lv[k].b, k == ns - 1 ? "true" : "false",
-              lv[k].lmax, lv[k].lmax_std, lv[k].lmin, lv[k].trace);
-    fprintf(fp, "]}\n");
+    gl_json j;
+    gl_json_init(&j, gl_cli_out_file(f));
+    gl_json_begin_object(&j, NULL);
+    gl_json_string(&j, "dataset", d.name);
+    gl_json_string(&j, "model", o.model);
+    gl_json_int(&j, "seed", (long long)o.seed);
+    gl_json_int(&j, "epochs", epochs);
+    gl_json_int(&j, "parameters", (long long)dim);
+    gl_json_int(&j, "n_train", d.n_train);
+    gl_json_number(&j, "lambda_max_full", lfull);
+    gl_json_number(&j, "exponent_excess", a_ex); /* no fit: null */
+    gl_json_number(&j, "exponent", a_raw);
+    gl_json_begin_array(&j, "levels");
+    for (int k = 0; k < ns; k++) {
+      gl_json_begin_object(&j, NULL);
+      gl_json_int(&j, "batch_size", lv[k].b);
+      gl_json_bool(&j, "full", k == ns - 1);
+      gl_json_number(&j, "lambda_max", lv[k].lmax);
+      gl_json_number(&j, "lambda_max_std", lv[k].lmax_std);
+      gl_json_number(&j, "lambda_min", lv[k].lmin);
+      gl_json_number(&j, "trace", lv[k].trace);
+      gl_json_end_object(&j);
+    }
+    gl_json_end_array(&j);
+    gl_json_end_object(&j);
+    gl_json_finish(&j);
     gl_cli_out_commit(f);
   }
   for (int k = 0; k < ns; k++) gl_slq_free(&lv[k].slq);
