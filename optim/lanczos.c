@@ -102,28 +102,34 @@ gl_status gl_lanczos(gl_matvec_fn mv, void *ctx, size_t n, int k,
   for (; j < k; j++) {
     const double *v = V + (size_t)j * n;
     if ((st = mv(ctx, v, w)) != GL_OK) goto out;
-    a[j] = dot(w, v, n);
-    /* w -= a v + b v_prev, then against every earlier vector twice
-     * (full reorthogonalisation: Gram-Schmidt repeated) */
-    for (size_t i = 0; i < n; i++)
-      w[i] -= a[j] * v[i] + (j > 0 ? b[j - 1] * V[(size_t)(j - 1) * n + i] : 0);
-    for (int pass = 0; pass < 2; pass++) { /* h = V w, w -= V^T h */
+    a[j] = cblas_ddot((int)n, w, 1, v, 1);
+    /* w -= a v + b v_prev, then against every earlier vector (full
+     * reorthogonalisation: classical Gram-Schmidt, h = V w, w -= V^T h),
+     * a second time when the first took away much of w (Daniel, Gragg,
+     * Kaufman and Stewart's test: "twice is enough") */
+    cblas_daxpy((int)n, -a[j], v, 1, w, 1);
+    if (j > 0) cblas_daxpy((int)n, -b[j - 1], V + (size_t)(j - 1) * n, 1, w, 1);
+    for (int pass = 0; pass < 2; pass++) {
+      const double before = cblas_dnrm2((int)n, w, 1);
       cblas_dgemv(CblasRowMajor, CblasNoTrans, j + 1, (int)n, 1.0, V, (int)n,
                   w, 1, 0.0, h, 1);
       cblas_dgemv(CblasRowMajor, CblasTrans, j + 1, (int)n, -1.0, V, (int)n,
                   h, 1, 1.0, w, 1);
+      if (cblas_dnrm2((int)n, w, 1) > 0.7071 * before) break;
     }
     if (!isfinite(a[j])) {
       st = gl_error(GL_EINVAL, "lanczos: the operator gave a non-finite "
                     "value at step %d", j);
       goto out;
     }
-    b[j] = sqrt(dot(w, w, n));
+    b[j] = cblas_dnrm2((int)n, w, 1);
     if (j + 1 == k || b[j] <= 1e-12 * fabs(a[j]) + 1e-300) { /* invariant */
       j++;
       break;
     }
-    for (size_t i = 0; i < n; i++) V[(size_t)(j + 1) * n + i] = w[i] / b[j];
+    double *next = V + (size_t)(j + 1) * n;
+    memcpy(next, w, n * sizeof *w);
+    cblas_dscal((int)n, 1 / b[j], next, 1);
   }
   memcpy(theta, a, (size_t)j * sizeof *a);
   if ((st = tridiag_eig(theta, b, j, tau)) != GL_OK) goto out;

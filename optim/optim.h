@@ -131,8 +131,9 @@ double gl_params_l2(const gl_param *p, int n);
 typedef gl_status (*gl_matvec_fn)(void *ctx, const double *x, double *y);
 
 /* k steps of Lanczos from v0 (any non-zero vector; normalised here) with
- * full reorthogonalisation (every new vector orthogonalised twice against
- * all earlier ones), in double precision.  Gives the Ritz values theta
+ * full reorthogonalisation (every new vector orthogonalised against all
+ * earlier ones by classical Gram-Schmidt, twice when the first pass takes
+ * away more than 30% of its norm), in double precision.  Gives the Ritz values theta
  * (ascending) and their weights tau (the squared first components of the
  * Ritz vectors: the Gauss quadrature of v0's spectral measure, summing to
  * 1) for the *k_done <= min(k, n) steps made (fewer when an invariant
