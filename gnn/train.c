@@ -324,16 +324,16 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
     st = gl_error(GL_EINVAL, "spectral momentum needs a momentum optimiser");
     goto done;
   }
+  /* a schedule of the rate (not with the spectral learner, which sets it) */
+  const double base_lr = o->lr;
+  const bool scheduled = opts->spectral == GL_SPECTRAL_NONE &&
+                         (opts->warmup > 0 || opts->decay_power > 0);
   /* The spectral learner's guard: the rates hold for the curvature where
    * they were measured, and it grows as training leaves the flat start.
    * When an epoch at least doubles the training loss (without dropout),
    * its weights are thrown away for those before it, the moments zeroed,
    * and a new estimate made there at half the trust (the factor on the
    * rate; each scheduled estimate doubles it back, up to 1). */
-  /* a schedule of the rate (not with the spectral learner, which sets it) */
-  const double base_lr = o->lr;
-  const bool scheduled = opts->spectral == GL_SPECTRAL_NONE &&
-                         (opts->warmup > 0 || opts->decay_power > 0);
   double trust = 1, loss_before = INFINITY;
   if (opts->spectral != GL_SPECTRAL_NONE &&
       (st = curvature_batch(m, t, (gl_idx)((t->n_train + steps - 1) / steps),
