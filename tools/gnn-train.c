@@ -801,7 +801,8 @@ static void write_predictions(const char *path, gl_model *m,
 }
 
 static void write_json(const options *o, const double *test, const double *val,
-                       int runs, double sec, double ms, double spectral) {
+                       int runs, double sec, double ms, double spectral,
+                       int restarts) {
   gl_cli_out *out = gl_cli_out_open(o->json);
   gl_json j;
   gl_json_init(&j, gl_cli_out_file(out));
@@ -827,7 +828,10 @@ static void write_json(const options *o, const double *test, const double *val,
   gl_json_number(&j, "seconds_per_run", sec);
   gl_json_number(&j, "ms_per_epoch", ms);
   /* the spectral learner's share of the training runs' time */
-  if (isfinite(spectral)) gl_json_number(&j, "spectral_fraction", spectral);
+  if (isfinite(spectral)) {
+    gl_json_number(&j, "spectral_fraction", spectral);
+    gl_json_int(&j, "spectral_epochs_undone", restarts); /* by the guard */
+  }
   gl_json_int(&j, "peak_rss_bytes", (long long)gl_peak_rss());
   gl_json_end_object(&j);
   gl_json_finish(&j);
@@ -886,6 +890,7 @@ int main(int argc, char **argv) {
   double *val = calloc((size_t)runs, sizeof *val);
   if (!test || !val) gl_cli_die(GL_EXIT_FAIL, "out of memory");
   double sec = 0, ms = 0, best_val = -1, spec = 0;
+  int undone = 0;
   gl_model *keep = NULL; /* the model of the best run, for --save/--predict */
   gl_task t = {0};
   t.adj = &ahat;
@@ -960,6 +965,7 @@ int main(int argc, char **argv) {
       sec += res.seconds;
       ms += res.ms_per_epoch;
       spec += res.spectral_seconds;
+      undone += res.restarts;
       if (chatty)
         printf("run %d (seed %llu): test %.2f%%  val %.2f%%  epochs %d  "
                "%.2fs\n",
@@ -1005,7 +1011,8 @@ int main(int argc, char **argv) {
     write_json(&o, test, val, runs, sec, train ? ms : 0.0,
                train && cf.train.spectral != GL_SPECTRAL_NONE
                    ? spec / fmax(sec * runs, 1e-9)
-                   : NAN);
+                   : NAN,
+               undone);
   gl_model_free(keep);
   if (o.load) gl_npz_free(&ckpt);
   free(test);
