@@ -300,7 +300,8 @@ typedef struct {
    * differences of gradients), set the optimiser's rate and momentum by
    * gl_spectral_rates with spectral_mu (for ADAM on
    * the Hessian preconditioned by Adam's second moments, from the second
-   * estimate on).  A guard: an epoch that at least doubles the training
+   * estimate on, times (1 + beta1) / (1 - beta1): the edge of stability
+   * of Adam's first moment, heavy-ball momentum).  A guard: an epoch that at least doubles the training
    * loss (without dropout) is undone, the optimiser's moments zeroed and
    * a new estimate made there at half the rate (a trust factor that each
    * scheduled estimate doubles back up to 1; below 1/1000: GL_EINVAL).

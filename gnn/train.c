@@ -268,6 +268,11 @@ static gl_status spectral_update(gl_model *m, gl_curvature *c, gl_optim *o,
                               got, &lr, &mom)) != GL_OK)
     goto out;
   if (opts->spectral == GL_SPECTRAL_ADAM && !d) goto out; /* no moments yet */
+  /* Adam's first moment is heavy-ball momentum beta1 on a rate
+   * lr (1 - beta1): its edge of stability on the preconditioned Hessian is
+   * (1 + beta1) / (1 - beta1) times plain SGD's (19x for 0.9) */
+  if (opts->spectral == GL_SPECTRAL_ADAM)
+    lr *= (1 + o->opts.beta1) / (1 - o->opts.beta1);
   gl_optim_set_lr(o, trust * lr);
   if (opts->spectral == GL_SPECTRAL_MOMENTUM) o->opts.momentum = mom;
   r->lambda_max = fmax(fabs(th[0]), fabs(th[got - 1]));
