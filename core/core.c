@@ -136,6 +136,15 @@ void gl_rng_shuffle(gl_rng *r, gl_idx *a, size_t n) {
   }
 }
 
+void gl_rng_sample(gl_rng *r, gl_idx *a, size_t n, size_t k) {
+  for (size_t i = 0; i < k; i++) {
+    size_t j = i + gl_rng_below(r, (uint32_t)(n - i));
+    gl_idx t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+}
+
 /* ---------------------------------------------------------------- threads */
 static int n_threads_set = 0;
 

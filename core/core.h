@@ -86,6 +86,9 @@ double gl_rng_normal(gl_rng *r);            /* standard normal */
 double gl_rng_gamma(gl_rng *r, double shape); /* Gamma(shape, 1) */
 double gl_rng_beta(gl_rng *r, double a, double b);
 void gl_rng_shuffle(gl_rng *r, gl_idx *a, size_t n);
+/* Moves a uniform k-subset of a[0..n) to a[0..k) in random order (the
+ * first k steps of a forward Fisher-Yates shuffle); k <= n. */
+void gl_rng_sample(gl_rng *r, gl_idx *a, size_t n, size_t k);
 /* Counter-based hash: a uniform 64-bit value for (key, counter).  Used for
  * dropout masks so that they do not depend on the thread schedule. */
 static inline uint64_t gl_hash64(uint64_t key, uint64_t counter) {

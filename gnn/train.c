@@ -220,15 +220,12 @@ static gl_status curvature_batch(gl_model *m, const gl_task *t, gl_idx batch,
   gl_rng rng;
   gl_rng_seed(&rng, gl_hash64(m->cfg.seed, 0x5bd1e995u));
   memcpy(*nodes, t->train, (size_t)t->n_train * sizeof **nodes);
-  if (batch > t->n_train) batch = t->n_train;
-  for (gl_idx i = 0; i < batch && batch < t->n_train; i++) {
-    const gl_idx j = i + (gl_idx)gl_rng_below(&rng, (uint32_t)(t->n_train - i));
-    const gl_idx x = (*nodes)[i];
-    (*nodes)[i] = (*nodes)[j];
-    (*nodes)[j] = x;
-  }
-  return gl_curvature_new(c, m, t, *nodes, batch, wd, true,
-                          gl_rng_u64(&rng));
+  if (batch < t->n_train)
+    gl_rng_sample(&rng, *nodes, (size_t)t->n_train, (size_t)batch);
+  else
+    batch = t->n_train;
+  /* the masks' key: each estimate resets it */
+  return gl_curvature_new(c, m, t, *nodes, batch, wd, true, 0);
 }
 
 /* One estimate: Lanczos from a seeded random start on the curvature c of

@@ -177,12 +177,8 @@ typedef struct {
 /* A snapshot: the exact L-hop graph of a fresh uniform V_S. */
 static gl_status mvs_snapshot(mvs_sampler *v, gl_batch *b) {
   gl_rng *rng = &v->base.rng;
-  for (gl_idx i = 0; i < v->n_vs && v->n_vs < v->n_loss; i++) {
-    gl_idx j = i + (gl_idx)gl_rng_below(rng, (uint32_t)(v->n_loss - i));
-    gl_idx t = v->loss[i];
-    v->loss[i] = v->loss[j];
-    v->loss[j] = t;
-  }
+  if (v->n_vs < v->n_loss)
+    gl_rng_sample(rng, v->loss, (size_t)v->n_loss, (size_t)v->n_vs);
   /* the exact L-hop graph of V_S, or the whole (symmetric) graph when
    * that would cover a good part of it anyway (cheaper than building it) */
   const int L = v->base.n_layers;
