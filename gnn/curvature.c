@@ -24,24 +24,13 @@ struct gl_curvature {
   gl_hvp fd;
 };
 
-static void load_flat(gl_model *m, const float *w) {
-  for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
-    memcpy(m->params[i].w, w + o, m->params[i].n * sizeof *w);
-}
-
-void gl_params_flat(const gl_model *m, float *w, bool grads) {
-  for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
-    memcpy(w + o, grads ? m->params[i].g : m->params[i].w,
-           m->params[i].n * sizeof *w);
-}
-
 /* The gradient of the loss plus the L2 term at flat weights w. */
 static gl_status curvature_grad(void *ctx, const float *w, float *g,
                                 double *loss) {
   gl_curvature *c = ctx;
   gl_model *m = c->m;
   const gl_batch *b = &c->b;
-  load_flat(m, w);
+  gl_params_load(m, w);
   GL_TRY(m->ops->forward(m, c->t->x, &c->b, c->dropout, c->logits));
   *loss = gl_softmax_xent(c->logits, b->n_out, c->t->n_classes, b->out_ids,
                           c->t->y, b->loss_pos, b->loss_w, b->n_loss,
@@ -131,7 +120,7 @@ gl_status gl_curvature_matvec(void *ctx, const double *x, double *y) {
   gl_model *m = c->m;
   if (!m->ops->hvp) { /* differences of gradients, then the weights back */
     gl_status st = gl_hvp_fd(&c->fd, x, y);
-    load_flat(m, c->w0);
+    gl_params_load(m, c->w0);
     return st;
   }
   float *vf = c->s, *hvf = c->s + c->n;

@@ -329,8 +329,7 @@ static gl_status hvp_point(gcn *m, const gl_csr *x, gl_batch *b,
     const float pl = layer_p(m, l, train);
     if (pl > 0)
       gl_dropout_backward(e, (size_t)ns * di, pl, layer_key(b->key, l), e);
-    for (size_t i = 0; i < (size_t)ns * di; i++)
-      if (!(m->z[l - 1][i] > 0)) e[i] = 0;
+    gl_relu_backward(m->z[l - 1], e, (size_t)ns * di, e);
     float *t = d;
     d = e;
     e = t;
@@ -399,9 +398,7 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
       for (gl_idx i = 0; i < nd; i++)
         for (int j = 0; j < dout; j++)
           rz[l][(size_t)i * dout + j] += v[ob[l] + j];
-    if (l < L - 1)
-      for (size_t i = 0; i < (size_t)nd * dout; i++)
-        if (!(m->z[l][i] > 0)) rz[l][i] = 0;
+    if (l < L - 1) gl_relu_backward(m->z[l], rz[l], (size_t)nd * dout, rz[l]);
   }
   /* R(D) of the loss rows from the softmax's Jacobian */
   memset(rd, 0, (size_t)n_out * C * sizeof *rd);
@@ -442,8 +439,7 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
     gl_gemm(false, true, ns, di, dout, 1.0f, rt, m->w[l], 0.0f, re);
     gl_gemm(false, true, ns, di, dout, 1.0f, dt, v + ow[l], 1.0f, re);
     if (pl > 0) gl_dropout_backward(re, (size_t)ns * di, pl, key, re);
-    for (size_t i = 0; i < (size_t)ns * di; i++)
-      if (!(m->z[l - 1][i] > 0)) re[i] = 0;
+    gl_relu_backward(m->z[l - 1], re, (size_t)ns * di, re);
     float *t = rd;
     rd = re;
     re = t;

@@ -369,8 +369,10 @@ void gl_curvature_reset(gl_curvature *c, uint64_t key);
 size_t gl_curvature_dim(const gl_curvature *c); /* = parameters */
 gl_status gl_curvature_matvec(void *ctx, const double *x, double *y);
 void gl_curvature_free(gl_curvature *c);
-/* The model's weights (or gradients) as one flat vector, params in order. */
+/* The model's weights (or gradients) as one flat vector, params in order,
+ * and the weights back from one. */
 void gl_params_flat(const gl_model *m, float *w, bool grads);
+void gl_params_load(gl_model *m, const float *w);
 /* The whole graph as a batch of `layers` blocks (borrowed views of adj):
  * every node an output. */
 void gl_batch_full_view(gl_batch *b, gl_block *blocks, int layers,
@@ -385,6 +387,10 @@ typedef struct {
   double gamma;          /* max weight of the unlabelled loss: 10 (Pubmed 1) */
   int ramp_start, ramp_end; /* sigmoid ramp-up of that weight: 500 .. 1000 */
   double p_fcn;          /* probability of an FCN step: 0.5 */
+  /* how the features go in: binary, each present feature 1/row count, as
+   * the reference code loads its Planetoid files (the tools apply it; the
+   * trainer takes the features it is given) */
+  bool binary_features;
   bool progress;
   gl_epoch_fn on_epoch;
   void *ctx;

@@ -54,17 +54,24 @@ void gl_model_free_params(gl_model *m) {
   m->n_params = 0;
 }
 
+void gl_params_flat(const gl_model *m, float *w, bool grads) {
+  for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
+    memcpy(w + o, grads ? m->params[i].g : m->params[i].w,
+           m->params[i].n * sizeof *w);
+}
+
+void gl_params_load(gl_model *m, const float *w) {
+  for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
+    memcpy(m->params[i].w, w + o, m->params[i].n * sizeof *w);
+}
+
 gl_status gl_model_snapshot(gl_model *m, float **copy, bool restore) {
-  size_t total = gl_params_count(m->params, m->n_params), off = 0;
+  size_t total = gl_params_count(m->params, m->n_params);
   if (!*copy && !(*copy = gl_malloc(total, sizeof(float)))) return GL_ENOMEM;
-  for (int i = 0; i < m->n_params; i++) {
-    gl_param *p = &m->params[i];
-    if (restore)
-      memcpy(p->w, *copy + off, p->n * sizeof(float));
-    else
-      memcpy(*copy + off, p->w, p->n * sizeof(float));
-    off += p->n;
-  }
+  if (restore)
+    gl_params_load(m, *copy);
+  else
+    gl_params_flat(m, *copy, false);
   return GL_OK;
 }
 
