@@ -209,15 +209,20 @@ static gl_idx community_node(const gl_walker *w, gl_idx c, gl_rng *r,
     if (mark[m[i]] != st && pick-- == 0) return m[i];
 }
 
-static int care_walk(const gl_walker *w, gl_idx start, gl_rng *r,
-                     gl_walk_scratch *s, gl_idx *out) {
-  const gl_csr *g = w->g;
+/* A new stamp: every node unvisited for the path that takes it. */
+static uint32_t new_path(gl_walk_scratch *s) {
   if (++s->stamp == 0) { /* wrapped: forget the old marks */
     memset(s->mark, 0, (size_t)s->n * sizeof *s->mark);
     s->stamp = 1;
   }
+  return s->stamp;
+}
+
+static int care_walk(const gl_walker *w, gl_idx start, gl_rng *r,
+                     gl_walk_scratch *s, gl_idx *out) {
+  const gl_csr *g = w->g;
   uint32_t *mark = s->mark;
-  uint32_t st = s->stamp;
+  uint32_t st = new_path(s);
   gl_idx *trail = s->trail; /* the way back */
   int len = 0, top = 0;
   out[len++] = trail[top++] = start;
@@ -226,11 +231,7 @@ static int care_walk(const gl_walker *w, gl_idx start, gl_rng *r,
     if (top == 0) { /* all it can reach visited: a new path from here */
       const gl_idx c = out[len - 1];
       if (g->ptr[c] == g->ptr[c + 1]) break; /* an isolated node */
-      if (++s->stamp == 0) {
-        memset(s->mark, 0, (size_t)s->n * sizeof *s->mark);
-        s->stamp = 1;
-      }
-      st = s->stamp;
+      st = new_path(s);
       trail[top++] = c;
       mark[c] = st;
     }
