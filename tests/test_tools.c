@@ -295,6 +295,7 @@ TEST(tools_bad_usage) {
   bad("cora gcn --optim spectral-momentum --spectral-mu max", "--spectral-mu");
   bad("cora gcn --optim spectral-sgd --lr-scale sqrt", "sets the rate itself");
   bad("cora gcn --lr-scale cubic", "none, linear, sqrt");
+  bad("blogcatalog gcn", "has no single-label classes");
   bad("cora gcn --ref-batch 0", "--ref-batch");
   bad("cora gcn --warmup -1", "--warmup");
   bad("cora gcn --decay-power x", "--decay-power");
@@ -529,6 +530,7 @@ TEST(tools_gl_spectrum_bad_usage) {
       {"cora nosuchmodel", "unknown model 'nosuchmodel'"},
       {"cora gcn extra", "unexpected argument 'extra'"},
       {"cora --bogus", "unknown option '--bogus'"},
+      {"blogcatalog", "has no single-label classes"},
       {"cora --batch-sizes 0", "--batch-sizes"},
       {"cora --batch-sizes 4,x", "--batch-sizes"},
       {"cora --batch-sizes 4,140 --epochs 0", "not below the 140 training"},

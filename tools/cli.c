@@ -90,6 +90,15 @@ double gl_cli_double(const char *opt, const char *v, double lo, double hi) {
   return x;
 }
 
+void gl_cli_load_classes(gl_dataset *d, const char *name, const char *dir,
+                         uint64_t split_seed) {
+  gl_status st = gl_dataset_load(d, name, dir, split_seed);
+  if (st != GL_OK) gl_cli_die_status(st, "");
+  if (d->multilabel || !d->y || d->n_classes < 2 || d->x.n == 0)
+    gl_cli_die(GL_EXIT_USAGE, "dataset '%s' has no single-label classes and "
+               "features for node classification", name);
+}
+
 void gl_cli_split(const char *opt, const char *v, double split[2]) {
   split[0] = split[1] = 0;
   if (!strcmp(v, "standard")) return;

@@ -26,6 +26,10 @@ void gl_cli_wait_policy(char **argv);
 /* Option values: die with exit 2 and a message naming the option. */
 long gl_cli_long(const char *opt, const char *v, long lo, long hi);
 double gl_cli_double(const char *opt, const char *v, double lo, double hi);
+/* Loads a dataset for node classification (gl_dataset_load), or dies: a
+ * bad name or file, or no single-label classes and features. */
+void gl_cli_load_classes(gl_dataset *d, const char *name, const char *dir,
+                         uint64_t split_seed);
 /* --split: "standard" (split[0] = 0) or TRAIN,VAL fractions of the
  * labelled nodes with a sum below 1; dies otherwise. */
 void gl_cli_split(const char *opt, const char *v, double split[2]);

@@ -218,11 +218,8 @@ int main(int argc, char **argv) {
   const bool chatty = !o.quiet;
 
   gl_dataset d;
-  gl_status st = gl_dataset_load(&d, o.dataset, o.data_dir, o.seed);
-  if (st != GL_OK) gl_cli_die_status(st, "");
-  if (d.multilabel || !d.y || d.n_classes < 2 || d.x.n == 0)
-    gl_cli_die(GL_EXIT_USAGE, "dataset '%s' has no single-label classes and "
-               "features for node classification", o.dataset);
+  gl_cli_load_classes(&d, o.dataset, o.data_dir, o.seed);
+  gl_status st;
   if (o.split[0] > 0 &&
       (st = gl_split_random(&d, o.split[0], o.split[1], o.seed)) != GL_OK)
     gl_cli_die_status(st, "--split");
@@ -312,12 +309,8 @@ int main(int argc, char **argv) {
     l->lmin = INFINITY;
     for (int q = 0; q < draws; q++) {
       memcpy(pool, d.train, (size_t)d.n_train * sizeof *pool);
-      for (int i = 0; i < l->b && !full; i++) { /* a uniform subset */
-        const gl_idx j = i + (gl_idx)gl_rng_below(&r, (uint32_t)(d.n_train - i));
-        const gl_idx tmp = pool[i];
-        pool[i] = pool[j];
-        pool[j] = tmp;
-      }
+      if (!full) /* a uniform subset */
+        gl_rng_sample(&r, pool, (size_t)d.n_train, (size_t)l->b);
       double lo;
       lm[q] = measure(m, &t, pool, l->b, md.weight_decay, o.steps, draws, &r,
                       v0, l, &lo);

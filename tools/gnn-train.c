@@ -489,10 +489,7 @@ static settings configure(const options *o, const char *dataset) {
   s.train.patience = d.patience;
   s.train.select = (gl_select_rule)d.select;
   s.gm = gl_graphmix_defaults(dataset);
-  /* as the GraphMix code loads its Planetoid files; Coauthor (not in its
-   * code) keeps the features as loaded */
-  s.binary_features =
-      o->graphmix && !(dataset && !strncmp(dataset, "coauthor", 8));
+  s.binary_features = o->graphmix && s.gm.binary_features;
   s.sampler = "full";
   s.clusters = 0;
   s.budget = 0;
@@ -852,13 +849,8 @@ int main(int argc, char **argv) {
   if (o.load) read_checkpoint(o.load, &ckpt, &ckpt_cfg);
   gl_dataset d;
   double t0 = gl_now();
-  gl_status st = gl_dataset_load(&d, o.dataset, o.data_dir, o.seed);
-  if (st != GL_OK) gl_cli_die_status(st, "");
-  if (d.multilabel || !d.y || d.n_classes < 2 || d.x.n == 0)
-    gl_cli_die(GL_EXIT_USAGE,
-               "dataset '%s' has no single-label classes and features for "
-               "node classification",
-               o.dataset);
+  gl_cli_load_classes(&d, o.dataset, o.data_dir, o.seed);
+  gl_status st;
   if (chatty)
     printf("%s: %d nodes, %lld edges, %d features, %d classes, split "
            "%d/%d/%d (loaded in %.2fs)\n",
