@@ -102,6 +102,14 @@ double gl_rng_normal(gl_rng *r) {
   return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
+void gl_rng_signs(gl_rng *r, double *x, size_t n) {
+  uint64_t bits = 0;
+  for (size_t i = 0; i < n; i++, bits >>= 1) { /* 64 signs a draw */
+    if (i % 64 == 0) bits = gl_rng_u64(r);
+    x[i] = bits & 1 ? 1.0 : -1.0;
+  }
+}
+
 double gl_rng_gamma(gl_rng *r, double shape) {
   /* Marsaglia and Tsang; shape < 1 through the boost U^(1/shape). */
   if (shape < 1.0) {

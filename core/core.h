@@ -83,6 +83,9 @@ static inline uint32_t gl_rng_below(gl_rng *r, uint32_t n) {
   return (uint32_t)(m >> 32);
 }
 double gl_rng_normal(gl_rng *r);            /* standard normal */
+/* x[i] = +1 or -1, each with probability 1/2 (Rademacher: a probe vector
+ * of Hutchinson's trace estimator and Lanczos quadrature). */
+void gl_rng_signs(gl_rng *r, double *x, size_t n);
 double gl_rng_gamma(gl_rng *r, double shape); /* Gamma(shape, 1) */
 double gl_rng_beta(gl_rng *r, double a, double b);
 void gl_rng_shuffle(gl_rng *r, gl_idx *a, size_t n);

@@ -34,10 +34,12 @@ typedef struct {
   bool has_mix, ftrain;
   uint64_t fkey;
   /* Hessian-vector products: the point's probabilities hp and dT_l per
-   * layer (hdt), R(Z_l) per layer (hrz), scratch hd he hrd hrt */
-  float **hdt, **hrz, *hp, *hd, *he, *hrd, *hrt;
-  size_t *hdt_cap, *hrz_cap, h_cap[5];
-  bool h_ready; /* hp and hdt hold a point */
+   * layer (hdt), R(Z_l) and the dropped R(H_l) per layer (hrz, hri),
+   * scratch hd he hrd hrt */
+  float **hdt, **hrz, **hri, *hp, *hd, *he, *hrd, *hrt;
+  size_t *hdt_cap, *hrz_cap, *hri_cap, h_cap[5];
+  gl_csr hx;    /* the point's first-layer input drop(X[rows]) */
+  bool h_ready; /* hp, hdt and hx hold a point */
 } gcn;
 
 static gl_status ensure(float **p, size_t *cap, size_t n) {
@@ -316,6 +318,10 @@ static gl_status hvp_point(gcn *m, const gl_csr *x, gl_batch *b,
   const gl_idx n_out = b->n_out;
   float *p = m->hp, *d = m->hd, *e = m->he;
   GL_TRY(gcn_forward(&m->base, x, b, train, p));
+  const gl_block *k0 = &b->layers[0];
+  gl_csr_free(&m->hx);
+  GL_TRY(gl_sparse_linear_rows(&m->hx, x, k0->src_ids, gl_block_n_src(k0),
+                               layer_p(m, 0, train), layer_key(b->key, 0)));
   gl_softmax_xent(p, n_out, C, b->out_ids, y, b->loss_pos, b->loss_w,
                   b->n_loss, d);
   gl_softmax_rows(p, n_out, C);
@@ -382,13 +388,13 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
     const float pl = layer_p(m, l, train);
     const uint64_t key = layer_key(b->key, l);
     if (l == 0) {
-      gl_sparse_linear_forward(x, k->src_ids, ns, v + ow[0], dout, pl, key,
-                               rt);
+      gl_csr_spmm(&m->hx, v + ow[0], dout, 0.0f, rt);
     } else { /* the layer's input and its R, dropped by the same mask */
       const float *in = pl > 0 ? m->in[l] : m->z[l - 1], *rin = rz[l - 1];
-      if (pl > 0) {
-        gl_dropout_forward(rz[l - 1], (size_t)ns * di, pl, key, re);
-        rin = re;
+      if (pl > 0) { /* kept for the backward pass */
+        GL_TRY(ensure(&m->hri[l], &m->hri_cap[l], (size_t)ns * di));
+        gl_dropout_forward(rz[l - 1], (size_t)ns * di, pl, key, m->hri[l]);
+        rin = m->hri[l];
       }
       gl_gemm(false, false, ns, dout, di, 1.0f, in, v + ow[l], 0.0f, rt);
       gl_gemm(false, false, ns, dout, di, 1.0f, rin, m->w[l], 1.0f, rt);
@@ -425,15 +431,11 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
     const float pl = layer_p(m, l, train);
     const uint64_t key = layer_key(b->key, l);
     if (l == 0) {
-      gl_sparse_linear_backward(x, k->src_ids, ns, rt, dout, pl, key,
-                                hv + ow[0]);
+      gl_csr_spmm_t(&m->hx, rt, dout, 1.0f, hv + ow[0]);
       break;
     }
-    const float *in = pl > 0 ? m->in[l] : m->z[l - 1], *rin = rz[l - 1];
-    if (pl > 0) {
-      gl_dropout_forward(rz[l - 1], (size_t)ns * di, pl, key, re);
-      rin = re;
-    }
+    const float *in = pl > 0 ? m->in[l] : m->z[l - 1];
+    const float *rin = pl > 0 ? m->hri[l] : rz[l - 1];
     gl_gemm(true, false, di, dout, ns, 1.0f, in, rt, 1.0f, hv + ow[l]);
     gl_gemm(true, false, di, dout, ns, 1.0f, rin, dt, 1.0f, hv + ow[l]);
     gl_gemm(false, true, ns, di, dout, 1.0f, rt, m->w[l], 0.0f, re);
@@ -458,12 +460,14 @@ static void gcn_free(gl_model *mm) {
     free(m->fin[l]);
     free(m->hdt[l]);
     free(m->hrz[l]);
+    free(m->hri[l]);
   }
   free(m->hp);
   free(m->hd);
   free(m->he);
   free(m->hrd);
   free(m->hrt);
+  gl_csr_free(&m->hx);
   free(m->fmix);
   gl_model_free_params(&m->base);
   free(m->dbuf[0]);
@@ -499,9 +503,9 @@ gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
   m->base.cfg = *cfg;
   m->L = L;
   m->dim = gl_calloc((size_t)L + 1, sizeof *m->dim);
-  /* one block of pointer arrays: w b gw gb t z in fz fin hin hdt hrz */
-  m->w = gl_calloc((size_t)L * 12, sizeof(float *));
-  m->t_cap = gl_calloc((size_t)L * 8, sizeof *m->t_cap);
+  /* one block of pointer arrays: w b gw gb t z in fz fin hin hdt hrz hri */
+  m->w = gl_calloc((size_t)L * 13, sizeof(float *));
+  m->t_cap = gl_calloc((size_t)L * 9, sizeof *m->t_cap);
   m->base.params = gl_calloc((size_t)L * 2, sizeof *m->base.params);
   if (!m->dim || !m->w || !m->t_cap || !m->base.params) {
     free(m->w);
@@ -520,6 +524,7 @@ gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
   m->hin = m->w + 9 * L;
   m->hdt = m->w + 10 * L;
   m->hrz = m->w + 11 * L;
+  m->hri = m->w + 12 * L;
   m->z_cap = m->t_cap + L;
   m->in_cap = m->t_cap + 2 * L;
   m->fz_cap = m->t_cap + 3 * L;
@@ -527,6 +532,7 @@ gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
   m->hin_cap = m->t_cap + 5 * L;
   m->hdt_cap = m->t_cap + 6 * L;
   m->hrz_cap = m->t_cap + 7 * L;
+  m->hri_cap = m->t_cap + 8 * L;
   m->dim[0] = cfg->n_features;
   for (int l = 1; l < L; l++) m->dim[l] = cfg->hidden;
   m->dim[L] = cfg->n_classes;

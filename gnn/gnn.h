@@ -22,6 +22,12 @@ void gl_sparse_linear_forward(const gl_csr *x, const gl_idx *rows,
 void gl_sparse_linear_backward(const gl_csr *x, const gl_idx *rows,
                                gl_idx n_rows, const float *dout, int h,
                                float p, uint64_t key, float *dw);
+/* drop_p(X[rows]) as a matrix of its own (n_rows x F, the kept entries):
+ * the same products by gl_csr_spmm / gl_csr_spmm_t, for a layer input
+ * multiplied many times under one mask (Hessian-vector products). */
+gl_status gl_sparse_linear_rows(gl_csr *out, const gl_csr *x,
+                                const gl_idx *rows, gl_idx n_rows, float p,
+                                uint64_t key);
 /* out[n x h] = in[n x k] W[k x h] (+ b). */
 void gl_linear_forward(const float *in, gl_idx n, int k, const float *w,
                        const float *b, int h, float *out);

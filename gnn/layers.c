@@ -29,6 +29,13 @@ void gl_sparse_linear_backward(const gl_csr *x, const gl_idx *rows,
   gl_csr_spmm_t_view(x, &v, dout, h, 1.0f, dw);
 }
 
+gl_status gl_sparse_linear_rows(gl_csr *out, const gl_csr *x,
+                                const gl_idx *rows, gl_idx n_rows, float p,
+                                uint64_t key) {
+  gl_csr_view v = dropped_rows(rows, n_rows, p, key);
+  return gl_csr_view_copy(out, x, &v);
+}
+
 /* ------------------------------------------------------- dense linear */
 void gl_linear_forward(const float *in, gl_idx n, int k, const float *w,
                        const float *b, int h, float *out) {

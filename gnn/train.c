@@ -255,7 +255,7 @@ static gl_status spectral_update(gl_model *m, gl_curvature *c, gl_optim *o,
   }
   gl_rng rng;
   gl_rng_seed(&rng, gl_hash64(m->cfg.seed, (uint64_t)r->estimates));
-  for (size_t i = 0; i < n; i++) v0[i] = gl_rng_normal(&rng);
+  gl_rng_signs(&rng, v0, n);
   scaled_hvp sh = {gl_curvature_matvec, c, d, tmp, n};
   int got;
   double lr, mom;

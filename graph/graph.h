@@ -115,6 +115,12 @@ void gl_csr_spmm_view(const gl_csr *a, const gl_csr_view *v, const float *x,
 void gl_csr_spmm_t_view(const gl_csr *a, const gl_csr_view *v, const float *x,
                         int d, float beta, float *y);
 
+/* The view as a matrix of its own (n_rows x m): its rows, the entries the
+ * mask keeps, values times `scale`; for products repeated on one view
+ * (gl_csr_spmm on it gives the view's products, without the hashing). */
+gl_status gl_csr_view_copy(gl_csr *out, const gl_csr *a,
+                           const gl_csr_view *v);
+
 /* -------------------------------------------------------------- partitions */
 /* METIS k-way partition of a symmetric graph (self loops ignored, weights
  * unused): part[i] in [0, k).  seed fixes METIS's randomisation.  k = 1

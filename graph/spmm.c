@@ -70,6 +70,31 @@ static inline void view_vals(const gl_csr *a, const gl_csr_view *v,
     }                                                                          \
   } while (0)
 
+gl_status gl_csr_view_copy(gl_csr *out, const gl_csr *a,
+                            const gl_csr_view *v) {
+  const gl_idx n = view_rows(a, v);
+  gl_off cap = 0; /* the rows' entries: room for all, the mask keeps some */
+  for (gl_idx r = 0; r < n; r++) {
+    const gl_idx i = view_row(v, r);
+    cap += a->ptr[i + 1] - a->ptr[i];
+  }
+  GL_TRY(gl_csr_alloc(out, n, a->m, cap, true));
+  const uint32_t key = gl_mask_key(v->key);
+  gl_off o = 0;
+  for (gl_idx r = 0; r < n; r++) {
+    const gl_idx i = view_row(v, r);
+    for (gl_off e = a->ptr[i]; e < a->ptr[i + 1]; e++) {
+      const bool keep = !v->thr || gl_mask_u16(key, (uint64_t)e) >= v->thr;
+      out->col[o] = a->col[e];
+      out->val[o] = gl_csr_w(a, e) * (v->thr ? v->scale : 1.0f);
+      o += keep;
+    }
+    out->ptr[r + 1] = o;
+  }
+  out->nnz = o;
+  return GL_OK;
+}
+
 /* View rows r0..r1-1 of Y = A X + beta Y. */
 static inline void spmm_rows(const gl_csr *a, const gl_csr_view *v,
                              const float *restrict x, int d, float beta,

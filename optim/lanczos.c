@@ -75,6 +75,12 @@ static double dot(const double *a, const double *b, size_t n) {
   return s;
 }
 
+/* |w| by BLAS's dot (its dnrm2 rescales against overflow, several times
+ * slower; a Hessian's Krylov vectors are far from overflow) */
+static double norm(const double *w, size_t n) {
+  return sqrt(cblas_ddot((int)n, w, 1, w, 1));
+}
+
 gl_status gl_lanczos(gl_matvec_fn mv, void *ctx, size_t n, int k,
                      const double *v0, double *theta, double *tau,
                      int *k_done) {
@@ -103,33 +109,40 @@ gl_status gl_lanczos(gl_matvec_fn mv, void *ctx, size_t n, int k,
     const double *v = V + (size_t)j * n;
     if ((st = mv(ctx, v, w)) != GL_OK) goto out;
     a[j] = cblas_ddot((int)n, w, 1, v, 1);
-    /* w -= a v + b v_prev, then against every earlier vector (full
-     * reorthogonalisation: classical Gram-Schmidt, h = V w, w -= V^T h),
-     * a second time when the first took away much of w (Daniel, Gragg,
-     * Kaufman and Stewart's test: "twice is enough") */
-    cblas_daxpy((int)n, -a[j], v, 1, w, 1);
-    if (j > 0) cblas_daxpy((int)n, -b[j - 1], V + (size_t)(j - 1) * n, 1, w, 1);
+    /* w -= a v + b v_prev (one pass, |w|^2 along), then against every
+     * earlier vector (full reorthogonalisation: classical Gram-Schmidt,
+     * h = V w, w -= V^T h), a second time when the first took away much of
+     * w (Daniel, Gragg, Kaufman and Stewart's test: "twice is enough") */
+    const double aj = a[j], bj = j > 0 ? b[j - 1] : 0.0;
+    const double *vp = j > 0 ? V + (size_t)(j - 1) * n : v;
+    double ss = 0;
+    for (size_t i = 0; i < n; i++) {
+      w[i] -= aj * v[i] + bj * vp[i];
+      ss += w[i] * w[i];
+    }
+    double wn = sqrt(ss);
     for (int pass = 0; pass < 2; pass++) {
-      const double before = cblas_dnrm2((int)n, w, 1);
+      const double before = wn;
       cblas_dgemv(CblasRowMajor, CblasNoTrans, j + 1, (int)n, 1.0, V, (int)n,
                   w, 1, 0.0, h, 1);
       cblas_dgemv(CblasRowMajor, CblasTrans, j + 1, (int)n, -1.0, V, (int)n,
                   h, 1, 1.0, w, 1);
-      if (cblas_dnrm2((int)n, w, 1) > 0.7071 * before) break;
+      wn = norm(w, n);
+      if (wn > 0.7071 * before) break;
     }
     if (!isfinite(a[j])) {
       st = gl_error(GL_EINVAL, "lanczos: the operator gave a non-finite "
                     "value at step %d", j);
       goto out;
     }
-    b[j] = cblas_dnrm2((int)n, w, 1);
+    b[j] = wn;
     if (j + 1 == k || b[j] <= 1e-12 * fabs(a[j]) + 1e-300) { /* invariant */
       j++;
       break;
     }
     double *next = V + (size_t)(j + 1) * n;
-    memcpy(next, w, n * sizeof *w);
-    cblas_dscal((int)n, 1 / b[j], next, 1);
+    const double inv = 1 / b[j];
+    for (size_t i = 0; i < n; i++) next[i] = w[i] * inv;
   }
   memcpy(theta, a, (size_t)j * sizeof *a);
   if ((st = tridiag_eig(theta, b, j, tau)) != GL_OK) goto out;
@@ -165,8 +178,7 @@ gl_status gl_slq_run(gl_matvec_fn mv, void *ctx, size_t n, int probes,
   out->lambda_min = INFINITY;
   out->lambda_max = -INFINITY;
   for (int p = 0; p < probes && st == GL_OK; p++) {
-    for (size_t i = 0; i < n; i++) /* Rademacher probe */
-      v[i] = gl_rng_u64(&r) >> 63 ? 1.0 : -1.0;
+    gl_rng_signs(&r, v, n);
     int got;
     double *th = out->nodes + out->n, *tw = out->weights + out->n;
     if ((st = gl_lanczos(mv, ctx, n, k, v, th, tw, &got)) != GL_OK) break;

@@ -55,6 +55,30 @@ TEST(core_rng_distributions) {
   CHECK(moved > 30);
 }
 
+/* Rademacher signs: +-1, balanced, no lag-1 correlation (across the 64
+ * signs a draw gives too), the same for a seed. */
+TEST(core_rng_signs) {
+  enum { N = 65536 + 3 };
+  static double x[N], x2[N];
+  gl_rng r, r2;
+  gl_rng_seed(&r, 3);
+  gl_rng_seed(&r2, 3);
+  gl_rng_signs(&r, x, N);
+  gl_rng_signs(&r2, x2, N);
+  double s = 0, lag = 0;
+  int bad = 0;
+  for (int i = 0; i < N; i++) {
+    bad += x[i] != 1.0 && x[i] != -1.0;
+    bad += x[i] != x2[i];
+    s += x[i];
+    if (i) lag += x[i] * x[i - 1];
+  }
+  CHECK_EQ(bad, 0);
+  /* 5 standard deviations (1/sqrt N = 0.0039) */
+  CHECK_NEAR(s / N, 0.0, 0.02);
+  CHECK_NEAR(lag / (N - 1), 0.0, 0.02);
+}
+
 TEST(core_gemm_matches_naive) {
   gl_rng r;
   gl_rng_seed(&r, 1);

@@ -481,6 +481,57 @@ TEST(graph_spmm_against_dense) {
   gl_csr_free(&a);
 }
 
+/* A view as a matrix: rows in the view's order (one repeated), exactly the
+ * entries the mask keeps, scaled; its products those of the view. */
+TEST(graph_view_copy_matches_view) {
+  gl_rng r;
+  gl_rng_seed(&r, 5);
+  gl_csr a, c;
+  gl_test_random_csr(&a, 60, 40, 6, &r);
+  const gl_idx rows[] = {7, 3, 3, 59, 0, 21};
+  const int nr = 6, d = 16;
+  const float p = 0.4f;
+  gl_csr_view v = {rows, nr, 11, gl_mask_thr(p), 0};
+  v.scale = gl_mask_scale(v.thr);
+  CHECK_OK(gl_csr_view_copy(&c, &a, &v));
+  CHECK_EQ(c.n, nr);
+  CHECK_EQ(c.m, a.m);
+  gl_off kept = 0;
+  for (int q = 0; q < nr; q++) {
+    gl_off o = c.ptr[q];
+    for (gl_off e = a.ptr[rows[q]]; e < a.ptr[rows[q] + 1]; e++) {
+      if (!gl_mask_keep(11, (uint64_t)e, v.thr)) continue;
+      kept++;
+      CHECK_EQ(c.col[o], a.col[e]);
+      CHECK_NEAR(c.val[o], a.val[e] / (1 - p), 1e-3);
+      o++;
+    }
+    CHECK_EQ(o, c.ptr[q + 1]);
+  }
+  CHECK_EQ(c.nnz, kept);
+  CHECK(kept > 0 && kept < a.ptr[8] - a.ptr[7] + 2 * (a.ptr[4] - a.ptr[3]) +
+                                a.ptr[60] - a.ptr[59] + a.ptr[1] + a.ptr[22] -
+                                a.ptr[21]);
+  float x[40 * 16], xs[6 * 16], y1[40 * 16], y2[40 * 16];
+  gl_test_random_vec(x, 40 * 16, &r);
+  gl_test_random_vec(xs, 6 * 16, &r);
+  gl_csr_spmm_view(&a, &v, x, d, 0.0f, y1);
+  gl_csr_spmm(&c, x, d, 0.0f, y2);
+  for (int i = 0; i < nr * d; i++) CHECK_NEAR(y1[i], y2[i], 1e-5);
+  gl_csr_spmm_t_view(&a, &v, xs, d, 0.0f, y1);
+  gl_csr_spmm_t(&c, xs, d, 0.0f, y2);
+  for (int i = 0; i < 40 * d; i++) CHECK_NEAR(y1[i], y2[i], 1e-5);
+  gl_csr_free(&c);
+  /* no rows, no mask: the matrix itself */
+  gl_csr_view all = {NULL, 0, 0, 0, 1.0f};
+  CHECK_OK(gl_csr_view_copy(&c, &a, &all));
+  CHECK_EQ(c.nnz, a.nnz);
+  for (gl_idx i = 0; i <= a.n; i++) CHECK_EQ(c.ptr[i], a.ptr[i]);
+  for (gl_off e = 0; e < a.nnz; e++) CHECK(c.val[e] == a.val[e]);
+  gl_csr_free(&c);
+  gl_csr_free(&a);
+}
+
 /* ------------------------------------------------------------ bridges */
 TEST(graph_metis_two_cliques) {
   gl_csr a;

@@ -171,7 +171,7 @@ static double measure(gl_model *m, const gl_task *t, const gl_idx *nodes,
   gl_status st = gl_curvature_new(&c, m, t, nodes, n, wd, false, 0);
   if (st != GL_OK) gl_cli_die_status(st, "curvature");
   const size_t dim = gl_curvature_dim(c);
-  for (size_t i = 0; i < dim; i++) v0[i] = gl_rng_u64(r) >> 63 ? 1.0 : -1.0;
+  gl_rng_signs(r, v0, dim);
   double *th = l->slq.nodes + l->slq.n, *tau = l->slq.weights + l->slq.n;
   int got;
   if ((st = gl_lanczos(gl_curvature_matvec, c, dim, steps, v0, th, tau,
