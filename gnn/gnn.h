@@ -397,6 +397,9 @@ typedef struct {
    * the reference code loads its Planetoid files (the tools apply it; the
    * trainer takes the features it is given) */
   bool binary_features;
+  /* the weights kept: the last epoch of the best validation accuracy (the
+   * reference's), of the lowest validation cross-entropy, or the last */
+  gl_select_rule select;
   bool progress;
   gl_epoch_fn on_epoch;
   void *ctx;
@@ -406,8 +409,8 @@ gl_graphmix_opts gl_graphmix_defaults(const char *dataset);
 /* w(t) = gamma exp(-5 (1 - clip((t - start)/(end - start), 0, 1))^2). */
 double gl_graphmix_weight(const gl_graphmix_opts *g, int epoch);
 /* Trains any model with an FCN path by GraphMix, full batch; selects the
- * weights of the last epoch with the best validation accuracy (restored in
- * m) and reports that epoch's test accuracy. */
+ * weights by g->select (restored in m) and reports that epoch's test
+ * accuracy. */
 gl_status gl_graphmix_train(gl_model *m, const gl_task *t, gl_optim *o,
                             const gl_graphmix_opts *g, uint64_t seed,
                             gl_train_result *r);

@@ -27,6 +27,7 @@ gl_graphmix_opts gl_graphmix_defaults(const char *dataset) {
   g.ramp_start = 500;
   g.ramp_end = 1000;
   g.p_fcn = 0.5;
+  g.select = GL_SELECT_BEST_VAL;
   return g;
 }
 
@@ -206,6 +207,7 @@ gl_status gl_graphmix_train(gl_model *m, const gl_task *t, gl_optim *o,
       (st = gl_sampler_next(sam, &s.full)) != GL_OK)
     goto done;
   double t_start = gl_now(), train_time = 0, best_val = -1;
+  double best_xent = INFINITY;
   gl_progress bar;
   gl_progress_start(&bar, "graphmix", g->epochs, g->progress);
   int epoch;
@@ -253,10 +255,17 @@ gl_status gl_graphmix_train(gl_model *m, const gl_task *t, gl_optim *o,
     snprintf(extra, sizeof extra, "val %.3f best %.3f", es.val_acc,
              best_val > es.val_acc ? best_val : es.val_acc);
     gl_progress_update(&bar, epoch + 1, extra);
-    /* the last epoch reaching the best validation accuracy */
-    if (es.val_acc >= best_val) {
-      best_val = es.val_acc;
-      if ((st = gl_model_snapshot(m, &best, false)) != GL_OK) break;
+    /* the last epoch reaching the best validation accuracy (or loss) */
+    const bool take =
+        g->select == GL_SELECT_LAST ||
+        (g->select == GL_SELECT_BEST_VAL && es.val_acc >= best_val) ||
+        (g->select == GL_SELECT_BEST_LOSS && es.val_loss <= best_xent);
+    if (es.val_acc > best_val) best_val = es.val_acc;
+    if (es.val_loss < best_xent) best_xent = es.val_loss;
+    if (take) {
+      if (g->select != GL_SELECT_LAST &&
+          (st = gl_model_snapshot(m, &best, false)) != GL_OK)
+        break;
       r->best_epoch = epoch;
       r->val_acc = es.val_acc;
       r->test_acc = es.test_acc;

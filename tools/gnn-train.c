@@ -62,7 +62,7 @@ static void usage(FILE *f) {
 "  --window N, --patience N\n"
 "  --select RULE       last (weights at the stopping epoch), best (best\n"
 "                      validation accuracy) or loss (lowest validation\n"
-"                      cross-entropy)\n"
+"                      cross-entropy); GraphMix: best unless given\n"
 "sampling (GCN, GAT; vrgcn and mvs: GCN only):\n"
 "  --sampler NAME      full (the whole graph every step; default), node\n"
 "                      (GraphSAGE: a uniform sample of each node's\n"
@@ -513,6 +513,7 @@ static settings configure(const options *o, const char *dataset) {
     s.opt.weight_decay = 5e-4;
   }
   for (int i = 0; i < o->n_set; i++) apply(&s, o->set[i][0], o->set[i][1]);
+  if (o->graphmix && given(o, "--select")) s.gm.select = s.train.select;
   if (o->graphmix && (s.train.warmup > 0 || s.train.decay_power > 0))
     gl_cli_die(GL_EXIT_USAGE, "--warmup, --decay-power: the GraphMix "
                "trainer has no schedules");
