@@ -146,3 +146,47 @@ double gl_test_accuracy_at(const char *file, int line, const char *fmt, ...) {
   if (!p) gl_test_fail(file, line, "gnn-train %s: no test_acc in %s", args, json);
   return p ? atof(p + 8) : NAN;
 }
+
+void gl_test_csbm_overfit(gl_test_graph *g) {
+  gl_csbm_opts o = {.n = 300, .k = 3, .d = 8, .deg = 6, .p_in = 0.8,
+                    .mu = 1.5, .sigma = 1.0, .seed = 4};
+  gl_test_csbm(g, &o, 15, 100);
+}
+
+void gl_test_record_epoch(void *ctx, const gl_epoch_stats *s) {
+  gl_test_epochs *l = ctx;
+  if (s->epoch >= GL_TEST_EPOCHS) return;
+  l->loss[s->epoch] = s->val_loss;
+  l->xent[s->epoch] =
+      s->val_loss - (l->m ? l->wd * gl_params_l2(l->m->params, l->m->n_params)
+                          : 0.0);
+  l->acc[s->epoch] = s->val_acc;
+  l->test[s->epoch] = s->test_acc;
+  l->n = s->epoch + 1;
+}
+
+int gl_test_selected(const gl_test_epochs *l, gl_select_rule rule) {
+  if (rule == GL_SELECT_LAST) return l->n - 1;
+  int want = 0;
+  for (int e = 1; e < l->n; e++)
+    if (rule == GL_SELECT_BEST_VAL ? l->acc[e] >= l->acc[want]
+                                   : l->xent[e] <= l->xent[want])
+      want = e;
+  return want;
+}
+
+void gl_test_check_selected(const char *file, int line, gl_model *m,
+                            const gl_test_graph *g, const gl_test_epochs *l,
+                            int want, const gl_train_result *r) {
+  if (r->best_epoch != want || r->test_acc != l->test[want])
+    gl_test_fail(file, line, "kept epoch %d (test %.4f), want %d (%.4f)",
+                 r->best_epoch, r->test_acc, want, l->test[want]);
+  const int c = g->task.n_classes;
+  float *logits = malloc(sizeof(float) * (size_t)g->adj.n * c);
+  if (gl_model_eval(m, &g->task, logits) != GL_OK ||
+      gl_accuracy(logits, c, g->y, g->task.test, g->task.n_test) !=
+          l->test[want])
+    gl_test_fail(file, line, "the model does not hold epoch %d's weights",
+                 want);
+  free(logits);
+}

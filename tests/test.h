@@ -61,6 +61,29 @@ typedef struct {
 void gl_test_csbm(gl_test_graph *g, const gl_csbm_opts *o, gl_idx n_train,
                   gl_idx n_val);
 void gl_test_graph_free(gl_test_graph *g);
+/* Model selection: a 300-node, 3-class CSBM with 15 training nodes (100
+ * validation), on which models overfit, so that the validation loss is
+ * lowest well before the end; an on_epoch callback recording what the
+ * trainer reports (val_loss, its cross-entropy part: val_loss less wd
+ * times the L2 of m's weights, m NULL: val_loss itself, val_acc and
+ * test_acc); the epoch a rule must keep (the last best; xent: by the
+ * cross-entropy), and a check that the model holds it (its test accuracy
+ * and the one reported in r). */
+enum { GL_TEST_EPOCHS = 200 };
+typedef struct {
+  gl_model *m;
+  double wd, loss[GL_TEST_EPOCHS], xent[GL_TEST_EPOCHS], acc[GL_TEST_EPOCHS],
+      test[GL_TEST_EPOCHS];
+  int n;
+} gl_test_epochs;
+void gl_test_csbm_overfit(gl_test_graph *g);
+void gl_test_record_epoch(void *ctx, const gl_epoch_stats *s);
+int gl_test_selected(const gl_test_epochs *l, gl_select_rule rule);
+#define CHECK_SELECTED(m, g, l, want, r)                                       \
+  gl_test_check_selected(__FILE__, __LINE__, m, g, l, want, r)
+void gl_test_check_selected(const char *file, int line, gl_model *m,
+                            const gl_test_graph *g, const gl_test_epochs *l,
+                            int want, const gl_train_result *r);
 /* Trains m on t full-batch (Adam with lr and weight decay wd, `epochs`
  * epochs, no early stopping) and returns the last epoch's test accuracy. */
 double gl_test_train(gl_model *m, const gl_task *t, double lr, double wd,

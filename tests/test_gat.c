@@ -567,24 +567,6 @@ TEST(gat_train_on_csbm) {
 }
 
 /* ------------------------------------------------------- model selection */
-/* What gl_train reports each epoch, with the validation cross-entropy: its
- * val_loss less the L2 term that it includes. */
-typedef struct {
-  gl_model *m;
-  double wd, loss[150], xent[150], acc[150], test[150];
-  int n;
-} epoch_log;
-
-static void record_epoch(void *ctx, const gl_epoch_stats *s) {
-  epoch_log *l = ctx;
-  l->loss[s->epoch] = s->val_loss;
-  l->xent[s->epoch] =
-      s->val_loss - l->wd * gl_params_l2(l->m->params, l->m->n_params);
-  l->acc[s->epoch] = s->val_acc;
-  l->test[s->epoch] = s->test_acc;
-  l->n = s->epoch + 1;
-}
-
 TEST(gat_train_selects_best_epoch) {
   /* the weights kept are those of the last epoch with the best validation
    * accuracy (GL_SELECT_BEST_VAL) or the lowest validation cross-entropy,
@@ -592,10 +574,8 @@ TEST(gat_train_selects_best_epoch) {
    * the model overfits: the validation cross-entropy is lowest near epoch
    * 16 (by a margin, so that other roundings keep it there) while the L2
    * term shrinks to the end, where the loss with L2 is lowest */
-  gl_csbm_opts o = {.n = 300, .k = 3, .d = 8, .deg = 6, .p_in = 0.8,
-                    .mu = 1.5, .sigma = 1.0, .seed = 4};
   gl_test_graph tg;
-  gl_test_csbm(&tg, &o, 15, 100);
+  gl_test_csbm_overfit(&tg);
   gl_model_cfg cfg = small_cfg(0.0f);
   cfg.n_features = 8;
   cfg.hidden = 8;
@@ -612,33 +592,24 @@ TEST(gat_train_selects_best_epoch) {
     oo.weight_decay = 5e-3;
     gl_optim *opt;
     CHECK_OK(gl_optim_new(&opt, &oo));
-    epoch_log lg = {.m = m, .wd = oo.weight_decay};
+    gl_test_epochs lg = {.m = m, .wd = oo.weight_decay};
     gl_train_opts to = gl_train_defaults();
     to.stop = GL_STOP_NONE;
     to.epochs = 150;
     to.select = rules[k];
-    to.on_epoch = record_epoch;
+    to.on_epoch = gl_test_record_epoch;
     to.ctx = &lg;
     gl_train_result res;
     CHECK_OK(gl_train(m, &tg.task, s, opt, &to, &res));
     CHECK_EQ(lg.n, 150);
-    int want = 0, with_l2 = 0;
-    for (int e = 1; e < lg.n; e++) {
-      if (k == 0 ? lg.acc[e] >= lg.acc[want] : lg.xent[e] <= lg.xent[want])
-        want = e;
+    const int want = gl_test_selected(&lg, rules[k]);
+    int with_l2 = 0;
+    for (int e = 1; e < lg.n; e++)
       if (lg.loss[e] <= lg.loss[with_l2]) with_l2 = e;
-    }
     CHECK_MSG(want < lg.n - 1 && (k == 0 || want != with_l2),
               "rule %d: epoch %d (with L2 %d): the test needs other curves",
               k, want, with_l2);
-    CHECK_EQ(res.best_epoch, want);
-    CHECK(res.test_acc == lg.test[want]);
-    /* the kept weights are restored */
-    float *logits = malloc(sizeof(float) * 300 * 3);
-    CHECK_OK(gl_model_eval(m, &tg.task, logits));
-    CHECK(gl_accuracy(logits, 3, tg.y, tg.task.test, tg.task.n_test) ==
-          lg.test[want]);
-    free(logits);
+    CHECK_SELECTED(m, &tg, &lg, want, &res);
     gl_optim_free(opt);
     gl_sampler_free(s);
     gl_model_free(m);

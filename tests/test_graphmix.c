@@ -87,28 +87,12 @@ TEST(graphmix_trains_every_base_on_csbm) {
 }
 
 /* ------------------------------------------------------- model selection */
-typedef struct {
-  double loss[120], acc[120], test[120];
-  int n;
-} gm_log;
-
-static void gm_record(void *ctx, const gl_epoch_stats *s) {
-  gm_log *l = ctx;
-  l->loss[s->epoch] = s->val_loss;
-  l->acc[s->epoch] = s->val_acc;
-  l->test[s->epoch] = s->test_acc;
-  l->n = s->epoch + 1;
-}
-
 TEST(graphmix_selects_by_rule) {
   /* the weights kept: the last epoch of the best validation accuracy (the
    * reference's rule), of the lowest validation cross-entropy, or the
-   * last epoch; restored in the model.  15 training nodes overfit, so the
-   * loss is lowest before the end. */
-  gl_csbm_opts o = {.n = 300, .k = 3, .d = 8, .deg = 6, .p_in = 0.8,
-                    .mu = 1.5, .sigma = 1.0, .seed = 4};
+   * last epoch; restored in the model */
   gl_test_graph tg;
-  gl_test_csbm(&tg, &o, 15, 100);
+  gl_test_csbm_overfit(&tg);
   gl_model_cfg cfg = {.model = "gcn", .n_features = 8, .n_classes = 3,
                       .hidden = 16, .layers = 2, .dropout = 0.2f,
                       .seed = 2};
@@ -121,33 +105,24 @@ TEST(graphmix_selects_by_rule) {
     oo.lr = 0.02;
     gl_optim *opt;
     CHECK_OK(gl_optim_new(&opt, &oo));
-    gm_log lg = {.n = 0};
+    gl_test_epochs lg = {.m = NULL}; /* val_loss is the cross-entropy */
     gl_graphmix_opts g = gl_graphmix_defaults(NULL);
     g.epochs = 120;
     g.k = 2;
     g.ramp_start = 10;
     g.ramp_end = 60;
     g.select = rules[k];
-    g.on_epoch = gm_record;
+    g.on_epoch = gl_test_record_epoch;
     g.ctx = &lg;
     gl_train_result res;
     CHECK_OK(gl_graphmix_train(m, &tg.task, opt, &g, 1, &res));
     CHECK_EQ(lg.n, 120);
-    int want = k == 2 ? lg.n - 1 : 0;
-    for (int e = 1; k < 2 && e < lg.n; e++)
-      if (k == 0 ? lg.acc[e] >= lg.acc[want] : lg.loss[e] <= lg.loss[want])
-        want = e;
+    const int want = gl_test_selected(&lg, rules[k]);
     printf("  GraphMix selection rule %d: epoch %d\n", k, want);
     if (k == 1)
       CHECK_MSG(want < lg.n - 10, "lowest loss at epoch %d: the test needs "
                 "another curve", want);
-    CHECK_EQ(res.best_epoch, want);
-    CHECK(res.test_acc == lg.test[want]);
-    float *logits = malloc(sizeof(float) * 300 * 3);
-    CHECK_OK(gl_model_eval(m, &tg.task, logits));
-    CHECK(gl_accuracy(logits, 3, tg.y, tg.task.test, tg.task.n_test) ==
-          lg.test[want]);
-    free(logits);
+    CHECK_SELECTED(m, &tg, &lg, want, &res);
     gl_optim_free(opt);
     gl_model_free(m);
   }
