@@ -85,13 +85,13 @@ static void sgns_pair(float *restrict l1, float *restrict syn1,
     float f = 0;
 #pragma omp simd reduction(+ : f)
     for (int k = 0; k < dim; k++) f += l1[k] * l2[k];
-    float g;
+    float g; /* (a NaN from a diverging rate takes the last branch) */
     if (f > SIG_MAX)
       g = (label - 1) * lr;
-    else if (f < -SIG_MAX)
-      g = label * lr;
-    else
+    else if (f >= -SIG_MAX)
       g = (label - sig[(int)((f + SIG_MAX) * (SIG_SIZE / SIG_MAX / 2))]) * lr;
+    else
+      g = label * lr;
     for (int k = 0; k < dim; k++) e[k] += g * l2[k];
     for (int k = 0; k < dim; k++) l2[k] += g * l1[k];
   }
@@ -264,6 +264,13 @@ static gl_status train(const gl_walks *c, const gl_walker *wk,
       }
   }
   gl_progress_end(&bar);
+  for (size_t i = 0; i < (size_t)n * dim; i++)
+    if (!isfinite(emb[i])) {
+      s = gl_error(GL_EINVAL, "diverged (node %d's vector is not "
+                   "finite): the learning rate %g is too large", (int)(i / dim),
+                   o->lr);
+      goto out;
+    }
   st->seconds = gl_now() - t0;
   st->words = (int64_t)all;
   st->words_per_second = st->seconds > 0 ? all / st->seconds : 0;

@@ -589,6 +589,12 @@ TEST(tools_care_embed_bad_usage) {
            gl_test_path("trunc.w2v"));
   bad_tool("care-embed", args, "trunc.txt");
   CHECK(!gl_file_exists(gl_test_path("trunc.w2v")));
+  /* a rate that makes the vectors overflow: an error, not NaN vectors (it
+   * crashed on the NaN before) */
+  snprintf(args, sizeof args, "karate --lr 10 --quiet --out %s",
+           gl_test_path("nan.w2v"));
+  bad_tool("care-embed", args, "diverged");
+  CHECK(!gl_file_exists(gl_test_path("nan.w2v")));
   char *out;
   char help[600];
   snprintf(help, sizeof help, "%s --help", tool_path("care-embed"));
