@@ -307,11 +307,11 @@ typedef struct {
    * gl_spectral_rates with spectral_mu (for ADAM on
    * the Hessian preconditioned by Adam's second moments, from the second
    * estimate on, times (1 + beta1) / (1 - beta1): the edge of stability
-   * of Adam's first moment, heavy-ball momentum).  A guard: an epoch that at least doubles the training
-   * loss (without dropout) is undone, the optimiser's moments zeroed and
-   * a new estimate made there at half the rate (a trust factor that each
-   * scheduled estimate doubles back up to 1; below 1/1000: GL_EINVAL).
-   * NONE: off. */
+   * of Adam's first moment, heavy-ball momentum).  A guard: an epoch that
+   * takes the training loss (without dropout) above 1.5 times its lowest
+   * since the last estimate is undone, the optimiser's moments zeroed and
+   * the rate halved (a trust factor that each scheduled estimate doubles
+   * back up to 1; below 1/1000: GL_EINVAL).  NONE: off. */
   gl_spectral_kind spectral;
   int spectral_every, spectral_steps;
   /* The rate's schedule over the steps (gl_lr_schedule, from the

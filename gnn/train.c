@@ -332,31 +332,32 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
                          (opts->warmup > 0 || opts->decay_power > 0);
   /* The spectral learner's guard: the rates hold for the curvature where
    * they were measured, and it grows as training leaves the flat start.
-   * When an epoch at least doubles the training loss (without dropout),
-   * its weights are thrown away for those before it, the moments zeroed,
-   * and a new estimate made there at half the trust (the factor on the
-   * rate; each scheduled estimate doubles it back, up to 1). */
-  double trust = 1, loss_before = INFINITY;
+   * When an epoch takes the training loss (without dropout) above 1.5
+   * times its lowest since the estimate (a rate too large oscillates up
+   * over a few epochs as well as it doubles the loss in one), its weights
+   * are thrown away for those before it, the moments zeroed, and the rate
+   * halved with the trust (the factor on the rate; each scheduled
+   * estimate doubles it back, up to 1; re-estimating there instead costs
+   * an estimate a run on Cora for the same accuracy). */
+  double trust = 1, loss_before = INFINITY, loss_low = INFINITY;
   if (opts->spectral != GL_SPECTRAL_NONE &&
       (st = curvature_batch(m, t, (gl_idx)((t->n_train + steps - 1) / steps),
                             wd, &curv, &curv_nodes)) != GL_OK)
     goto done;
   float *before = NULL;
-  bool estimate_now = false;
   if (opts->spectral != GL_SPECTRAL_NONE) {
     if ((st = gl_model_eval(m, t, eval)) != GL_OK) goto done;
     loss_before = mean_xent(eval, t, t->train, t->n_train, wbuf) +
                   wd * gl_params_l2(m->params, m->n_params);
   }
   for (epoch = 0; epoch < opts->epochs; epoch++) {
-    if (opts->spectral != GL_SPECTRAL_NONE &&
-        (epoch % every == 0 || estimate_now)) {
+    if (opts->spectral != GL_SPECTRAL_NONE && epoch % every == 0) {
       double s0 = gl_now();
-      if (!estimate_now) trust = fmin(1, 2 * trust);
-      estimate_now = false;
+      trust = fmin(1, 2 * trust);
       if ((st = spectral_update(m, curv, o, opts, trust, r)) != GL_OK)
         goto done;
       r->spectral_seconds += gl_now() - s0;
+      loss_low = loss_before;
     }
     if (opts->spectral != GL_SPECTRAL_NONE &&
         (st = gl_model_snapshot(m, &before, false)) != GL_OK)
@@ -387,7 +388,7 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
     double l2 = wd * gl_params_l2(m->params, m->n_params);
     if (opts->spectral != GL_SPECTRAL_NONE) {
       const double loss_now = mean_xent(eval, t, t->train, t->n_train, wbuf) + l2;
-      if (!(loss_now <= 2 * loss_before)) { /* diverging (or NaN) */
+      if (!(loss_now <= 1.5 * loss_low)) { /* diverging (or NaN) */
         gl_model_snapshot(m, &before, true);
         for (int i = 0; o->m && i < o->n_state; i++)
           if (o->m[i]) memset(o->m[i], 0, o->state_n[i] * sizeof(float));
@@ -398,11 +399,13 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
                         "even at 1/1000 of the estimated rate");
           goto done;
         }
-        estimate_now = true;
+        gl_optim_set_lr(o, 0.5 * o->lr);
+        r->lr = o->lr;
         if ((st = gl_model_eval(m, t, eval)) != GL_OK) goto done;
         l2 = wd * gl_params_l2(m->params, m->n_params);
       } else {
         loss_before = loss_now;
+        loss_low = fmin(loss_low, loss_now);
       }
     }
     double val_xent = mean_xent(eval, t, t->val, t->n_val, wbuf);
