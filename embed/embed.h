@@ -111,6 +111,18 @@ typedef struct {
   int threads;       /* Hogwild threads (0: OpenMP's default) */
   uint64_t seed;
   bool progress;     /* a progress bar on stderr (if it is a terminal) */
+  /* The spectral learner (Granziol et al.'s SGD rule) sets the rate in
+   * place of lr: at the start of each of spectral_segments (20; 0: 20)
+   * parts of an epoch, 16 Lanczos steps on the Hessian of a step of the
+   * kernel, 128 updates drawn once a run (a context node's vector against
+   * its center's and the negatives' output vectors, each update on its own
+   * copy of the vectors: block diagonal), give 2 / (lambda_max + median)
+   * of the Ritz values' magnitudes, times the linear decay.  A guard: a
+   * segment that takes those updates' loss above 1.5 times its start is
+   * undone (from a copy of the vectors: twice their memory) and redone at
+   * half the rate.  Threads wait for each other at the segments' ends. */
+  bool spectral;
+  int spectral_segments;
 } gl_sgns_opts;
 
 gl_sgns_opts gl_sgns_defaults(void);
@@ -141,6 +153,11 @@ typedef struct {
   int64_t words;       /* corpus positions read: walks' nodes x epochs */
   double seconds;
   double words_per_second;
+  /* the spectral learner: its last rate (before the decay), estimates,
+   * segments undone and seconds (included in `seconds`) */
+  double lr;
+  int estimates, restarts;
+  double spectral_seconds;
 } gl_sgns_stats;
 
 /* Trains node embeddings emb (n_nodes x dim, row-major) on the corpus with
@@ -162,6 +179,22 @@ gl_status gl_sgns_train(const gl_walks *c, const gl_sgns_opts *o, float *emb,
  * gl_walks_generate's corpus. */
 gl_status gl_sgns_train_stream(const gl_walker *w, const gl_sgns_opts *o,
                                float *emb, gl_sgns_stats *st);
+
+/* The spectral learner's curvature: b updates of the kernel, update q the
+ * input vector emb[in[q]] against the output vectors syn1[out[q k1 + k]]
+ * (k = 0 the center, label 1; then the negatives, label 0), each on its
+ * own copy of the vectors: a block diagonal Hessian, blocks of (k1 + 1)
+ * dim values [u, v_0, .., v_{k1-1}] in the order of the updates.  The
+ * mean loss of the updates, and x -> H x (a gl_matvec_fn: ctx is the
+ * gl_sgns_curvature). */
+typedef struct {
+  const float *emb, *syn1;
+  int dim, k1;            /* targets an update: negatives + 1 */
+  int64_t b;              /* updates */
+  const gl_idx *in, *out; /* b input nodes; b x k1 targets, center first */
+} gl_sgns_curvature;
+double gl_sgns_curvature_loss(const gl_sgns_curvature *c);
+gl_status gl_sgns_curvature_matvec(void *ctx, const double *x, double *y);
 
 /* ------------------------------------------------------------ evaluation */
 /* L2-regularised logistic regression, sklearn's objective: sum of the

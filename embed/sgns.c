@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "embed/embed.h"
+#include "optim/optim.h"
 
 gl_sgns_opts gl_sgns_defaults(void) {
   return (gl_sgns_opts){.dim = 128, .window = 10, .negative = 5,
@@ -98,6 +99,116 @@ static void sgns_pair(float *restrict l1, float *restrict syn1,
   for (int k = 0; k < dim; k++) l1[k] += e[k];
 }
 
+/* ------------------------------------------------ the spectral learner */
+/* The curvature of a step of the kernel: B updates, each a context node's
+ * input vector u against its center's output vector (label 1) and the
+ * negatives' (label 0), each on its own copy of the vectors, as Hogwild
+ * applies every update to the vectors it finds: the Hessian is block
+ * diagonal, a block [u, v_0 .. v_K] an update, and with s_k = u.v_k,
+ * g_k = sigma(s_k) - y_k, c_k = sigma'(s_k), r_k = du.v_k + u.dv_k,
+ *   H [du, dv_k] = [sum_k (c_k r_k v_k + g_k dv_k), c_k r_k u + g_k du]. */
+gl_status gl_sgns_curvature_matvec(void *ctx, const double *x, double *y) {
+  const gl_sgns_curvature *c = ctx;
+  const int d = c->dim, k1 = c->k1;
+  const size_t blk = (size_t)(k1 + 1) * d;
+  for (int64_t q = 0; q < c->b; q++) {
+    const float *u = c->emb + (size_t)c->in[q] * d;
+    const double *du = x + q * blk;
+    double *hu = y + q * blk;
+    memset(hu, 0, (size_t)d * sizeof *hu);
+    for (int k = 0; k < k1; k++) {
+      const float *v = c->syn1 + (size_t)c->out[q * k1 + k] * d;
+      const double *dv = du + (size_t)(k + 1) * d;
+      double *hv = hu + (size_t)(k + 1) * d;
+      double s = 0, r = 0;
+      for (int i = 0; i < d; i++) {
+        s += (double)u[i] * v[i];
+        r += du[i] * v[i] + u[i] * dv[i];
+      }
+      const double sg = 1 / (1 + exp(-s)), g = sg - (k == 0), cr = sg * (1 - sg) * r;
+      for (int i = 0; i < d; i++) {
+        hu[i] += cr * v[i] + g * dv[i];
+        hv[i] = cr * u[i] + g * du[i];
+      }
+    }
+  }
+  return GL_OK;
+}
+
+enum { SPECTRAL_UPDATES = 128, SPECTRAL_STEPS = 16 };
+
+/* The mean loss of the curvature updates at the vectors now. */
+double gl_sgns_curvature_loss(const gl_sgns_curvature *c) {
+  double l = 0;
+  for (int64_t q = 0; q < c->b; q++) {
+    const float *u = c->emb + (size_t)c->in[q] * c->dim;
+    for (int k = 0; k < c->k1; k++) {
+      const float *v = c->syn1 + (size_t)c->out[q * c->k1 + k] * c->dim;
+      double s = 0;
+      for (int i = 0; i < c->dim; i++) s += (double)u[i] * v[i];
+      /* -log sigma(+-s), stably */
+      const double z = k == 0 ? s : -s;
+      l += z > 0 ? log1p(exp(-z)) : -z + log1p(exp(z));
+    }
+  }
+  return l / (double)c->b;
+}
+
+/* The learner's fixed curvature subset, drawn once a run: b updates of
+ * the kernel from the corpus (a walk uniformly, a position in it and a
+ * context position within the window, negatives from the table, never
+ * the center itself).  buf: room for a walk (walker only). */
+static void curvature_updates(const gl_walks *c, const gl_walker *wk,
+                              gl_walk_scratch *sc, gl_idx *buf,
+                              const gl_neg_table *nt, int window, int k1,
+                              int64_t b, gl_rng *r, gl_idx *in, gl_idx *out) {
+  const int64_t n_walks = c ? c->n_walks : gl_walker_count(wk);
+  for (int64_t q = 0; q < b;) {
+    const int64_t w = (int64_t)(gl_rng_uniform(r) * (double)n_walks);
+    const gl_idx *walk = buf;
+    int64_t len;
+    if (c) {
+      walk = c->nodes + c->start[w];
+      len = c->start[w + 1] - c->start[w];
+    } else {
+      len = gl_walker_walk(wk, w, sc, buf);
+    }
+    if (len < 2) continue; /* (a walker's walks have its length) */
+    const int64_t pos = (int64_t)gl_rng_below(r, (uint32_t)len);
+    int64_t j = pos + 1 + (int64_t)gl_rng_below(r, (uint32_t)window);
+    if (gl_rng_u64(r) >> 63) j = pos - (j - pos);
+    if (j < 0 || j >= len) continue;
+    in[q] = walk[j];
+    gl_idx *t = out + q * k1;
+    t[0] = walk[pos];
+    for (int k = 1; k < k1; k++)
+      do
+        t[k] = gl_neg_draw(nt, gl_rng_u64(r));
+      while (t[k] == t[0]);
+    q++;
+  }
+}
+
+/* The rate of an estimate: Lanczos (steps, a Rademacher start) on the
+ * curvature of the updates at the vectors now, 2 / (lambda_max + median)
+ * of the Ritz values' magnitudes (gl_spectral_rates, SGD). */
+static gl_status sgns_rate(const gl_sgns_curvature *c, int steps, gl_rng *r,
+                           double *lr) {
+  const size_t n = (size_t)c->b * (size_t)(c->k1 + 1) * (size_t)c->dim;
+  double *v0 = gl_malloc(n, sizeof *v0);
+  double th[64], tau[64], mom;
+  int got;
+  if (!v0) return GL_ENOMEM;
+  gl_rng_signs(r, v0, n);
+  gl_status st = gl_lanczos(gl_sgns_curvature_matvec, (void *)c, n, steps < 64 ? steps : 64,
+                            v0, th, tau, &got);
+  if (st == GL_OK)
+    st = gl_spectral_rates(GL_SPECTRAL_SGD, GL_SPECTRAL_MU_MEDIAN, th, tau,
+                           got, lr, &mom);
+  free(v0);
+  return st;
+}
+
 /* Node counts of every walk of the walker (drawn and dropped: the walks
  * are a function of the seed, so training draws the same ones again). */
 static gl_status count_walks(const gl_walker *wk, int64_t *count,
@@ -172,6 +283,8 @@ static gl_status train(const gl_walks *c, const gl_walker *wk,
     }
   }
   gl_neg_table nt;
+  gl_idx *cin = NULL; /* the spectral learner's updates */
+  float *copy = NULL; /* and its copy of the vectors */
   gl_status s = gl_neg_table_init(&nt, count, n);
   const int T = o->threads > 0 ? o->threads : omp_get_max_threads();
   float *keep = gl_malloc((size_t)n, sizeof *keep);
@@ -206,7 +319,31 @@ static gl_status train(const gl_walks *c, const gl_walker *wk,
     emb[i] = (gl_rng_uniformf(&init) - 0.5f) / (float)dim;
 
   const double all = (double)total * o->epochs;
-  int64_t done = 0; /* positions read by all threads */
+  /* the spectral learner: its curvature updates, the vectors' copy at a
+   * segment's start (the guard's), the rate (times the linear decay) */
+  const int S = o->spectral ? (o->spectral_segments > 0 ? o->spectral_segments
+                                                        : 20)
+                            : 1;
+  const int k1 = o->negative + 1;
+  gl_sgns_curvature cv = {emb, syn1, dim, k1, SPECTRAL_UPDATES, NULL, NULL};
+  gl_rng lr_rng;
+  gl_rng_seed(&lr_rng, gl_hash64(o->seed, 0x5bd1e995u));
+  if (o->spectral) {
+    cin = gl_malloc((size_t)SPECTRAL_UPDATES * (k1 + 1), sizeof *cin);
+    copy = gl_malloc(2 * (size_t)n * dim, sizeof *copy);
+    if (!cin || !copy) {
+      s = GL_ENOMEM;
+      goto out;
+    }
+    cv.in = cin;
+    cv.out = cin + SPECTRAL_UPDATES;
+    curvature_updates(c, wk, sc, kept + maxlen + 1, &nt, o->window, k1,
+                      SPECTRAL_UPDATES, &lr_rng, cin, cin + SPECTRAL_UPDATES);
+  }
+  double base = o->lr, trust = 1, loss0 = 0, ts = 0;
+  bool redo = false;
+  int64_t done = 0, done0 = 0; /* positions read by all threads */
+  gl_status ls = GL_OK; /* the learner's, set in a single thread */
   gl_progress bar;
   gl_progress_start(&bar, "skip-gram", (long)(all / 1000), o->progress);
   double t0 = gl_now();
@@ -225,44 +362,103 @@ static gl_status train(const gl_walks *c, const gl_walker *wk,
     int64_t local = 0; /* read since the last report to `done` */
     float lr = (float)o->lr;
     for (int ep = 0; ep < o->epochs; ep++)
-      for (int64_t w = w0; w < w1; w++) {
-        const gl_idx *walk = drawn;
-        int64_t len;
-        if (c) {
-          walk = c->nodes + c->start[w];
-          len = c->start[w + 1] - c->start[w];
-        } else
-          len = gl_walker_walk(wk, w, &sc[t], drawn);
-        int m = 0; /* the walk after subsampling */
-        for (int64_t i = 0; i < len; i++)
-          if (keep[walk[i]] >= 1 || gl_rng_uniformf(&r) < keep[walk[i]])
-            sen[m++] = walk[i];
-        local += len;
-        if (local >= 10000 || w + 1 == w1) {
-          int64_t now;
-#pragma omp atomic capture
-          now = done += local;
-          local = 0;
-          lr = (float)fmax(o->lr * (1 - (double)now / (all + 1)), o->min_lr);
-          if (t == 0) gl_progress_update(&bar, (long)(now / 1000), NULL);
+      for (int sg = 0; sg < S;) {
+        if (o->spectral) { /* an estimate (not on a redo), the copy */
+#pragma omp barrier
+#pragma omp single
+          {
+            const double s0 = gl_now();
+            double rate;
+            if (!redo && ls == GL_OK &&
+                (ls = sgns_rate(&cv, SPECTRAL_STEPS, &lr_rng, &rate)) ==
+                    GL_OK) {
+              trust = fmin(1, 2 * trust);
+              base = trust * rate;
+              st->estimates++;
+            }
+            memcpy(copy, emb, (size_t)n * dim * sizeof *copy);
+            memcpy(copy + (size_t)n * dim, syn1, (size_t)n * dim * sizeof *copy);
+            done0 = done;
+            loss0 = gl_sgns_curvature_loss(&cv);
+            ts += gl_now() - s0;
+          }
+          lr = (float)fmax(base * (1 - (double)done / (all + 1)), o->min_lr);
         }
-        for (int pos = 0; pos < m; pos++) {
-          const int b = (int)gl_rng_below(&r, (uint32_t)o->window);
-          const int lo = pos - o->window + b, hi = pos + o->window - b;
-          if (pos + 1 < m) prefetch_row(syn1 + (size_t)sen[pos + 1] * dim, dim);
-          for (int j = lo < 0 ? 0 : lo; j <= hi && j < m; j++) {
-            if (j == pos) continue;
-            gl_idx *cur = tg_next; /* drawn and fetching: this pair's */
-            tg_next = tg;
-            tg = cur;
-            draw_negatives(&nt, o->negative, syn1, dim, &r, tg_next);
-            if (j + 1 < m) prefetch_row(emb + (size_t)sen[j + 1] * dim, dim);
-            sgns_pair(emb + (size_t)sen[j] * dim, syn1, sen[pos], tg,
-                      o->negative, dim, lr, sig, e);
+        const int64_t a = w0 + (w1 - w0) * sg / S,
+                      z = w0 + (w1 - w0) * (sg + 1) / S;
+        for (int64_t w = a; w < z && ls == GL_OK; w++) {
+          const gl_idx *walk = drawn;
+          int64_t len;
+          if (c) {
+            walk = c->nodes + c->start[w];
+            len = c->start[w + 1] - c->start[w];
+          } else
+            len = gl_walker_walk(wk, w, &sc[t], drawn);
+          int m = 0; /* the walk after subsampling */
+          for (int64_t i = 0; i < len; i++)
+            if (keep[walk[i]] >= 1 || gl_rng_uniformf(&r) < keep[walk[i]])
+              sen[m++] = walk[i];
+          local += len;
+          if (local >= 10000 || w + 1 == z) {
+            int64_t now;
+#pragma omp atomic capture
+            now = done += local;
+            local = 0;
+            lr = (float)fmax(base * (1 - (double)now / (all + 1)), o->min_lr);
+            if (t == 0) gl_progress_update(&bar, (long)(now / 1000), NULL);
+          }
+          for (int pos = 0; pos < m; pos++) {
+            const int b = (int)gl_rng_below(&r, (uint32_t)o->window);
+            const int lo = pos - o->window + b, hi = pos + o->window - b;
+            if (pos + 1 < m) prefetch_row(syn1 + (size_t)sen[pos + 1] * dim, dim);
+            for (int j = lo < 0 ? 0 : lo; j <= hi && j < m; j++) {
+              if (j == pos) continue;
+              gl_idx *cur = tg_next; /* drawn and fetching: this pair's */
+              tg_next = tg;
+              tg = cur;
+              draw_negatives(&nt, o->negative, syn1, dim, &r, tg_next);
+              if (j + 1 < m) prefetch_row(emb + (size_t)sen[j + 1] * dim, dim);
+              sgns_pair(emb + (size_t)sen[j] * dim, syn1, sen[pos], tg,
+                        o->negative, dim, lr, sig, e);
+            }
           }
         }
+        if (o->spectral) {
+          /* the guard: a segment that takes the curvature updates' loss
+           * above 1.5 times its start (or to NaN) is undone and redone at
+           * half the rate (each estimate doubles it back, up to 1) */
+#pragma omp barrier
+#pragma omp single
+          {
+            const double s0 = gl_now();
+            redo = false;
+            if (ls == GL_OK && !(gl_sgns_curvature_loss(&cv) <= 1.5 * loss0)) {
+              memcpy(emb, copy, (size_t)n * dim * sizeof *copy);
+              memcpy(syn1, copy + (size_t)n * dim,
+                     (size_t)n * dim * sizeof *copy);
+              done = done0;
+              trust *= 0.5;
+              base *= 0.5;
+              st->restarts++;
+              redo = true;
+              if (trust < 1e-3)
+                ls = gl_error(GL_EINVAL, "spectral learner: the skip-gram "
+                              "loss grows even at 1/1000 of the estimated "
+                              "rate");
+            }
+            ts += gl_now() - s0;
+          }
+        }
+        if (!redo || ls != GL_OK) sg++;
       }
   }
+  if (ls != GL_OK) {
+    gl_progress_end(&bar);
+    s = ls;
+    goto out;
+  }
+  st->lr = base;
+  st->spectral_seconds = ts;
   gl_progress_end(&bar);
   for (size_t i = 0; i < (size_t)n * dim; i++)
     if (!isfinite(emb[i])) {
@@ -277,6 +473,8 @@ static gl_status train(const gl_walks *c, const gl_walker *wk,
 out:
   for (int t = 0; sc && t < T; t++) gl_walk_scratch_free(&sc[t]);
   free(sc);
+  free(cin);
+  free(copy);
   free(count);
   free(keep);
   free(syn1);

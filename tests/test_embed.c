@@ -404,71 +404,172 @@ static double cosine(const float *a, const float *b, int d) {
   return ab / sqrt(aa * bb);
 }
 
+/* DeepWalk walks of 40 nodes on two_rings, stored (c) and as a walker,
+ * and skip-gram options for them (dim 16, window 5, one thread). */
+typedef struct {
+  gl_csr g;
+  gl_idx comm[60];
+  gl_walker wk;
+  gl_walks c;
+  gl_sgns_opts so;
+} rings;
+
+static void rings_corpus(rings *r) {
+  two_rings(&r->g, r->comm);
+  gl_walk_opts o = gl_walk_defaults();
+  o.length = 40;
+  CHECK_OK(gl_walker_init(&r->wk, &r->g, &o));
+  CHECK_OK(gl_walks_generate(&r->wk, &r->c));
+  r->so = gl_sgns_defaults();
+  r->so.dim = 16;
+  r->so.window = 5;
+  r->so.threads = 1;
+}
+
+static void rings_free(rings *r) {
+  gl_walks_free(&r->c);
+  gl_walker_free(&r->wk);
+  gl_csr_free(&r->g);
+}
+
+/* Mean cosine of the vectors (dim 16) of node pairs within a ring and
+ * between the rings. */
+static void ring_cosines(const float *emb, const gl_idx *comm, double *in,
+                         double *out) {
+  int ni = 0, no = 0;
+  *in = *out = 0;
+  for (int i = 0; i < 60; i++)
+    for (int j = i + 1; j < 60; j++) {
+      const double s = cosine(emb + i * 16, emb + j * 16, 16);
+      *(comm[i] == comm[j] ? in : out) += s;
+      *(comm[i] == comm[j] ? &ni : &no) += 1;
+    }
+  *in /= ni;
+  *out /= no;
+}
+
 TEST(embed_skipgram_separates_communities) {
   /* DeepWalk walks on two loosely joined rings: nodes of one ring end up
    * closer to each other than to the other ring's; one thread and a seed
    * give the same vectors twice, and again when the walks are streamed
    * into the trainer instead of stored. */
-  gl_csr g;
-  gl_idx comm[60];
-  two_rings(&g, comm);
-  gl_walk_opts o = gl_walk_defaults();
-  o.length = 40;
-  gl_walker wk;
-  CHECK_OK(gl_walker_init(&wk, &g, &o));
-  gl_walks c;
-  CHECK_OK(gl_walks_generate(&wk, &c));
-  gl_sgns_opts so = gl_sgns_defaults();
-  so.dim = 16;
-  so.window = 5;
+  rings rg;
+  rings_corpus(&rg);
+  gl_sgns_opts so = rg.so;
+  const gl_walks *c = &rg.c;
   so.epochs = 5;
-  so.threads = 1;
   float *emb = malloc(sizeof(float) * 60 * 16);
   float *again = malloc(sizeof(float) * 60 * 16);
   gl_sgns_stats st;
-  CHECK_OK(gl_sgns_train(&c, &so, emb, &st));
-  CHECK_EQ(st.words, c.start[c.n_walks] * 5);
-  CHECK_OK(gl_sgns_train(&c, &so, again, &st));
+  CHECK_OK(gl_sgns_train(c, &so, emb, &st));
+  CHECK_EQ(st.words, c->start[c->n_walks] * 5);
+  CHECK_OK(gl_sgns_train(c, &so, again, &st));
   CHECK(memcmp(emb, again, sizeof(float) * 60 * 16) == 0);
   memset(again, 0, sizeof(float) * 60 * 16); /* walks drawn as needed */
-  CHECK_OK(gl_sgns_train_stream(&wk, &so, again, &st));
+  CHECK_OK(gl_sgns_train_stream(&rg.wk, &so, again, &st));
   CHECK(memcmp(emb, again, sizeof(float) * 60 * 16) == 0);
-  CHECK_EQ(st.words, c.start[c.n_walks] * 5);
-  double in = 0, out = 0;
-  int ni = 0, no = 0;
-  for (int i = 0; i < 60; i++)
-    for (int j = i + 1; j < 60; j++) {
-      double s = cosine(emb + i * 16, emb + j * 16, 16);
-      if (comm[i] == comm[j]) {
-        in += s;
-        ni++;
-      } else {
-        out += s;
-        no++;
-      }
-    }
-  in /= ni;
-  out /= no;
+  CHECK_EQ(st.words, c->start[c->n_walks] * 5);
+  double in, out;
+  ring_cosines(emb, rg.comm, &in, &out);
   printf("  mean cosine: within %.3f, between %.3f\n", in, out);
   CHECK(in > out + 0.3);
   so.threads = 2; /* Hogwild: runs, and still separates */
-  CHECK_OK(gl_sgns_train(&c, &so, again, &st));
-  double in2 = 0, out2 = 0;
-  for (int i = 0; i < 60; i++)
-    for (int j = i + 1; j < 60; j++)
-      *(comm[i] == comm[j] ? &in2 : &out2) +=
-          cosine(again + i * 16, again + j * 16, 16);
-  CHECK(in2 / ni > out2 / no + 0.3);
+  CHECK_OK(gl_sgns_train(c, &so, again, &st));
+  ring_cosines(again, rg.comm, &in, &out);
+  CHECK(in > out + 0.3);
   so.dim = 0;
-  CHECK_ERR(gl_sgns_train(&c, &so, emb, &st), GL_EINVAL, "dim");
+  CHECK_ERR(gl_sgns_train(c, &so, emb, &st), GL_EINVAL, "dim");
   so = gl_sgns_defaults();
-  c.nodes[3] = 60;
-  CHECK_ERR(gl_sgns_train(&c, &so, emb, &st), GL_EINVAL, "node 60");
+  rg.c.nodes[3] = 60;
+  CHECK_ERR(gl_sgns_train(c, &so, emb, &st), GL_EINVAL, "node 60");
   free(emb);
   free(again);
-  gl_walks_free(&c);
-  gl_walker_free(&wk);
-  gl_csr_free(&g);
+  rings_free(&rg);
+}
+
+/* The learner's curvature against second differences of its loss: two
+ * updates on distinct nodes (so the copies are the vectors themselves and
+ * the block diagonal Hessian that of the summed loss), x^T H x against
+ * (L(w + h x) - 2 L(w) + L(w - h x)) / h^2, and symmetry. */
+static void curv_move(float *emb, float *syn1, const gl_sgns_curvature *c,
+                      const double *x, double h) {
+  const int d = c->dim;
+  for (int q = 0; q < c->b; q++) {
+    const double *bx = x + (size_t)q * (c->k1 + 1) * d;
+    for (int i = 0; i < d; i++) emb[(size_t)c->in[q] * d + i] += (float)(h * bx[i]);
+    for (int k = 0; k < c->k1; k++)
+      for (int i = 0; i < d; i++)
+        syn1[(size_t)c->out[q * c->k1 + k] * d + i] +=
+            (float)(h * bx[(size_t)(k + 1) * d + i]);
+  }
+}
+
+TEST(embed_sgns_curvature_exact) {
+  enum { D = 4, K1 = 3, B = 2, N = (K1 + 1) * D * B };
+  gl_rng r;
+  gl_rng_seed(&r, 8);
+  float emb[10 * D], syn1[10 * D];
+  for (int i = 0; i < 10 * D; i++) {
+    emb[i] = (float)(gl_rng_uniform(&r) - 0.5);
+    syn1[i] = (float)(gl_rng_uniform(&r) - 0.5);
+  }
+  const gl_idx in[B] = {0, 1}, out[B * K1] = {2, 3, 4, 5, 6, 7};
+  gl_sgns_curvature c = {emb, syn1, D, K1, B, in, out};
+  double x[N], z[N], hx[N], hz[N];
+  for (int i = 0; i < N; i++) {
+    x[i] = gl_rng_uniform(&r) - 0.5;
+    z[i] = gl_rng_uniform(&r) - 0.5;
+  }
+  CHECK_OK(gl_sgns_curvature_matvec(&c, x, hx));
+  CHECK_OK(gl_sgns_curvature_matvec(&c, z, hz));
+  double xhx = 0, zhx = 0, xhz = 0;
+  for (int i = 0; i < N; i++) {
+    xhx += x[i] * hx[i];
+    zhx += z[i] * hx[i];
+    xhz += x[i] * hz[i];
+  }
+  CHECK_NEAR(zhx, xhz, 1e-9);
+  const double h = 1e-2, l0 = B * gl_sgns_curvature_loss(&c);
+  curv_move(emb, syn1, &c, x, h);
+  const double lp = B * gl_sgns_curvature_loss(&c);
+  curv_move(emb, syn1, &c, x, -2 * h);
+  const double lm = B * gl_sgns_curvature_loss(&c);
+  const double fd = (lp - 2 * l0 + lm) / (h * h);
+  printf("  x^T H x %.6f, second difference %.6f\n", xhx, fd);
+  CHECK_NEAR(xhx, fd, 1e-3 * fmax(1, fabs(fd)));
+}
+
+TEST(embed_skipgram_spectral_learner) {
+  /* spectral-sgd on the two rings: an estimate at every segment (the
+   * redone ones aside), a finite rate, reproducible for a seed and one
+   * thread, the same streamed, and the rings apart as with the fixed rate */
+  rings rg;
+  rings_corpus(&rg);
+  gl_sgns_opts so = rg.so;
+  const gl_walks *c = &rg.c;
+  so.epochs = 2;
+  so.spectral = true;
+  so.spectral_segments = 5;
+  float *emb = malloc(sizeof(float) * 60 * 16);
+  float *again = malloc(sizeof(float) * 60 * 16);
+  gl_sgns_stats st;
+  CHECK_OK(gl_sgns_train(c, &so, emb, &st));
+  printf("  spectral-sgd: %d estimates, %d redone, last rate %.4f\n",
+         st.estimates, st.restarts, st.lr);
+  CHECK_EQ(st.estimates, 10);
+  CHECK(st.lr > 1e-3 && st.lr < 10);
+  CHECK_OK(gl_sgns_train(c, &so, again, &st));
+  CHECK(memcmp(emb, again, sizeof(float) * 60 * 16) == 0);
+  memset(again, 0, sizeof(float) * 60 * 16);
+  CHECK_OK(gl_sgns_train_stream(&rg.wk, &so, again, &st));
+  CHECK(memcmp(emb, again, sizeof(float) * 60 * 16) == 0);
+  double in, out;
+  ring_cosines(emb, rg.comm, &in, &out);
+  printf("  mean cosine: within %.3f, between %.3f\n", in, out);
+  CHECK(in > out + 0.3);
+  free(emb);
+  free(again);
+  rings_free(&rg);
 }
 
 TEST(embed_logistic_regression_optimum) {

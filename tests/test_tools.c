@@ -365,7 +365,9 @@ TEST(tools_care_embed_outputs) {
   const char *json = gl_test_path("care.json");
   char args[1024], *out;
   static const char *runs[3] = {
-      "care", "deepwalk --task classify --eval-runs 3",
+      "care",
+      "deepwalk --task classify --eval-runs 3 --optim spectral-sgd "
+      "--spectral-segments 4",
       "node2vec --p 0.5 --q 2 --task link --hold 0.3"};
   for (int k = 0; k < 3; k++) {
     snprintf(args, sizeof args,
@@ -387,7 +389,10 @@ TEST(tools_care_embed_outputs) {
       CHECK(j && json_number(j, NULL, "walk_nodes") > 20000 &&
             json_number(j, NULL, "n_communities") >= 2 &&
             json_number(j, NULL, "modularity") > 0.3);
-    else if (k == 1) /* the factions, from half the nodes on */
+    else if (k == 1) { /* the learner's rate; the factions, from half the
+                          nodes on */
+      CHECK(j && json_number(j, NULL, "spectral_estimates") == 4 &&
+            json_number(j, NULL, "lr") > 0 && strstr(j, "spectral-sgd"));
       for (int f = 1; f <= 9; f++) {
         char key[16];
         snprintf(key, sizeof key, "\"0.%d\"", f);
@@ -397,7 +402,7 @@ TEST(tools_care_embed_outputs) {
                       (f < 5 || mi > 0.7),
                   "fraction %s: %g %g", key, mi, ma);
       }
-    else /* 78 edges, 23 held out */
+    } else /* 78 edges, 23 held out */
       for (int op = 0; op < 4; op++) {
         static const char *ops[4] = {"\"hadamard\"", "\"average\"",
                                      "\"l1\"", "\"l2\""};
@@ -556,6 +561,9 @@ TEST(tools_care_embed_bad_usage) {
       {"karate --task classify --eval-runs 0", "--eval-runs"},
       {"karate --task link --hold 0.9 --quiet", "keep the graph connected"},
       {"karate --format txt", "--format: 'txt'"},
+      {"karate --optim adam", "--optim: 'adam'"},
+      {"karate --optim spectral-sgd --spectral-segments 0",
+       "--spectral-segments"},
       {"karate --dim 0", "--dim"},
       {"karate --walks -1", "--walks"},
       {"karate --p 0", "--p"},

@@ -33,6 +33,13 @@ static void usage(FILE *f) {
 "  --negative N        negatives per pair (5)\n"
 "  --epochs N          passes over the walks (1)\n"
 "  --lr X              starting learning rate, decayed linearly (0.025)\n"
+"  --optim O           sgd (the rate --lr) or spectral-sgd: the rate from\n"
+"                      the Hessian of a step's updates by Lanczos, every\n"
+"                      1/--spectral-segments of an epoch (Granziol et\n"
+"                      al.'s 2 / (lambda_max + median)), decayed linearly;\n"
+"                      a segment that raises the loss is redone at half\n"
+"                      the rate (twice the vectors' memory)\n"
+"  --spectral-segments N   spectral-sgd: estimates an epoch (20)\n"
 "  --sample X          frequent-node subsampling threshold (1e-3; 0 off)\n"
 "run:\n"
 "  --task T            none (default: embeddings only), classify (node\n"
@@ -68,7 +75,7 @@ static void usage(FILE *f) {
 
 typedef struct {
   const char *dataset, *edgelist, *data_dir, *out, *format, *json, *method,
-      *communities, *task, *save_walks, *embeddings;
+      *communities, *task, *save_walks, *embeddings, *optim;
   bool directed, quiet, stream;
   int threads, eval_runs;
   double hold;
@@ -87,6 +94,7 @@ static void parse(int argc, char **argv, options *o) {
   o->hold = 0.5;
   o->walk = gl_walk_defaults();
   o->sg = gl_sgns_defaults();
+  o->optim = "sgd";
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -145,6 +153,9 @@ static void parse(int argc, char **argv, options *o) {
     else if (!strcmp(a, "--epochs"))
       o->sg.epochs = (int)gl_cli_long(a, v, 1, 100000);
     else if (!strcmp(a, "--lr")) o->sg.lr = gl_cli_double(a, v, 1e-9, 10);
+    else if (!strcmp(a, "--optim")) o->optim = v;
+    else if (!strcmp(a, "--spectral-segments"))
+      o->sg.spectral_segments = (int)gl_cli_long(a, v, 1, 1000000);
     else if (!strcmp(a, "--sample"))
       o->sg.sample = gl_cli_double(a, v, 0, 1);
     else
@@ -168,6 +179,10 @@ static void parse(int argc, char **argv, options *o) {
       strcmp(o->task, "link"))
     gl_cli_die(GL_EXIT_USAGE, "--task: '%s' is not none, classify or link",
                o->task);
+  if (strcmp(o->optim, "sgd") && strcmp(o->optim, "spectral-sgd"))
+    gl_cli_die(GL_EXIT_USAGE, "--optim: '%s' is not sgd or spectral-sgd",
+               o->optim);
+  o->sg.spectral = !strcmp(o->optim, "spectral-sgd");
   if (o->stream && o->save_walks)
     gl_cli_die(GL_EXIT_USAGE, "--stream keeps no walks to --save-walks");
   if (o->embeddings && strcmp(o->task, "classify"))
@@ -269,6 +284,12 @@ static void learn(options *op, const gl_csr *graph, bool chatty, learned *L) {
            "%.2fs, %.0f words/s\n",
            o.sg.dim, o.sg.window, o.sg.negative, o.sg.epochs, L->ss.seconds,
            L->ss.words_per_second);
+  if (chatty && o.sg.spectral)
+    printf("  spectral: %d estimates, %.2fs (%.0f%% of the training), %d "
+           "segments redone; last rate %.4g\n", L->ss.estimates,
+           L->ss.spectral_seconds,
+           100 * L->ss.spectral_seconds / fmax(L->ss.seconds, 1e-9),
+           L->ss.restarts, L->ss.lr);
   gl_walks_free(&corpus);
   gl_walker_free(&wk);
 }
@@ -431,6 +452,16 @@ int main(int argc, char **argv) {
     gl_json_number(&j, "walk_seconds", L.walk_s);
     gl_json_number(&j, "train_seconds", L.ss.seconds);
     gl_json_number(&j, "words_per_second", L.ss.words_per_second);
+    if (!o.embeddings) {
+      gl_json_string(&j, "optim", o.optim);
+      gl_json_number(&j, "lr", o.sg.spectral ? L.ss.lr : o.sg.lr);
+    }
+    if (!o.embeddings && o.sg.spectral) {
+      gl_json_int(&j, "spectral_estimates", L.ss.estimates);
+      gl_json_int(&j, "spectral_segments_redone", L.ss.restarts);
+      gl_json_number(&j, "spectral_fraction",
+                     L.ss.spectral_seconds / fmax(L.ss.seconds, 1e-9));
+    }
     if (classify) {
       gl_json_begin_object(&j, "classify");
       for (int f = 0; f < 9; f++) {
