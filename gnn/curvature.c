@@ -109,6 +109,13 @@ fail:
 
 size_t gl_curvature_dim(const gl_curvature *c) { return c->n; }
 
+int64_t gl_curvature_rows(const gl_curvature *c) {
+  int64_t rows = 0;
+  for (int l = 0; l < c->b.n_layers; l++)
+    rows += gl_block_n_src(&c->b.layers[l]);
+  return rows;
+}
+
 void gl_curvature_reset(gl_curvature *c, uint64_t key) {
   gl_params_flat(c->m, c->w0, false);
   c->b.key = key;

@@ -373,6 +373,8 @@ gl_status gl_curvature_new(gl_curvature **out, gl_model *m, const gl_task *t,
  * the dropout masks of `key`. */
 void gl_curvature_reset(gl_curvature *c, uint64_t key);
 size_t gl_curvature_dim(const gl_curvature *c); /* = parameters */
+/* Rows its products go over: the source nodes of its blocks, summed. */
+int64_t gl_curvature_rows(const gl_curvature *c);
 gl_status gl_curvature_matvec(void *ctx, const double *x, double *y);
 void gl_curvature_free(gl_curvature *c);
 /* The model's weights (or gradients) as one flat vector, params in order,
