@@ -154,6 +154,19 @@ double gl_sgns_curvature_loss(const gl_sgns_curvature *c) {
   return l / (double)c->b;
 }
 
+/* Walk w of the corpus c, or drawn by the walker wk into buf (sc its
+ * scratch): its nodes in *walk, its length returned. */
+static int64_t walk_of(const gl_walks *c, const gl_walker *wk, int64_t w,
+                       gl_walk_scratch *sc, gl_idx *buf,
+                       const gl_idx **walk) {
+  if (c) {
+    *walk = c->nodes + c->start[w];
+    return c->start[w + 1] - c->start[w];
+  }
+  *walk = buf;
+  return gl_walker_walk(wk, w, sc, buf);
+}
+
 /* The learner's fixed curvature subset, drawn once a run: b updates of
  * the kernel from the corpus (a walk uniformly, a position in it and a
  * context position within the window, negatives from the table, never
@@ -165,14 +178,8 @@ static void curvature_updates(const gl_walks *c, const gl_walker *wk,
   const int64_t n_walks = c ? c->n_walks : gl_walker_count(wk);
   for (int64_t q = 0; q < b;) {
     const int64_t w = (int64_t)(gl_rng_uniform(r) * (double)n_walks);
-    const gl_idx *walk = buf;
-    int64_t len;
-    if (c) {
-      walk = c->nodes + c->start[w];
-      len = c->start[w + 1] - c->start[w];
-    } else {
-      len = gl_walker_walk(wk, w, sc, buf);
-    }
+    const gl_idx *walk;
+    const int64_t len = walk_of(c, wk, w, sc, buf, &walk);
     if (len < 2) continue; /* (a walker's walks have its length) */
     const int64_t pos = (int64_t)gl_rng_below(r, (uint32_t)len);
     int64_t j = pos + 1 + (int64_t)gl_rng_below(r, (uint32_t)window);
@@ -387,13 +394,9 @@ static gl_status train(const gl_walks *c, const gl_walker *wk,
         const int64_t a = w0 + (w1 - w0) * sg / S,
                       z = w0 + (w1 - w0) * (sg + 1) / S;
         for (int64_t w = a; w < z && ls == GL_OK; w++) {
-          const gl_idx *walk = drawn;
-          int64_t len;
-          if (c) {
-            walk = c->nodes + c->start[w];
-            len = c->start[w + 1] - c->start[w];
-          } else
-            len = gl_walker_walk(wk, w, &sc[t], drawn);
+          const gl_idx *walk;
+          const int64_t len =
+              walk_of(c, wk, w, sc ? &sc[t] : NULL, drawn, &walk);
           int m = 0; /* the walk after subsampling */
           for (int64_t i = 0; i < len; i++)
             if (keep[walk[i]] >= 1 || gl_rng_uniformf(&r) < keep[walk[i]])
@@ -452,19 +455,18 @@ static gl_status train(const gl_walks *c, const gl_walker *wk,
         if (!redo || ls != GL_OK) sg++;
       }
   }
+  gl_progress_end(&bar);
   if (ls != GL_OK) {
-    gl_progress_end(&bar);
     s = ls;
     goto out;
   }
   st->lr = base;
   st->spectral_seconds = ts;
-  gl_progress_end(&bar);
   for (size_t i = 0; i < (size_t)n * dim; i++)
-    if (!isfinite(emb[i])) {
+    if (!isfinite(emb[i])) { /* base: --lr, or the learner's last rate */
       s = gl_error(GL_EINVAL, "diverged (node %d's vector is not "
                    "finite): the learning rate %g is too large", (int)(i / dim),
-                   o->lr);
+                   base);
       goto out;
     }
   st->seconds = gl_now() - t0;

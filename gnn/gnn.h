@@ -264,6 +264,10 @@ typedef enum {
                          cross-entropy, the L2 term left out (ties: the
                          later epoch) */
 } gl_select_rule;
+/* Whether the rule keeps an epoch of validation accuracy acc and
+ * cross-entropy xent, given the best of the epochs before it. */
+bool gl_select_keeps(gl_select_rule rule, double acc, double xent,
+                     double best_acc, double best_xent);
 
 typedef struct {
   int epoch;

@@ -256,10 +256,8 @@ gl_status gl_graphmix_train(gl_model *m, const gl_task *t, gl_optim *o,
              best_val > es.val_acc ? best_val : es.val_acc);
     gl_progress_update(&bar, epoch + 1, extra);
     /* the last epoch reaching the best validation accuracy (or loss) */
-    const bool take =
-        g->select == GL_SELECT_LAST ||
-        (g->select == GL_SELECT_BEST_VAL && es.val_acc >= best_val) ||
-        (g->select == GL_SELECT_BEST_LOSS && es.val_loss <= best_xent);
+    const bool take = gl_select_keeps(g->select, es.val_acc, es.val_loss,
+                                      best_val, best_xent);
     if (es.val_acc > best_val) best_val = es.val_acc;
     if (es.val_loss < best_xent) best_xent = es.val_loss;
     if (take) {

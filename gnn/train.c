@@ -285,6 +285,13 @@ out:
   return st;
 }
 
+bool gl_select_keeps(gl_select_rule rule, double acc, double xent,
+                     double best_acc, double best_xent) {
+  return rule == GL_SELECT_LAST ||
+         (rule == GL_SELECT_BEST_VAL && acc >= best_acc) ||
+         (rule == GL_SELECT_BEST_LOSS && xent <= best_xent);
+}
+
 gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
                    gl_optim *o, const gl_train_opts *opts,
                    gl_train_result *r) {
@@ -433,11 +440,8 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
     snprintf(extra, sizeof extra, "loss %.4f val %.3f", es.train_loss,
              es.val_acc);
     gl_progress_update(&bar, epoch + 1, extra);
-    bool take =
-        opts->select == GL_SELECT_LAST ||
-        (opts->select == GL_SELECT_BEST_VAL && es.val_acc >= best_val) ||
-        (opts->select == GL_SELECT_BEST_LOSS && val_xent <= best_xent);
-    if (take) {
+    if (gl_select_keeps(opts->select, es.val_acc, val_xent, best_val,
+                        best_xent)) {
       if (opts->select != GL_SELECT_LAST &&
           (st = gl_model_snapshot(m, &best, false)) != GL_OK)
         goto done;
