@@ -6,7 +6,9 @@ datasets, run through bin/gnn-train, with the published numbers beside.
 Writes bench/out/accuracy.json and bench/out/accuracy.md.
 Environment: RUNS (default 10), MODELS (default "gcn gat gunet"),
 DATASETS (default "cora citeseer pubmed coauthor-cs coauthor-physics"),
-MIX ("plain graphmix"), THREADS (default 2), GLEARN_DATA.
+MIX ("plain graphmix"), THREADS (default 2), GLEARN_DATA.  A run over a
+subset updates those cells of an earlier accuracy.json and keeps the rest
+(each cell records its own seed count), so the table can be filled in parts.
 """
 import json
 import os
@@ -45,52 +47,92 @@ def run(dataset, model, mix, runs, threads):
         return json.load(f)
 
 
+ALL_MODELS = ["gcn", "gat", "gunet"]
+ALL_DATASETS = ["cora", "citeseer", "pubmed", "coauthor-cs", "coauthor-physics"]
+ALL_MIXES = ["plain", "graphmix"]
+
+
+def cell_key(e):
+    return (e["model"], e["graphmix"], e["dataset"])
+
+
+def load_previous(path):
+    """The cells of an earlier accuracy.json (empty when there is none), so a
+    run over a subset (MODELS, DATASETS, MIX) updates its cells only."""
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return {cell_key(e): e for e in json.load(f)}
+
+
+def table(cells):
+    models = [m for m in ALL_MODELS if any(k[0] == m for k in cells)]
+    datasets = [d for d in ALL_DATASETS if any(k[2] == d for k in cells)]
+    most = max(e["runs"] for e in cells.values())
+    lines = ["| model | " + " | ".join(datasets) + " |",
+             "|---|" + "---|" * len(datasets)]
+    for model in models:
+        for mix in ALL_MIXES:
+            row = [cells.get((model, mix == "graphmix", ds)) for ds in datasets]
+            if not any(row):
+                continue
+            name = NAMES[model] if mix == "plain" else f"GraphMix({NAMES[model]})"
+            out = []
+            for e in row:
+                if e is None:
+                    out.append("")
+                    continue
+                if e["test_acc"] is None:
+                    out.append("failed")
+                    continue
+                t = e["test_acc"]
+                c = f"{100 * t['mean']:.2f} ± {100 * t['std']:.2f}"
+                if e["runs"] != most:
+                    c += f" [{e['runs']} seed{'s' if e['runs'] > 1 else ''}]"
+                if e["published"] is not None:
+                    c += f" ({e['published']})"
+                out.append(c)
+            lines.append(f"| {name} | " + " | ".join(out) + " |")
+    note = (f"\nTest accuracy (%), mean ± std over {most} seeds unless marked; "
+            "published numbers in parentheses. Planetoid: the standard split; "
+            "Coauthor: a new 20/30-per-class split for every seed.\n")
+    return "\n".join(lines) + "\n" + note
+
+
 def main():
     runs = int(os.environ.get("RUNS", "10"))
     threads = int(os.environ.get("THREADS", "2"))
-    models = os.environ.get("MODELS", "gcn gat gunet").split()
-    datasets = os.environ.get(
-        "DATASETS", "cora citeseer pubmed coauthor-cs coauthor-physics").split()
-    mixes = os.environ.get("MIX", "plain graphmix").split()
+    models = os.environ.get("MODELS", " ".join(ALL_MODELS)).split()
+    datasets = os.environ.get("DATASETS", " ".join(ALL_DATASETS)).split()
+    mixes = os.environ.get("MIX", " ".join(ALL_MIXES)).split()
+    for name, got, known in (("MODELS", models, ALL_MODELS),
+                             ("DATASETS", datasets, ALL_DATASETS),
+                             ("MIX", mixes, ALL_MIXES)):
+        bad = [x for x in got if x not in known]
+        if bad:
+            sys.exit(f"accuracy.py: unknown {name} entry '{bad[0]}' "
+                     f"(known: {' '.join(known)})")
     os.makedirs(OUT, exist_ok=True)
-    results = []
+    path = os.path.join(OUT, "accuracy.json")
+    cells = load_previous(path)
     for model in models:
         for mix in mixes:
             for ds in datasets:
                 r = run(ds, model, mix, runs, threads)
                 pub = PUBLISHED.get((model, mix), {}).get(ds)
-                results.append({
-                    "model": model, "graphmix": mix == "graphmix",
-                    "dataset": ds, "runs": runs, "published": pub,
-                    "test_acc": r["test_acc"] if r else None,
-                    "seconds_per_run": r["seconds_per_run"] if r else None})
-    with open(os.path.join(OUT, "accuracy.json"), "w") as f:
-        json.dump(results, f, indent=2)
-    lines = ["| model | " + " | ".join(datasets) + " |",
-             "|---|" + "---|" * len(datasets)]
-    for model in models:
-        for mix in mixes:
-            name = NAMES[model] if mix == "plain" else f"GraphMix({NAMES[model]})"
-            cells = []
-            for ds in datasets:
-                e = next(x for x in results if x["model"] == model and
-                         x["graphmix"] == (mix == "graphmix") and x["dataset"] == ds)
-                if e["test_acc"] is None:
-                    cells.append("failed")
-                    continue
-                t = e["test_acc"]
-                cell = f"{100 * t['mean']:.2f} ± {100 * t['std']:.2f}"
-                if e["published"] is not None:
-                    cell += f" ({e['published']})"
-                cells.append(cell)
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    table = "\n".join(lines) + "\n"
-    note = (f"\nTest accuracy (%), mean ± std over {runs} seeds; published "
-            "numbers in parentheses. Planetoid: the standard split; Coauthor: "
-            "a new 20/30-per-class split for every seed.\n")
+                e = {"model": model, "graphmix": mix == "graphmix",
+                     "dataset": ds, "runs": runs, "published": pub,
+                     "test_acc": r["test_acc"] if r else None,
+                     "seconds_per_run": r["seconds_per_run"] if r else None}
+                cells[cell_key(e)] = e
+                # after every cell, so an interrupted run keeps what it measured
+                with open(path + ".tmp", "w") as f:
+                    json.dump(list(cells.values()), f, indent=2)
+                os.replace(path + ".tmp", path)
+    text = table(cells)
     with open(os.path.join(OUT, "accuracy.md"), "w") as f:
-        f.write(table + note)
-    print(table + note)
+        f.write(text)
+    print(text)
 
 
 if __name__ == "__main__":

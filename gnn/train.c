@@ -305,7 +305,8 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
   gl_status st = GL_OK;
   batch_ws ws;
   memset(&ws, 0, sizeof ws);
-  float *best = NULL;
+  /* the selected weights, the learner's weights before an epoch */
+  float *best = NULL, *before = NULL;
   gl_curvature *curv = NULL; /* the spectral learner's */
   gl_idx *curv_nodes = NULL;
   float *eval = gl_malloc((size_t)n * C, sizeof *eval);
@@ -351,7 +352,6 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
       (st = curvature_batch(m, t, (gl_idx)((t->n_train + steps - 1) / steps),
                             wd, &curv, &curv_nodes)) != GL_OK)
     goto done;
-  float *before = NULL;
   if (opts->spectral != GL_SPECTRAL_NONE) {
     if ((st = gl_model_eval(m, t, eval)) != GL_OK) goto done;
     loss_before = mean_xent(eval, t, t->train, t->n_train, wbuf) +
