@@ -20,9 +20,11 @@
  * 0's pattern, so the block's own weights are not used.
  *
  * The FCN path (GraphMix) is the same network with every propagation
- * replaced by the identity and gPool / gUnpool left out: every block acts on
- * the node's own row, the skips are kept, and the mix acts on h0 (after the
- * input layer's activation), which also feeds the final skip. */
+ * replaced by the identity: every block acts on the node's own row, gPool
+ * keeps every node (its sigmoid gate only, so the projections are shared
+ * too and the blocks see inputs of the graph path's scale), gUnpool is the
+ * identity, the skips are kept, and the mix acts on h0 (after the input
+ * layer's activation), which also feeds the final skip. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -596,10 +598,16 @@ static gl_status gunet_forward_fcn(gl_model *mm, const gl_csr *x,
     h0 = m->hmix.p;
   }
   const float *h = h0;
-  for (int l = 0; l < L; l++) {
+  for (int l = 0; l < L; l++) { /* gPool keeping every node: the gate */
+    level *a = &m->lv[l], *b = &m->lv[l + 1];
     GL_TRY(unit_forward(m, U_DOWN(l), NULL, true, n, h, x, NULL, train, key,
                         NULL));
-    h = m->u[U_DOWN(l)].out;
+    GL_TRY(ensure(&a->score, (size_t)n));
+    GL_TRY(ensure(&b->pooled, nz));
+    GL_TRY(grow_idx(b, (size_t)n));
+    GL_TRY(gl_gpool_forward(m->u[U_DOWN(l)].out, n, H, m->pw[l], n, b->idx,
+                            a->score.p, b->pooled.p));
+    h = b->pooled.p;
   }
   GL_TRY(unit_forward(m, U_BOTTOM(m), NULL, true, n, h, x, NULL, train, key,
                       NULL));
@@ -640,8 +648,9 @@ static gl_status gunet_backward_fcn(gl_model *mm, const gl_csr *x,
   }
   GL_TRY(unit_backward(m, U_BOTTOM(m), x, cur, oth));
   for (int l = L - 1; l >= 0; l--) {
-    /* oth: the gradient of block l's output beyond the skip */
-    add3(lv[l].de.p, lv[l].de.p, oth, NULL, nz);
+    /* oth: the gradient of the gate's output (block l+1's input) */
+    gl_gpool_backward(m->u[U_DOWN(l)].out, n, H, m->pw[l], n, lv[l + 1].idx,
+                      lv[l].score.p, oth, lv[l].de.p, m->pg[l]);
     GL_TRY(unit_backward(m, U_DOWN(l), x, lv[l].de.p, oth));
   }
   add3(m->dh0.p, m->dh0.p, oth, NULL, nz);
