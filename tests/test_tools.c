@@ -151,6 +151,11 @@ TEST(tools_outputs_and_reload) {
     CHECK(json_number(j, NULL, "seconds_per_run") > 0);
     CHECK(json_number(j, NULL, "ms_per_epoch") > 0);
     CHECK(strstr(j, "\"values\": [") != NULL);
+    /* the settings in force: Kipf & Welling's */
+    CHECK_NEAR(json_number(j, "\"settings\"", "lr"), 0.01, 1e-12);
+    CHECK_NEAR(json_number(j, "\"settings\"", "weight_decay"), 5e-4, 1e-12);
+    CHECK_EQ(json_number(j, "\"settings\"", "epochs"), 200);
+    CHECK(strstr(j, "\"select\": \"last\"") != NULL);
   }
   /* predictions: a header and one line per node, probabilities sum to 1 */
   char *p = slurp(pred);
@@ -215,6 +220,46 @@ TEST(tools_outputs_and_reload) {
   rc = train(args, &out);
   CHECK_MSG(rc == 0, "rc %d: %s", rc, out);
   free(out);
+}
+
+/* One epoch of `args` --json; the JSON text (freed by the caller). */
+static char *settings_of(const char *args) {
+  const char *json = gl_test_path("s.json");
+  char a[1024], *out;
+  snprintf(a, sizeof a, "%s --epochs 1 --quiet --json %s", args, json);
+  int rc = train(a, &out);
+  CHECK_MSG(rc == 0, "%s: rc %d: %s", args, rc, out);
+  free(out);
+  char *j = slurp(json);
+  CHECK(j != NULL);
+  remove(json);
+  return j ? j : calloc(1, 1);
+}
+
+TEST(tools_graphmix_defaults) {
+  /* GraphMix over GCN: the reference code's (Cora: gamma 10, binary
+   * features, best validation accuracy); over GAT on Pubmed: GAT's own
+   * Pubmed conventions with weight decay 2.5e-4 (measured: see
+   * tools/gnn-train.c), and options given still win */
+  char *j = settings_of("cora graphmix");
+  CHECK_NEAR(json_number(j, "\"settings\"", "gamma"), 10, 1e-12);
+  CHECK_NEAR(json_number(j, "\"settings\"", "weight_decay"), 5e-4, 1e-12);
+  CHECK(strstr(j, "\"select\": \"best\"") != NULL);
+  CHECK(strstr(j, "\"features\": \"binary\"") != NULL);
+  free(j);
+  j = settings_of("pubmed graphmix --base gat");
+  CHECK_NEAR(json_number(j, "\"settings\"", "gamma"), 1, 1e-12);
+  CHECK_NEAR(json_number(j, "\"settings\"", "weight_decay"), 2.5e-4, 1e-12);
+  CHECK_NEAR(json_number(j, "\"settings\"", "lr"), 0.01, 1e-12);
+  CHECK(strstr(j, "\"select\": \"loss\"") != NULL);
+  CHECK(strstr(j, "\"features\": \"as-loaded\"") != NULL);
+  free(j);
+  j = settings_of("pubmed graphmix --base gat --select best --features binary "
+                  "--weight-decay 1e-3");
+  CHECK_NEAR(json_number(j, "\"settings\"", "weight_decay"), 1e-3, 1e-12);
+  CHECK(strstr(j, "\"select\": \"best\"") != NULL);
+  CHECK(strstr(j, "\"features\": \"binary\"") != NULL);
+  free(j);
 }
 
 TEST(tools_same_seed_same_result) {
