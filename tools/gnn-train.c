@@ -197,6 +197,9 @@ static int parse_counts(const char *opt, const char *v, int *out, int max,
   return n;
 }
 
+/* --select's names, in gl_select_rule's order. */
+static const char *const select_names[3] = {"last", "best", "loss"};
+
 /* Applies one model or training option; false if `a` is not one. */
 static bool apply(settings *s, const char *a, const char *v) {
 #define IS(x) (strcmp(a, x) == 0)
@@ -329,15 +332,12 @@ static bool apply(settings *s, const char *a, const char *v) {
   else if (IS("--patience"))
     s->train.patience = (int)gl_cli_long(a, v, 1, 10000000);
   else if (IS("--select")) {
-    if (!strcmp(v, "last"))
-      s->train.select = GL_SELECT_LAST;
-    else if (!strcmp(v, "best"))
-      s->train.select = GL_SELECT_BEST_VAL;
-    else if (!strcmp(v, "loss"))
-      s->train.select = GL_SELECT_BEST_LOSS;
-    else
+    int r = 0;
+    while (r < 3 && strcmp(v, select_names[r])) r++;
+    if (r == 3)
       gl_cli_die(GL_EXIT_USAGE,
                  "--select: expected last, best or loss, got '%s'", v);
+    s->train.select = (gl_select_rule)r;
   } else if (IS("--mixup-alpha"))
     s->gm.alpha = gl_cli_double(a, v, 1e-6, 1e6);
   else if (IS("--pseudo-k"))
@@ -814,11 +814,6 @@ static void write_predictions(const char *path, gl_model *m,
   gl_cli_out_commit(o);
 }
 
-static const char *select_name(gl_select_rule r) {
-  return r == GL_SELECT_LAST ? "last" : r == GL_SELECT_BEST_VAL ? "best"
-                                                                : "loss";
-}
-
 static void write_json(const options *o, const settings *cf,
                        const double *test, const double *val, int runs,
                        double sec, double ms, double spectral, int restarts) {
@@ -838,13 +833,13 @@ static void write_json(const options *o, const settings *cf,
   gl_json_number(&j, "weight_decay", cf->opt.weight_decay);
   if (o->graphmix) {
     gl_json_int(&j, "epochs", cf->gm.epochs);
-    gl_json_string(&j, "select", select_name(cf->gm.select));
+    gl_json_string(&j, "select", select_names[cf->gm.select]);
     gl_json_number(&j, "gamma", cf->gm.gamma);
     gl_json_string(&j, "features",
                    cf->binary_features ? "binary" : "as-loaded");
   } else {
     gl_json_int(&j, "epochs", cf->train.epochs);
-    gl_json_string(&j, "select", select_name(cf->train.select));
+    gl_json_string(&j, "select", select_names[cf->train.select]);
   }
   gl_json_end_object(&j);
   gl_meanstd t = gl_mean_std(test, runs), v = gl_mean_std(val, runs);
