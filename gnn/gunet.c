@@ -61,17 +61,22 @@ gl_status gl_gpool_forward(const float *x, gl_idx n, int d, const float *p,
   double r = sqrt(gl_sumsq((size_t)d, p));
   if (!(r > 0) || !isfinite(r))
     return gl_error(GL_EINVAL, "gpool: the projection vector has norm %g", r);
-  scored *s = gl_malloc((size_t)n, sizeof *s);
-  if (!s) return GL_ENOMEM;
+  /* k = n (GraphMix's FCN path: the gate only) keeps every node in order */
+  scored *s = k < n ? gl_malloc((size_t)n, sizeof *s) : NULL;
+  if (k < n && !s) return GL_ENOMEM;
 #pragma omp parallel for schedule(static) if (n > 4096)
   for (gl_idx i = 0; i < n; i++) {
     y[i] = (float)(gl_dot((size_t)d, x + (size_t)i * d, p) / r);
-    s[i] = (scored){y[i], i};
+    if (s) s[i] = (scored){y[i], i};
   }
-  qsort(s, (size_t)n, sizeof *s, by_score);
-  for (gl_idx t = 0; t < k; t++) idx[t] = s[t].i;
-  free(s);
-  qsort(idx, (size_t)k, sizeof *idx, by_id);
+  if (s) {
+    qsort(s, (size_t)n, sizeof *s, by_score);
+    for (gl_idx t = 0; t < k; t++) idx[t] = s[t].i;
+    free(s);
+    qsort(idx, (size_t)k, sizeof *idx, by_id);
+  } else {
+    for (gl_idx t = 0; t < n; t++) idx[t] = t;
+  }
 #pragma omp parallel for schedule(static) if (k > 4096)
   for (gl_idx t = 0; t < k; t++) {
     const float g = sigm(y[idx[t]]), *xi = x + (size_t)idx[t] * d;
