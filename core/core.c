@@ -68,6 +68,15 @@ void *gl_realloc(void *q, size_t n, size_t size) {
   return p;
 }
 
+gl_status gl_freserve(float **p, size_t *cap, size_t n) {
+  if (n <= *cap) return GL_OK;
+  float *q = gl_realloc(*p, n, sizeof *q);
+  if (!q) return GL_ENOMEM;
+  *p = q;
+  *cap = n;
+  return GL_OK;
+}
+
 /* ---------------------------------------------------------------- random */
 static uint64_t splitmix64(uint64_t *x) {
   uint64_t z = (*x += 0x9E3779B97F4A7C15ull);

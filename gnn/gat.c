@@ -42,20 +42,9 @@
 #include "gnn/gnn.h"
 
 /* ------------------------------------------------------------ workspace */
-typedef struct {
-  float *p;
-  size_t cap;
-} fbuf;
-
 /* The buffer with room for n floats (contents kept), NULL if out of memory. */
-static float *fbuf_get(fbuf *b, size_t n) {
-  if (n > b->cap) {
-    float *q = gl_realloc(b->p, n, sizeof *q);
-    if (!q) return NULL;
-    b->p = q;
-    b->cap = n;
-  }
-  return b->p;
+static float *fbuf_get(gl_fbuf *b, size_t n) {
+  return gl_fbuf_reserve(b, n) == GL_OK ? b->p : NULL;
 }
 #define NEED(ptr, buf, n)                                                      \
   do {                                                                         \
@@ -64,13 +53,13 @@ static float *fbuf_get(fbuf *b, size_t n) {
 
 /* What one forward keeps of a layer for its backward. */
 typedef struct {
-  fbuf in;            /* dropped dense input (layers >= 1, dropout on, one
-                         mask for all heads) */
-  fbuf z, zd;         /* z (n_src x HF) and drop(z) (when dropout is on) */
-  fbuf ss, sd, lse;   /* a_src.z (n_src x H), a_dst.z, row log-sum-exp
-                         (n_dst x H) */
-  fbuf y;             /* hidden layers: ELU output; last: per-head outputs */
-  gl_csr t;           /* a built transpose pattern (t.ptr NULL: none) */
+  gl_fbuf in;          /* dropped dense input (layers >= 1, dropout on, one
+                          mask for all heads) */
+  gl_fbuf z, zd;       /* z (n_src x HF) and drop(z) (when dropout is on) */
+  gl_fbuf ss, sd, lse; /* a_src.z (n_src x H), a_dst.z, row log-sum-exp
+                          (n_dst x H) */
+  gl_fbuf y;           /* hidden layers: ELU output; last: per-head outputs */
+  gl_csr t;            /* a built transpose pattern (t.ptr NULL: none) */
 } layer_ws;
 
 typedef struct {
@@ -85,9 +74,9 @@ typedef struct {
   layer *ly;
   layer_ws *ws, *fws;   /* graph path, FCN path */
   char (*names)[24];    /* parameter names */
-  fbuf mixed;           /* FCN: the mixed hidden rows */
-  fbuf dpre, dz, dss, dsd, c, dh[2], scratch; /* backward */
-  fbuf gpart;      /* per-thread parts of dW */
+  gl_fbuf mixed;        /* FCN: the mixed hidden rows */
+  gl_fbuf dpre, dz, dss, dsd, c, dh[2], scratch; /* backward */
+  gl_fbuf gpart;        /* per-thread parts of dW */
   uint32_t *hkey;  /* per-head input dropout keys */
   int hkey_cap;
   /* the last graph forward */
@@ -305,7 +294,7 @@ static bool worth_threads(const gl_csr *a, int HF) {
 }
 
 /* Per-thread scratch of `per` floats. */
-static float *thread_scratch(fbuf *s, size_t per) {
+static float *thread_scratch(gl_fbuf *s, size_t per) {
   return fbuf_get(s, per * (size_t)omp_get_max_threads());
 }
 
@@ -1050,8 +1039,8 @@ static void gat_free(gl_model *mm) {
     free_ws(&m->fws[l]);
   }
   gl_model_free_params(&m->base);
-  fbuf *bufs[] = {&m->mixed, &m->dpre, &m->dz,  &m->dss, &m->dsd,
-                  &m->c,     &m->dh[0], &m->dh[1], &m->scratch, &m->gpart};
+  gl_fbuf *bufs[] = {&m->mixed, &m->dpre,  &m->dz,    &m->dss,     &m->dsd,
+                     &m->c,     &m->dh[0], &m->dh[1], &m->scratch, &m->gpart};
   for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]->p);
   free(m->hkey);
   free(m->names);

@@ -42,15 +42,6 @@ typedef struct {
   bool h_ready; /* hp, hdt and hx hold a point */
 } gcn;
 
-static gl_status ensure(float **p, size_t *cap, size_t n) {
-  if (n <= *cap) return GL_OK;
-  float *q = gl_realloc(*p, n, sizeof *q);
-  if (!q) return GL_ENOMEM;
-  *p = q;
-  *cap = n;
-  return GL_OK;
-}
-
 static uint64_t layer_key(uint64_t key, int l) { return gl_hash64(key, 1000003u + l); }
 
 /* Dropout on layer l's input: the features, then the hidden layers. */
@@ -74,11 +65,11 @@ static gl_status gcn_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
     int di = m->dim[l], dout = m->dim[l + 1];
     uint64_t key = layer_key(b->key, l);
     const float p = layer_p(m, l, train);
-    GL_TRY(ensure(&m->t[l], &m->t_cap[l], (size_t)ns * dout));
+    GL_TRY(gl_freserve(&m->t[l], &m->t_cap[l], (size_t)ns * dout));
     bool last = l == m->L - 1;
     float *z = logits;
     if (!last) {
-      GL_TRY(ensure(&m->z[l], &m->z_cap[l], (size_t)nd * dout));
+      GL_TRY(gl_freserve(&m->z[l], &m->z_cap[l], (size_t)nd * dout));
       z = m->z[l];
     }
     if (l == 0) {
@@ -95,7 +86,7 @@ static gl_status gcn_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
                           "below gives %d rows of width %d", l, (int)nf,
                           (int)ns, k->hist_width,
                           (int)gl_block_n_dst(&b->layers[l - 1]), di);
-        GL_TRY(ensure(&m->hin[l], &m->hin_cap[l], (size_t)ns * di));
+        GL_TRY(gl_freserve(&m->hin[l], &m->hin_cap[l], (size_t)ns * di));
         memcpy(m->hin[l], h, (size_t)nf * di * sizeof *h);
         for (gl_idx i = nf; i < ns; i++)
           memcpy(m->hin[l] + (size_t)i * di,
@@ -104,7 +95,7 @@ static gl_status gcn_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
       }
       const float *in = h;
       if (p > 0) {
-        GL_TRY(ensure(&m->in[l], &m->in_cap[l], (size_t)ns * di));
+        GL_TRY(gl_freserve(&m->in[l], &m->in_cap[l], (size_t)ns * di));
         gl_dropout_forward(h, (size_t)ns * di, p, key, m->in[l]);
         in = m->in[l];
       }
@@ -135,14 +126,14 @@ static gl_status gcn_backward(gl_model *mm, const gl_csr *x, gl_batch *b,
     /* dT = A^T dZ goes to the scratch buffer that does not hold dz; dH to
      * the other one (dz is dead by then). */
     int o = dz == m->dbuf[0] ? 1 : 0;
-    GL_TRY(ensure(&m->dbuf[o], &m->dcap[o], (size_t)ns * dout));
+    GL_TRY(gl_freserve(&m->dbuf[o], &m->dcap[o], (size_t)ns * dout));
     float *dt = m->dbuf[o];
     gl_prop_backward(k, dz, dout, dt);
     if (l == 0) {
       gl_sparse_linear_backward(x, k->src_ids, ns, dt, dout, p, key, m->gw[0]);
       break;
     }
-    GL_TRY(ensure(&m->dbuf[1 - o], &m->dcap[1 - o], (size_t)ns * di));
+    GL_TRY(gl_freserve(&m->dbuf[1 - o], &m->dcap[1 - o], (size_t)ns * di));
     float *dh = m->dbuf[1 - o];
     const float *in = p > 0 ? m->in[l] : k->hist ? m->hin[l] : m->z[l - 1];
     gl_linear_backward(in, ns, di, m->w[l], dout, dt, dh, m->gw[l], NULL);
@@ -177,7 +168,7 @@ static gl_status gcn_forward_fcn(gl_model *mm, const gl_csr *x,
     bool last = l == m->L - 1;
     float *z = logits;
     if (!last) {
-      GL_TRY(ensure(&m->fz[l], &m->fz_cap[l], (size_t)n * dout));
+      GL_TRY(gl_freserve(&m->fz[l], &m->fz_cap[l], (size_t)n * dout));
       z = m->fz[l];
     }
     if (l == 0) {
@@ -187,7 +178,7 @@ static gl_status gcn_forward_fcn(gl_model *mm, const gl_csr *x,
           for (int j = 0; j < dout; j++) z[(size_t)i * dout + j] += m->b[0][j];
     } else {
       if (p > 0) {
-        GL_TRY(ensure(&m->fin[l], &m->fin_cap[l], (size_t)n * di));
+        GL_TRY(gl_freserve(&m->fin[l], &m->fin_cap[l], (size_t)n * di));
         gl_dropout_forward(in, (size_t)n * di, p, k, m->fin[l]);
         in = m->fin[l];
       }
@@ -197,7 +188,7 @@ static gl_status gcn_forward_fcn(gl_model *mm, const gl_csr *x,
     gl_relu_forward(z, (size_t)n * dout, z);
     in = z;
     if (l == 0 && m->has_mix) {
-      GL_TRY(ensure(&m->fmix, &m->fmix_cap, (size_t)n * dout));
+      GL_TRY(gl_freserve(&m->fmix, &m->fmix_cap, (size_t)n * dout));
       memcpy(m->fmix, z, (size_t)n * dout * sizeof *z);
       const gl_mix *x2 = &m->mix;
       for (gl_idx i = 0; i < x2->n; i++) {
@@ -233,7 +224,7 @@ static gl_status gcn_backward_fcn(gl_model *mm, const gl_csr *x,
                       : (l == 1 && m->has_mix) ? m->fmix
                                                : m->fz[l - 1];
     int o = dz == m->dbuf[0] ? 1 : 0;
-    GL_TRY(ensure(&m->dbuf[o], &m->dcap[o], (size_t)n * di));
+    GL_TRY(gl_freserve(&m->dbuf[o], &m->dcap[o], (size_t)n * di));
     float *dh = m->dbuf[o];
     gl_linear_backward(in, n, di, m->w[l], dout, dz, dh, m->gw[l], NULL);
     if (p > 0) gl_dropout_backward(dh, (size_t)n * di, p, k, dh);
@@ -241,7 +232,7 @@ static gl_status gcn_backward_fcn(gl_model *mm, const gl_csr *x,
       /* through h'[r_i] = lam h[r_i] + (1 - lam) h[r_perm(i)]: the rows
        * mixed lose (1 - lam) of their gradient to their partners */
       float *dpre = m->dbuf[1 - o];
-      GL_TRY(ensure(&m->dbuf[1 - o], &m->dcap[1 - o], (size_t)n * di));
+      GL_TRY(gl_freserve(&m->dbuf[1 - o], &m->dcap[1 - o], (size_t)n * di));
       dpre = m->dbuf[1 - o];
       dh = m->dbuf[o];
       memcpy(dpre, dh, (size_t)n * di * sizeof *dpre);
@@ -285,7 +276,7 @@ static gl_status gcn_grad_norms(gl_model *mm, gl_batch *b,
   const float *in = layer_p(m, l, m->train) > 0 ? m->in[l]
                     : k->hist                   ? m->hin[l]
                                                 : m->z[l - 1];
-  GL_TRY(ensure(&m->dbuf[0], &m->dcap[0], (size_t)(nl > 0 ? nl : 1) * di));
+  GL_TRY(gl_freserve(&m->dbuf[0], &m->dcap[0], (size_t)(nl > 0 ? nl : 1) * di));
   float *u = m->dbuf[0];
   gl_csr_view v = {b->loss_pos, nl, 0, 0, 1.0f};
   gl_csr_spmm_view(&k->a, &v, in, di, 0.0f, u);
@@ -372,12 +363,12 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
     const size_t r = (size_t)gl_block_n_src(k);
     const int w = l > 0 && m->dim[l] > m->dim[l + 1] ? m->dim[l] : m->dim[l + 1];
     if (r * w > big) big = r * w;
-    GL_TRY(ensure(&m->hdt[l], &m->hdt_cap[l], r * m->dim[l + 1]));
-    GL_TRY(ensure(&m->hrz[l], &m->hrz_cap[l],
-                  (size_t)gl_block_n_dst(k) * m->dim[l + 1]));
+    GL_TRY(gl_freserve(&m->hdt[l], &m->hdt_cap[l], r * m->dim[l + 1]));
+    GL_TRY(gl_freserve(&m->hrz[l], &m->hrz_cap[l],
+                       (size_t)gl_block_n_dst(k) * m->dim[l + 1]));
   }
   float **sc[5] = {&m->hp, &m->hd, &m->he, &m->hrd, &m->hrt};
-  for (int i = 0; i < 5; i++) GL_TRY(ensure(sc[i], &m->h_cap[i], big));
+  for (int i = 0; i < 5; i++) GL_TRY(gl_freserve(sc[i], &m->h_cap[i], big));
   if (!same_point || !m->h_ready) GL_TRY(hvp_point(m, x, b, y, train));
   m->h_ready = true;
   float *rt = m->hrt, *rd = m->hrd, *re = m->he, **rz = m->hrz;
@@ -392,7 +383,7 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
     } else { /* the layer's input and its R, dropped by the same mask */
       const float *in = pl > 0 ? m->in[l] : m->z[l - 1], *rin = rz[l - 1];
       if (pl > 0) { /* kept for the backward pass */
-        GL_TRY(ensure(&m->hri[l], &m->hri_cap[l], (size_t)ns * di));
+        GL_TRY(gl_freserve(&m->hri[l], &m->hri_cap[l], (size_t)ns * di));
         gl_dropout_forward(rz[l - 1], (size_t)ns * di, pl, key, m->hri[l]);
         rin = m->hri[l];
       }

@@ -224,25 +224,11 @@ done:
 
 /* ============================================================ the model */
 
-typedef struct {
-  float *p;
-  size_t cap;
-} buf;
-
-static gl_status ensure(buf *b, size_t n) {
-  if (n <= b->cap) return GL_OK;
-  float *q = gl_realloc(b->p, n, sizeof *q);
-  if (!q) return GL_ENOMEM;
-  b->p = q;
-  b->cap = n;
-  return GL_OK;
-}
-
 /* One GCN block z = act(A drop(in) W + b) (A NULL: the identity). */
 typedef struct {
   int di, dout;
   float *w, *b, *gw, *gb;
-  buf drop, t, z;
+  gl_fbuf drop, t, z;
   /* the last forward, for backward */
   const float *in;   /* NULL: the sparse features x[rows] */
   const gl_idx *rows;
@@ -257,12 +243,12 @@ typedef struct {
 /* Per level: the nodes, the graph, the pooling and the decoder buffers. */
 typedef struct {
   gl_idx n;
-  gl_idx *idx, *gid; /* level >= 1: positions in level l-1, global ids */
+  gl_idx *idx, *gid;   /* level >= 1: positions in level l-1, global ids */
   size_t idx_cap;
-  gl_csr pat, g;     /* pattern (level >= 1) and propagation matrix */
-  buf score;         /* level < L: gPool scores of this level's nodes */
-  buf pooled;        /* level >= 1: gPool output */
-  buf up, sum, de;   /* level < L: unpooled, decoder output + skip, dE */
+  gl_csr pat, g;       /* pattern (level >= 1) and propagation matrix */
+  gl_fbuf score;       /* level < L: gPool scores of this level's nodes */
+  gl_fbuf pooled;      /* level >= 1: gPool output */
+  gl_fbuf up, sum, de; /* level < L: unpooled, decoder output + skip, dE */
 } level;
 
 typedef struct {
@@ -280,7 +266,7 @@ typedef struct {
   gl_idx fn;
   gl_mix mix;
   bool has_mix;
-  buf hmix, dh0, d[2], s[2];
+  gl_fbuf hmix, dh0, d[2], s[2];
 } gunet;
 
 #define U_IN 0
@@ -320,20 +306,20 @@ static gl_status unit_forward(gunet *m, int ui, const gl_csr *g, bool sym,
   u->key = gl_hash64(key, 1000003u + (uint64_t)ui);
   u->p = train ? unit_dropout(m, ui) : 0.0f;
   if (!out) {
-    GL_TRY(ensure(&u->z, (size_t)n * dout));
+    GL_TRY(gl_fbuf_reserve(&u->z, (size_t)n * dout));
     out = u->z.p;
   }
   u->out = out;
   float *t = out;
   if (g) {
-    GL_TRY(ensure(&u->t, (size_t)n * dout));
+    GL_TRY(gl_fbuf_reserve(&u->t, (size_t)n * dout));
     t = u->t.p;
   }
   if (!in) {
     gl_sparse_linear_forward(x, rows, n, u->w, dout, u->p, u->key, t);
   } else {
     if (u->p > 0) {
-      GL_TRY(ensure(&u->drop, (size_t)n * di));
+      GL_TRY(gl_fbuf_reserve(&u->drop, (size_t)n * di));
       gl_dropout_forward(in, (size_t)n * di, u->p, u->key, u->drop.p);
       in = u->drop.p;
     }
@@ -366,7 +352,7 @@ static gl_status unit_backward(gunet *m, int ui, const gl_csr *x,
   const int act = unit_act(m, ui);
   const float *dpre = dz;
   if (act != GL_ACT_NONE) {
-    GL_TRY(ensure(&m->s[0], nz));
+    GL_TRY(gl_fbuf_reserve(&m->s[0], nz));
     float *s = m->s[0].p;
     const float *z = u->out;
 #pragma omp parallel for schedule(static) if (nz > 65536)
@@ -379,7 +365,7 @@ static gl_status unit_backward(gunet *m, int ui, const gl_csr *x,
       for (int j = 0; j < dout; j++) u->gb[j] += dpre[(size_t)i * dout + j];
   const float *dt = dpre;
   if (u->g) {
-    GL_TRY(ensure(&m->s[1], nz));
+    GL_TRY(gl_fbuf_reserve(&m->s[1], nz));
     float *t = m->s[1].p;
     if (u->sym)
       gl_csr_spmm(u->g, dpre, dout, 0.0f, t);
@@ -422,8 +408,8 @@ static gl_status pool_level(gunet *m, int l, const float *e,
   level *a = &m->lv[l], *b = &m->lv[l + 1];
   const int H = m->H;
   const gl_idx k = m->base.cfg.pool_k[l] < a->n ? m->base.cfg.pool_k[l] : a->n;
-  GL_TRY(ensure(&a->score, (size_t)a->n));
-  GL_TRY(ensure(&b->pooled, (size_t)k * H));
+  GL_TRY(gl_fbuf_reserve(&a->score, (size_t)a->n));
+  GL_TRY(gl_fbuf_reserve(&b->pooled, (size_t)k * H));
   GL_TRY(grow_idx(b, (size_t)k));
   b->n = k;
   GL_TRY(gl_gpool_forward(e, a->n, H, m->pw[l], k, b->idx,
@@ -520,8 +506,8 @@ static gl_status gunet_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
   for (int l = L - 1; l >= 0; l--) {
     level *v = &lv[l];
     size_t nz = (size_t)v->n * H;
-    GL_TRY(ensure(&v->up, nz));
-    GL_TRY(ensure(&v->sum, nz));
+    GL_TRY(gl_fbuf_reserve(&v->up, nz));
+    GL_TRY(gl_fbuf_reserve(&v->sum, nz));
     gl_gunpool_forward(h, lv[l + 1].n, H, lv[l + 1].idx, v->n, v->up.p);
     GL_TRY(unit_forward(m, U_UP(m, l), &v->g, sym, v->n, v->up.p, x, NULL,
                         train, b->key, NULL));
@@ -539,9 +525,9 @@ static gl_status gunet_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
 static gl_status grad_bufs(gunet *m, gl_idx n) {
   size_t w = (size_t)(m->H > m->base.cfg.n_classes ? m->H
                                                    : m->base.cfg.n_classes);
-  GL_TRY(ensure(&m->d[0], (size_t)n * w));
-  GL_TRY(ensure(&m->d[1], (size_t)n * w));
-  return ensure(&m->dh0, (size_t)n * m->H);
+  GL_TRY(gl_fbuf_reserve(&m->d[0], (size_t)n * w));
+  GL_TRY(gl_fbuf_reserve(&m->d[1], (size_t)n * w));
+  return gl_fbuf_reserve(&m->dh0, (size_t)n * m->H);
 }
 
 static gl_status gunet_backward(gl_model *mm, const gl_csr *x, gl_batch *b,
@@ -558,7 +544,7 @@ static gl_status gunet_backward(gl_model *mm, const gl_csr *x, gl_batch *b,
   GL_TRY(unit_backward(m, U_OUT(m), x, dlogits, cur)); /* d(h + h0) */
   memcpy(m->dh0.p, cur, (size_t)n0 * H * sizeof(float));
   for (int l = 0; l < L; l++) { /* decoder, from level 0 down */
-    GL_TRY(ensure(&lv[l].de, (size_t)lv[l].n * H));
+    GL_TRY(gl_fbuf_reserve(&lv[l].de, (size_t)lv[l].n * H));
     memcpy(lv[l].de.p, cur, (size_t)lv[l].n * H * sizeof(float));
     GL_TRY(unit_backward(m, U_UP(m, l), x, cur, oth));
     gl_gunpool_backward(oth, lv[l + 1].n, H, lv[l + 1].idx, cur);
@@ -598,7 +584,7 @@ static gl_status gunet_forward_fcn(gl_model *mm, const gl_csr *x,
                       NULL));
   const float *h0 = m->u[U_IN].out;
   if (m->has_mix) {
-    GL_TRY(ensure(&m->hmix, nz));
+    GL_TRY(gl_fbuf_reserve(&m->hmix, nz));
     gl_mix_forward(h0, n, H, mix, m->hmix.p);
     h0 = m->hmix.p;
   }
@@ -607,8 +593,8 @@ static gl_status gunet_forward_fcn(gl_model *mm, const gl_csr *x,
     level *a = &m->lv[l], *b = &m->lv[l + 1];
     GL_TRY(unit_forward(m, U_DOWN(l), NULL, true, n, h, x, NULL, train, key,
                         NULL));
-    GL_TRY(ensure(&a->score, (size_t)n));
-    GL_TRY(ensure(&b->pooled, nz));
+    GL_TRY(gl_fbuf_reserve(&a->score, (size_t)n));
+    GL_TRY(gl_fbuf_reserve(&b->pooled, nz));
     GL_TRY(grow_idx(b, (size_t)n));
     GL_TRY(gl_gpool_forward(m->u[U_DOWN(l)].out, n, H, m->pw[l], n, b->idx,
                             a->score.p, b->pooled.p));
@@ -619,7 +605,7 @@ static gl_status gunet_forward_fcn(gl_model *mm, const gl_csr *x,
   h = m->u[U_BOTTOM(m)].out;
   for (int l = L - 1; l >= 0; l--) {
     level *v = &m->lv[l];
-    GL_TRY(ensure(&v->sum, nz));
+    GL_TRY(gl_fbuf_reserve(&v->sum, nz));
     GL_TRY(unit_forward(m, U_UP(m, l), NULL, true, n, h, x, NULL, train, key,
                         NULL));
     add3(v->sum.p, m->u[U_UP(m, l)].out, m->u[U_DOWN(l)].out,
@@ -646,7 +632,7 @@ static gl_status gunet_backward_fcn(gl_model *mm, const gl_csr *x,
   GL_TRY(unit_backward(m, U_OUT(m), x, dlogits, cur));
   memcpy(m->dh0.p, cur, nz * sizeof(float)); /* d(mixed h0) */
   for (int l = 0; l < L; l++) {
-    GL_TRY(ensure(&lv[l].de, nz));
+    GL_TRY(gl_fbuf_reserve(&lv[l].de, nz));
     memcpy(lv[l].de.p, cur, nz * sizeof(float));
     GL_TRY(unit_backward(m, U_UP(m, l), x, cur, oth));
     sw = cur, cur = oth, oth = sw;

@@ -69,25 +69,14 @@ static gl_status remember(gl_model *m, gl_sampler *s, const gl_batch *b) {
 /* The buffers of a batch's logits, their gradient and per-row norms. */
 typedef struct {
   float *logits, *dlogits, *norms;
-  size_t cap, ncap;
+  size_t cap[3];
 } batch_ws;
 
 static gl_status ws_fit(batch_ws *w, const gl_batch *b, int c) {
   size_t need = (size_t)b->n_out * c;
-  if (need > w->cap) {
-    float *a = gl_realloc(w->logits, need, sizeof *a);
-    if (a) w->logits = a;
-    float *d = a ? gl_realloc(w->dlogits, need, sizeof *d) : NULL;
-    if (!d) return GL_ENOMEM;
-    w->dlogits = d;
-    w->cap = need;
-  }
-  if (b->snapshot && (size_t)b->n_out > w->ncap) {
-    float *g = gl_realloc(w->norms, (size_t)b->n_out, sizeof *g);
-    if (!g) return GL_ENOMEM;
-    w->norms = g;
-    w->ncap = (size_t)b->n_out;
-  }
+  GL_TRY(gl_freserve(&w->logits, &w->cap[0], need));
+  GL_TRY(gl_freserve(&w->dlogits, &w->cap[1], need));
+  if (b->snapshot) GL_TRY(gl_freserve(&w->norms, &w->cap[2], b->n_out));
   return GL_OK;
 }
 
