@@ -128,16 +128,15 @@ gl_status gl_model_defaults(const char *model, const char *dataset,
     c->n_pools = 4;
     memcpy(c->pool_k, k, sizeof k);
     /* the paper's keep rates: 0.08 on the features, 0.8 on the edges.  The
-     * width, the hidden blocks' dropout and activation are ours, measured
-     * (10 seeds): 128 wide, ReLU, dropout 0.8 as in CogDL's node
-     * classification U-Net gives Cora 83.00 +- 0.37 (64, ELU, 0.5: 82.26;
-     * one thread: 82.98, seeds 11-20 82.52) and Citeseer 70.33 (68.6;
-     * > 40 variants stay within 67.6-70.8, see issue 3); on Pubmed it did
-     * worse (78.1, 3 seeds, against 78.70) at twice the cost.  Identity activations, no hidden
-     * dropout, the paper's block order (gPool before GCN) and random-walk
-     * normalisation all did worse on Cora.  Pubmed keeps 0.8 of the
-     * features' dropout (10 seeds: 78.86 against 78.71 with 0.92; seeds
-     * 11-20: 78.61 against 78.26). */
+     * width, the hidden blocks' dropout and activation are ours, measured (10
+     * seeds): 128 wide, ReLU, dropout 0.8 as in CogDL's node classification
+     * U-Net gives Cora 83.00 +- 0.37 (64, ELU, 0.5: 82.26; one thread: 82.98,
+     * seeds 11-20 82.52) and Citeseer 70.33 (68.6; > 40 variants stay within
+     * 67.6-70.8, see issue 3); on Pubmed it did worse (78.1, 3 seeds, against
+     * 78.70) at twice the cost.  Identity activations, no hidden dropout, the
+     * paper's block order (gPool before GCN) and random-walk normalisation all
+     * did worse on Cora.  Pubmed keeps 0.8 of the features' dropout (10 seeds:
+     * 78.86 against 78.71 with 0.92; seeds 11-20: 78.61 against 78.26). */
     c->hidden = pubmed ? 64 : 128;
     c->dropout = pubmed ? 0.8f : 0.92f;
     c->adj_dropout = 0.2f;
