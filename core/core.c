@@ -68,12 +68,12 @@ void *gl_realloc(void *q, size_t n, size_t size) {
   return p;
 }
 
-gl_status gl_freserve(float **p, size_t *cap, size_t n) {
-  if (n <= *cap) return GL_OK;
-  float *q = gl_realloc(*p, n, sizeof *q);
+gl_status gl_fbuf_reserve(gl_fbuf *b, size_t n) {
+  if (n <= b->cap) return GL_OK;
+  float *q = gl_realloc(b->p, n, sizeof *q);
   if (!q) return GL_ENOMEM;
-  *p = q;
-  *cap = n;
+  b->p = q;
+  b->cap = n;
   return GL_OK;
 }
 

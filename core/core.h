@@ -39,17 +39,13 @@ void gl_errclear(void);
 void *gl_malloc(size_t n, size_t size);
 void *gl_calloc(size_t n, size_t size);
 void *gl_realloc(void *p, size_t n, size_t size);
-/* Grow-on-demand float workspace: after GL_OK, *p (of capacity *cap, both
- * zero at first) has room for at least n floats, the contents kept. */
-gl_status gl_freserve(float **p, size_t *cap, size_t n);
-/* The same as one value (zero-initialise; free(b.p)). */
+/* Grow-on-demand float workspace (zero-initialise; free(b.p)): after
+ * GL_OK, b->p has room for at least n floats, the contents kept. */
 typedef struct {
   float *p;
   size_t cap;
 } gl_fbuf;
-static inline gl_status gl_fbuf_reserve(gl_fbuf *b, size_t n) {
-  return gl_freserve(&b->p, &b->cap, n);
-}
+gl_status gl_fbuf_reserve(gl_fbuf *b, size_t n);
 #define GL_TRY(expr)                                                           \
   do {                                                                         \
     gl_status gl_try_st_ = (expr);                                             \

@@ -9,40 +9,44 @@
 
 #include "gnn/gnn.h"
 
+/* One layer's workspace: of the last forward, T (pre-propagation), Z
+ * (post-propagation, activated), the dropped input of layers >= 1 and, on
+ * history blocks, the input as fresh + stale rows; of the last FCN
+ * forward, the output (activated, before the mix) and the dropped input;
+ * of Hessian-vector products, dT, R(Z) and the dropped R(H). */
+typedef struct {
+  gl_fbuf t, z, in, hin;
+  gl_fbuf fz, fin;
+  gl_fbuf hdt, hrz, hri;
+} layer_ws;
+
 typedef struct {
   gl_model base;
   int L;
-  int *dim;         /* L + 1 widths: features, hidden..., classes */
-  float **w, **b;   /* per layer */
+  int *dim;       /* L + 1 widths: features, hidden..., classes */
+  float **w, **b; /* per layer */
   float **gw, **gb;
-  /* workspace of the last forward, per layer */
-  float **t, **z, **in; /* pre-propagation, post-propagation (activated),
-                           dropped input of layers >= 1 */
-  float **hin;          /* layers >= 1 on history blocks: fresh + stale */
-  size_t *t_cap, *z_cap, *in_cap, *hin_cap;
-  float *dbuf[2];   /* backward scratch */
-  size_t dcap[2];
+  layer_ws *ws;   /* per layer */
+  gl_fbuf dbuf[2]; /* backward scratch */
   uint64_t key;
   bool train;
-  /* workspace of the last FCN forward: layer outputs (activated, before
-   * the mix), dropped inputs, the mixed first hidden layer */
-  float **fz, **fin, *fmix;
-  size_t *fz_cap, *fin_cap, fmix_cap;
+  /* the last FCN forward: the mixed first hidden layer */
+  gl_fbuf fmix;
   const gl_idx *fnodes;
   gl_idx fn;
   gl_mix mix;
   bool has_mix, ftrain;
   uint64_t fkey;
-  /* Hessian-vector products: the point's probabilities hp and dT_l per
-   * layer (hdt), R(Z_l) and the dropped R(H_l) per layer (hrz, hri),
-   * scratch hd he hrd hrt */
-  float **hdt, **hrz, **hri, *hp, *hd, *he, *hrd, *hrt;
-  size_t *hdt_cap, *hrz_cap, *hri_cap, h_cap[5];
+  /* Hessian-vector products: the point's probabilities hp, scratch hd he
+   * hrd hrt */
+  gl_fbuf hp, hd, he, hrd, hrt;
   gl_csr hx;    /* the point's first-layer input drop(X[rows]) */
-  bool h_ready; /* hp, hdt and hx hold a point */
+  bool h_ready; /* hp, the dT in ws and hx hold a point */
 } gcn;
 
-static uint64_t layer_key(uint64_t key, int l) { return gl_hash64(key, 1000003u + l); }
+static uint64_t layer_key(uint64_t key, int l) {
+  return gl_hash64(key, 1000003u + l);
+}
 
 /* Dropout on layer l's input: the features, then the hidden layers. */
 static float layer_p(const gcn *m, int l, bool train) {
@@ -65,18 +69,18 @@ static gl_status gcn_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
     int di = m->dim[l], dout = m->dim[l + 1];
     uint64_t key = layer_key(b->key, l);
     const float p = layer_p(m, l, train);
-    GL_TRY(gl_freserve(&m->t[l], &m->t_cap[l], (size_t)ns * dout));
+    GL_TRY(gl_fbuf_reserve(&m->ws[l].t, (size_t)ns * dout));
     bool last = l == m->L - 1;
     float *z = logits;
     if (!last) {
-      GL_TRY(gl_freserve(&m->z[l], &m->z_cap[l], (size_t)nd * dout));
-      z = m->z[l];
+      GL_TRY(gl_fbuf_reserve(&m->ws[l].z, (size_t)nd * dout));
+      z = m->ws[l].z.p;
     }
     if (l == 0) {
       gl_sparse_linear_forward(x, k->src_ids, ns, m->w[0], dout, p, key,
-                               m->t[0]);
+                               m->ws[0].t.p);
     } else {
-      const float *h = m->z[l - 1];
+      const float *h = m->ws[l - 1].z.p;
       if (k->hist) { /* fresh rows from below, then the stale ones */
         const gl_idx nf = k->n_fresh;
         if (k->hist_width != di || nf > ns || !k->src_ids ||
@@ -86,22 +90,22 @@ static gl_status gcn_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
                           "below gives %d rows of width %d", l, (int)nf,
                           (int)ns, k->hist_width,
                           (int)gl_block_n_dst(&b->layers[l - 1]), di);
-        GL_TRY(gl_freserve(&m->hin[l], &m->hin_cap[l], (size_t)ns * di));
-        memcpy(m->hin[l], h, (size_t)nf * di * sizeof *h);
+        GL_TRY(gl_fbuf_reserve(&m->ws[l].hin, (size_t)ns * di));
+        memcpy(m->ws[l].hin.p, h, (size_t)nf * di * sizeof *h);
         for (gl_idx i = nf; i < ns; i++)
-          memcpy(m->hin[l] + (size_t)i * di,
+          memcpy(m->ws[l].hin.p + (size_t)i * di,
                  k->hist + (size_t)k->src_ids[i] * di, di * sizeof *h);
-        h = m->hin[l];
+        h = m->ws[l].hin.p;
       }
       const float *in = h;
       if (p > 0) {
-        GL_TRY(gl_freserve(&m->in[l], &m->in_cap[l], (size_t)ns * di));
-        gl_dropout_forward(h, (size_t)ns * di, p, key, m->in[l]);
-        in = m->in[l];
+        GL_TRY(gl_fbuf_reserve(&m->ws[l].in, (size_t)ns * di));
+        gl_dropout_forward(h, (size_t)ns * di, p, key, m->ws[l].in.p);
+        in = m->ws[l].in.p;
       }
-      gl_linear_forward(in, ns, di, m->w[l], NULL, dout, m->t[l]);
+      gl_linear_forward(in, ns, di, m->w[l], NULL, dout, m->ws[l].t.p);
     }
-    gl_prop_forward(k, m->t[l], dout, z);
+    gl_prop_forward(k, m->ws[l].t.p, dout, z);
     if (m->b[l])
       for (gl_idx i = 0; i < nd; i++)
         for (int j = 0; j < dout; j++) z[(size_t)i * dout + j] += m->b[l][j];
@@ -125,22 +129,24 @@ static gl_status gcn_backward(gl_model *mm, const gl_csr *x, gl_batch *b,
         for (int j = 0; j < dout; j++) m->gb[l][j] += dz[(size_t)i * dout + j];
     /* dT = A^T dZ goes to the scratch buffer that does not hold dz; dH to
      * the other one (dz is dead by then). */
-    int o = dz == m->dbuf[0] ? 1 : 0;
-    GL_TRY(gl_freserve(&m->dbuf[o], &m->dcap[o], (size_t)ns * dout));
-    float *dt = m->dbuf[o];
+    int o = dz == m->dbuf[0].p ? 1 : 0;
+    GL_TRY(gl_fbuf_reserve(&m->dbuf[o], (size_t)ns * dout));
+    float *dt = m->dbuf[o].p;
     gl_prop_backward(k, dz, dout, dt);
     if (l == 0) {
       gl_sparse_linear_backward(x, k->src_ids, ns, dt, dout, p, key, m->gw[0]);
       break;
     }
-    GL_TRY(gl_freserve(&m->dbuf[1 - o], &m->dcap[1 - o], (size_t)ns * di));
-    float *dh = m->dbuf[1 - o];
-    const float *in = p > 0 ? m->in[l] : k->hist ? m->hin[l] : m->z[l - 1];
+    GL_TRY(gl_fbuf_reserve(&m->dbuf[1 - o], (size_t)ns * di));
+    float *dh = m->dbuf[1 - o].p;
+    const float *in = p > 0   ? m->ws[l].in.p
+                      : k->hist ? m->ws[l].hin.p
+                                : m->ws[l - 1].z.p;
     gl_linear_backward(in, ns, di, m->w[l], dout, dt, dh, m->gw[l], NULL);
     if (p > 0) gl_dropout_backward(dh, (size_t)ns * di, p, key, dh);
     /* the stale rows end here: the layer below has the fresh ones */
     const gl_idx nf = k->hist ? k->n_fresh : ns;
-    gl_relu_backward(m->z[l - 1], dh, (size_t)nf * di, dh);
+    gl_relu_backward(m->ws[l - 1].z.p, dh, (size_t)nf * di, dh);
     dz = dh;
   }
   return GL_OK;
@@ -168,8 +174,8 @@ static gl_status gcn_forward_fcn(gl_model *mm, const gl_csr *x,
     bool last = l == m->L - 1;
     float *z = logits;
     if (!last) {
-      GL_TRY(gl_freserve(&m->fz[l], &m->fz_cap[l], (size_t)n * dout));
-      z = m->fz[l];
+      GL_TRY(gl_fbuf_reserve(&m->ws[l].fz, (size_t)n * dout));
+      z = m->ws[l].fz.p;
     }
     if (l == 0) {
       gl_sparse_linear_forward(x, nodes, n, m->w[0], dout, p, k, z);
@@ -178,9 +184,9 @@ static gl_status gcn_forward_fcn(gl_model *mm, const gl_csr *x,
           for (int j = 0; j < dout; j++) z[(size_t)i * dout + j] += m->b[0][j];
     } else {
       if (p > 0) {
-        GL_TRY(gl_freserve(&m->fin[l], &m->fin_cap[l], (size_t)n * di));
-        gl_dropout_forward(in, (size_t)n * di, p, k, m->fin[l]);
-        in = m->fin[l];
+        GL_TRY(gl_fbuf_reserve(&m->ws[l].fin, (size_t)n * di));
+        gl_dropout_forward(in, (size_t)n * di, p, k, m->ws[l].fin.p);
+        in = m->ws[l].fin.p;
       }
       gl_linear_forward(in, n, di, m->w[l], m->b[l], dout, z);
     }
@@ -188,17 +194,17 @@ static gl_status gcn_forward_fcn(gl_model *mm, const gl_csr *x,
     gl_relu_forward(z, (size_t)n * dout, z);
     in = z;
     if (l == 0 && m->has_mix) {
-      GL_TRY(gl_freserve(&m->fmix, &m->fmix_cap, (size_t)n * dout));
-      memcpy(m->fmix, z, (size_t)n * dout * sizeof *z);
+      GL_TRY(gl_fbuf_reserve(&m->fmix, (size_t)n * dout));
+      memcpy(m->fmix.p, z, (size_t)n * dout * sizeof *z);
       const gl_mix *x2 = &m->mix;
       for (gl_idx i = 0; i < x2->n; i++) {
-        float *o = m->fmix + (size_t)x2->rows[i] * dout;
+        float *o = m->fmix.p + (size_t)x2->rows[i] * dout;
         const float *a = z + (size_t)x2->rows[i] * dout;
         const float *b = z + (size_t)x2->rows[x2->perm[i]] * dout;
         for (int j = 0; j < dout; j++)
           o[j] = x2->lam * a[j] + (1.0f - x2->lam) * b[j];
       }
-      in = m->fmix;
+      in = m->fmix.p;
     }
   }
   return GL_OK;
@@ -220,21 +226,21 @@ static gl_status gcn_backward_fcn(gl_model *mm, const gl_csr *x,
       gl_sparse_linear_backward(x, m->fnodes, n, dz, dout, p, k, m->gw[0]);
       break;
     }
-    const float *in = p > 0 ? m->fin[l]
-                      : (l == 1 && m->has_mix) ? m->fmix
-                                               : m->fz[l - 1];
-    int o = dz == m->dbuf[0] ? 1 : 0;
-    GL_TRY(gl_freserve(&m->dbuf[o], &m->dcap[o], (size_t)n * di));
-    float *dh = m->dbuf[o];
+    const float *in = p > 0 ? m->ws[l].fin.p
+                      : (l == 1 && m->has_mix) ? m->fmix.p
+                                               : m->ws[l - 1].fz.p;
+    int o = dz == m->dbuf[0].p ? 1 : 0;
+    GL_TRY(gl_fbuf_reserve(&m->dbuf[o], (size_t)n * di));
+    float *dh = m->dbuf[o].p;
     gl_linear_backward(in, n, di, m->w[l], dout, dz, dh, m->gw[l], NULL);
     if (p > 0) gl_dropout_backward(dh, (size_t)n * di, p, k, dh);
     if (l == 1 && m->has_mix) {
       /* through h'[r_i] = lam h[r_i] + (1 - lam) h[r_perm(i)]: the rows
        * mixed lose (1 - lam) of their gradient to their partners */
-      float *dpre = m->dbuf[1 - o];
-      GL_TRY(gl_freserve(&m->dbuf[1 - o], &m->dcap[1 - o], (size_t)n * di));
-      dpre = m->dbuf[1 - o];
-      dh = m->dbuf[o];
+      float *dpre = m->dbuf[1 - o].p;
+      GL_TRY(gl_fbuf_reserve(&m->dbuf[1 - o], (size_t)n * di));
+      dpre = m->dbuf[1 - o].p;
+      dh = m->dbuf[o].p;
       memcpy(dpre, dh, (size_t)n * di * sizeof *dpre);
       const gl_mix *x2 = &m->mix;
       for (gl_idx i = 0; i < x2->n; i++) {
@@ -248,7 +254,7 @@ static gl_status gcn_backward_fcn(gl_model *mm, const gl_csr *x,
       }
       dh = dpre;
     }
-    gl_relu_backward(m->fz[l - 1], dh, (size_t)n * di, dh);
+    gl_relu_backward(m->ws[l - 1].fz.p, dh, (size_t)n * di, dh);
     dz = dh;
   }
   return GL_OK;
@@ -258,7 +264,7 @@ static const float *gcn_hidden(const gl_model *mm, int l, int *width) {
   const gcn *m = (const gcn *)mm;
   if (l < 0 || l >= m->L - 1) return NULL;
   *width = m->dim[l + 1];
-  return m->z[l];
+  return m->ws[l].z.p;
 }
 
 /* Output row i is u_i W + b with u_i the row of A times the last layer's
@@ -273,11 +279,11 @@ static gl_status gcn_grad_norms(gl_model *mm, gl_batch *b,
     return gl_error(GL_EINVAL, "gcn: gradient norms need >= 2 layers");
   const gl_block *k = &b->layers[l];
   const gl_idx nd = gl_block_n_dst(k), nl = b->n_loss;
-  const float *in = layer_p(m, l, m->train) > 0 ? m->in[l]
-                    : k->hist                   ? m->hin[l]
-                                                : m->z[l - 1];
-  GL_TRY(gl_freserve(&m->dbuf[0], &m->dcap[0], (size_t)(nl > 0 ? nl : 1) * di));
-  float *u = m->dbuf[0];
+  const float *in = layer_p(m, l, m->train) > 0 ? m->ws[l].in.p
+                    : k->hist                   ? m->ws[l].hin.p
+                                                : m->ws[l - 1].z.p;
+  GL_TRY(gl_fbuf_reserve(&m->dbuf[0], (size_t)(nl > 0 ? nl : 1) * di));
+  float *u = m->dbuf[0].p;
   gl_csr_view v = {b->loss_pos, nl, 0, 0, 1.0f};
   gl_csr_spmm_view(&k->a, &v, in, di, 0.0f, u);
   memset(out, 0, (size_t)nd * sizeof *out);
@@ -307,7 +313,7 @@ static gl_status hvp_point(gcn *m, const gl_csr *x, gl_batch *b,
                            const int32_t *y, bool train) {
   const int L = m->L, C = m->dim[L];
   const gl_idx n_out = b->n_out;
-  float *p = m->hp, *d = m->hd, *e = m->he;
+  float *p = m->hp.p, *d = m->hd.p, *e = m->he.p;
   GL_TRY(gcn_forward(&m->base, x, b, train, p));
   const gl_block *k0 = &b->layers[0];
   gl_csr_free(&m->hx);
@@ -320,13 +326,13 @@ static gl_status hvp_point(gcn *m, const gl_csr *x, gl_batch *b,
     const gl_block *k = &b->layers[l];
     const gl_idx ns = gl_block_n_src(k);
     const int di = m->dim[l], dout = m->dim[l + 1];
-    gl_prop_backward(k, d, dout, m->hdt[l]);
+    gl_prop_backward(k, d, dout, m->ws[l].hdt.p);
     if (l == 0) break;
-    gl_gemm(false, true, ns, di, dout, 1.0f, m->hdt[l], m->w[l], 0.0f, e);
+    gl_gemm(false, true, ns, di, dout, 1.0f, m->ws[l].hdt.p, m->w[l], 0.0f, e);
     const float pl = layer_p(m, l, train);
     if (pl > 0)
       gl_dropout_backward(e, (size_t)ns * di, pl, layer_key(b->key, l), e);
-    gl_relu_backward(m->z[l - 1], e, (size_t)ns * di, e);
+    gl_relu_backward(m->ws[l - 1].z.p, e, (size_t)ns * di, e);
     float *t = d;
     d = e;
     e = t;
@@ -361,17 +367,18 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
   for (int l = 0; l < L; l++) {
     const gl_block *k = &b->layers[l];
     const size_t r = (size_t)gl_block_n_src(k);
-    const int w = l > 0 && m->dim[l] > m->dim[l + 1] ? m->dim[l] : m->dim[l + 1];
+    const int w =
+        l > 0 && m->dim[l] > m->dim[l + 1] ? m->dim[l] : m->dim[l + 1];
     if (r * w > big) big = r * w;
-    GL_TRY(gl_freserve(&m->hdt[l], &m->hdt_cap[l], r * m->dim[l + 1]));
-    GL_TRY(gl_freserve(&m->hrz[l], &m->hrz_cap[l],
-                       (size_t)gl_block_n_dst(k) * m->dim[l + 1]));
+    GL_TRY(gl_fbuf_reserve(&m->ws[l].hdt, r * m->dim[l + 1]));
+    GL_TRY(gl_fbuf_reserve(&m->ws[l].hrz,
+                           (size_t)gl_block_n_dst(k) * m->dim[l + 1]));
   }
-  float **sc[5] = {&m->hp, &m->hd, &m->he, &m->hrd, &m->hrt};
-  for (int i = 0; i < 5; i++) GL_TRY(gl_freserve(sc[i], &m->h_cap[i], big));
+  gl_fbuf *sc[5] = {&m->hp, &m->hd, &m->he, &m->hrd, &m->hrt};
+  for (int i = 0; i < 5; i++) GL_TRY(gl_fbuf_reserve(sc[i], big));
   if (!same_point || !m->h_ready) GL_TRY(hvp_point(m, x, b, y, train));
   m->h_ready = true;
-  float *rt = m->hrt, *rd = m->hrd, *re = m->he, **rz = m->hrz;
+  float *rt = m->hrt.p, *rd = m->hrd.p, *re = m->he.p;
   for (int l = 0; l < L; l++) { /* R forward */
     const gl_block *k = &b->layers[l];
     const gl_idx ns = gl_block_n_src(k), nd = gl_block_n_dst(k);
@@ -381,21 +388,22 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
     if (l == 0) {
       gl_csr_spmm(&m->hx, v + ow[0], dout, 0.0f, rt);
     } else { /* the layer's input and its R, dropped by the same mask */
-      const float *in = pl > 0 ? m->in[l] : m->z[l - 1], *rin = rz[l - 1];
+      const float *in = pl > 0 ? m->ws[l].in.p : m->ws[l - 1].z.p;
+      const float *rin = m->ws[l - 1].hrz.p;
       if (pl > 0) { /* kept for the backward pass */
-        GL_TRY(gl_freserve(&m->hri[l], &m->hri_cap[l], (size_t)ns * di));
-        gl_dropout_forward(rz[l - 1], (size_t)ns * di, pl, key, m->hri[l]);
-        rin = m->hri[l];
+        GL_TRY(gl_fbuf_reserve(&m->ws[l].hri, (size_t)ns * di));
+        gl_dropout_forward(rin, (size_t)ns * di, pl, key, m->ws[l].hri.p);
+        rin = m->ws[l].hri.p;
       }
       gl_gemm(false, false, ns, dout, di, 1.0f, in, v + ow[l], 0.0f, rt);
       gl_gemm(false, false, ns, dout, di, 1.0f, rin, m->w[l], 1.0f, rt);
     }
-    gl_prop_forward(k, rt, dout, rz[l]);
+    float *rz = m->ws[l].hrz.p;
+    gl_prop_forward(k, rt, dout, rz);
     if (m->b[l])
       for (gl_idx i = 0; i < nd; i++)
-        for (int j = 0; j < dout; j++)
-          rz[l][(size_t)i * dout + j] += v[ob[l] + j];
-    if (l < L - 1) gl_relu_backward(m->z[l], rz[l], (size_t)nd * dout, rz[l]);
+        for (int j = 0; j < dout; j++) rz[(size_t)i * dout + j] += v[ob[l] + j];
+    if (l < L - 1) gl_relu_backward(m->ws[l].z.p, rz, (size_t)nd * dout, rz);
   }
   /* R(D) of the loss rows from the softmax's Jacobian */
   memset(rd, 0, (size_t)n_out * C * sizeof *rd);
@@ -403,7 +411,8 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
     const gl_idx i = b->loss_pos[q];
     if (y[b->out_ids ? b->out_ids[i] : i] < 0) continue;
     const float wi = b->loss_w ? b->loss_w[q] : 1.0f;
-    const float *p = m->hp + (size_t)i * C, *r = rz[L - 1] + (size_t)i * C;
+    const float *p = m->hp.p + (size_t)i * C;
+    const float *r = m->ws[L - 1].hrz.p + (size_t)i * C;
     double pr = 0;
     for (int j = 0; j < C; j++) pr += (double)p[j] * r[j];
     for (int j = 0; j < C; j++)
@@ -414,10 +423,11 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
     const gl_block *k = &b->layers[l];
     const gl_idx ns = gl_block_n_src(k), nd = gl_block_n_dst(k);
     const int di = m->dim[l], dout = m->dim[l + 1];
-    const float *dt = m->hdt[l];
+    const float *dt = m->ws[l].hdt.p;
     if (m->b[l])
       for (gl_idx i = 0; i < nd; i++)
-        for (int j = 0; j < dout; j++) hv[ob[l] + j] += rd[(size_t)i * dout + j];
+        for (int j = 0; j < dout; j++)
+          hv[ob[l] + j] += rd[(size_t)i * dout + j];
     gl_prop_backward(k, rd, dout, rt); /* R(dT_l) */
     const float pl = layer_p(m, l, train);
     const uint64_t key = layer_key(b->key, l);
@@ -425,14 +435,14 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
       gl_csr_spmm_t(&m->hx, rt, dout, 1.0f, hv + ow[0]);
       break;
     }
-    const float *in = pl > 0 ? m->in[l] : m->z[l - 1];
-    const float *rin = pl > 0 ? m->hri[l] : rz[l - 1];
+    const float *in = pl > 0 ? m->ws[l].in.p : m->ws[l - 1].z.p;
+    const float *rin = pl > 0 ? m->ws[l].hri.p : m->ws[l - 1].hrz.p;
     gl_gemm(true, false, di, dout, ns, 1.0f, in, rt, 1.0f, hv + ow[l]);
     gl_gemm(true, false, di, dout, ns, 1.0f, rin, dt, 1.0f, hv + ow[l]);
     gl_gemm(false, true, ns, di, dout, 1.0f, rt, m->w[l], 0.0f, re);
     gl_gemm(false, true, ns, di, dout, 1.0f, dt, v + ow[l], 1.0f, re);
     if (pl > 0) gl_dropout_backward(re, (size_t)ns * di, pl, key, re);
-    gl_relu_backward(m->z[l - 1], re, (size_t)ns * di, re);
+    gl_relu_backward(m->ws[l - 1].z.p, re, (size_t)ns * di, re);
     float *t = rd;
     rd = re;
     re = t;
@@ -442,30 +452,20 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
 
 static void gcn_free(gl_model *mm) {
   gcn *m = (gcn *)mm;
-  for (int l = 0; m->w && l < m->L; l++) {
-    free(m->t[l]);
-    free(m->z[l]);
-    free(m->in[l]);
-    free(m->hin[l]);
-    free(m->fz[l]);
-    free(m->fin[l]);
-    free(m->hdt[l]);
-    free(m->hrz[l]);
-    free(m->hri[l]);
+  for (int l = 0; m->ws && l < m->L; l++) {
+    gl_fbuf *f[] = {&m->ws[l].t,  &m->ws[l].z,   &m->ws[l].in,
+                    &m->ws[l].hin, &m->ws[l].fz,  &m->ws[l].fin,
+                    &m->ws[l].hdt, &m->ws[l].hrz, &m->ws[l].hri};
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) free(f[i]->p);
   }
-  free(m->hp);
-  free(m->hd);
-  free(m->he);
-  free(m->hrd);
-  free(m->hrt);
+  gl_fbuf *f[] = {&m->hp,   &m->hd,      &m->he,     &m->hrd,
+                  &m->hrt,  &m->fmix,    &m->dbuf[0], &m->dbuf[1]};
+  for (size_t i = 0; i < sizeof f / sizeof *f; i++) free(f[i]->p);
   gl_csr_free(&m->hx);
-  free(m->fmix);
   gl_model_free_params(&m->base);
-  free(m->dbuf[0]);
-  free(m->dbuf[1]);
+  free(m->ws);
   free(m->dim);
   free(m->w);
-  free(m->t_cap);
   free(m);
 }
 
@@ -494,36 +494,17 @@ gl_status gl_gcn_new(gl_model **out, const gl_model_cfg *cfg) {
   m->base.cfg = *cfg;
   m->L = L;
   m->dim = gl_calloc((size_t)L + 1, sizeof *m->dim);
-  /* one block of pointer arrays: w b gw gb t z in fz fin hin hdt hrz hri */
-  m->w = gl_calloc((size_t)L * 13, sizeof(float *));
-  m->t_cap = gl_calloc((size_t)L * 9, sizeof *m->t_cap);
+  /* one block of pointer arrays: w b gw gb */
+  m->w = gl_calloc((size_t)L * 4, sizeof(float *));
+  m->ws = gl_calloc((size_t)L, sizeof *m->ws);
   m->base.params = gl_calloc((size_t)L * 2, sizeof *m->base.params);
-  if (!m->dim || !m->w || !m->t_cap || !m->base.params) {
-    free(m->w);
-    m->w = NULL;
+  if (!m->dim || !m->w || !m->ws || !m->base.params) {
     gcn_free(&m->base);
     return GL_ENOMEM;
   }
   m->b = m->w + L;
   m->gw = m->w + 2 * L;
   m->gb = m->w + 3 * L;
-  m->t = m->w + 4 * L;
-  m->z = m->w + 5 * L;
-  m->in = m->w + 6 * L;
-  m->fz = m->w + 7 * L;
-  m->fin = m->w + 8 * L;
-  m->hin = m->w + 9 * L;
-  m->hdt = m->w + 10 * L;
-  m->hrz = m->w + 11 * L;
-  m->hri = m->w + 12 * L;
-  m->z_cap = m->t_cap + L;
-  m->in_cap = m->t_cap + 2 * L;
-  m->fz_cap = m->t_cap + 3 * L;
-  m->fin_cap = m->t_cap + 4 * L;
-  m->hin_cap = m->t_cap + 5 * L;
-  m->hdt_cap = m->t_cap + 6 * L;
-  m->hrz_cap = m->t_cap + 7 * L;
-  m->hri_cap = m->t_cap + 8 * L;
   m->dim[0] = cfg->n_features;
   for (int l = 1; l < L; l++) m->dim[l] = cfg->hidden;
   m->dim[L] = cfg->n_classes;

@@ -68,22 +68,21 @@ static gl_status remember(gl_model *m, gl_sampler *s, const gl_batch *b) {
 
 /* The buffers of a batch's logits, their gradient and per-row norms. */
 typedef struct {
-  float *logits, *dlogits, *norms;
-  size_t cap[3];
+  gl_fbuf logits, dlogits, norms;
 } batch_ws;
 
 static gl_status ws_fit(batch_ws *w, const gl_batch *b, int c) {
   size_t need = (size_t)b->n_out * c;
-  GL_TRY(gl_freserve(&w->logits, &w->cap[0], need));
-  GL_TRY(gl_freserve(&w->dlogits, &w->cap[1], need));
-  if (b->snapshot) GL_TRY(gl_freserve(&w->norms, &w->cap[2], b->n_out));
+  GL_TRY(gl_fbuf_reserve(&w->logits, need));
+  GL_TRY(gl_fbuf_reserve(&w->dlogits, need));
+  if (b->snapshot) GL_TRY(gl_fbuf_reserve(&w->norms, b->n_out));
   return GL_OK;
 }
 
 static void ws_free(batch_ws *w) {
-  free(w->logits);
-  free(w->dlogits);
-  free(w->norms);
+  free(w->logits.p);
+  free(w->dlogits.p);
+  free(w->norms.p);
 }
 
 /* A snapshot batch (MVS-GNN): forward without dropout, history, and each
@@ -94,12 +93,12 @@ static gl_status snapshot(gl_model *m, const gl_task *t, gl_sampler *s,
     return gl_error(GL_EINVAL, "the %s sampler needs per-node gradient "
                     "norms, which %s does not give", s->ops->name,
                     m->ops->name);
-  GL_TRY(m->ops->forward(m, t->x, b, false, w->logits));
+  GL_TRY(m->ops->forward(m, t->x, b, false, w->logits.p));
   GL_TRY(remember(m, s, b));
-  gl_softmax_xent(w->logits, b->n_out, t->n_classes, b->out_ids, t->y,
-                  b->loss_pos, b->loss_w, b->n_loss, w->dlogits);
-  GL_TRY(m->ops->grad_norms(m, b, w->dlogits, w->norms));
-  return s->ops->feedback(s, b, w->norms);
+  gl_softmax_xent(w->logits.p, b->n_out, t->n_classes, b->out_ids, t->y,
+                  b->loss_pos, b->loss_w, b->n_loss, w->dlogits.p);
+  GL_TRY(m->ops->grad_norms(m, b, w->dlogits.p, w->norms.p));
+  return s->ops->feedback(s, b, w->norms.p);
 }
 
 /* The next training batch of s (snapshots taken on the way) with its
@@ -113,13 +112,13 @@ static gl_status batch_grad(gl_model *m, const gl_task *t, gl_sampler *s,
     if (!b->snapshot) break;
     GL_TRY(snapshot(m, t, s, b, w));
   }
-  GL_TRY(m->ops->forward(m, t->x, b, train, w->logits));
+  GL_TRY(m->ops->forward(m, t->x, b, train, w->logits.p));
   if (train) GL_TRY(remember(m, s, b));
-  *loss = gl_softmax_xent(w->logits, b->n_out, t->n_classes, b->out_ids,
+  *loss = gl_softmax_xent(w->logits.p, b->n_out, t->n_classes, b->out_ids,
                           t->y, b->loss_pos, b->loss_w, b->n_loss,
-                          w->dlogits);
+                          w->dlogits.p);
   gl_params_zero_grad(m->params, m->n_params);
-  return m->ops->backward(m, t->x, b, w->dlogits);
+  return m->ops->backward(m, t->x, b, w->dlogits.p);
 }
 
 /* Gradient variance of a sampler at the current weights, over `draws`
@@ -145,12 +144,12 @@ static gl_status grad_variance(gl_model *m, const gl_task *t, gl_sampler *s,
   full.loss_w = wt;
   if (!g || !sum || !blocks || !wt || ws_fit(w, &full, C) != GL_OK) goto out;
   for (gl_idx i = 0; i < t->n_train; i++) wt[i] = 1.0f / (float)t->n_train;
-  if ((st = m->ops->forward(m, t->x, &full, false, w->logits)) != GL_OK)
+  if ((st = m->ops->forward(m, t->x, &full, false, w->logits.p)) != GL_OK)
     goto out;
-  gl_softmax_xent(w->logits, full.n_out, C, NULL, t->y, full.loss_pos,
-                  full.loss_w, full.n_loss, w->dlogits);
+  gl_softmax_xent(w->logits.p, full.n_out, C, NULL, t->y, full.loss_pos,
+                  full.loss_w, full.n_loss, w->dlogits.p);
   gl_params_zero_grad(m->params, m->n_params);
-  if ((st = m->ops->backward(m, t->x, &full, w->dlogits)) != GL_OK) goto out;
+  if ((st = m->ops->backward(m, t->x, &full, w->dlogits.p)) != GL_OK) goto out;
   for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
     memcpy(g + o, m->params[i].g, m->params[i].n * sizeof *g);
   double mse = 0, sq = 0, loss;
@@ -225,8 +224,10 @@ static gl_status spectral_update(gl_model *m, gl_curvature *c, gl_optim *o,
                                  gl_train_result *r) {
   const size_t n = gl_params_count(m->params, m->n_params);
   const int k = opts->spectral_steps > 0 ? opts->spectral_steps : 20;
-  double *v0 = gl_malloc(n, sizeof *v0), *d = NULL, *tmp = gl_malloc(n, sizeof *tmp);
-  double *th = gl_malloc((size_t)k, sizeof *th), *tau = gl_malloc((size_t)k, sizeof *tau);
+  double *v0 = gl_malloc(n, sizeof *v0), *d = NULL;
+  double *tmp = gl_malloc(n, sizeof *tmp);
+  double *th = gl_malloc((size_t)k, sizeof *th);
+  double *tau = gl_malloc((size_t)k, sizeof *tau);
   gl_status st = GL_ENOMEM;
   if (!v0 || !tmp || !th || !tau) goto out;
   /* at the weights now, a new draw of the dropout masks */
@@ -389,7 +390,8 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
     if ((st = gl_model_eval(m, t, eval)) != GL_OK) goto done;
     double l2 = wd * gl_params_l2(m->params, m->n_params);
     if (opts->spectral != GL_SPECTRAL_NONE) {
-      const double loss_now = mean_xent(eval, t, t->train, t->n_train, wbuf) + l2;
+      const double loss_now =
+          mean_xent(eval, t, t->train, t->n_train, wbuf) + l2;
       if (!(loss_now <= 1.5 * loss_low)) { /* diverging (or NaN) */
         gl_model_snapshot(m, &before, true);
         for (int i = 0; o->m && i < o->n_state; i++)
