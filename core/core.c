@@ -205,7 +205,8 @@ void gl_gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
 #pragma omp parallel num_threads(nt)
     {
       int t = omp_get_thread_num();
-      int lo = (int)((int64_t)m * t / nt), hi = (int)((int64_t)m * (t + 1) / nt);
+      int lo = (int)((int64_t)m * t / nt);
+      int hi = (int)((int64_t)m * (t + 1) / nt);
       if (hi > lo)
         sgemm(false, trans_b, hi - lo, n, k, alpha, a + (size_t)lo * lda, lda,
               b, beta, c + (size_t)lo * n);

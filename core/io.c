@@ -22,7 +22,8 @@ gl_status gl_afile_open(gl_afile *a, const char *path) {
   snprintf(a->tmp, n, "%s.tmp.%ld", path, (long)getpid());
   a->f = fopen(a->tmp, "wb");
   if (!a->f) {
-    gl_status st = gl_error(GL_EIO, "cannot write %s: %s", path, strerror(errno));
+    gl_status st =
+        gl_error(GL_EIO, "cannot write %s: %s", path, strerror(errno));
     gl_afile_abort(a);
     return st;
   }
@@ -31,7 +32,8 @@ gl_status gl_afile_open(gl_afile *a, const char *path) {
 
 gl_status gl_afile_commit(gl_afile *a) {
   gl_status st = GL_OK;
-  if (!a->f) return gl_error(GL_EIO, "cannot write %s", a->path ? a->path : "?");
+  if (!a->f)
+    return gl_error(GL_EIO, "cannot write %s", a->path ? a->path : "?");
   if (fflush(a->f) != 0 || ferror(a->f) || fsync(fileno(a->f)) != 0)
     st = gl_error(GL_EIO, "cannot write %s: %s", a->path, strerror(errno));
   if (fclose(a->f) != 0 && st == GL_OK)
@@ -179,9 +181,13 @@ static void json_close(gl_json *j, char c) {
   fputc(c, j->f);
 }
 
-void gl_json_begin_object(gl_json *j, const char *key) { json_open(j, key, '{'); }
+void gl_json_begin_object(gl_json *j, const char *key) {
+  json_open(j, key, '{');
+}
 void gl_json_end_object(gl_json *j) { json_close(j, '}'); }
-void gl_json_begin_array(gl_json *j, const char *key) { json_open(j, key, '['); }
+void gl_json_begin_array(gl_json *j, const char *key) {
+  json_open(j, key, '[');
+}
 void gl_json_end_array(gl_json *j) { json_close(j, ']'); }
 
 void gl_json_number(gl_json *j, const char *key, double v) {

@@ -73,7 +73,8 @@ double gl_softmax_bce(const float *logits, gl_idx n, int c,
   return loss;
 }
 
-/* Targets of one mixup pass: t_i = lam Y[nodes[i]] + (1-lam) Y[nodes[perm[i]]]. */
+/* Targets of one mixup pass:
+ *   t_i = lam Y[nodes[i]] + (1-lam) Y[nodes[perm[i]]]. */
 static void mix_targets(const float *y, int c, const gl_idx *nodes,
                         const gl_idx *perm, gl_idx n, float lam, float *t) {
   for (gl_idx i = 0; i < n; i++)

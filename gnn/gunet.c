@@ -12,12 +12,13 @@
  *
  * Every GCN block is act(A drop(H) W + b) with dropout on its input (sparse
  * dropout on the features), dropout on the stored entries of A (adjacency
- * dropout), the activation cfg.act (ELU by default; none on the output).  gPool is the paper form
- * y = X p / ||p|| with the sigmoid gate (gl_gpool_forward); the pooled graph
- * is the 2-hop pattern ((A_l + I)^2)[idx, idx] (gl_gpool_graph), GCN-
- * normalised with self-loop weight 2 (the "improved" propagation,
- * D^-1/2 (A + 2I) D^-1/2).  Level 0 uses the same normalisation of block
- * 0's pattern, so the block's own weights are not used.
+ * dropout), the activation cfg.act (none on the output).  gPool is the
+ * paper form y = X p / ||p|| with the sigmoid gate (gl_gpool_forward); the
+ * pooled graph is the 2-hop pattern ((A_l + I)^2)[idx, idx]
+ * (gl_gpool_graph), GCN-normalised with self-loop weight 2 (the "improved"
+ * propagation, D^-1/2 (A + 2I) D^-1/2).  Level 0 uses the same
+ * normalisation of block 0's pattern, so the block's own weights are not
+ * used.
  *
  * The FCN path (GraphMix) is the same network with every propagation
  * replaced by the identity: every block acts on the node's own row, gPool
@@ -357,7 +358,9 @@ static gl_status unit_backward(gunet *m, int ui, const gl_csr *x,
     const float *z = u->out;
 #pragma omp parallel for schedule(static) if (nz > 65536)
     for (size_t i = 0; i < nz; i++)
-      s[i] = z[i] > 0 ? dz[i] : act == GL_ACT_ELU ? dz[i] * (z[i] + 1.0f) : 0.0f;
+      s[i] = z[i] > 0              ? dz[i]
+             : act == GL_ACT_ELU ? dz[i] * (z[i] + 1.0f)
+                                 : 0.0f;
     dpre = s;
   }
   if (u->gb)

@@ -7,7 +7,8 @@
 static const struct {
   const char *name;
   gl_status (*make)(gl_model **, const gl_model_cfg *);
-} models[] = {{"gcn", gl_gcn_new}, {"gat", gl_gat_new}, {"gunet", gl_gunet_new}};
+} models[] = {
+    {"gcn", gl_gcn_new}, {"gat", gl_gat_new}, {"gunet", gl_gunet_new}};
 
 const char *gl_model_names(void) { return "gcn, gat, gunet"; }
 
@@ -20,7 +21,8 @@ bool gl_model_exists(const char *name) {
 gl_status gl_model_new(gl_model **out, const gl_model_cfg *cfg) {
   *out = NULL;
   for (size_t i = 0; i < sizeof models / sizeof *models; i++)
-    if (strcmp(cfg->model, models[i].name) == 0) return models[i].make(out, cfg);
+    if (strcmp(cfg->model, models[i].name) == 0)
+      return models[i].make(out, cfg);
   return gl_error(GL_ENOTFOUND, "unknown model '%s' (known: %s)", cfg->model,
                   gl_model_names());
 }
