@@ -23,10 +23,10 @@ typedef struct {
 typedef struct {
   gl_model base;
   int L;
-  int *dim;       /* L + 1 widths: features, hidden..., classes */
-  float **w, **b; /* per layer */
+  int *dim;        /* L + 1 widths: features, hidden..., classes */
+  float **w, **b;  /* per layer */
   float **gw, **gb;
-  layer_ws *ws;   /* per layer */
+  layer_ws *ws;    /* per layer */
   gl_fbuf dbuf[2]; /* backward scratch */
   uint64_t key;
   bool train;
@@ -237,10 +237,8 @@ static gl_status gcn_backward_fcn(gl_model *mm, const gl_csr *x,
     if (l == 1 && m->has_mix) {
       /* through h'[r_i] = lam h[r_i] + (1 - lam) h[r_perm(i)]: the rows
        * mixed lose (1 - lam) of their gradient to their partners */
-      float *dpre = m->dbuf[1 - o].p;
       GL_TRY(gl_fbuf_reserve(&m->dbuf[1 - o], (size_t)n * di));
-      dpre = m->dbuf[1 - o].p;
-      dh = m->dbuf[o].p;
+      float *dpre = m->dbuf[1 - o].p;
       memcpy(dpre, dh, (size_t)n * di * sizeof *dpre);
       const gl_mix *x2 = &m->mix;
       for (gl_idx i = 0; i < x2->n; i++) {
@@ -453,13 +451,13 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
 static void gcn_free(gl_model *mm) {
   gcn *m = (gcn *)mm;
   for (int l = 0; m->ws && l < m->L; l++) {
-    gl_fbuf *f[] = {&m->ws[l].t,  &m->ws[l].z,   &m->ws[l].in,
-                    &m->ws[l].hin, &m->ws[l].fz,  &m->ws[l].fin,
-                    &m->ws[l].hdt, &m->ws[l].hrz, &m->ws[l].hri};
+    layer_ws *w = &m->ws[l];
+    gl_fbuf *f[] = {&w->t,  &w->z,   &w->in,  &w->hin, &w->fz,
+                    &w->fin, &w->hdt, &w->hrz, &w->hri};
     for (size_t i = 0; i < sizeof f / sizeof *f; i++) free(f[i]->p);
   }
-  gl_fbuf *f[] = {&m->hp,   &m->hd,      &m->he,     &m->hrd,
-                  &m->hrt,  &m->fmix,    &m->dbuf[0], &m->dbuf[1]};
+  gl_fbuf *f[] = {&m->hp,   &m->hd,   &m->he,      &m->hrd,
+                  &m->hrt,  &m->fmix, &m->dbuf[0], &m->dbuf[1]};
   for (size_t i = 0; i < sizeof f / sizeof *f; i++) free(f[i]->p);
   gl_csr_free(&m->hx);
   gl_model_free_params(&m->base);
