@@ -42,8 +42,9 @@ static gl_status read_sparse(mat_t *mat, const char *path, const char *name,
   }
   m->rows = (int64_t)v->dims[0];
   m->cols = (int64_t)v->dims[1];
-  if (m->rows < 1 || m->cols < 1 || m->rows > GL_MAX_ID || m->cols > GL_MAX_ID ||
-      !s->jc || s->njc != (uint64_t)m->cols + 1 || (s->nir && !s->ir)) {
+  if (m->rows < 1 || m->cols < 1 || m->rows > GL_MAX_ID ||
+      m->cols > GL_MAX_ID || !s->jc || s->njc != (uint64_t)m->cols + 1 ||
+      (s->nir && !s->ir)) {
     st = gl_error(GL_EFORMAT, "%s: variable '%s' (%lld x %lld) has malformed "
                               "sparse arrays",
                   path, name, (long long)m->rows, (long long)m->cols);

@@ -154,7 +154,8 @@ static gl_status load_csbm(gl_dataset *d, const char *spec) {
     else if (!strcmp(kv, "d"))
       ok = gl_parse_long(v, 0, 1 << 16, &l) && (o.d = (int)l, true);
     else if (!strcmp(kv, "seed"))
-      ok = gl_parse_long(v, 0, __LONG_MAX__, &l) && (o.seed = (uint64_t)l, true);
+      ok = gl_parse_long(v, 0, __LONG_MAX__, &l) &&
+           (o.seed = (uint64_t)l, true);
     else if (!strcmp(kv, "deg"))
       ok = gl_parse_double(v, 0, 1e9, &x) && (o.deg = x, true);
     else if (!strcmp(kv, "pin"))
@@ -167,7 +168,8 @@ static gl_status load_csbm(gl_dataset *d, const char *spec) {
       return gl_error(GL_EINVAL, "%s: unknown parameter '%s' (known: n, k, d, "
                                  "deg, pin, mu, sigma, seed)",
                       spec, kv);
-    if (!ok) return gl_error(GL_EINVAL, "%s: bad value '%s' for %s", spec, v, kv);
+    if (!ok)
+      return gl_error(GL_EINVAL, "%s: bad value '%s' for %s", spec, v, kv);
     p = e ? e + 1 : p + len;
   }
   if ((size_t)o.n * (size_t)o.d > ((size_t)1 << 30))
@@ -302,7 +304,8 @@ gl_status gl_dataset_load(gl_dataset *d, const char *name,
     strict = known[i].k == K_NPZ; /* Coauthor: the split is the protocol */
   } else if (!strcasecmp(name, "karate")) {
     st = load_karate(d);
-  } else if (!strncasecmp(name, "csbm", 4) && (name[4] == 0 || name[4] == ':')) {
+  } else if (!strncasecmp(name, "csbm", 4) &&
+             (name[4] == 0 || name[4] == ':')) {
     st = load_csbm(d, name);
   } else if (gl_dir_exists(name) || gl_file_exists(name)) {
     kind k = K_EDGES;

@@ -111,7 +111,8 @@ gl_status gl_dataset_default_split(gl_dataset *d, uint64_t seed, bool strict) {
     gl_idx *cnt;
     GL_TRY(class_counts(d, &cnt));
     bool ok = true;
-    for (int c = 0; c < d->n_classes; c++) ok &= cnt[c] >= DEFAULT_TRAIN + DEFAULT_VAL;
+    for (int c = 0; c < d->n_classes; c++)
+      ok &= cnt[c] >= DEFAULT_TRAIN + DEFAULT_VAL;
     free(cnt);
     if (!ok) return GL_OK;
   }

@@ -60,8 +60,10 @@ gl_status gl_logreg_fit(const float *xf, int64_t n, int d, const uint8_t *y,
   const double lam = 1 / c;
   double *x = gl_malloc((size_t)n * D, sizeof *x);
   double *xs = gl_malloc((size_t)n * D, sizeof *xs);
-  double *z = gl_malloc((size_t)n, sizeof *z), *r = gl_malloc((size_t)n, sizeof *r);
-  double *h = gl_malloc((size_t)D * D, sizeof *h), *g = gl_malloc((size_t)D, sizeof *g);
+  double *z = gl_malloc((size_t)n, sizeof *z),
+         *r = gl_malloc((size_t)n, sizeof *r);
+  double *h = gl_malloc((size_t)D * D, sizeof *h),
+         *g = gl_malloc((size_t)D, sizeof *g);
   double *wn = gl_malloc((size_t)D, sizeof *wn);
   gl_status st = GL_OK;
   if (!x || !xs || !z || !r || !h || !g || !wn) {
@@ -256,7 +258,8 @@ gl_status gl_eval_classify(const float *emb, int dim, const gl_csr *labels,
   gl_off e = 0;
   for (gl_idx t = 0; t < n_test; t++) {
     const gl_off k = labels->ptr[test[t] + 1] - labels->ptr[test[t]];
-    for (int j = 0; j < C; j++) row[j] = (class_score){score[(size_t)t * C + j], j};
+    for (int j = 0; j < C; j++)
+      row[j] = (class_score){score[(size_t)t * C + j], j};
     qsort(row, (size_t)C, sizeof *row, by_score_desc);
     gl_idx *cols = pred.col + e;
     for (gl_off j = 0; j < k; j++) cols[j] = row[j].c;

@@ -125,7 +125,8 @@ gl_status gl_sgns_curvature_matvec(void *ctx, const double *x, double *y) {
         s += (double)u[i] * v[i];
         r += du[i] * v[i] + u[i] * dv[i];
       }
-      const double sg = 1 / (1 + exp(-s)), g = sg - (k == 0), cr = sg * (1 - sg) * r;
+      const double sg = 1 / (1 + exp(-s)), g = sg - (k == 0),
+                   cr = sg * (1 - sg) * r;
       for (int i = 0; i < d; i++) {
         hu[i] += cr * v[i] + g * dv[i];
         hv[i] = cr * u[i] + g * du[i];
@@ -207,8 +208,8 @@ static gl_status sgns_rate(const gl_sgns_curvature *c, int steps, gl_rng *r,
   int got;
   if (!v0) return GL_ENOMEM;
   gl_rng_signs(r, v0, n);
-  gl_status st = gl_lanczos(gl_sgns_curvature_matvec, (void *)c, n, steps < 64 ? steps : 64,
-                            v0, th, tau, &got);
+  gl_status st = gl_lanczos(gl_sgns_curvature_matvec, (void *)c, n,
+                            steps < 64 ? steps : 64, v0, th, tau, &got);
   if (st == GL_OK)
     st = gl_spectral_rates(GL_SPECTRAL_SGD, GL_SPECTRAL_MU_MEDIAN, th, tau,
                            got, lr, &mom);
@@ -384,7 +385,8 @@ static gl_status train(const gl_walks *c, const gl_walker *wk,
               st->estimates++;
             }
             memcpy(copy, emb, (size_t)n * dim * sizeof *copy);
-            memcpy(copy + (size_t)n * dim, syn1, (size_t)n * dim * sizeof *copy);
+            memcpy(copy + (size_t)n * dim, syn1,
+                   (size_t)n * dim * sizeof *copy);
             done0 = done;
             loss0 = gl_sgns_curvature_loss(&cv);
             ts += gl_now() - s0;
@@ -413,7 +415,8 @@ static gl_status train(const gl_walks *c, const gl_walker *wk,
           for (int pos = 0; pos < m; pos++) {
             const int b = (int)gl_rng_below(&r, (uint32_t)o->window);
             const int lo = pos - o->window + b, hi = pos + o->window - b;
-            if (pos + 1 < m) prefetch_row(syn1 + (size_t)sen[pos + 1] * dim, dim);
+            if (pos + 1 < m)
+              prefetch_row(syn1 + (size_t)sen[pos + 1] * dim, dim);
             for (int j = lo < 0 ? 0 : lo; j <= hi && j < m; j++) {
               if (j == pos) continue;
               gl_idx *cur = tg_next; /* drawn and fetching: this pair's */

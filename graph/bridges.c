@@ -122,7 +122,8 @@ static gl_status ig_edges(const char *fn, const gl_csr *a, bool directed,
     free(pos);
     return ig_fail(fn, "igraph_vector_int_init", r);
   }
-  if (w && (r = igraph_vector_init(w, (igraph_integer_t)ne)) != IGRAPH_SUCCESS) {
+  if (w &&
+      (r = igraph_vector_init(w, (igraph_integer_t)ne)) != IGRAPH_SUCCESS) {
     igraph_vector_int_destroy(edges);
     free(pos);
     return ig_fail(fn, "igraph_vector_init", r);
@@ -322,7 +323,8 @@ gl_status gl_csr_square_pattern(gl_csr *out, const gl_csr *a) {
   /* c holds A^T, so c * c = (A A)^T, whose columns are the rows of A^2. */
   cs_dl *c2 = cs_dl_multiply(c, c);
   cs_dl_spfree(c);
-  if (!c2) return gl_error(GL_ENOMEM, "%s: cs_dl_multiply ran out of memory", fn);
+  if (!c2)
+    return gl_error(GL_ENOMEM, "%s: cs_dl_multiply ran out of memory", fn);
   gl_status st = gl_csr_from_cs(out, c2);
   cs_dl_spfree(c2);
   return st;

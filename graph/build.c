@@ -30,7 +30,8 @@ static void merge_sort(uint64_t *x, uint64_t *tmp, gl_off n) {
   uint64_t *src = x, *dst = tmp;
   for (gl_off w = RUN; w < n; w *= 2) {
     for (gl_off lo = 0; lo < n; lo += 2 * w) {
-      gl_off mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      gl_off mid = lo + w < n ? lo + w : n,
+             hi = lo + 2 * w < n ? lo + 2 * w : n;
       gl_off i = lo, j = mid, k = lo;
       while (i < mid && j < hi)
         dst[k++] = KEY(src[j]) < KEY(src[i]) ? src[j++] : src[i++];
@@ -163,7 +164,8 @@ gl_status gl_csr__build_chunked(gl_csr *out, gl_idx n, gl_idx m,
   int t = gl_threads();
   int shift = 16; /* bucket width: more buckets than threads if possible */
   while (shift > 0 && ((gl_off)n >> shift) < 4 * (gl_off)t) shift--;
-  gl_off nb = ((gl_off)n >> shift) + 1, ng = n_chunks < 4 * t ? n_chunks : 4 * t;
+  gl_off nb = ((gl_off)n >> shift) + 1,
+         ng = n_chunks < 4 * t ? n_chunks : 4 * t;
   gl_off *cnt = gl_calloc((size_t)(ng * nb) + 1, sizeof *cnt);
   gl_off *start = gl_calloc((size_t)nb + 1, sizeof *start);
   out->ptr = gl_calloc((size_t)n + 1, sizeof *out->ptr);
@@ -309,7 +311,8 @@ typedef struct {
 static gl_off edge_fill(const void *vctx, gl_off c, gl_idx *u, gl_idx *v,
                         float *w) {
   const edge_list *l = vctx;
-  gl_off e1 = (c + 1) * EDGE_CHUNK < l->ne ? (c + 1) * EDGE_CHUNK : l->ne, k = 0;
+  gl_off e1 = (c + 1) * EDGE_CHUNK < l->ne ? (c + 1) * EDGE_CHUNK : l->ne,
+         k = 0;
   for (gl_off e = c * EDGE_CHUNK; e < e1; e++) {
     gl_idx a = l->src[e], b = l->dst[e];
     if (a == b && !l->self_loops) continue;

@@ -273,8 +273,10 @@ gl_status gl_csr_row_norm(gl_csr *out, const gl_csr *a) {
 /* Validates k ids of a selection (`what` names them in messages). */
 static gl_status check_ids(const char *fn, const char *what, const gl_idx *ids,
                            gl_idx k, gl_idx n) {
-  if (k < 0) return gl_error(GL_EINVAL, "%s: negative %s count %d", fn, what, k);
-  if (k > 0 && !ids) return gl_error(GL_EINVAL, "%s: %s array is NULL", fn, what);
+  if (k < 0)
+    return gl_error(GL_EINVAL, "%s: negative %s count %d", fn, what, k);
+  if (k > 0 && !ids)
+    return gl_error(GL_EINVAL, "%s: %s array is NULL", fn, what);
   for (gl_idx t = 0; t < k; t++)
     if (ids[t] < 0 || ids[t] >= n)
       return gl_error(GL_EINVAL, "%s: %s %d (position %d) out of range "

@@ -92,7 +92,8 @@ gl_status gl_gen_csbm(const gl_csbm_opts *o, gl_csr *adj, int32_t *labels,
                       float *x) {
   static const char fn[] = "gl_gen_csbm";
   if (adj) memset(adj, 0, sizeof *adj);
-  if (!o || !adj) return gl_error(GL_EINVAL, "%s: options or graph is NULL", fn);
+  if (!o || !adj)
+    return gl_error(GL_EINVAL, "%s: options or graph is NULL", fn);
   if (o->n < 1) return gl_error(GL_EINVAL, "%s: n=%d, need n >= 1", fn, o->n);
   if (o->k < 1 || o->k > o->n)
     return gl_error(GL_EINVAL, "%s: k=%d classes, need 1 <= k <= n=%d", fn,

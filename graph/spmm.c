@@ -321,7 +321,8 @@ static inline void spmm_t_rows(const gl_csr *a, const gl_csr_view *v,
     for (gl_idx r = r0; r < r1; r++) {                                         \
       gl_idx i = view_row(v, r);                                               \
       v8f xr[V];                                                               \
-      for (int k = 0; k < V; k++) xr[k] = ((const v8f *)(x + (size_t)r * D))[k]; \
+      for (int k = 0; k < V; k++)                                              \
+        xr[k] = ((const v8f *)(x + (size_t)r * D))[k];                         \
       FOR_ENTRIES(a, v, key, i, {                                              \
         v8f *o = (v8f *)(out + (size_t)a->col[e] * D);                         \
         for (int k = 0; k < V; k++) o[k] += w * xr[k];                         \

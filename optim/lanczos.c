@@ -96,7 +96,8 @@ gl_status gl_lanczos(gl_matvec_fn mv, void *ctx, size_t n, int k,
     return gl_error(GL_EINVAL, "lanczos: the start vector has norm %g", nv);
   double *V = gl_malloc((size_t)k * n, sizeof *V);
   double *w = gl_malloc(n, sizeof *w);
-  double *a = gl_malloc((size_t)k, sizeof *a), *b = gl_malloc((size_t)k, sizeof *b);
+  double *a = gl_malloc((size_t)k, sizeof *a),
+         *b = gl_malloc((size_t)k, sizeof *b);
   double *h = gl_malloc((size_t)k, sizeof *h);
   gl_status st = GL_OK;
   if (!V || !w || !a || !b || !h) {
@@ -243,7 +244,8 @@ gl_status gl_spectral_rates(gl_spectral_kind kind, gl_spectral_mu mu_rule,
                             const double *theta, const double *tau, int n,
                             double *lr, double *momentum) {
   if (n < 1) return gl_error(GL_EINVAL, "spectral rates: no Ritz values");
-  double *a = gl_malloc((size_t)n, sizeof *a), *w = gl_malloc((size_t)n, sizeof *w);
+  double *a = gl_malloc((size_t)n, sizeof *a),
+         *w = gl_malloc((size_t)n, sizeof *w);
   if (!a || !w) {
     free(a);
     free(w);

@@ -1,7 +1,8 @@
 /* Optimisers: SGD (plain, momentum, Nesterov) and Adam / AdamW with the
- * update rules of torch.optim, LARS and LAMB, learning-rate schedules.  The shared part (options, state by param
- * position, list checks) lives here so that LARS, LAMB and the spectral
- * learner plug in through gl_optim_ops and gl_optim_state. */
+ * update rules of torch.optim, LARS and LAMB, learning-rate schedules.  The
+ * shared part (options, state by param position, list checks) lives here so
+ * that LARS, LAMB and the spectral learner plug in through gl_optim_ops and
+ * gl_optim_state. */
 #include "optim/optim.h"
 
 #include <math.h>

@@ -60,11 +60,11 @@ typedef struct {
  * 0.9 / 0.999, eps 1e-8, no dampening, no weight decay, no nesterov;
  * LAMB: the paper's eps 1e-6 and weight decay 0.01; LARS: beta1 0.9. */
 gl_optim_opts gl_optim_defaults(gl_optim_kind kind);
-/* Parses "sgd", "momentum", "nesterov", "adam", "adamw", "lars", "lamb".  "nesterov" is
- * GL_OPT_MOMENTUM with *nesterov = true; the other names set *nesterov
- * false.  Both outputs are required: copy *nesterov into the options made
- * from gl_optim_defaults(*kind).  Unknown name: GL_EINVAL, the message lists
- * the valid ones. */
+/* Parses "sgd", "momentum", "nesterov", "adam", "adamw", "lars", "lamb".
+ * "nesterov" is GL_OPT_MOMENTUM with *nesterov = true; the other names set
+ * *nesterov false.  Both outputs are required: copy *nesterov into the options
+ * made from gl_optim_defaults(*kind).  Unknown name: GL_EINVAL, the message
+ * lists the valid ones. */
 gl_status gl_optim_kind_parse(const char *s, gl_optim_kind *kind,
                               bool *nesterov);
 
@@ -133,8 +133,8 @@ typedef gl_status (*gl_matvec_fn)(void *ctx, const double *x, double *y);
 /* k steps of Lanczos from v0 (any non-zero vector; normalised here) with
  * full reorthogonalisation (every new vector orthogonalised against all
  * earlier ones by classical Gram-Schmidt, twice when the first pass takes
- * away more than 30% of its norm), in double precision.  Gives the Ritz values theta
- * (ascending) and their weights tau (the squared first components of the
+ * away more than 30% of its norm), in double precision.  Gives the Ritz values
+ * theta (ascending) and their weights tau (the squared first components of the
  * Ritz vectors: the Gauss quadrature of v0's spectral measure, summing to
  * 1) for the *k_done <= min(k, n) steps made (fewer when an invariant
  * subspace is found).  theta and tau hold k values.  Memory: k n doubles. */

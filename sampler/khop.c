@@ -150,7 +150,8 @@ static gl_status plan_rows(layer_plan *p, const gl_csr *adj,
       const gl_idx g = dst[r + AHEAD];
       const gl_off b0 = adj->ptr[g], n = adj->ptr[g + 1] - b0;
       if (n > s)
-        for (int q = 1; q < 4; q++) __builtin_prefetch(&adj->col[b0 + n * q / 4]);
+        for (int q = 1; q < 4; q++)
+          __builtin_prefetch(&adj->col[b0 + n * q / 4]);
     }
     const gl_idx g = dst[r];
     const gl_off p0 = adj->ptr[g], p1 = adj->ptr[g + 1];

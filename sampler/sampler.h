@@ -282,8 +282,8 @@ gl_status gl_sampler_vrgcn_new(gl_sampler **out, const gl_csr *adj,
  * their neighbours, the batch nodes fresh and the others from history
  * (one-shot subgraph, Eq. 7).  An epoch: n_loss / batch_size inner steps.
  * The `inner` steps count the batches drawn (so they may be drawn ahead:
- * gl_sampler_prefetch), whether trained on or only looked at.  No gradient flows
- * through the stale rows, so the first layers' gradients miss the paths
+ * gl_sampler_prefetch), whether trained on or only looked at.  No gradient
+ * flows through the stale rows, so the first layers' gradients miss the paths
  * through out-of-batch neighbours (the paper's approximation); the output
  * layer's is unbiased while the history is exact.
  * systematic: gl_mvs_draw_systematic's fixed-size batches instead of the

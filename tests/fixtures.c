@@ -62,7 +62,8 @@ void gl_test_csbm(gl_test_graph *g, const gl_csbm_opts *o, gl_idx n_train,
   const gl_idx n = o->n;
   const int d = o->d;
   float *xd = malloc(sizeof(float) * n * d);
-  gl_idx *ri = malloc(sizeof(gl_idx) * n * d), *ci = malloc(sizeof(gl_idx) * n * d);
+  gl_idx *ri = malloc(sizeof(gl_idx) * n * d),
+         *ci = malloc(sizeof(gl_idx) * n * d);
   g->y = malloc(sizeof(int32_t) * n);
   g->ids = malloc(sizeof(gl_idx) * n);
   gl_status st = gl_gen_csbm(o, &g->adj, g->y, xd);
@@ -143,7 +144,8 @@ double gl_test_accuracy_at(const char *file, int line, const char *fmt, ...) {
   }
   const char *p = strstr(buf, "\"test_acc\"");
   p = p ? strstr(p, "\"mean\": ") : NULL;
-  if (!p) gl_test_fail(file, line, "gnn-train %s: no test_acc in %s", args, json);
+  if (!p)
+    gl_test_fail(file, line, "gnn-train %s: no test_acc in %s", args, json);
   return p ? atof(p + 8) : NAN;
 }
 

@@ -30,7 +30,8 @@ int gl_test_sanitized(void);
 int gl_test_run(const char *cmd, char **out);
 /* Mean test accuracy of `gnn-train ARGS` (the build's tool, the test
  * datasets), read from its JSON; a failed run fails the test (NAN). */
-#define gl_test_accuracy(...) gl_test_accuracy_at(__FILE__, __LINE__, __VA_ARGS__)
+#define gl_test_accuracy(...) \
+  gl_test_accuracy_at(__FILE__, __LINE__, __VA_ARGS__)
 double gl_test_accuracy_at(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -25,20 +25,24 @@ static void check_common(const gl_dataset *d) {
   CHECK_OK(gl_csr_check(&d->adj, true));
   CHECK(gl_csr_is_symmetric(&d->adj));
   CHECK(d->adj.val == NULL);
-  for (gl_idx i = 0; i < n; i++) CHECK_MSG(!gl_csr_has_edge(&d->adj, i, i), "self loop %d", i);
+  for (gl_idx i = 0; i < n; i++)
+    CHECK_MSG(!gl_csr_has_edge(&d->adj, i, i), "self loop %d", i);
   if (d->x.n) {
     CHECK_EQ(d->x.n, n);
     CHECK_OK(gl_csr_check(&d->x, true));
     int bad = 0;
     for (gl_idx i = 0; i < n; i++) {
       double s = 0;
-      for (gl_off e = d->x.ptr[i]; e < d->x.ptr[i + 1]; e++) s += gl_csr_w(&d->x, e);
-      bad += !(fabs(s - 1) < 1e-4 || (s == 0 && d->x.ptr[i] == d->x.ptr[i + 1]));
+      for (gl_off e = d->x.ptr[i]; e < d->x.ptr[i + 1]; e++)
+        s += gl_csr_w(&d->x, e);
+      bad +=
+          !(fabs(s - 1) < 1e-4 || (s == 0 && d->x.ptr[i] == d->x.ptr[i + 1]));
     }
     CHECK_EQ(bad, 0);
   }
   if (d->y)
-    for (gl_idx i = 0; i < n; i++) CHECK(d->y[i] >= -1 && d->y[i] < d->n_classes);
+    for (gl_idx i = 0; i < n; i++)
+      CHECK(d->y[i] >= -1 && d->y[i] < d->n_classes);
   /* split ids in range, labelled, disjoint */
   char *owner = calloc((size_t)n, 1);
   const gl_idx *s[3] = {d->train, d->val, d->test};
@@ -182,7 +186,8 @@ TEST(datasets_karate_and_csbm) {
   CHECK(d.y[0] == 0 && d.y[33] == 1);
   check_common(&d);
   gl_dataset_free(&d);
-  CHECK_OK(gl_dataset_load(&d, "csbm:n=300,k=3,d=8,deg=6,pin=0.9,seed=5", NULL, 2));
+  CHECK_OK(
+      gl_dataset_load(&d, "csbm:n=300,k=3,d=8,deg=6,pin=0.9,seed=5", NULL, 2));
   CHECK_EQ(d.adj.n, 300);
   CHECK_EQ(d.x.n, 300);
   CHECK_EQ(d.x.m, 8);
@@ -300,31 +305,40 @@ TEST(datasets_gmnn_bad_inputs) {
        "feature.txt:1: feature index 'x:1.0' is not an integer"},
       {"feature.txt", "0\t1:1.0\n1\t2:abc\n", GL_EFORMAT,
        "feature.txt:2: feature value 'abc' is not a number"},
-      {"feature.txt", "0\t-1:1.0\n", GL_EFORMAT, "feature index -1 is negative"},
-      {"feature.txt", "0\t5\n", GL_EFORMAT, "feature entry '5' is not index:value"},
-      {"feature.txt", "0\t1:\n", GL_EFORMAT, "truncated line: expected feature value"},
+      {"feature.txt", "0\t-1:1.0\n", GL_EFORMAT,
+       "feature index -1 is negative"},
+      {"feature.txt", "0\t5\n", GL_EFORMAT,
+       "feature entry '5' is not index:value"},
+      {"feature.txt", "0\t1:\n", GL_EFORMAT,
+       "truncated line: expected feature value"},
       {"feature.txt", "0\t1:1e999\n", GL_EFORMAT, "not a finite float"},
       {"feature.txt", "0\t1:1\n0\t2:1\n", GL_EFORMAT,
        "feature.txt:2: node 0 already has a feature line (line 1)"},
       {"feature.txt", "x\t1:1\n", GL_EFORMAT, "node id 'x' is not an integer"},
-      {"feature.txt", "0\t30000000:1\n", GL_EFORMAT, "feature index 30000000 is implausibly large"},
+      {"feature.txt", "0\t30000000:1\n", GL_EFORMAT,
+       "feature index 30000000 is implausibly large"},
       {"label.txt", NULL, GL_EIO, "label.txt: No such file"},
       {"label.txt", "", GL_EFORMAT, "label.txt: empty file"},
       {"label.txt", "0\t1\n1\tx\n", GL_EFORMAT,
        "label.txt:2: label 'x' is not an integer but the label on line 1 is"},
-      {"label.txt", "0\t1\n1\n", GL_EFORMAT, "label.txt:2: truncated line: expected a label"},
-      {"label.txt", "0\t1\n9\t1\n", GL_EFORMAT, "label.txt:2: node 9 is out of range"},
-      {"label.txt", "0\t1\n0\t1\n", GL_EFORMAT, "node 0 already has a label (line 1)"},
+      {"label.txt", "0\t1\n1\n", GL_EFORMAT,
+       "label.txt:2: truncated line: expected a label"},
+      {"label.txt", "0\t1\n9\t1\n", GL_EFORMAT,
+       "label.txt:2: node 9 is out of range"},
+      {"label.txt", "0\t1\n0\t1\n", GL_EFORMAT,
+       "node 0 already has a label (line 1)"},
       {"label.txt", "0\t-1\n", GL_EFORMAT, "label -1 is negative"},
       {"label.txt", "0\t1 2\n", GL_EFORMAT, "unexpected extra field '2'"},
       {"label.txt", "0\t100000\n", GL_EFORMAT, "label 100000 is out of range"},
       {"train.txt", NULL, GL_EIO, "train.txt: No such file"},
       {"train.txt", "", GL_EFORMAT, "train.txt: empty file"},
       {"train.txt", "\n\n", GL_EFORMAT, "train.txt: no node ids"},
-      {"train.txt", "0\nzero\n", GL_EFORMAT, "train.txt:2: node id 'zero' is not an integer"},
+      {"train.txt", "0\nzero\n", GL_EFORMAT,
+       "train.txt:2: node id 'zero' is not an integer"},
       {"train.txt", "0 1\n", GL_EFORMAT, "unexpected extra field"},
       {"dev.txt", "7\n", GL_EFORMAT, "dev.txt:1: node 7 is out of range"},
-      {"dev.txt", "1\n", GL_EFORMAT, "dev.txt:1: node 1 is already listed in train.txt"},
+      {"dev.txt", "1\n", GL_EFORMAT,
+       "dev.txt:1: node 1 is already listed in train.txt"},
       {"test.txt", NULL, GL_EIO, "test.txt: No such file"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -346,7 +360,8 @@ TEST(datasets_gmnn_bad_inputs) {
 /* ------------------------------------------------------------ edge lists */
 TEST(datasets_edgelist) {
   gl_dataset d;
-  const char *p = gl_test_write("g.edges", "# a comment\n0 1\n1 2 2.5\n\n2,3\n3 3\n");
+  const char *p =
+      gl_test_write("g.edges", "# a comment\n0 1\n1 2 2.5\n\n2,3\n3 3\n");
   CHECK_OK(gl_dataset_load(&d, p, NULL, 0));
   CHECK_EQ(d.adj.n, 4);
   CHECK_EQ(d.adj.nnz, 6);
@@ -357,23 +372,25 @@ TEST(datasets_edgelist) {
   CHECK(gl_csr_has_edge(&d.adj, 0, 1) && !gl_csr_has_edge(&d.adj, 1, 0));
   CHECK(d.adj.val == NULL);
   gl_dataset_free(&d);
-  CHECK_ERR(gl_load_edgelist(&d, gl_test_write("bad1.txt", "0 1\nfoo bar\n"), false),
-            GL_EFORMAT, "bad1.txt:2: node id 'foo' is not an integer");
+  CHECK_ERR(
+      gl_load_edgelist(&d, gl_test_write("bad1.txt", "0 1\nfoo bar\n"), false),
+      GL_EFORMAT, "bad1.txt:2: node id 'foo' is not an integer");
   CHECK_ERR(gl_load_edgelist(&d, gl_test_write("bad2.txt", "# only\n"), false),
             GL_EFORMAT, "no edges");
   CHECK_ERR(gl_load_edgelist(&d, gl_test_write("bad3.txt", ""), false),
             GL_EFORMAT, "empty file");
   CHECK_ERR(gl_load_edgelist(&d, gl_test_write("bad4.txt", "0 1 nan\n"), false),
             GL_EFORMAT, "edge weight 'nan' is not a number");
-  CHECK_ERR(gl_load_edgelist(&d, gl_test_write("bad5.txt", "\x01\x02\x03\n"), false),
-            GL_EFORMAT, "is not an integer");
+  CHECK_ERR(
+      gl_load_edgelist(&d, gl_test_write("bad5.txt", "\x01\x02\x03\n"), false),
+      GL_EFORMAT, "is not an integer");
   CHECK_ERR(gl_load_edgelist(&d, gl_test_path("missing.txt"), false), GL_EIO,
             "cannot open");
 }
 
 /* ------------------------------------------------------------ npy / npz */
-static gl_array arr(const char *name, gl_dtype t, int ndim, const int64_t *shape,
-                    void *data) {
+static gl_array arr(const char *name, gl_dtype t, int ndim,
+                    const int64_t *shape, void *data) {
   gl_array a;
   memset(&a, 0, sizeof a);
   snprintf(a.name, sizeof a.name, "%s", name);
@@ -411,7 +428,8 @@ TEST(datasets_npz_round_trip) {
       arr("ints", GL_I32, 1, s6, i32),     arr("longs", GL_I64, 1, s3, i64),
       arr("mat", GL_F32, 2, s23, f32),     arr("dbl", GL_F64, 1, s2, f64),
       arr("bytes", GL_U8, 1, s3, u8),      arr("flags", GL_BOOL, 1, s2, b1),
-      arr("scalar", GL_F64, 0, NULL, &scalar), arr("empty", GL_F32, 1, s0, NULL)};
+      arr("scalar", GL_F64, 0, NULL, &scalar),
+      arr("empty", GL_F32, 1, s0, NULL)};
   const char *p = gl_test_path("rt.npz");
   CHECK_OK(gl_npz_write(p, in, 8));
   gl_npz z;
@@ -426,20 +444,24 @@ TEST(datasets_npz_round_trip) {
     CHECK_EQ(a->count, in[i].count);
     for (int k = 0; k < a->ndim; k++) CHECK_EQ(a->shape[k], in[i].shape[k]);
     if (a->count)
-      CHECK(!memcmp(a->data, in[i].data, (size_t)a->count * gl_dtype_size(a->dtype)));
+      CHECK(!memcmp(a->data, in[i].data,
+                    (size_t)a->count * gl_dtype_size(a->dtype)));
   }
   CHECK(gl_npz_get(&z, "nothere") == NULL);
   CHECK(strstr(gl_errmsg(), "no member nothere") != NULL);
   const gl_array *dummy;
-  CHECK_ERR(gl_npz_find(&z, "nothere", &dummy), GL_ENOTFOUND, "rt.npz: no member nothere");
+  CHECK_ERR(gl_npz_find(&z, "nothere", &dummy), GL_ENOTFOUND,
+            "rt.npz: no member nothere");
   gl_npz_free(&z);
   /* the same members deflated */
   gl_zip_member m[2];
   char h1[128], h2[128];
-  size_t l1 = gl_npy_header(h1, sizeof h1, 1,
-                            "{'descr': '<i4', 'fortran_order': False, 'shape': (6,), }");
-  size_t l2 = gl_npy_header(h2, sizeof h2, 2,
-                            "{'shape': (2, 3), 'fortran_order': False, \"descr\": '<f4'}");
+  size_t l1 = gl_npy_header(
+      h1, sizeof h1, 1,
+      "{'descr': '<i4', 'fortran_order': False, 'shape': (6,), }");
+  size_t l2 = gl_npy_header(
+      h2, sizeof h2, 2,
+      "{'shape': (2, 3), 'fortran_order': False, \"descr\": '<f4'}");
   char *b1m = malloc(l1 + sizeof i32), *b2m = malloc(l2 + sizeof f32);
   memcpy(b1m, h1, l1);
   memcpy(b1m + l1, i32, sizeof i32);
@@ -450,7 +472,8 @@ TEST(datasets_npz_round_trip) {
   CHECK_OK(gl_zip_write(gl_test_path("defl.npz"), m, 2, true));
   CHECK_OK(gl_npz_read(&z, gl_test_path("defl.npz")));
   const gl_array *a = gl_npz_get(&z, "mat");
-  CHECK(a && a->ndim == 2 && a->shape[1] == 3 && !memcmp(a->data, f32, sizeof f32));
+  CHECK(a && a->ndim == 2 && a->shape[1] == 3 &&
+        !memcmp(a->data, f32, sizeof f32));
   a = gl_npz_get(&z, "ints");
   CHECK(a && !memcmp(a->data, i32, sizeof i32));
   gl_npz_free(&z);
@@ -469,14 +492,15 @@ TEST(datasets_npz_round_trip) {
     return;
   }
   char cmd[1024], *out = NULL;
-  snprintf(cmd, sizeof cmd,
-           "%s -c \"import numpy as np; z = np.load('%s'); "
-           "print(sorted(z.files)); print(z['ints'].tolist(), z['longs'].tolist()); "
-           "print(z['mat'].dtype, z['mat'].shape, z['mat'][1].tolist()); "
-           "print(z['dbl'].tolist(), z['bytes'].tolist(), z['flags'].tolist(), "
-           "float(z['scalar']), z['empty'].shape); "
-           "print(np.load('%s').sum())\"",
-           py, p, gl_test_path("m.npy"));
+  snprintf(
+      cmd, sizeof cmd,
+      "%s -c \"import numpy as np; z = np.load('%s'); "
+      "print(sorted(z.files)); print(z['ints'].tolist(), z['longs'].tolist()); "
+      "print(z['mat'].dtype, z['mat'].shape, z['mat'][1].tolist()); "
+      "print(z['dbl'].tolist(), z['bytes'].tolist(), z['flags'].tolist(), "
+      "float(z['scalar']), z['empty'].shape); "
+      "print(np.load('%s').sum())\"",
+      py, p, gl_test_path("m.npy"));
   int rc = gl_test_run(cmd, &out);
   const char *want =
       "['bytes', 'dbl', 'empty', 'flags', 'ints', 'longs', 'mat', 'scalar']\n"
@@ -489,15 +513,17 @@ TEST(datasets_npz_round_trip) {
   free(out);
   /* and we read what numpy writes: deflated, zip64 local extras, a pickle */
   const char *q = gl_test_path("numpy.npz");
-  snprintf(cmd, sizeof cmd,
-           "%s -c \"import numpy as np; np.savez_compressed('%s', "
-           "a=np.arange(5, dtype=np.int64), o=np.array([None, 1], dtype=object), "
-           "f=np.asfortranarray(np.ones((2, 3))), s=np.array(['x', 'yy']))\"",
-           py, q);
+  snprintf(
+      cmd, sizeof cmd,
+      "%s -c \"import numpy as np; np.savez_compressed('%s', "
+      "a=np.arange(5, dtype=np.int64), o=np.array([None, 1], dtype=object), "
+      "f=np.asfortranarray(np.ones((2, 3))), s=np.array(['x', 'yy']))\"",
+      py, q);
   CHECK_EQ(gl_test_run(cmd, NULL), 0);
   CHECK_OK(gl_npz_read(&z, q));
   a = gl_npz_get(&z, "a");
-  CHECK(a && a->dtype == GL_I64 && a->count == 5 && ((int64_t *)a->data)[4] == 4);
+  CHECK(a && a->dtype == GL_I64 && a->count == 5 &&
+        ((int64_t *)a->data)[4] == 4);
   CHECK_ERR(gl_npz_find(&z, "o", &a), GL_EFORMAT,
             "member o is a pickled object array; refusing to unpickle");
   CHECK_ERR(gl_npz_find(&z, "f", &a), GL_EFORMAT, "Fortran order");
@@ -537,8 +563,9 @@ TEST(datasets_npz_bad_archives) {
   gl_npz z;
   const gl_array *a;
   CHECK_ERR(gl_npz_read(&z, gl_test_path("none.npz")), GL_EIO, "cannot open");
-  CHECK_ERR(gl_npz_read(&z, gl_test_write("text.npz", "hello, not a zip at all\n")),
-            GL_EFORMAT, "text.npz: not a zip archive");
+  CHECK_ERR(
+      gl_npz_read(&z, gl_test_write("text.npz", "hello, not a zip at all\n")),
+      GL_EFORMAT, "text.npz: not a zip archive");
   CHECK_ERR(gl_npz_read(&z, gl_test_write("empty.npz", "")), GL_EFORMAT,
             "not a zip archive");
   /* a valid archive cut in half */
@@ -569,9 +596,10 @@ TEST(datasets_npz_bad_archives) {
               "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }",
               "\x80\x02]q\x00.", 6, false);
   CHECK_OK(gl_npz_read(&z, p));
-  CHECK_ERR(gl_npz_find(&z, "class_names", &a), GL_EFORMAT,
-            "pickle.npz: member class_names is a pickled object array; refusing "
-            "to unpickle");
+  CHECK_ERR(
+      gl_npz_find(&z, "class_names", &a), GL_EFORMAT,
+      "pickle.npz: member class_names is a pickled object array; refusing "
+      "to unpickle");
   gl_npz_free(&z);
   /* header problems */
   static const struct {
@@ -581,11 +609,13 @@ TEST(datasets_npz_bad_archives) {
   } hdr[] = {
       {"{'descr': '<f4', 'fortran_order': False, 'shape': (-3,), }", 0,
        "negative dimension"},
-      {"{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }", 16,
-       "needs 4398046511104 bytes of data but the member holds 16"},
-      {"{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }",
+       16, "needs 4398046511104 bytes of data but the member holds 16"},
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, "
+       "4294967296), }",
        16, "element count overflows"},
-      {"{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }",
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': "
+       "(99999999999999999999,), }",
        16, "dimension too large"},
       {"{'descr': '<f4', 'fortran_order': False, 'shape': (8,), }", 16,
        "needs 32 bytes of data but the member holds 16"},
@@ -608,13 +638,14 @@ TEST(datasets_npz_bad_archives) {
   }
   /* unsupported dtypes and Fortran order are skipped, not fatal */
   p = raw_npz("fort.npz", "x",
-              "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", ramp,
-              16, false);
+              "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }",
+              ramp, 16, false);
   CHECK_OK(gl_npz_read(&z, p));
   CHECK_ERR(gl_npz_find(&z, "x", &a), GL_EFORMAT, "Fortran order");
   gl_npz_free(&z);
-  p = raw_npz("be.npz", "x", "{'descr': '>f4', 'fortran_order': False, 'shape': (4,), }",
-              ramp, 16, false);
+  p = raw_npz("be.npz", "x",
+              "{'descr': '>f4', 'fortran_order': False, 'shape': (4,), }", ramp,
+              16, false);
   CHECK_OK(gl_npz_read(&z, p));
   CHECK_ERR(gl_npz_find(&z, "x", &a), GL_EFORMAT, "has dtype '>f4'");
   gl_npz_free(&z);
@@ -623,28 +654,32 @@ TEST(datasets_npz_bad_archives) {
   CHECK_OK(gl_zip_write(gl_test_path("junk.npz"), &junk, 1, false));
   CHECK_ERR(gl_npz_read(&z, gl_test_path("junk.npz")), GL_EFORMAT, "bad magic");
   /* an archive that claims zip64 */
-  unsigned char eocd[22] = {0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff};
+  unsigned char eocd[22] = {0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0,
+                            0xff, 0xff, 0xff, 0xff};
   FILE *fz = fopen(gl_test_path("z64.npz"), "wb");
   fwrite(eocd, 1, 22, fz);
   fclose(fz);
   CHECK_ERR(gl_npz_read(&z, gl_test_path("z64.npz")), GL_EFORMAT, "zip64");
   /* .npy files */
   gl_array x;
-  CHECK_ERR(gl_npy_read(&x, gl_test_write("t.npy", "\x93NUMPY\x01")), GL_EFORMAT,
-            "t.npy: not a .npy array");
+  CHECK_ERR(gl_npy_read(&x, gl_test_write("t.npy", "\x93NUMPY\x01")),
+            GL_EFORMAT, "t.npy: not a .npy array");
   FILE *fu = fopen(gl_test_path("u.npy"), "wb");
   fwrite("\x93NUMPY\x01\x00\x40\x00{'descr'", 1, 18, fu);
   fclose(fu);
-  CHECK_ERR(gl_npy_read(&x, gl_test_path("u.npy")), GL_EFORMAT,
-            "u.npy: truncated .npy header (64 header bytes announced, 8 present)");
+  CHECK_ERR(
+      gl_npy_read(&x, gl_test_path("u.npy")), GL_EFORMAT,
+      "u.npy: truncated .npy header (64 header bytes announced, 8 present)");
   /* writer argument checks */
   gl_array bad = arr("x", GL_F32, 1, s64, NULL);
   CHECK_ERR(gl_npz_write(gl_test_path("w.npz"), &bad, 1), GL_EINVAL, "no data");
   gl_array two[2] = {one, one};
-  CHECK_ERR(gl_npz_write(gl_test_path("w.npz"), two, 2), GL_EINVAL, "two arrays named x");
+  CHECK_ERR(gl_npz_write(gl_test_path("w.npz"), two, 2), GL_EINVAL,
+            "two arrays named x");
   bad = one;
   bad.count = 3;
-  CHECK_ERR(gl_npz_write(gl_test_path("w.npz"), &bad, 1), GL_EINVAL, "product of shape");
+  CHECK_ERR(gl_npz_write(gl_test_path("w.npz"), &bad, 1), GL_EINVAL,
+            "product of shape");
   CHECK(!gl_file_exists(gl_test_path("w.npz")));
 }
 
@@ -658,12 +693,15 @@ static const char *bench_npz(const char *file, int bad) {
   int64_t labels[4] = {0, 1, 1, 0};
   double flabels[4] = {0, 1, 1, 0};
   int64_t s5[1] = {5}, s6[1] = {6}, s2[1] = {2}, s4[1] = {4}, s3[1] = {3};
-  gl_array a[9] = {
-      arr("adj_indptr", GL_I32, 1, s5, indptr), arr("adj_indices", GL_I32, 1, s6, indices),
-      arr("adj_data", GL_F32, 1, s6, data),     arr("adj_shape", GL_I64, 1, s2, shape),
-      arr("attr_indptr", GL_I32, 1, s5, aptr),  arr("attr_indices", GL_I32, 1, s4, aidx),
-      arr("attr_data", GL_F32, 1, s4, aval),    arr("attr_shape", GL_I64, 1, s2, ashape),
-      arr("labels", GL_I64, 1, s4, labels)};
+  gl_array a[9] = {arr("adj_indptr", GL_I32, 1, s5, indptr),
+                   arr("adj_indices", GL_I32, 1, s6, indices),
+                   arr("adj_data", GL_F32, 1, s6, data),
+                   arr("adj_shape", GL_I64, 1, s2, shape),
+                   arr("attr_indptr", GL_I32, 1, s5, aptr),
+                   arr("attr_indices", GL_I32, 1, s4, aidx),
+                   arr("attr_data", GL_F32, 1, s4, aval),
+                   arr("attr_shape", GL_I64, 1, s2, ashape),
+                   arr("labels", GL_I64, 1, s4, labels)};
   switch (bad) {
   case 1: a[0].shape[0] = a[0].count = 4; break;  /* indptr length != n + 1 */
   case 2: indices[3] = 4; break;                   /* index out of range */
@@ -675,9 +713,11 @@ static const char *bench_npz(const char *file, int bad) {
   case 8: ashape[0] = 3; break;                    /* attr rows != n */
   case 9: a[3] = arr("adj_shape", GL_I64, 1, s3, shape3); break;
   case 10: labels[2] = -7; break;
-  case 11: a[0] = a[1]; a[0].dtype = GL_F32; break; /* adj_indptr -> float, wrong name */
+  case 11: a[0] = a[1]; a[0].dtype = GL_F32; break; /* adj_indptr -> float,
+                                                       wrong name */
   case 12: indptr[4] = 7; break;                    /* ends past indices */
-  case 13: aidx[3] = 3; break;                      /* feature index out of range */
+  case 13: aidx[3] = 3; break;                      /* feature index out of
+                                                       range */
   }
   if (bad == 11) snprintf(a[0].name, sizeof a[0].name, "adj_indptr");
   const char *p = gl_test_path(file);
@@ -721,8 +761,8 @@ TEST(datasets_npz_dataset) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char file[32];
     snprintf(file, sizeof file, "bench%d.npz", cases[i].bad);
-    CHECK_ERR(gl_load_npz_dataset(&d, bench_npz(file, cases[i].bad)), GL_EFORMAT,
-              cases[i].msg);
+    CHECK_ERR(gl_load_npz_dataset(&d, bench_npz(file, cases[i].bad)),
+              GL_EFORMAT, cases[i].msg);
   }
   /* a pickled labels member refuses to load */
   gl_npz z;
@@ -738,16 +778,18 @@ TEST(datasets_npz_dataset) {
     snprintf(names[i], sizeof names[i], "%s.npy", z.a[i].name);
     mem[i] = (gl_zip_member){names[i], bufs[i], hl + ds};
   }
-  size_t hl = gl_npy_header(heads[8], 256, 1,
-                            "{'descr': '|O', 'fortran_order': False, 'shape': (4,), }");
+  size_t hl =
+      gl_npy_header(heads[8], 256, 1,
+                    "{'descr': '|O', 'fortran_order': False, 'shape': (4,), }");
   bufs[8] = malloc(hl + 3);
   memcpy(bufs[8], heads[8], hl);
   memcpy(bufs[8] + hl, "\x80\x02.", 3);
   mem[8] = (gl_zip_member){"labels.npy", bufs[8], hl + 3};
   CHECK_OK(gl_zip_write(gl_test_path("pick-lab.npz"), mem, 9, false));
-  CHECK_ERR(gl_load_npz_dataset(&d, gl_test_path("pick-lab.npz")), GL_EFORMAT,
-            "pick-lab.npz: member labels is a pickled object array; refusing to "
-            "unpickle");
+  CHECK_ERR(
+      gl_load_npz_dataset(&d, gl_test_path("pick-lab.npz")), GL_EFORMAT,
+      "pick-lab.npz: member labels is a pickled object array; refusing to "
+      "unpickle");
   for (int i = 0; i < 9; i++) free(bufs[i]);
   gl_npz_free(&z);
   CHECK_ERR(gl_load_npz_dataset(&d, gl_test_write("x.npz", "PK\x03\x04junk")),
@@ -828,7 +870,8 @@ TEST(datasets_mat) {
   struct stat sb;
   CHECK(stat(cut, &sb) == 0 && truncate(cut, sb.st_size - 12) == 0);
   CHECK_ERR(gl_load_mat(&d, cut), GL_EFORMAT, "cut.mat: truncated .mat file");
-  gl_status st = gl_load_mat(&d, gl_test_write("text.mat", "this is not a mat file\n"));
+  gl_status st =
+      gl_load_mat(&d, gl_test_write("text.mat", "this is not a mat file\n"));
   CHECK_MSG(st == GL_EFORMAT && strstr(gl_errmsg(), "text.mat"), "%d %s", st,
             gl_errmsg());
   CHECK_OK(gl_dataset_load(&d, gl_test_path("ok.mat"), NULL, 0));

@@ -41,7 +41,8 @@ TEST(embed_deepwalk_steps_by_weight) {
     for (int64_t i = 0; i < gl_walker_count(&wk); i++) {
       int len = gl_walker_walk(&wk, i, NULL, out);
       CHECK_EQ(len, 5);
-      for (int k = 1; k < len; k++) CHECK(gl_csr_has_edge(&g, out[k - 1], out[k]));
+      for (int k = 1; k < len; k++)
+        CHECK(gl_csr_has_edge(&g, out[k - 1], out[k]));
       if (out[0] == 0) {
         from0++;
         cnt[out[1]]++;
@@ -496,7 +497,8 @@ static void curv_move(float *emb, float *syn1, const gl_sgns_curvature *c,
   const int d = c->dim;
   for (int q = 0; q < c->b; q++) {
     const double *bx = x + (size_t)q * (c->k1 + 1) * d;
-    for (int i = 0; i < d; i++) emb[(size_t)c->in[q] * d + i] += (float)(h * bx[i]);
+    for (int i = 0; i < d; i++)
+      emb[(size_t)c->in[q] * d + i] += (float)(h * bx[i]);
     for (int k = 0; k < c->k1; k++)
       for (int i = 0; i < d; i++)
         syn1[(size_t)c->out[q * c->k1 + k] * d + i] +=

@@ -189,7 +189,8 @@ static void ref_forward(gl_model *m, const gl_csr *x, const gl_csr *a,
     for (int i = 0; i < N; i++)
       for (int k = 0; k < H * F; k++) {
         z[i][k] = 0;
-        for (int q = 0; q < din; q++) z[i][k] += h[i * din + q] * W[q * H * F + k];
+        for (int q = 0; q < din; q++)
+          z[i][k] += h[i * din + q] * W[q * H * F + k];
     /* values are unit-major: unit f of head hd at f H + hd */
       }
     for (int i = 0; i < N; i++)
@@ -469,7 +470,8 @@ TEST(gat_backward_is_deterministic) {
   cfg.heads = 8;
   gl_model *m;
   CHECK_OK(gl_model_new(&m, &cfg));
-  gl_block blk[2] = {{.a = tg.ahat}, {.a = tg.ahat}}; /* not flagged symmetric */
+  gl_block blk[2] = {{.a = tg.ahat}, {.a = tg.ahat}}; /* not flagged
+                                                         symmetric */
   gl_batch b = {.n_layers = 2, .layers = blk, .n_out = 3000, .key = 5};
   float *lg = malloc(sizeof(float) * 3000 * NC);
   float *dl = malloc(sizeof(float) * 3000 * NC);

@@ -260,7 +260,8 @@ TEST(gnn_gcn_gradient_full_batch) {
     CHECK_OK(gl_csr_gcn_norm(&ahat, &a, 1.0f));
     gl_idx loss_nodes[10] = {0, 3, 5, 7, 11, 13, 17, 19, 23, 29};
     gl_sampler *s;
-    CHECK_OK(gl_sampler_full_new(&s, &ahat, c.m->cfg.layers, loss_nodes, 10, 1));
+    CHECK_OK(
+        gl_sampler_full_new(&s, &ahat, c.m->cfg.layers, loss_nodes, 10, 1));
     CHECK_OK(gl_sampler_next(s, &c.b));
     check_model_grads(&c);
     gl_sampler_free(s);

@@ -7,7 +7,8 @@
 /* The problem of the hand-worked steps: three weights in two params,
  *   A = (w0, w1) with decay = true, B = (w2) with decay = false,
  * starting at w = (1, -2 | 0.5), with the loss
- *   f(w) = sum_i 0.5 a_i w_i^2 + c_i w_i,  a = (1, 0.5 | 2),  c = (-0.5, 0.5 | 0),
+ *   f(w) = sum_i 0.5 a_i w_i^2 + c_i w_i,
+ *   a = (1, 0.5 | 2),  c = (-0.5, 0.5 | 0),
  * so g = a w + c; at the start g = (0.5, -0.5 | 1).  lr = 0.1 in every case
  * and weight decay 0.1 where it is on (it never touches B).  The c term keeps
  * g from being proportional to w: otherwise the L2 term of Adam would only
@@ -82,10 +83,13 @@ TEST(optim_sgd_hand) {
       /* Plain SGD, no decay: w -= 0.1 g.
        * step 1: g = (0.5, -0.5 | 1)           w = (0.95, -1.95 | 0.4)
        * step 2: g = (0.45, -0.475 | 0.8)      w = (0.905, -1.9025 | 0.32)
-       * step 3: g = (0.405, -0.45125 | 0.64)  w = (0.8645, -1.857375 | 0.256) */
+       * step 3: g = (0.405, -0.45125 | 0.64)  w = (0.8645, -1.857375 | 0.256)
+       */
       {"sgd",
        hand_opts(GL_OPT_SGD, 0),
-       {{0.95, -1.95, 0.4}, {0.905, -1.9025, 0.32}, {0.8645, -1.857375, 0.256}}},
+       {{0.95, -1.95, 0.4},
+        {0.905, -1.9025, 0.32},
+        {0.8645, -1.857375, 0.256}}},
       /* SGD, decay 0.1 on A: g' = g + 0.1 w on A, g' = g on B.
        * step 1: g = (0.5, -0.5 | 1), g' = (0.5+0.1, -0.5-0.2 | 1)
        *         = (0.6, -0.7 | 1)                w = (0.94, -1.93 | 0.4)
@@ -93,7 +97,8 @@ TEST(optim_sgd_hand) {
        *         = (0.534, -0.658 | 0.8)          w = (0.8866, -1.8642 | 0.32)
        * step 3: g = (0.3866, -0.4321 | 0.64),
        *         g' = (0.3866+0.08866, -0.4321-0.18642 | 0.64)
-       *         = (0.47526, -0.61852 | 0.64)     w = (0.839074, -1.802348 | 0.256) */
+       *         = (0.47526, -0.61852 | 0.64)
+       *         w = (0.839074, -1.802348 | 0.256) */
       {"sgd decay",
        hand_opts(GL_OPT_SGD, 0.1),
        {{0.94, -1.93, 0.4},
@@ -112,7 +117,8 @@ TEST(optim_momentum_hand) {
        * step 1: g' = (0.6, -0.7 | 1), b = g'    w = (0.94, -1.93 | 0.4)
        * step 2: g = (0.44, -0.465 | 0.8), g' = (0.534, -0.658 | 0.8)
        *         b = (0.54+0.534, -0.63-0.658 | 0.9+0.8) = (1.074, -1.288 | 1.7)
-       *         w = (0.94-0.1074, -1.93+0.1288 | 0.4-0.17) = (0.8326, -1.8012 | 0.23)
+       *         w = (0.94-0.1074, -1.93+0.1288 | 0.4-0.17)
+       *           = (0.8326, -1.8012 | 0.23)
        * step 3: g = (0.3326, -0.4006 | 0.46), g' = (0.41586, -0.58072 | 0.46)
        *         b = (0.9666+0.41586, -1.1592-0.58072 | 1.53+0.46)
        *           = (1.38246, -1.73992 | 1.99)
@@ -126,7 +132,8 @@ TEST(optim_momentum_hand) {
        * dampening on the first step), then b = 0.9 b + 0.5 g; w -= 0.1 b.
        * step 1: g = (0.5, -0.5 | 1), b = g     w = (0.95, -1.95 | 0.4)
        * step 2: g = (0.45, -0.475 | 0.8)
-       *         b = (0.45+0.225, -0.45-0.2375 | 0.9+0.4) = (0.675, -0.6875 | 1.3)
+       *         b = (0.45+0.225, -0.45-0.2375 | 0.9+0.4)
+       *           = (0.675, -0.6875 | 1.3)
        *         w = (0.8825, -1.88125 | 0.27)
        * step 3: g = (0.3825, -0.440625 | 0.54)
        *         b = (0.6075+0.19125, -0.61875-0.2203125 | 1.17+0.27)
@@ -167,11 +174,14 @@ TEST(optim_momentum_switched_on) {
 TEST(optim_nesterov_hand) {
   gl_optim_opts o = hand_opts(GL_OPT_MOMENTUM, 0.1);
   o.nesterov = true;
-  /* Nesterov mu = 0.9, decay 0.1 on A: b as for momentum, w -= 0.1 (g' + 0.9 b).
-   * step 1: g' = (0.6, -0.7 | 1), b = g', g' + 0.9 b = 1.9 g' = (1.14, -1.33 | 1.9)
+  /* Nesterov mu = 0.9, decay 0.1 on A: b as for momentum,
+   * w -= 0.1 (g' + 0.9 b).
+   * step 1: g' = (0.6, -0.7 | 1), b = g',
+   *         g' + 0.9 b = 1.9 g' = (1.14, -1.33 | 1.9)
    *         w = (0.886, -1.867 | 0.31)
    * step 2: g = (0.386, -0.4335 | 0.62), g' = (0.4746, -0.6202 | 0.62)
-   *         b = (0.54+0.4746, -0.63-0.6202 | 0.9+0.62) = (1.0146, -1.2502 | 1.52)
+   *         b = (0.54+0.4746, -0.63-0.6202 | 0.9+0.62)
+   *           = (1.0146, -1.2502 | 1.52)
    *         g' + 0.9 b = (1.38774, -1.74538 | 1.988)
    *         w = (0.747226, -1.692462 | 0.1112)
    * step 3: g = (0.247226, -0.346231 | 0.2224),
@@ -487,7 +497,8 @@ static const char torch_script[] =
     "    groups = [{'params': [pa], 'weight_decay': wd},\n"
     "              {'params': [pb], 'weight_decay': 0.0}]\n"
     "    if name in ('sgd', 'momentum', 'nesterov'):\n"
-    "        opt = torch.optim.SGD(groups, lr=lr, momentum=mu, dampening=damp,\n"
+    "        opt = torch.optim.SGD(groups, lr=lr, momentum=mu, "
+    "dampening=damp,\n"
     "                              nesterov=nest == '1')\n"
     "    elif name == 'adam':\n"
     "        opt = torch.optim.Adam(groups, lr=lr)\n"
@@ -665,7 +676,8 @@ TEST(optim_slq_trace_and_density) {
   double lam[N], tr = 0;
   gl_rng r;
   gl_rng_seed(&r, 5);
-  for (int i = 0; i < N; i++) tr += lam[i] = i < 3 ? 20 + i : gl_rng_uniform(&r) * 4;
+  for (int i = 0; i < N; i++)
+    tr += lam[i] = i < 3 ? 20 + i : gl_rng_uniform(&r) * 4;
   planted p;
   planted_init(&p, N, lam, 7);
   /* Hutchinson's variance 2 sum_{i != j} A_ij^2 = 2 (|A|_F^2 - sum A_ii^2) */

@@ -495,7 +495,8 @@ TEST(sampler_cluster_batches) {
                       .hidden = 8, .layers = 2, .seed = 2};
   gl_model *mdl;
   CHECK_OK(gl_model_new(&mdl, &cfg));
-  float *full = malloc(sizeof(float) * 400 * 3), *part = malloc(sizeof(float) * 400 * 3);
+  float *full = malloc(sizeof(float) * 400 * 3),
+        *part = malloc(sizeof(float) * 400 * 3);
   CHECK_OK(gl_model_eval(mdl, &tg.task, full));
   CHECK_OK(mdl->ops->forward(mdl, &tg.x, &b, false, part));
   for (gl_idx i = 0; i < 400; i++)

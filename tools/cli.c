@@ -135,7 +135,8 @@ void gl_cli_out_commit(gl_cli_out *o) {
   int i = (int)(o - outs);
   tmp_live[i] = 0;
   o->open = false;
-  if (gl_afile_commit(&o->a) != GL_OK) gl_cli_die(GL_EXIT_FAIL, "%s", gl_errmsg());
+  if (gl_afile_commit(&o->a) != GL_OK)
+    gl_cli_die(GL_EXIT_FAIL, "%s", gl_errmsg());
 }
 
 void gl_cli_check_writable(const char *opt, const char *path) {
@@ -165,7 +166,9 @@ typedef struct {
   double p0, p1; /* pixel range */
 } axis;
 
-static bool usable(double v, bool log) { return isfinite(v) && (!log || v > 0); }
+static bool usable(double v, bool log) {
+  return isfinite(v) && (!log || v > 0);
+}
 
 static double to_px(const axis *a, double v) {
   double u = a->log ? log10(v) : v, lo = a->log ? log10(a->lo) : a->lo,

@@ -374,7 +374,8 @@ int main(int argc, char **argv) {
   if (!dens) gl_cli_die(GL_EXIT_FAIL, "out of memory");
   for (int g = 0; g < G; g++)
     grid[g] = lo - 0.05 * span + 1.1 * span * g / (G - 1);
-  for (int k = 0; k < ns; k++) gl_slq_density(&lv[k].slq, sig, grid, G, dens + (size_t)k * G);
+  for (int k = 0; k < ns; k++)
+    gl_slq_density(&lv[k].slq, sig, grid, G, dens + (size_t)k * G);
 
   if (o.csv) {
     gl_cli_out *f = gl_cli_out_open(o.csv);
@@ -400,7 +401,8 @@ int main(int argc, char **argv) {
     fprintf(fp, "\n");
     for (int g = 0; g < G; g++) {
       fprintf(fp, "%.9g", grid[g]);
-      for (int k = 0; k < ns; k++) fprintf(fp, ",%.9g", dens[(size_t)k * G + g]);
+      for (int k = 0; k < ns; k++)
+        fprintf(fp, ",%.9g", dens[(size_t)k * G + g]);
       fprintf(fp, "\n");
     }
     gl_cli_out_commit(f);

@@ -956,7 +956,8 @@ int main(int argc, char **argv) {
       gl_optim *opt;
       gl_optim_opts oo = cf.opt;
       if (cf.lr_scale != GL_LR_SCALE_NONE) { /* from ref_batch to the batch */
-        const int b = strcmp(cf.sampler, "full") ? cf.batch_size : (int)t.n_train;
+        const int b =
+            strcmp(cf.sampler, "full") ? cf.batch_size : (int)t.n_train;
         oo.lr = gl_lr_scale(cf.opt.lr, cf.lr_scale, b, cf.ref_batch);
         if (chatty && r == 0)
           printf("--lr-scale: rate %g for batches of %d is %g for %d\n",
