@@ -7,11 +7,13 @@ CFLAGS   ?= $(OPT)
 WARN      = -std=c11 -ffp-contract=fast -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp
 INC       = -I. -I/usr/include/suitesparse -I/usr/include/igraph \
             -I/usr/include/x86_64-linux-gnu/openblas-pthread
-LIBS      = -lopenblas -lmetis -lcxsparse -ligraph -lmatio -lz -lm -fopenmp
+LIBS      = -lopenblas -lmetis -lcxsparse -ligraph -lmatio -lz -lcurl \
+            -lcrypto -lm -fopenmp
 
 MODULES   = core graph datasets sampler optim gnn embed
 LIB_SRC   = $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
-TOOLS     = gnn-train care-embed gl-spectrum
+# Every tools/*.c but the shared helpers is a program.
+TOOLS     = $(patsubst tools/%.c,%,$(filter-out tools/cli.c,$(wildcard tools/*.c)))
 TEST_SRC  = $(wildcard tests/*.c)
 BENCH_SRC = $(wildcard bench/*.c)
 HDRS      = glearn.h $(foreach m,$(MODULES) tools tests,$(wildcard $(m)/*.h))
@@ -78,8 +80,8 @@ check: test test-san
 
 # Debian packages; safe to run twice (apt-get install is idempotent).
 DEPS = build-essential pkg-config libopenblas-dev libmetis-dev \
-       libsuitesparse-dev libigraph-dev zlib1g-dev libmatio-dev python3-numpy \
-       python3-gensim
+       libsuitesparse-dev libigraph-dev zlib1g-dev libmatio-dev \
+       libcurl4-openssl-dev libssl-dev python3-numpy python3-gensim
 BENCH_DEPS = python3-torch python3-scipy python3-gensim python3-numpy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:

@@ -31,18 +31,62 @@ void gl_dataset_free(gl_dataset *d);
 static inline gl_idx gl_dataset_n(const gl_dataset *d) { return d->adj.n; }
 
 /* ---------------------------------------------------------- registry */
+/* The datasets known by name that live in files: where a data folder holds
+ * them, where they come from and how their bytes are checked.  Datasets
+ * that are not shipped are fetched (glearn-data fetch NAME) from
+ * gl_data_url_base() + "/" + url into the download cache. */
+typedef struct {
+  const char *name;   /* "coauthor-cs" */
+  const char *file;   /* inside a data folder: "coauthor/ms_academic_cs.npz"
+                         (GMNN: a folder) */
+  const char *about;  /* one line: what it is */
+  const char *url;    /* below the download base; NULL when shipped */
+  const char *sha256; /* 64 hex digits of the checked bytes, or NULL */
+  int64_t size;       /* bytes of the file, -1 when not checked */
+  bool shipped;       /* in glearn's own data/ (compressed) */
+  bool paper;         /* a benchmark of the papers (Planetoid): the models
+                         take their papers' settings; any other dataset the
+                         protocol of Shchur et al. (2018) */
+} gl_dataset_info;
+int gl_dataset_info_count(void);
+const gl_dataset_info *gl_dataset_info_at(int i); /* NULL out of range */
+/* The registered dataset called `name` (any case), or NULL. */
+const gl_dataset_info *gl_dataset_info_find(const char *name);
+/* Whether `name` (a registered name or a path) is one of the papers'
+ * benchmarks, whose models take their papers' settings. */
+bool gl_dataset_is_paper(const char *name);
+
+/* The folders searched for datasets by name, in order: $GLEARN_DATA, the
+ * shipped data/ (./data, and data/ beside the program's bin/), the
+ * installed share/glearn/data beside the program or library, the download
+ * cache (gl_data_cache_dir) and ../shared/datasets; each resolved and
+ * listed once.  Fills dirs (and what[i], a label, when what is non-NULL)
+ * and returns how many. */
+#define GL_DATA_PATH_MAX 4096
+int gl_data_dirs(char dirs[][GL_DATA_PATH_MAX], const char **what, int max);
+/* Where downloads go: $GLEARN_DATA, else $XDG_CACHE_HOME/glearn, else
+ * $HOME/.cache/glearn (not created here). */
+gl_status gl_data_cache_dir(char *out, size_t cap);
+/* Finds a registered dataset's file (or .gz) or folder in `data_dir`, or
+ * on the search path when it is NULL: its path into out.  GL_EIO when it
+ * is nowhere, with a message naming where it looked and, for a dataset
+ * that is fetched, the glearn-data command that brings it. */
+gl_status gl_dataset_locate(const gl_dataset_info *info, const char *data_dir,
+                            char *out, size_t cap);
+
 /* Resolves `name` and loads it:
- *  - registered names (any case): cora, citeseer, pubmed (planetoid/<name>,
- *    GMNN), coauthor-cs, coauthor-physics (coauthor/ms_academic_{cs,phy}.npz),
- *    blogcatalog (blogcatalog/blogcatalog.mat), karate (igraph's Zachary
+ *  - registered names (any case; gl_dataset_info): cora, citeseer, pubmed
+ *    (planetoid/<name>, GMNN), coauthor-cs, coauthor-physics and the other
+ *    gnn-benchmark npz files, blogcatalog (blogcatalog/blogcatalog.mat);
+ *    karate (igraph's Zachary
  *    graph, 34 nodes, no features, labels = the two factions of networkx's
  *    karate_club_graph), csbm or csbm:n=..,k=..,d=..,deg=..,pin=..,mu=..,
  *    sigma=..,seed=.. (gl_gen_csbm; defaults n=1000 k=2 d=16 deg=10 pin=0.8
  *    mu=1 sigma=1 seed=1);
  *  - a path: a folder holding net.txt is GMNN; *.npz, *.mat by extension,
  *    else by magic bytes; anything else is an undirected edge list.
- * Named datasets are searched in $GLEARN_DATA, ./data, ../shared/datasets
- * (in that order; `data_dir` non-NULL replaces the search path).
+ * Named datasets are searched on gl_data_dirs' path (`data_dir` non-NULL
+ * replaces it); any file may be stored gzip-compressed as FILE.gz.
  * `split_seed` draws the 20/30-per-class split (gl_split_per_class) of
  * Coauthor, where a class too small is an error, and of any other
  * single-label dataset without a shipped split whose classes all have at

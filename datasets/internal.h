@@ -16,6 +16,19 @@ static inline int64_t gl_id_bound(int64_t records) {
   return b < GL_MAX_ID ? b : GL_MAX_ID;
 }
 
+/* ------------------------------------------------------------ files */
+/* Whether buf starts with gzip's magic bytes. */
+bool gl_is_gzip(const void *buf, size_t size);
+/* Inflates gzip data (one or more members) into *out (NUL-terminated,
+ * free it); GL_EFORMAT naming `path` when it is corrupt or truncated. */
+gl_status gl_gunzip(const char *path, const void *in, size_t size, char **out,
+                    size_t *out_size);
+/* Whether a data file exists as `path` or as `path`.gz. */
+bool gl_data_file_exists(const char *path);
+/* Reads a data file whole (NUL-terminated): `path`, or `path`.gz when only
+ * that exists; gzip content (by its magic bytes) is inflated. */
+gl_status gl_data_read(const char *path, char **buf, size_t *size);
+
 /* ------------------------------------------------------------ text scanner */
 /* Walks a text buffer line by line, skipping blank lines and '#' comments.
  * Fields are separated by spaces, tabs or commas; a trailing '\r' is ignored.

@@ -2,10 +2,13 @@
  * DeepWalk datasets): `network` (sparse n x n) and `group` (sparse n x c,
  * multi-label membership).  matio stores sparse matrices column-compressed:
  * column j holds rows ir[jc[j] .. jc[j+1]-1]. */
+#include <errno.h>
 #include <matio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "datasets/internal.h"
 
@@ -129,10 +132,8 @@ static gl_status mat_dataset(gl_dataset *d, mat_t *mat, const char *path) {
 /* matio reads a truncated compressed variable without complaint (the
  * missing part comes back as zeros), so the top-level data elements of a v5
  * file are walked first: each 8-byte tag (type, size) must fit the file. */
-static gl_status check_v5_elements(const char *path) {
-  char *buf;
-  size_t size;
-  GL_TRY(gl_read_file(path, &buf, &size));
+static gl_status check_v5_elements(const char *path, const char *buf,
+                                   size_t size) {
   gl_status st = GL_OK;
   const uint8_t *b = (const uint8_t *)buf;
   if (size >= 128 && !memcmp(buf, "MATLAB 5.0", 10) &&
@@ -160,22 +161,70 @@ static gl_status check_v5_elements(const char *path) {
       pos += 8 + (size_t)(len < size - pos - 8 ? len : size - pos - 8);
     }
   }
-  free(buf);
   return st;
+}
+
+/* matio opens files by name: a gzip-compressed .mat is inflated into an
+ * anonymous in-memory file and opened through /proc/self/fd. */
+static gl_status open_inflated(const char *path, const char *buf, size_t size,
+                               int *fd, char *name, size_t cap) {
+  *fd = memfd_create("glearn-mat", MFD_CLOEXEC);
+  if (*fd < 0)
+    return gl_error(GL_EIO, "%s: cannot inflate: %s", path, strerror(errno));
+  for (size_t off = 0; off < size;) {
+    ssize_t w = write(*fd, buf + off, size - off);
+    if (w <= 0) {
+      gl_status st = gl_error(GL_EIO, "%s: cannot inflate: %s", path,
+                              strerror(errno));
+      close(*fd);
+      *fd = -1;
+      return st;
+    }
+    off += (size_t)w;
+  }
+  snprintf(name, cap, "/proc/self/fd/%d", *fd);
+  return GL_OK;
 }
 
 gl_status gl_load_mat(gl_dataset *d, const char *path) {
   memset(d, 0, sizeof *d);
-  if (!gl_file_exists(path))
+  if (!gl_data_file_exists(path))
     return gl_error(GL_EIO, "cannot open %s: no such file", path);
-  GL_TRY(check_v5_elements(path));
+  /* path itself, or path.gz; gzip content either way is inflated */
+  char name[64], *buf, *raw;
+  size_t size, raw_size;
+  size_t plen = strlen(path) + 4;
+  char *file = gl_malloc(plen, 1);
+  if (!file) return GL_ENOMEM;
+  snprintf(file, plen, gl_file_exists(path) ? "%s" : "%s.gz", path);
+  gl_status st = gl_read_file(file, &raw, &raw_size);
+  free(file);
+  GL_TRY(st);
+  const bool inflated = gl_is_gzip(raw, raw_size);
+  if (inflated) {
+    st = gl_gunzip(path, raw, raw_size, &buf, &size);
+    free(raw);
+    GL_TRY(st);
+  } else {
+    buf = raw;
+    size = raw_size;
+  }
+  st = check_v5_elements(path, buf, size);
+  int fd = -1;
+  if (st == GL_OK && inflated)
+    st = open_inflated(path, buf, size, &fd, name, sizeof name);
+  free(buf);
+  if (st != GL_OK) return st;
   Mat_LogInitFunc("glearn", mat_log);
   mat_msg[0] = 0;
-  mat_t *mat = Mat_Open(path, MAT_ACC_RDONLY);
-  if (!mat)
+  mat_t *mat = Mat_Open(inflated ? name : path, MAT_ACC_RDONLY);
+  if (!mat) {
+    if (fd >= 0) close(fd);
     return gl_error(GL_EFORMAT, "%s: not a MATLAB .mat file%s%s", path,
                     mat_msg[0] ? ": " : "", mat_msg);
-  gl_status st = mat_dataset(d, mat, path);
+  }
+  st = mat_dataset(d, mat, path);
   Mat_Close(mat);
+  if (fd >= 0) close(fd);
   return gl_dataset_finish(d, st, path);
 }

@@ -432,7 +432,7 @@ gl_status gl_npz_read(gl_npz *z, const char *path) {
   memset(z, 0, sizeof *z);
   char *buf;
   size_t size;
-  GL_TRY(gl_read_file(path, &buf, &size));
+  GL_TRY(gl_data_read(path, &buf, &size));
   const uint8_t *b = (const uint8_t *)buf;
   zentry *ents = NULL;
   int n = 0;
@@ -499,7 +499,7 @@ gl_status gl_npy_read(gl_array *a, const char *path) {
   memset(a, 0, sizeof *a);
   char *buf;
   size_t size;
-  GL_TRY(gl_read_file(path, &buf, &size));
+  GL_TRY(gl_data_read(path, &buf, &size));
   gl_status st = npy_parse(path, (const uint8_t *)buf, size, a);
   free(buf);
   if (st == GL_OK && a->skipped[0])

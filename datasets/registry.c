@@ -39,8 +39,9 @@ void gl_dataset_name_from_path(gl_dataset *d, const char *path) {
   while (len > 1 && path[len - 1] == '/') len--;
   size_t b = len;
   while (b > 0 && path[b - 1] != '/') b--;
-  static const char *const ext[] = {".npz", ".mat", ".txt", ".edges",
+  static const char *const ext[] = {".npz",      ".mat", ".txt", ".edges",
                                     ".edgelist", ".tsv", ".csv"};
+  if (len - b > 3 && !strncasecmp(path + len - 3, ".gz", 3)) len -= 3;
   for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
     size_t el = strlen(ext[i]);
     if (len - b > el && !strncasecmp(path + len - el, ext[i], el)) {
@@ -187,23 +188,84 @@ static gl_status load_csbm(gl_dataset *d, const char *spec) {
 }
 
 /* ------------------------------------------------------------ registry */
-typedef enum { K_GMNN, K_NPZ, K_MAT, K_EDGES } kind;
-static const struct {
-  const char *name, *rel;
-  kind k;
-} known[] = {
-    {"cora", "planetoid/cora", K_GMNN},
-    {"citeseer", "planetoid/citeseer", K_GMNN},
-    {"pubmed", "planetoid/pubmed", K_GMNN},
-    {"coauthor-cs", "coauthor/ms_academic_cs.npz", K_NPZ},
-    {"coauthor-physics", "coauthor/ms_academic_phy.npz", K_NPZ},
-    {"blogcatalog", "blogcatalog/blogcatalog.mat", K_MAT},
+/* gnn-benchmark's npz files (Shchur et al.), at the commit whose bytes
+ * ../shared/datasets/gnn-benchmark.sha256 records: the SHA-256 and size of
+ * those that were checked; the others are checked against the size the
+ * server reports. */
+#define GNNB(f) "data/npz/" f
+static const gl_dataset_info known[] = {
+    {"cora", "planetoid/cora", "Cora citations, Planetoid split (GMNN text)",
+     NULL, NULL, -1, true, true},
+    {"citeseer", "planetoid/citeseer",
+     "CiteSeer citations, Planetoid split (GMNN text)", NULL, NULL, -1, true,
+     true},
+    {"pubmed", "planetoid/pubmed",
+     "PubMed citations, Planetoid split (GMNN text)", NULL, NULL, -1, true,
+     true},
+    {"blogcatalog", "blogcatalog/blogcatalog.mat",
+     "BlogCatalog social network, 39 groups (multi-label .mat)", NULL, NULL,
+     -1, true, false},
+    {"coauthor-cs", "coauthor/ms_academic_cs.npz",
+     "Coauthor CS (gnn-benchmark npz)", GNNB("ms_academic_cs.npz"),
+     "933c745734e78908c7eb77172a673fee0503f30e26e5a99b36814d88534c42e3",
+     12835626, false, false},
+    {"coauthor-physics", "coauthor/ms_academic_phy.npz",
+     "Coauthor Physics (gnn-benchmark npz)", GNNB("ms_academic_phy.npz"),
+     "e4d68468eba5fb8f6b280ffd406bd53e6e4295ba1dd2967d6fe99b978e4b3375",
+     16374005, false, false},
+    {"amazon-computers", "gnn-benchmark/amazon_electronics_computers.npz",
+     "Amazon Computers co-purchases (gnn-benchmark npz)",
+     GNNB("amazon_electronics_computers.npz"),
+     "736ba1d9fd85eac2da83a5ad25c463f04b0031a6ca01563f90a7099d9e8ffb2c",
+     31921488, false, false},
+    {"amazon-photo", "gnn-benchmark/amazon_electronics_photo.npz",
+     "Amazon Photo co-purchases (gnn-benchmark npz)",
+     GNNB("amazon_electronics_photo.npz"),
+     "bdb1feb8e6ff42ee44024b04479145029c563fd42fc31bff80af20887ba0439a",
+     17113960, false, false},
+    {"cora-full", "gnn-benchmark/cora_full.npz",
+     "Cora-Full citations, 70 classes (gnn-benchmark npz)",
+     GNNB("cora_full.npz"), NULL, -1, false, false},
+    {"gnnbench-cora", "gnn-benchmark/cora.npz",
+     "Cora-ML citations (gnn-benchmark npz, not the Planetoid cora)",
+     GNNB("cora.npz"),
+     "068e22d90c3849b4057dfb05851741428992af058efcd4e7ebb4186f3d581de2",
+     540580, false, false},
+    {"gnnbench-citeseer", "gnn-benchmark/citeseer.npz",
+     "CiteSeer citations (gnn-benchmark npz)", GNNB("citeseer.npz"),
+     "280278b21b434c047922e8389518861416fb3ad39389c27865ff0e6bbb0aaab7",
+     1348784, false, false},
+    {"gnnbench-pubmed", "gnn-benchmark/pubmed.npz",
+     "PubMed citations (gnn-benchmark npz)", GNNB("pubmed.npz"), NULL, -1,
+     false, false},
+    {"dblp", "gnn-benchmark/dblp.npz", "DBLP citations (gnn-benchmark npz)",
+     GNNB("dblp.npz"), NULL, -1, false, false},
 };
+#undef GNNB
 #define N_KNOWN ((int)(sizeof known / sizeof known[0]))
 
+int gl_dataset_info_count(void) { return N_KNOWN; }
+
+const gl_dataset_info *gl_dataset_info_at(int i) {
+  return i >= 0 && i < N_KNOWN ? &known[i] : NULL;
+}
+
+const gl_dataset_info *gl_dataset_info_find(const char *name) {
+  for (int i = 0; name && i < N_KNOWN; i++)
+    if (!strcasecmp(name, known[i].name)) return &known[i];
+  return NULL;
+}
+
+bool gl_dataset_is_paper(const char *name) {
+  const gl_dataset_info *k = gl_dataset_info_find(name);
+  return k && k->paper;
+}
+
 const char *gl_dataset_names(void) {
-  return "cora, citeseer, pubmed, coauthor-cs, coauthor-physics, blogcatalog, "
-         "karate, csbm:n=..,k=..,d=..,deg=..,pin=..,mu=..,sigma=..,seed=..";
+  return "cora, citeseer, pubmed, blogcatalog, coauthor-cs, "
+         "coauthor-physics, amazon-computers, amazon-photo, cora-full, "
+         "gnnbench-cora, gnnbench-citeseer, gnnbench-pubmed, dblp, karate, "
+         "csbm:n=..,k=..,d=..,deg=..,pin=..,mu=..,sigma=..,seed=..";
 }
 
 static bool ends_with(const char *s, const char *sfx) {
@@ -211,14 +273,16 @@ static bool ends_with(const char *s, const char *sfx) {
   return a >= b && !strcasecmp(s + a - b, sfx);
 }
 
-/* What a path holds: a folder is GMNN, then the extension, then the magic
- * bytes; anything else is an edge list. */
+typedef enum { K_GMNN, K_NPZ, K_MAT, K_EDGES } kind;
+
+/* What a path holds: a folder is GMNN, then the extension (after a .gz),
+ * then the magic bytes; anything else is an edge list. */
 static gl_status detect(const char *path, kind *k) {
   if (gl_dir_exists(path)) {
     char *p = gl_malloc(strlen(path) + 16, 1);
     if (!p) return GL_ENOMEM;
     sprintf(p, "%s/net.txt", path);
-    bool ok = gl_file_exists(p);
+    bool ok = gl_data_file_exists(p);
     free(p);
     if (!ok)
       return gl_error(GL_EFORMAT, "%s: folder without net.txt is not a GMNN "
@@ -227,11 +291,11 @@ static gl_status detect(const char *path, kind *k) {
     *k = K_GMNN;
     return GL_OK;
   }
-  if (ends_with(path, ".npz")) {
+  if (ends_with(path, ".npz") || ends_with(path, ".npz.gz")) {
     *k = K_NPZ;
     return GL_OK;
   }
-  if (ends_with(path, ".mat")) {
+  if (ends_with(path, ".mat") || ends_with(path, ".mat.gz")) {
     *k = K_MAT;
     return GL_OK;
   }
@@ -248,6 +312,12 @@ static gl_status detect(const char *path, kind *k) {
   return GL_OK;
 }
 
+static kind kind_of(const gl_dataset_info *k) {
+  return ends_with(k->file, ".npz")   ? K_NPZ
+         : ends_with(k->file, ".mat") ? K_MAT
+                                      : K_GMNN;
+}
+
 static gl_status load_kind(gl_dataset *d, const char *path, kind k) {
   switch (k) {
   case K_GMNN: return gl_load_gmnn(d, path);
@@ -257,37 +327,47 @@ static gl_status load_kind(gl_dataset *d, const char *path, kind k) {
   }
 }
 
-static gl_status load_named(gl_dataset *d, int i, const char *data_dir) {
-  const char *env = getenv("GLEARN_DATA");
-  const char *dirs[3] = {NULL, NULL, NULL};
-  int nd = 0;
-  if (data_dir) {
-    dirs[nd++] = data_dir;
-  } else {
-    if (env && *env) dirs[nd++] = env;
-    dirs[nd++] = "./data";
-    dirs[nd++] = "../shared/datasets";
-  }
-  for (int j = 0; j < nd; j++) {
-    size_t len = strlen(dirs[j]) + strlen(known[i].rel) + 2;
-    char *p = gl_malloc(len, 1);
-    if (!p) return GL_ENOMEM;
-    snprintf(p, len, "%s/%s", dirs[j], known[i].rel);
-    bool there = known[i].k == K_GMNN ? gl_dir_exists(p) : gl_file_exists(p);
-    gl_status st = there ? load_kind(d, p, known[i].k) : GL_OK;
-    free(p);
-    if (there) {
-      if (st == GL_OK) gl_dataset_set_name(d, known[i].name);
-      return st;
-    }
-  }
+gl_status gl_dataset_locate(const gl_dataset_info *info, const char *data_dir,
+                            char *out, size_t cap) {
+  enum { MAX_DIRS = 8 };
+  char dirs[MAX_DIRS][GL_DATA_PATH_MAX];
+  int nd = 1;
   if (data_dir)
-    return gl_error(GL_EIO, "dataset %s: %s/%s not found", known[i].name,
-                    data_dir, known[i].rel);
+    snprintf(dirs[0], sizeof dirs[0], "%s", data_dir);
+  else
+    nd = gl_data_dirs(dirs, NULL, MAX_DIRS);
+  const bool folder = kind_of(info) == K_GMNN;
+  for (int j = 0; j < nd; j++) {
+    int len = snprintf(out, cap, "%s/%s", dirs[j], info->file);
+    if (len < 0 || (size_t)len >= cap) continue;
+    if (folder ? gl_dir_exists(out) : gl_data_file_exists(out)) return GL_OK;
+  }
+  out[0] = 0;
+  char where[1024] = "";
+  for (int j = 0; j < nd; j++) {
+    size_t w = strlen(where);
+    snprintf(where + w, sizeof where - w, "%s%s", j ? ", " : "", dirs[j]);
+  }
+  if (info->url)
+    return gl_error(GL_EIO,
+                    "dataset %s: %s not found in %s; `glearn-data fetch %s` "
+                    "downloads it",
+                    info->name, info->file, where, info->name);
   return gl_error(GL_EIO,
-                  "dataset %s: %s not found in $GLEARN_DATA (%s), ./data or "
-                  "../shared/datasets; set GLEARN_DATA to the datasets folder",
-                  known[i].name, known[i].rel, env && *env ? env : "unset");
+                  "dataset %s: %s not found in %s (it ships in glearn's "
+                  "data/; set GLEARN_DATA to a folder that holds it)",
+                  info->name, info->file, where);
+}
+
+static gl_status load_named(gl_dataset *d, const gl_dataset_info *info,
+                            const char *data_dir) {
+  char *p = gl_malloc(GL_DATA_PATH_MAX + 256, 1);
+  if (!p) return GL_ENOMEM;
+  gl_status st = gl_dataset_locate(info, data_dir, p, GL_DATA_PATH_MAX + 256);
+  if (st == GL_OK) st = load_kind(d, p, kind_of(info));
+  if (st == GL_OK) gl_dataset_set_name(d, info->name);
+  free(p);
+  return st;
 }
 
 gl_status gl_dataset_load(gl_dataset *d, const char *name,
@@ -297,11 +377,11 @@ gl_status gl_dataset_load(gl_dataset *d, const char *name,
     return gl_error(GL_EINVAL, "gl_dataset_load: no dataset name");
   gl_status st;
   bool strict = false;
-  int i = 0;
-  while (i < N_KNOWN && strcasecmp(name, known[i].name)) i++;
-  if (i < N_KNOWN) {
-    st = load_named(d, i, data_dir);
-    strict = known[i].k == K_NPZ; /* Coauthor: the split is the protocol */
+  const gl_dataset_info *info = gl_dataset_info_find(name);
+  if (info) {
+    st = load_named(d, info, data_dir);
+    /* gnn-benchmark: the split is the protocol */
+    strict = kind_of(info) == K_NPZ;
   } else if (!strcasecmp(name, "karate")) {
     st = load_karate(d);
   } else if (!strncasecmp(name, "csbm", 4) &&

@@ -185,7 +185,7 @@ size_t gl_count_char(const char *buf, size_t size, char c) {
 }
 
 gl_status gl_read_text(const char *path, char **buf, size_t *size) {
-  GL_TRY(gl_read_file(path, buf, size));
+  GL_TRY(gl_data_read(path, buf, size));
   if (*size == 0) {
     free(*buf);
     *buf = NULL;

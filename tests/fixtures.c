@@ -126,8 +126,8 @@ double gl_test_accuracy_at(const char *file, int line, const char *fmt, ...) {
   va_end(ap);
   const char *dir = getenv("GLEARN_BIN"), *json = gl_test_path("acc.json");
   remove(json);
-  snprintf(cmd, sizeof cmd, "%s/gnn-train %s --quiet --json %s --data %s",
-           dir && *dir ? dir : "./bin", args, json, gl_test_data_dir());
+  snprintf(cmd, sizeof cmd, "%s/gnn-train %s --quiet --json %s",
+           dir && *dir ? dir : "./bin", args, json);
   int rc = gl_test_run(cmd, &out);
   if (rc != 0) {
     gl_test_fail(file, line, "gnn-train %s: exit %d: %s", args, rc,

@@ -1,5 +1,6 @@
 /* The test runner: runs every registered test (or those whose name or file
- * contains one of the arguments) and prints "N passed, N failed". */
+ * contains one of the arguments) and prints "N passed, N failed, N
+ * skipped". */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,8 @@ static struct {
   const char *name, *file;
   gl_test_fn fn;
 } tests[MAX_TESTS];
-static int n_tests, cur_failures;
+static int n_tests, cur_failures, cur_skipped;
+static char skip_why[512];
 static char tmp_dir[256];
 
 void gl_test_register(const char *name, const char *file, gl_test_fn fn) {
@@ -37,9 +39,24 @@ void gl_test_fail(const char *file, int line, const char *fmt, ...) {
   cur_failures++;
 }
 
-const char *gl_test_data_dir(void) {
-  const char *e = getenv("GLEARN_DATA");
-  return e && *e ? e : "../shared/datasets";
+void gl_test_skip(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(skip_why, sizeof skip_why, fmt, ap);
+  va_end(ap);
+  cur_skipped = 1;
+}
+
+bool gl_test_skipped(void) { return cur_skipped; }
+
+bool gl_test_have(const char *name) {
+  const gl_dataset_info *info = gl_dataset_info_find(name);
+  char path[GL_DATA_PATH_MAX + 256];
+  if (info && gl_dataset_locate(info, NULL, path, sizeof path) == GL_OK)
+    return true;
+  gl_test_skip("needs dataset %s (%s)", name,
+               info ? "glearn-data fetch brings it" : "not registered");
+  return false;
 }
 
 const char *gl_test_tmp(void) { return tmp_dir; }
@@ -122,22 +139,25 @@ int main(int argc, char **argv) {
   }
   atexit(cleanup);
   gl_set_threads(2);
-  int passed = 0, failed = 0;
+  int passed = 0, failed = 0, skipped = 0;
   for (int i = 0; i < n_tests; i++) {
     if (!selected(i, argc, argv)) continue;
-    cur_failures = 0;
+    cur_failures = cur_skipped = 0;
     double t0 = gl_now();
     tests[i].fn();
     double dt = gl_now() - t0;
     if (cur_failures) {
       failed++;
       printf("FAIL %s (%s, %.2fs)\n", tests[i].name, tests[i].file, dt);
+    } else if (cur_skipped) {
+      skipped++;
+      printf("skip %s: %s\n", tests[i].name, skip_why);
     } else {
       passed++;
       printf("ok   %s (%.2fs)\n", tests[i].name, dt);
     }
     fflush(stdout);
   }
-  printf("%d passed, %d failed\n", passed, failed);
+  printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
   return failed ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 /* A small test framework: TEST(name) { ... } registers a test; CHECK and
- * friends record failures without stopping the test.  The runner prints one
- * line per failed check and closes with "N passed, N failed". */
+ * friends record failures without stopping the test; SKIP ends a test that
+ * cannot run here.  The runner prints one line per failed check and closes
+ * with "N passed, N failed, N skipped". */
 #ifndef GL_TEST_H
 #define GL_TEST_H
 
@@ -15,9 +16,21 @@ typedef void (*gl_test_fn)(void);
 void gl_test_register(const char *name, const char *file, gl_test_fn fn);
 void gl_test_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Root-relative paths: the directory of the datasets and a scratch folder
- * private to this run (removed at exit). */
-const char *gl_test_data_dir(void);
+/* Ends the current test as skipped (it could not run: data or a package
+ * is missing), saying why; the closing line counts it apart. */
+void gl_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool gl_test_skipped(void);
+#define SKIP(...)                                                              \
+  do {                                                                         \
+    gl_test_skip(__VA_ARGS__);                                                 \
+    return;                                                                    \
+  } while (0)
+/* True when the registered dataset `name` is on the search path (the
+ * shipped data/, $GLEARN_DATA, the download cache, ../shared/datasets);
+ * otherwise marks the test skipped and returns false:
+ *   if (!gl_test_have("coauthor-cs")) return; */
+bool gl_test_have(const char *name);
+/* A scratch folder private to this run (removed at exit). */
 const char *gl_test_tmp(void);
 /* Builds "<tmp>/<name>" in a static ring of buffers. */
 const char *gl_test_path(const char *name);

@@ -14,15 +14,11 @@ static const char *tool_path(const char *name) {
 }
 #define TRAIN tool_path("gnn-train")
 
-/* Runs tool `name` with `args` (and the test datasets unless --data is
- * given); returns the exit code, output in *out. */
+/* Runs tool `name` with `args` (the datasets from the default search
+ * path); returns the exit code, output in *out. */
 static int run_tool(const char *name, const char *args, char **out) {
   char cmd[4096];
-  if (strstr(args, "--data ") || strstr(args, "--edgelist "))
-    snprintf(cmd, sizeof cmd, "%s %s", tool_path(name), args);
-  else
-    snprintf(cmd, sizeof cmd, "%s %s --data %s", tool_path(name), args,
-             gl_test_data_dir());
+  snprintf(cmd, sizeof cmd, "%s %s", tool_path(name), args);
   return gl_test_run(cmd, out);
 }
 
@@ -388,9 +384,8 @@ TEST(tools_interrupt_leaves_no_file) {
   const char *logf = gl_test_path("int.csv");
   char cmd[1024], *out;
   snprintf(cmd, sizeof cmd,
-           "timeout -s INT 1.5 %s pubmed gcn --runs 1000 --quiet --log %s "
-           "--data %s",
-           TRAIN, logf, gl_test_data_dir());
+           "timeout -s INT 1.5 %s pubmed gcn --runs 1000 --quiet --log %s",
+           TRAIN, logf);
   int rc = gl_test_run(cmd, &out);
   CHECK_MSG(rc != 0, "rc %d: %s", rc, out);
   free(out);
