@@ -25,6 +25,10 @@ typedef struct {
   gl_idx n_train, n_val, n_test;
   bool split_drawn; /* the split was drawn (gl_split_per_class), not shipped:
                        a new seed may draw another */
+  uint8_t *split_nodes; /* the nodes a drawn split may use (NULL: all): on
+                           gnn-benchmark files, as Shchur et al., those of
+                           the largest connected component in classes with
+                           at least 20 + 30 of them */
 } gl_dataset;
 
 void gl_dataset_free(gl_dataset *d);
@@ -44,17 +48,11 @@ typedef struct {
   const char *sha256; /* 64 hex digits of the checked bytes, or NULL */
   int64_t size;       /* bytes of the file, -1 when not checked */
   bool shipped;       /* in glearn's own data/ (compressed) */
-  bool paper;         /* a benchmark of the papers (Planetoid): the models
-                         take their papers' settings; any other dataset the
-                         protocol of Shchur et al. (2018) */
 } gl_dataset_info;
 int gl_dataset_info_count(void);
 const gl_dataset_info *gl_dataset_info_at(int i); /* NULL out of range */
 /* The registered dataset called `name` (any case), or NULL. */
 const gl_dataset_info *gl_dataset_info_find(const char *name);
-/* Whether `name` (a registered name or a path) is one of the papers'
- * benchmarks, whose models take their papers' settings. */
-bool gl_dataset_is_paper(const char *name);
 
 /* The folders searched for datasets by name, in order: $GLEARN_DATA, the
  * shipped data/ (./data, and data/ beside the program's bin/), the
@@ -87,10 +85,12 @@ gl_status gl_dataset_locate(const gl_dataset_info *info, const char *data_dir,
  *    else by magic bytes; anything else is an undirected edge list.
  * Named datasets are searched on gl_data_dirs' path (`data_dir` non-NULL
  * replaces it); any file may be stored gzip-compressed as FILE.gz.
- * `split_seed` draws the 20/30-per-class split (gl_split_per_class) of
- * Coauthor, where a class too small is an error, and of any other
- * single-label dataset without a shipped split whose classes all have at
- * least 50 nodes (otherwise it stays without a split, e.g. karate).
+ * `split_seed` draws the 20/30-per-class split (gl_split_per_class) of an
+ * npz file as Shchur et al. do (split_nodes: the largest connected
+ * component, without the classes that have fewer than 50 nodes there), and
+ * of any other single-label dataset without a shipped split whose classes
+ * all have at least 50 nodes (otherwise it stays without a split, e.g.
+ * karate).
  * Unknown names give GL_ENOTFOUND, a missing data file or folder GL_EIO.
  * `d` is overwritten (not freed first); on failure it is left zeroed. */
 gl_status gl_dataset_load(gl_dataset *d, const char *name,
@@ -126,9 +126,10 @@ gl_status gl_load_edgelist(gl_dataset *d, const char *path, bool directed);
 
 /* ---------------------------------------------------------- splits */
 /* Per class: `per_train` random labelled nodes for training, `per_val` for
- * validation, the rest for test (Shchur et al.); each list sorted, any
- * previous split freed.  Classes with fewer than per_train + per_val nodes
- * and datasets without single labels are an error (GL_EINVAL). */
+ * validation, the rest for test (Shchur et al.); only d->split_nodes when
+ * set; each list sorted, any previous split freed.  Classes with fewer than
+ * per_train + per_val such nodes (but none) and datasets without single
+ * labels are an error (GL_EINVAL). */
 gl_status gl_split_per_class(gl_dataset *d, int per_train, int per_val,
                              uint64_t seed);
 

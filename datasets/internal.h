@@ -129,7 +129,8 @@ void gl_dataset_set_name(gl_dataset *d, const char *src);
  * slashes and without a .npz / .mat / .txt / .edges extension. */
 void gl_dataset_name_from_path(gl_dataset *d, const char *path);
 /* The registry's own split policy: split_per_class(20, 30) when the dataset
- * has single labels, no split and every class is large enough. */
+ * has single labels and no split, and every class is large enough or
+ * (`strict`: an npz file) among Shchur et al.'s split_nodes. */
 gl_status gl_dataset_default_split(gl_dataset *d, uint64_t seed, bool strict);
 
 #endif

@@ -15,6 +15,7 @@ void gl_dataset_free(gl_dataset *d) {
   gl_csr_free(&d->x);
   gl_csr_free(&d->ymulti);
   free(d->y);
+  free(d->split_nodes);
   free(d->train);
   free(d->val);
   free(d->test);
@@ -195,51 +196,49 @@ static gl_status load_csbm(gl_dataset *d, const char *spec) {
 #define GNNB(f) "data/npz/" f
 static const gl_dataset_info known[] = {
     {"cora", "planetoid/cora", "Cora citations, Planetoid split (GMNN text)",
-     NULL, NULL, -1, true, true},
+     NULL, NULL, -1, true},
     {"citeseer", "planetoid/citeseer",
-     "CiteSeer citations, Planetoid split (GMNN text)", NULL, NULL, -1, true,
-     true},
+     "CiteSeer citations, Planetoid split (GMNN text)", NULL, NULL, -1, true},
     {"pubmed", "planetoid/pubmed",
-     "PubMed citations, Planetoid split (GMNN text)", NULL, NULL, -1, true,
-     true},
+     "PubMed citations, Planetoid split (GMNN text)", NULL, NULL, -1, true},
     {"blogcatalog", "blogcatalog/blogcatalog.mat",
      "BlogCatalog social network, 39 groups (multi-label .mat)", NULL, NULL,
-     -1, true, false},
+     -1, true},
     {"coauthor-cs", "coauthor/ms_academic_cs.npz",
      "Coauthor CS (gnn-benchmark npz)", GNNB("ms_academic_cs.npz"),
      "933c745734e78908c7eb77172a673fee0503f30e26e5a99b36814d88534c42e3",
-     12835626, false, false},
+     12835626, false},
     {"coauthor-physics", "coauthor/ms_academic_phy.npz",
      "Coauthor Physics (gnn-benchmark npz)", GNNB("ms_academic_phy.npz"),
      "e4d68468eba5fb8f6b280ffd406bd53e6e4295ba1dd2967d6fe99b978e4b3375",
-     16374005, false, false},
+     16374005, false},
     {"amazon-computers", "gnn-benchmark/amazon_electronics_computers.npz",
      "Amazon Computers co-purchases (gnn-benchmark npz)",
      GNNB("amazon_electronics_computers.npz"),
      "736ba1d9fd85eac2da83a5ad25c463f04b0031a6ca01563f90a7099d9e8ffb2c",
-     31921488, false, false},
+     31921488, false},
     {"amazon-photo", "gnn-benchmark/amazon_electronics_photo.npz",
      "Amazon Photo co-purchases (gnn-benchmark npz)",
      GNNB("amazon_electronics_photo.npz"),
      "bdb1feb8e6ff42ee44024b04479145029c563fd42fc31bff80af20887ba0439a",
-     17113960, false, false},
+     17113960, false},
     {"cora-full", "gnn-benchmark/cora_full.npz",
      "Cora-Full citations, 70 classes (gnn-benchmark npz)",
-     GNNB("cora_full.npz"), NULL, -1, false, false},
+     GNNB("cora_full.npz"), NULL, -1, false},
     {"gnnbench-cora", "gnn-benchmark/cora.npz",
      "Cora-ML citations (gnn-benchmark npz, not the Planetoid cora)",
      GNNB("cora.npz"),
      "068e22d90c3849b4057dfb05851741428992af058efcd4e7ebb4186f3d581de2",
-     540580, false, false},
+     540580, false},
     {"gnnbench-citeseer", "gnn-benchmark/citeseer.npz",
      "CiteSeer citations (gnn-benchmark npz)", GNNB("citeseer.npz"),
      "280278b21b434c047922e8389518861416fb3ad39389c27865ff0e6bbb0aaab7",
-     1348784, false, false},
+     1348784, false},
     {"gnnbench-pubmed", "gnn-benchmark/pubmed.npz",
      "PubMed citations (gnn-benchmark npz)", GNNB("pubmed.npz"), NULL, -1,
-     false, false},
+     false},
     {"dblp", "gnn-benchmark/dblp.npz", "DBLP citations (gnn-benchmark npz)",
-     GNNB("dblp.npz"), NULL, -1, false, false},
+     GNNB("dblp.npz"), NULL, -1, false},
 };
 #undef GNNB
 #define N_KNOWN ((int)(sizeof known / sizeof known[0]))
@@ -254,11 +253,6 @@ const gl_dataset_info *gl_dataset_info_find(const char *name) {
   for (int i = 0; name && i < N_KNOWN; i++)
     if (!strcasecmp(name, known[i].name)) return &known[i];
   return NULL;
-}
-
-bool gl_dataset_is_paper(const char *name) {
-  const gl_dataset_info *k = gl_dataset_info_find(name);
-  return k && k->paper;
 }
 
 const char *gl_dataset_names(void) {
@@ -380,8 +374,7 @@ gl_status gl_dataset_load(gl_dataset *d, const char *name,
   const gl_dataset_info *info = gl_dataset_info_find(name);
   if (info) {
     st = load_named(d, info, data_dir);
-    /* gnn-benchmark: the split is the protocol */
-    strict = kind_of(info) == K_NPZ;
+    strict = kind_of(info) == K_NPZ; /* gnn-benchmark: Shchur's split */
   } else if (!strcasecmp(name, "karate")) {
     st = load_karate(d);
   } else if (!strncasecmp(name, "csbm", 4) &&
@@ -391,6 +384,7 @@ gl_status gl_dataset_load(gl_dataset *d, const char *name,
     kind k = K_EDGES;
     st = detect(name, &k);
     if (st == GL_OK) st = load_kind(d, name, k);
+    strict = k == K_NPZ;
   } else if (strchr(name, '/') || strchr(name, '.')) {
     return gl_error(GL_EIO, "%s: no such file or folder", name);
   } else {

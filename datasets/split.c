@@ -31,12 +31,19 @@ static void set_split(gl_dataset *d, gl_idx *tr, gl_idx a, gl_idx *va,
   d->split_drawn = true;
 }
 
-/* Counts the nodes of each class (cnt[n_classes]). */
+/* Whether node i may be in a drawn split: labelled, and one of
+ * d->split_nodes when they are set. */
+static bool eligible(const gl_dataset *d, gl_idx i) {
+  return d->y[i] >= 0 && d->y[i] < d->n_classes &&
+         (!d->split_nodes || d->split_nodes[i]);
+}
+
+/* Counts the eligible nodes of each class (cnt[n_classes]). */
 static gl_status class_counts(const gl_dataset *d, gl_idx **cnt) {
   *cnt = gl_calloc((size_t)d->n_classes + 1, sizeof **cnt);
   if (!*cnt) return GL_ENOMEM;
   for (gl_idx i = 0; i < d->adj.n; i++)
-    if (d->y[i] >= 0 && d->y[i] < d->n_classes) (*cnt)[d->y[i]]++;
+    if (eligible(d, i)) (*cnt)[d->y[i]]++;
   return GL_OK;
 }
 
@@ -53,7 +60,7 @@ gl_status gl_split_per_class(gl_dataset *d, int per_train, int per_val,
   int k = d->n_classes;
   GL_TRY(class_counts(d, &cnt));
   for (int c = 0; c < k; c++)
-    if (cnt[c] < per_train + per_val) {
+    if (cnt[c] > 0 && cnt[c] < per_train + per_val) {
       gl_status st = gl_error(GL_EINVAL,
                               "gl_split_per_class: class %d of %s has %d "
                               "nodes, fewer than %d + %d",
@@ -64,11 +71,19 @@ gl_status gl_split_per_class(gl_dataset *d, int per_train, int per_val,
   /* nodes grouped by class (counting sort), then shuffled within a class */
   gl_idx *start = gl_calloc((size_t)k + 1, sizeof *start);
   gl_idx *by = gl_malloc((size_t)n + 1, sizeof *by);
-  gl_idx n_lab = 0;
-  for (int c = 0; c < k; c++) n_lab += cnt[c];
-  gl_idx n_test = n_lab - (gl_idx)k * (per_train + per_val);
-  gl_idx *tr = gl_malloc((size_t)k * per_train + 1, sizeof *tr);
-  gl_idx *va = gl_malloc((size_t)k * per_val + 1, sizeof *va);
+  gl_idx n_lab = 0, k_used = 0; /* classes with eligible nodes */
+  for (int c = 0; c < k; c++) {
+    n_lab += cnt[c];
+    k_used += cnt[c] > 0;
+  }
+  if (k_used == 0) {
+    free(cnt);
+    return gl_error(GL_EINVAL, "gl_split_per_class: %s has no labelled node "
+                    "to split", d->name);
+  }
+  gl_idx n_test = n_lab - k_used * (per_train + per_val);
+  gl_idx *tr = gl_malloc((size_t)k_used * per_train + 1, sizeof *tr);
+  gl_idx *va = gl_malloc((size_t)k_used * per_val + 1, sizeof *va);
   gl_idx *te = gl_malloc((size_t)n_test + 1, sizeof *te);
   if (!start || !by || !tr || !va || !te) {
     free(cnt);
@@ -82,7 +97,7 @@ gl_status gl_split_per_class(gl_dataset *d, int per_train, int per_val,
   for (int c = 0; c < k; c++) start[c + 1] = start[c] + cnt[c];
   memcpy(cnt, start, (size_t)k * sizeof *cnt); /* fill cursors */
   for (gl_idx i = 0; i < n; i++)
-    if (d->y[i] >= 0 && d->y[i] < k) by[cnt[d->y[i]]++] = i;
+    if (eligible(d, i)) by[cnt[d->y[i]]++] = i;
   gl_rng r;
   gl_rng_seed(&r, seed);
   gl_idx a = 0, b = 0, t = 0;
@@ -105,17 +120,49 @@ gl_status gl_split_per_class(gl_dataset *d, int per_train, int per_val,
   return GL_OK;
 }
 
+/* Shchur et al.'s standardisation for a split: the largest connected
+ * component's nodes, less the classes with fewer than 20 + 30 of them
+ * (Cora-Full's); NULL split_nodes when that is every node. */
+static gl_status shchur_nodes(gl_dataset *d) {
+  const gl_idx n = d->adj.n;
+  uint8_t *in = gl_malloc((size_t)n + 1, 1);
+  if (!in) return GL_ENOMEM;
+  gl_idx size;
+  gl_status st = gl_csr_largest_component(&d->adj, in, &size);
+  gl_idx *cnt = NULL;
+  d->split_nodes = in;
+  if (st == GL_OK) st = class_counts(d, &cnt);
+  if (st != GL_OK) {
+    free(in);
+    d->split_nodes = NULL;
+    return st;
+  }
+  bool all = size == n;
+  for (gl_idx i = 0; i < n; i++)
+    if (d->y[i] >= 0 && d->y[i] < d->n_classes &&
+        cnt[d->y[i]] < DEFAULT_TRAIN + DEFAULT_VAL) {
+      in[i] = 0;
+      all = false;
+    }
+  free(cnt);
+  if (all) {
+    free(in);
+    d->split_nodes = NULL;
+  }
+  return GL_OK;
+}
+
 gl_status gl_dataset_default_split(gl_dataset *d, uint64_t seed, bool strict) {
   if (d->train || !d->y || d->multilabel || d->n_classes < 1) return GL_OK;
-  if (!strict) {
-    gl_idx *cnt;
-    GL_TRY(class_counts(d, &cnt));
-    bool ok = true;
-    for (int c = 0; c < d->n_classes; c++)
-      ok &= cnt[c] >= DEFAULT_TRAIN + DEFAULT_VAL;
-    free(cnt);
-    if (!ok) return GL_OK;
-  }
+  if (strict) GL_TRY(shchur_nodes(d));
+  /* every class large enough (strict: some class, the others left out) */
+  gl_idx *cnt;
+  GL_TRY(class_counts(d, &cnt));
+  int big = 0;
+  for (int c = 0; c < d->n_classes; c++)
+    big += cnt[c] >= DEFAULT_TRAIN + DEFAULT_VAL;
+  free(cnt);
+  if (strict ? big == 0 : big < d->n_classes) return GL_OK;
   return gl_split_per_class(d, DEFAULT_TRAIN, DEFAULT_VAL, seed);
 }
 

@@ -176,8 +176,12 @@ typedef enum { GL_ACT_ELU, GL_ACT_RELU, GL_ACT_NONE } gl_act;
 /* "elu", "relu", "none" -> *out; else GL_EINVAL. */
 gl_status gl_act_parse(const char *s, gl_act *out);
 
-/* The reference settings of `model` (and the training settings that go
- * with them) for a dataset name ("cora", "pubmed", ...; NULL = generic). */
+/* The default settings of `model` (and the training settings that go with
+ * them) for a dataset: on the papers' own benchmarks (`dataset` "cora",
+ * "citeseer" or "pubmed": the Planetoid split) the model's paper's; on any
+ * other dataset (any other name, or NULL) the protocol of Shchur et al.
+ * (2018): their tuned sizes and rates, early stopping after 50 epochs
+ * without the validation loss improving, the weights of the lowest. */
 typedef struct {
   gl_model_cfg cfg;
   double lr, weight_decay;
@@ -185,9 +189,12 @@ typedef struct {
   int stop;   /* gl_stop_rule */
   int window, patience;
   int select; /* gl_select_rule */
+  const char *protocol; /* "paper" or "shchur": which chose them */
 } gl_model_defaults_t;
 gl_status gl_model_defaults(const char *model, const char *dataset,
                             gl_model_defaults_t *out);
+/* Whether `dataset` names one of the papers' benchmarks (above). */
+bool gl_model_paper_dataset(const char *dataset);
 
 struct gl_model {
   const gl_model_ops *ops;
@@ -252,8 +259,10 @@ typedef enum {
   GL_STOP_NONE,    /* run every epoch */
   GL_STOP_WINDOW,  /* Kipf & Welling: after `window` epochs stop when the
                       validation loss exceeds the mean of the last `window` */
-  GL_STOP_PATIENCE /* GAT: stop after `patience` epochs without val acc or
-                      val loss improving */
+  GL_STOP_PATIENCE, /* GAT: stop after `patience` epochs without val acc or
+                       val loss improving */
+  GL_STOP_LOSS      /* Shchur et al.: stop after `patience` epochs without
+                       the val loss improving */
 } gl_stop_rule;
 
 typedef enum {
@@ -286,7 +295,7 @@ typedef struct {
   int epochs;
   gl_stop_rule stop;
   int window;   /* GL_STOP_WINDOW */
-  int patience; /* GL_STOP_PATIENCE */
+  int patience; /* GL_STOP_PATIENCE, GL_STOP_LOSS */
   gl_select_rule select;
   bool progress; /* progress bar on stderr (if it is a terminal) */
   gl_epoch_fn on_epoch;
@@ -410,7 +419,9 @@ typedef struct {
   gl_epoch_fn on_epoch;
   void *ctx;
 } gl_graphmix_opts;
-/* The reference code's values for a dataset name (NULL: Cora's). */
+/* The reference code's values on the papers' benchmarks ("cora",
+ * "citeseer", "pubmed"); on any other dataset (or NULL) gamma 1 and the
+ * features as loaded. */
 gl_graphmix_opts gl_graphmix_defaults(const char *dataset);
 /* w(t) = gamma exp(-5 (1 - clip((t - start)/(end - start), 0, 1))^2). */
 double gl_graphmix_weight(const gl_graphmix_opts *g, int epoch);

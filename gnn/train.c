@@ -450,8 +450,10 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
         epoch++;
         break;
       }
-    } else if (opts->stop == GL_STOP_PATIENCE) {
-      if (es.val_acc >= best_val || es.val_loss <= best_loss)
+    } else if (opts->stop == GL_STOP_PATIENCE ||
+               opts->stop == GL_STOP_LOSS) {
+      if (es.val_loss <= best_loss ||
+          (opts->stop == GL_STOP_PATIENCE && es.val_acc >= best_val))
         bad = 0;
       else if (++bad >= opts->patience) {
         epoch++;

@@ -182,6 +182,45 @@ bool gl_csr__symmetric(const gl_csr *a, bool values) {
   return ok;
 }
 
+gl_status gl_csr_largest_component(const gl_csr *a, uint8_t *in,
+                                   gl_idx *size) {
+  GL_TRY(gl_csr__check_square(a, "gl_csr_largest_component"));
+  const gl_idx n = a->n;
+  /* breadth-first labelling; comp[i] = the component's first node */
+  gl_idx *comp = gl_malloc((size_t)n + 1, sizeof *comp);
+  gl_idx *queue = gl_malloc((size_t)n + 1, sizeof *queue);
+  if (!comp || !queue) {
+    free(comp);
+    free(queue);
+    return GL_ENOMEM;
+  }
+  for (gl_idx i = 0; i < n; i++) comp[i] = -1;
+  gl_idx best = -1, best_size = 0;
+  for (gl_idx s = 0; s < n; s++) {
+    if (comp[s] >= 0) continue;
+    gl_idx head = 0, tail = 0;
+    comp[s] = s;
+    queue[tail++] = s;
+    while (head < tail) {
+      gl_idx u = queue[head++];
+      for (gl_off e = a->ptr[u]; e < a->ptr[u + 1]; e++)
+        if (comp[a->col[e]] < 0) {
+          comp[a->col[e]] = s;
+          queue[tail++] = a->col[e];
+        }
+    }
+    if (tail > best_size) {
+      best = s;
+      best_size = tail;
+    }
+  }
+  for (gl_idx i = 0; i < n; i++) in[i] = comp[i] == best;
+  *size = best_size;
+  free(comp);
+  free(queue);
+  return GL_OK;
+}
+
 /* ------------------------------------------------------------ transforms */
 gl_status gl_csr_gcn_norm(gl_csr *out, const gl_csr *a, float self_weight) {
   memset(out, 0, sizeof *out);

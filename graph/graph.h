@@ -57,6 +57,11 @@ gl_status gl_csr_from_coo(gl_csr *out, gl_idx n, gl_idx m, gl_off nnz,
 void gl_csr_degrees(const gl_csr *a, bool weighted, float *out);
 bool gl_csr_has_edge(const gl_csr *a, gl_idx u, gl_idx v); /* binary search */
 bool gl_csr_is_symmetric(const gl_csr *a);
+/* Marks the nodes of the largest connected component of the symmetric
+ * graph a (ties: the one holding the smallest node id): in[i] = 1 or 0 for
+ * its n nodes; *size receives its node count. */
+gl_status gl_csr_largest_component(const gl_csr *a, uint8_t *in,
+                                   gl_idx *size);
 
 /* -------------------------------------------------------------- transforms */
 /* GCN normalisation: D^-1/2 (A' + s I) D^-1/2 where A' is A without its

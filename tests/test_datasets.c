@@ -921,3 +921,145 @@ TEST(datasets_random_split) {
   CHECK_ERR(gl_split_random(&d, 0.001, 0, 1), GL_EINVAL, "empty part");
   gl_dataset_free(&d);
 }
+
+/* ------------------------------------------------------------ gzip */
+/* Compresses `src` into `dst` (gzip, zlib's gzwrite); removes src when
+ * `move`.  Returns dst. */
+static const char *gzip_file(const char *src, const char *dst, bool move) {
+  char *buf;
+  size_t size;
+  if (gl_read_file(src, &buf, &size) != GL_OK) return dst;
+  gzFile g = gzopen(dst, "wb9");
+  if (g) {
+    gzwrite(g, buf, (unsigned)size);
+    gzclose(g);
+  }
+  free(buf);
+  if (move) remove(src);
+  return dst;
+}
+
+/* Writes the first `keep` bytes of src to dst (keep < 0: all but -keep),
+ * optionally flipping byte `flip` (-1: none). */
+static void copy_cut(const char *src, const char *dst, long keep, long flip) {
+  char *buf;
+  size_t size;
+  if (gl_read_file(src, &buf, &size) != GL_OK) return;
+  size_t n = keep >= 0 ? (size_t)keep : size - (size_t)-keep;
+  if (flip >= 0 && (size_t)flip < n) buf[flip] ^= 0x55;
+  FILE *f = fopen(dst, "wb");
+  if (f) {
+    fwrite(buf, 1, n, f);
+    fclose(f);
+  }
+  free(buf);
+}
+
+TEST(datasets_gzip_transparent) {
+  /* a GMNN folder whose files are all FILE.gz loads as the plain one */
+  gl_dataset a, b;
+  CHECK_OK(gl_load_gmnn(&a, gmnn_fixture("gz-plain", NULL, NULL)));
+  gmnn_fixture("gz-all", NULL, NULL);
+  static const char *names[] = {"net.txt", "feature.txt", "label.txt",
+                                "train.txt", "dev.txt", "test.txt"};
+  char src[256], dst[256];
+  for (int i = 0; i < 6; i++) {
+    snprintf(src, sizeof src, "%s", gl_test_path("gz-all"));
+    snprintf(src + strlen(src), sizeof src - strlen(src), "/%s", names[i]);
+    snprintf(dst, sizeof dst, "%s.gz", src);
+    gzip_file(src, dst, true);
+  }
+  CHECK_OK(gl_load_gmnn(&b, gl_test_path("gz-all")));
+  CHECK(a.adj.nnz == b.adj.nnz && a.x.nnz == b.x.nnz &&
+        !memcmp(a.adj.col, b.adj.col, sizeof *a.adj.col * (size_t)a.adj.nnz) &&
+        !memcmp(a.x.val, b.x.val, sizeof *a.x.val * (size_t)a.x.nnz) &&
+        !memcmp(a.y, b.y, sizeof *a.y * (size_t)a.adj.n) &&
+        a.n_train == b.n_train && a.n_test == b.n_test);
+  gl_dataset_free(&b);
+  /* the registry's path detection sees net.txt.gz; gzip content under a
+   * plain name is inflated too */
+  CHECK_OK(gl_dataset_load(&b, gl_test_path("gz-all"), NULL, 0));
+  CHECK_EQ(b.adj.nnz, a.adj.nnz);
+  gl_dataset_free(&b);
+  gmnn_fixture("gz-named", NULL, NULL);
+  const char *net = gl_test_path("gz-named/net.txt");
+  gzip_file(net, gl_test_path("net.gz"), false);
+  rename(gl_test_path("net.gz"), net);
+  CHECK_OK(gl_load_gmnn(&b, gl_test_path("gz-named")));
+  CHECK_EQ(b.adj.nnz, a.adj.nnz);
+  gl_dataset_free(&b);
+  /* damaged gzip: a clear error naming the file, no crash */
+  const char *gz = gl_test_path("gz-all/net.txt.gz");
+  copy_cut(gz, gl_test_path("cut.gz"), -6, -1);
+  rename(gl_test_path("cut.gz"), gz);
+  CHECK_ERR(gl_load_gmnn(&b, gl_test_path("gz-all")), GL_EFORMAT,
+            "net.txt.gz: truncated gzip data");
+  gzip_file(gl_test_path("gz-plain/net.txt"), gz, false);
+  copy_cut(gz, gl_test_path("bad.gz"), 1 << 20, 12);
+  rename(gl_test_path("bad.gz"), gz);
+  CHECK_ERR(gl_load_gmnn(&b, gl_test_path("gz-all")), GL_EFORMAT,
+            "net.txt.gz: corrupt gzip data");
+  gl_dataset_free(&a);
+  /* an npz and a .mat read as FILE.gz */
+  gzip_file(bench_npz("zipped.npz", 0), gl_test_path("zipped.npz.gz"), true);
+  CHECK_OK(gl_load_npz_dataset(&a, gl_test_path("zipped.npz")));
+  CHECK_OK(gl_dataset_load(&b, gl_test_path("zipped.npz.gz"), NULL, 0));
+  CHECK(a.adj.nnz > 0 && a.adj.nnz == b.adj.nnz && !strcmp(b.name, "zipped"));
+  gl_dataset_free(&a);
+  gl_dataset_free(&b);
+  gzip_file(mat_fixture("zipped.mat", 0), gl_test_path("zipped.mat.gz"), true);
+  CHECK_OK(gl_load_mat(&a, gl_test_path("zipped.mat")));
+  CHECK(a.adj.n == 4 && a.adj.nnz == 8 && a.ymulti.nnz == 4);
+  gl_dataset_free(&a);
+  CHECK_OK(gl_dataset_load(&a, gl_test_path("zipped.mat.gz"), NULL, 0));
+  CHECK(a.adj.n == 4 && a.multilabel && !strcmp(a.name, "zipped"));
+  gl_dataset_free(&a);
+  copy_cut(gl_test_path("zipped.mat.gz"), gl_test_path("cutm.mat.gz"), -20,
+           -1);
+  CHECK_ERR(gl_load_mat(&a, gl_test_path("cutm.mat")), GL_EFORMAT,
+            "truncated gzip data");
+}
+
+TEST(datasets_shchur_split_nodes) {
+  /* Shchur et al.'s standardisation before the 20/30 split of an npz file:
+   * only the largest connected component, and none of its classes with
+   * fewer than 50 nodes there.  Component A: path 0..119, classes 0
+   * (0..59), 1 (60..109), 2 (110..119: too small); component B: path
+   * 120..179, class 0. */
+  enum { N = 180 };
+  gl_idx src[N], dst[N];
+  gl_off m = 0;
+  for (gl_idx i = 0; i + 1 < N; i++)
+    if (i != 119) {
+      src[m] = i;
+      dst[m++] = i + 1;
+    }
+  gl_dataset d;
+  memset(&d, 0, sizeof d);
+  gl_build_opts o = {.symmetrize = true};
+  CHECK_OK(gl_csr_from_edges(&d.adj, N, m, src, dst, NULL, &o));
+  uint8_t in[N];
+  gl_idx size = 0;
+  CHECK_OK(gl_csr_largest_component(&d.adj, in, &size));
+  CHECK_EQ(size, 120);
+  CHECK(in[0] && in[119] && !in[120] && !in[179]);
+  d.y = malloc(N * sizeof *d.y);
+  for (gl_idx i = 0; i < N; i++)
+    d.y[i] = i < 60 ? 0 : i < 110 ? 1 : i < 120 ? 2 : 0;
+  d.n_classes = 3;
+  gl_dataset_set_name(&d, "two-parts");
+  CHECK_OK(gl_dataset_default_split(&d, 5, true));
+  CHECK_EQ(d.n_train, 40);
+  CHECK_EQ(d.n_val, 60);
+  CHECK_EQ(d.n_test, 10); /* 60 + 50 - 100 */
+  gl_idx *all[3] = {d.train, d.val, d.test}, cnt[3] = {d.n_train, d.n_val,
+                                                         d.n_test};
+  for (int s = 0; s < 3; s++)
+    for (gl_idx k = 0; k < cnt[s]; k++)
+      CHECK_MSG(all[s][k] < 110, "node %d outside the split's nodes",
+                (int)all[s][k]);
+  /* a re-draw keeps to the same nodes */
+  CHECK_OK(gl_split_per_class(&d, 20, 30, 6));
+  CHECK(d.n_train == 40 && d.n_test == 10 && d.test[9] < 110);
+  gl_dataset_free(&d);
+}
