@@ -179,4 +179,78 @@ gl_status gl_npz_write(const char *path, const gl_array *arrays, int n);
 gl_status gl_npy_read(gl_array *a, const char *path);
 gl_status gl_npy_write(const char *path, const gl_array *a);
 
+/* ---------------------------------------------------------- downloads */
+/* Datasets that do not ship with glearn are downloaded (libcurl) from
+ * gl_data_url(info) into a data folder and checked before they are put in
+ * place: nothing appears under a dataset's file name unless its size and
+ * SHA-256 matched what the registry records. */
+
+/* $GLEARN_DATA_URL when set, else GL_DATA_URL_DEFAULT: the gnn-benchmark
+ * commit whose bytes the registry's checksums record. */
+#define GL_DATA_URL_DEFAULT                                                    \
+  "https://raw.githubusercontent.com/shchur/gnn-benchmark/"                    \
+  "1e72912a0810cdf27ae54fd589a3b43358a2b161"
+const char *gl_data_url_base(void);
+/* A dataset's URL: gl_data_url_base() + "/" + info->url.  GL_EINVAL for a
+ * shipped dataset (nothing to fetch) or a URL longer than cap. */
+gl_status gl_data_url(const gl_dataset_info *info, char *out, size_t cap);
+/* SHA-256 of a file's bytes, read in chunks (any size), as 64 lowercase hex
+ * digits and a NUL; its size into *size when non-NULL.  GL_EIO naming the
+ * file when it cannot be read. */
+gl_status gl_data_sha256(const char *path, char hex[65], int64_t *size);
+
+/* What gl_data_verify (and a fetch) found and checked of a file. */
+typedef struct {
+  int64_t size;      /* bytes (of the content, for a .gz); -1: a folder */
+  char sha256[65];   /* their SHA-256 ("" when nothing is recorded: the
+                        file is then not read) */
+  bool size_checked; /* the registry records a size and it matched */
+  bool sha_checked;  /* the registry records a SHA-256 and it matched */
+} gl_data_check;
+/* Checks the present file `path` of dataset `info` against the registry:
+ * its size when recorded, then its SHA-256 when recorded (a path ending in
+ * .gz is checked by its inflated content).  GL_OK when all that is
+ * recorded matches, also when nothing is (both flags false: "no checksum
+ * recorded"); GL_EFORMAT naming the dataset, the file and both values on
+ * a mismatch; GL_EIO when it cannot be read.  `out` may be NULL. */
+gl_status gl_data_verify(const gl_dataset_info *info, const char *path,
+                         gl_data_check *out);
+
+/* Options of gl_data_fetch; zero (or a NULL pointer) gives the defaults. */
+typedef struct {
+  bool progress; /* a bar with the bytes on stderr (only on a terminal) */
+  long timeout;  /* seconds allowed to connect, and without a byte received
+                    before a transfer is abandoned; <= 0:
+                    $GLEARN_FETCH_TIMEOUT, else 30 */
+} gl_fetch_opts;
+/* What gl_data_fetch did. */
+typedef struct {
+  char path[GL_DATA_PATH_MAX + 256]; /* dest_dir/info->file */
+  bool present;     /* the file was there and verified: nothing fetched */
+  int64_t resumed;  /* bytes kept from an earlier .part (0: from scratch) */
+  int64_t received; /* bytes received by this call */
+  gl_data_check check; /* the file in place */
+} gl_fetch_result;
+/* Downloads dataset `info` to dest_dir/info->file, creating the folders it
+ * needs.  A file already there that verifies is kept (res->present).  The
+ * bytes go to FILE.part; an existing .part is resumed with an HTTP range
+ * request (a server that ignores ranges restarts it from zero; "range not
+ * satisfiable" means the .part is complete or bad, and it is checked).
+ * Redirects are followed.  When the transfer ends, the size (the
+ * registry's, else the one the server announced) and the SHA-256 (when
+ * recorded) are checked, and only then is the .part synced and renamed
+ * into place.  A .part that fails a check is removed (a resumed one is
+ * downloaded again from scratch, once); an interrupted, truncated or
+ * stalled transfer keeps it, so that the next fetch resumes.  The .part is
+ * locked (flock) while written: a second fetch of it fails meanwhile.
+ * Errors, each a one-line message naming the dataset: GL_EINVAL for a
+ * shipped dataset ("cora ships with glearn in data/; nothing to fetch") or
+ * a bad $GLEARN_FETCH_TIMEOUT; GL_EFORMAT for a size or checksum mismatch;
+ * GL_EIO for an HTTP status >= 400 (with the status and URL), a failed
+ * connection, a timeout, a truncated transfer, a locked .part or a failed
+ * write (with the file and the system's reason).  `opts` and `res` may be
+ * NULL. */
+gl_status gl_data_fetch(const gl_dataset_info *info, const char *dest_dir,
+                        const gl_fetch_opts *opts, gl_fetch_result *res);
+
 #endif
