@@ -17,6 +17,23 @@ TOOLS     = $(patsubst tools/%.c,%,$(filter-out tools/cli.c,$(wildcard tools/*.c
 TEST_SRC  = $(wildcard tests/*.c)
 BENCH_SRC = $(wildcard bench/*.c)
 HDRS      = glearn.h $(foreach m,$(MODULES) tools tests,$(wildcard $(m)/*.h))
+# The installed headers: glearn.h and each module's public header, not the
+# modules' private internal.h.
+PUB_HDRS  = glearn.h $(filter-out %/internal.h,$(foreach m,$(MODULES),\
+              $(wildcard $(m)/*.h)))
+
+# The version, read from the public header (its one definition): the
+# shared library is libglearn.so.MAJOR.MINOR.PATCH with soname
+# libglearn.so.MAJOR.
+version   = $(shell sed -n \
+              's/^.define GL_VERSION_$(1)  *\([0-9]*\) *$$/\1/p' core/core.h)
+MAJOR    := $(call version,MAJOR)
+VERSION  := $(MAJOR).$(call version,MINOR).$(call version,PATCH)
+ifneq ($(words $(subst ., ,$(VERSION))),3)
+  $(error cannot read GL_VERSION_MAJOR, _MINOR and _PATCH from core/core.h)
+endif
+SONAME    = libglearn.so.$(MAJOR)
+SOFILE    = libglearn.so.$(VERSION)
 
 # Two builds side by side: the optimised one in build/, the sanitized one
 # (AddressSanitizer + UndefinedBehaviorSanitizer) in build-san/.
@@ -25,6 +42,11 @@ SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
             -fno-sanitize-recover=all
 
 LIB_OBJ   = $(LIB_SRC:%.c=$(B)/%.o)
+# The library's objects serve the static and the shared library alike:
+# position-independent, but calls inside the library bound and inlined as
+# before (no interposition of glearn's own functions), so the same code.
+PIC       = -fPIC -fno-semantic-interposition
+$(LIB_OBJ): OBJ_FLAGS = $(PIC)
 TEST_OBJ  = $(TEST_SRC:%.c=$(B)/%.o)
 # The tools of the optimised build go to bin/, the sanitized ones stay in
 # build-san/bin/ (the tests run the tools of their own build: GLEARN_BIN).
@@ -33,30 +55,57 @@ BIN       = $(TOOLS:%=$(BINDIR)/%)
 
 .PHONY: all lib tools test test-san san check deps bench-deps bench \
         bench-accuracy install \
-        uninstall clean help run-main
+        uninstall clean help run-main FORCE
 
 all: lib tools $(B)/glearn-tests
 
 help:
-	@echo "make            build libglearn.a, the tools in bin/ and the tests"
+	@echo "make            build libglearn.a and libglearn.so (in build/), the"
+	@echo "                tools in bin/ and the tests"
 	@echo "make deps       install the Debian packages glearn needs (apt-get)"
 	@echo "make test       run the test suite"
 	@echo "make test-san   run the test suite under ASan + UBSan"
 	@echo "make bench      benchmarks against the references in bench/"
 	@echo "make bench-deps install the benchmark references' packages"
 	@echo "make bench-accuracy  accuracy tables of every model and embedding (slow)"
-	@echo "make install    install library, headers and tools under PREFIX"
+	@echo "make install    install under PREFIX (/usr/local; DESTDIR=DIR"
+	@echo "                stages it in DIR): lib/ libglearn.so.$(VERSION), its"
+	@echo "                links and libglearn.a, lib/pkgconfig/glearn.pc,"
+	@echo "                include/glearn/ the headers, bin/ the tools,"
+	@echo "                share/man/man1/ their pages,"
+	@echo "                share/glearn/data/ the shipped datasets"
+	@echo "make uninstall  remove what make install put there (same PREFIX,"
+	@echo "                DESTDIR)"
+	@echo "make clean      remove build/, build-san/ and bin/"
 
-lib: $(B)/libglearn.a
+lib: $(B)/libglearn.a $(B)/libglearn.so
 tools: $(BIN)
 
-$(B)/%.o: %.c $(HDRS)
+# The compile command, kept in $(B)/.cflags (rewritten only when it
+# changes): every object depends on it, so other CFLAGS, or objects from
+# before the library's were position-independent, are compiled again.
+COMPILE = $(CC) $(WARN) $(CFLAGS) $(INC) | $(PIC)
+$(B)/.cflags: FORCE
+	@mkdir -p $(B)
+	@echo '$(COMPILE)' | cmp -s - $@ || echo '$(COMPILE)' > $@
+
+$(B)/%.o: %.c $(HDRS) $(B)/.cflags
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) $(INC) -c $< -o $@
+	$(CC) $(WARN) $(CFLAGS) $(OBJ_FLAGS) $(INC) -c $< -o $@
 
 $(B)/libglearn.a: $(LIB_OBJ)
 	@mkdir -p $(B)
 	rm -f $@ && ar rcs $@ $^
+
+# The shared library carries its dependencies (a program links -lglearn
+# alone) and must leave no symbol undefined.
+$(B)/$(SOFILE): $(LIB_OBJ)
+	$(CC) $(WARN) $(CFLAGS) -shared -Wl,-soname,$(SONAME) \
+	  -Wl,--no-undefined $^ $(LIBS) -o $@
+$(B)/$(SONAME): $(B)/$(SOFILE)
+	ln -sfn $(SOFILE) $@
+$(B)/libglearn.so: $(B)/$(SONAME)
+	ln -sfn $(SONAME) $@
 
 # Every tool links the shared command-line helpers of tools/cli.c.
 $(BINDIR)/%: $(B)/tools/%.o $(B)/tools/cli.o $(B)/libglearn.a
@@ -105,21 +154,47 @@ bench-accuracy: all
 run-main: all
 	./bin/gnn-train cora gcn
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
-	  $(DESTDIR)$(PREFIX)/include/glearn
-	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(B)/libglearn.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 glearn.h $(DESTDIR)$(PREFIX)/include/glearn/
-	for m in $(MODULES); do \
-	  install -d $(DESTDIR)$(PREFIX)/include/glearn/$$m; \
-	  for h in $$m/*.h; do [ -f "$$h" ] && \
-	    install -m 644 $$h $(DESTDIR)$(PREFIX)/include/glearn/$$m/; done; \
-	done; true
+# ------------------------------------------------------------ install
+# Everything goes under $(DESTDIR)$(PREFIX); glearn.pc names PREFIX alone.
+# The library finds the datasets in PREFIX/share/glearn/data (beside its
+# lib/ or bin/).  Idempotent: a second install overwrites the same files.
+DEST      = $(DESTDIR)$(PREFIX)
+INSTALL  ?= install
+MAN       = $(wildcard man/*.1)
+DATA      = $(shell find data -type f | sort)
+# glearn's own folders, the deepest first: uninstall removes them when
+# empty (what a user added stays, with its folder).
+HDR_DIRS  = $(patsubst %/,%,$(filter-out ./,$(sort $(dir $(PUB_HDRS)))))
+OWN_DIRS  = $(HDR_DIRS:%=$(DEST)/include/glearn/%) $(DEST)/include/glearn \
+            $(addprefix $(DEST)/share/glearn/,\
+              $(shell find data -depth -type d)) \
+            $(DEST)/share/glearn
+
+install: lib tools
+	$(INSTALL) -d $(DEST)/bin $(DEST)/lib/pkgconfig $(DEST)/share/man/man1
+	$(INSTALL) -m 755 $(BIN) $(DEST)/bin/
+	$(INSTALL) -m 644 $(B)/libglearn.a $(DEST)/lib/
+	$(INSTALL) -m 755 $(B)/$(SOFILE) $(DEST)/lib/
+	ln -sfn $(SOFILE) $(DEST)/lib/$(SONAME)
+	ln -sfn $(SONAME) $(DEST)/lib/libglearn.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	  -e 's|@LIBS@|$(strip $(LIBS))|' glearn.pc.in \
+	  > $(DEST)/lib/pkgconfig/glearn.pc
+	chmod 644 $(DEST)/lib/pkgconfig/glearn.pc
+	for h in $(PUB_HDRS); do \
+	  $(INSTALL) -D -m 644 $$h $(DEST)/include/glearn/$$h || exit 1; done
+	$(INSTALL) -m 644 $(MAN) $(DEST)/share/man/man1/
+	for f in $(DATA); do \
+	  $(INSTALL) -D -m 644 $$f $(DEST)/share/glearn/$$f || exit 1; done
 
 uninstall:
-	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%) $(DESTDIR)$(PREFIX)/lib/libglearn.a
-	rm -rf $(DESTDIR)$(PREFIX)/include/glearn
+	rm -f $(TOOLS:%=$(DEST)/bin/%) $(MAN:man/%=$(DEST)/share/man/man1/%) \
+	  $(addprefix $(DEST)/lib/,libglearn.a libglearn.so $(SONAME) $(SOFILE)) \
+	  $(DEST)/lib/pkgconfig/glearn.pc
+	rm -f $(PUB_HDRS:%=$(DEST)/include/glearn/%)
+	rm -f $(DATA:%=$(DEST)/share/glearn/%)
+	for d in $(OWN_DIRS); do \
+	  [ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d || exit 1; done
 
 clean:
 	rm -rf build build-san bin

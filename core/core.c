@@ -15,6 +15,9 @@
 /* OpenBLAS's own thread setting (declared in its cblas.h for 0.3.x). */
 void openblas_set_num_threads(int);
 
+/* ---------------------------------------------------------------- version */
+const char *gl_version(void) { return GL_VERSION_STRING; }
+
 /* ---------------------------------------------------------------- errors */
 static _Thread_local char errbuf[512];
 

@@ -9,6 +9,22 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* ---------------------------------------------------------------- version */
+/* The version of these headers; the Makefile reads the three numbers from
+ * here (the shared library's file name and soname).  A program can compare
+ * them with gl_version(), the version of the library it runs against. */
+#define GL_VERSION_MAJOR 0
+#define GL_VERSION_MINOR 1
+#define GL_VERSION_PATCH 0
+#define GL_VERSION_STR_(x) #x
+#define GL_VERSION_XSTR_(x) GL_VERSION_STR_(x)
+#define GL_VERSION_STRING                                                      \
+  GL_VERSION_XSTR_(GL_VERSION_MAJOR)                                           \
+  "." GL_VERSION_XSTR_(GL_VERSION_MINOR) "." GL_VERSION_XSTR_(GL_VERSION_PATCH)
+/* The library's own version ("0.1.0"): GL_VERSION_STRING as it was when
+ * the library was built. */
+const char *gl_version(void);
+
 /* ---------------------------------------------------------------- types */
 typedef int32_t gl_idx; /* node ids */
 typedef int64_t gl_off; /* edge offsets */

@@ -68,6 +68,7 @@ static void usage(FILE *f) {
 "                      storing them (for corpora larger than memory)\n"
 "  --quiet             no progress or summary lines (the result table stays)\n"
 "  --help              this text\n"
+"  --version           the version of glearn\n"
 "\n"
 "Exit status: 0 ok, 1 failure, 2 bad usage or bad input.\n",
           gl_dataset_names());
@@ -101,6 +102,7 @@ static void parse(int argc, char **argv, options *o) {
       usage(stdout);
       exit(GL_EXIT_OK);
     }
+    if (!strcmp(a, "--version")) gl_cli_version();
     if (a[0] != '-' || a[1] == '\0') {
       if (o->dataset)
         gl_cli_die(GL_EXIT_USAGE, "unexpected argument '%s' (one dataset "

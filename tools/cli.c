@@ -43,6 +43,11 @@ void gl_cli_init(const char *prog) {
   signal(SIGHUP, on_signal);
 }
 
+void gl_cli_version(void) {
+  printf("%s (glearn) %s\n", prog_name, gl_version());
+  exit(GL_EXIT_OK);
+}
+
 static void abort_outputs(void) {
   for (int i = 0; i < MAX_OUTS; i++)
     if (outs[i].open) {

@@ -17,6 +17,8 @@ void gl_cli_die(int code, const char *fmt, ...)
 void gl_cli_die_status(gl_status st, const char *what)
     __attribute__((noreturn));
 void gl_cli_init(const char *prog); /* installs the SIGINT/SIGTERM cleanup */
+/* --version: prints "<prog> (glearn) <gl_version()>" and exits 0. */
+void gl_cli_version(void) __attribute__((noreturn));
 /* Runs the tool again with OMP_WAIT_POLICY=passive unless the environment
  * sets a policy: libgomp reads it only when it loads, and its spinning
  * threads collapse when other processes share the cores (a Cora GraphMix

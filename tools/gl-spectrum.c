@@ -50,6 +50,7 @@ static void usage(FILE *f) {
 "  --json FILE          the table and the fits\n"
 "  --quiet              print only the table\n"
 "  -h, --help           this help\n"
+"  --version            the version of glearn\n"
 "\n"
 "exit status: 0 ok, 1 failure, 2 bad usage or bad input\n",
           gl_dataset_names(), gl_model_names());
@@ -83,6 +84,8 @@ static void parse(int argc, char **argv, options *o) {
     if (OPT("-h") || OPT("--help")) {
       usage(stdout);
       exit(0);
+    } else if (OPT("--version")) {
+      gl_cli_version();
     } else if (OPT("--batch-sizes")) {
       const char *v = VAL();
       char *end = (char *)v;

@@ -143,6 +143,7 @@ static void usage(FILE *f) {
 "  --log FILE.csv      write per-epoch losses and accuracies\n"
 "  --quiet             print only the result table\n"
 "  -h, --help          this help\n"
+"  --version           the version of glearn\n"
 "\n"
 "exit status: 0 ok, 1 failure, 2 bad usage or bad input\n",
           gl_dataset_names(), gl_model_names());
@@ -620,7 +621,9 @@ static void parse(int argc, char **argv, options *o) {
     if (OPT("-h") || OPT("--help")) {
       usage(stdout);
       exit(0);
-    } else if (OPT("--runs"))
+    } else if (OPT("--version"))
+      gl_cli_version();
+    else if (OPT("--runs"))
       o->runs = (int)gl_cli_long(a, VAL(), 1, 100000);
     else if (OPT("--seed"))
       o->seed = (uint64_t)gl_cli_long(a, VAL(), 0, 2147483647L);
