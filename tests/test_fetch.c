@@ -235,7 +235,7 @@ static void make_tiny(void) {
  * sub/tiny.bin; sha and size as given (NULL, -1: unchecked). */
 static gl_dataset_info tiny_info(const char *sha, int64_t size) {
   return (gl_dataset_info){"tiny", "sub/tiny.bin", "test bytes",
-                           "files/tiny.bin", sha, size, false, false};
+                           "files/tiny.bin", sha, size, false};
 }
 
 /* A fresh, empty folder under the test's scratch folder (its path in a
@@ -630,7 +630,7 @@ TEST(fetch_tool_usage) {
                         "XDG_CACHE_HOME", "GLEARN_DATA_URL",
                         "GLEARN_FETCH_TIMEOUT", GL_DATA_URL_DEFAULT,
                         "Exit status: 0 ok, 1 failure", "2 bad usage",
-                        "dblp", "blogcatalog"};
+                        "gnnbench-pubmed", "blogcatalog"};
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
     CHECK_MSG(strstr(out, want[i]) != NULL, "--help lacks '%s'", want[i]);
   free(out);
@@ -678,8 +678,8 @@ TEST(fetch_tool_list_and_verify) {
   CHECK_MSG(strstr(l, " no ") &&
             strstr(l, join(data, "gnn-benchmark/amazon_electronics_photo.npz")),
             "amazon-photo: %s", l);
-  l = line_of(out, "dblp");
-  CHECK_MSG(strstr(l, " ? ") && strstr(l, " no "), "dblp: %s", l);
+  l = line_of(out, "gnnbench-pubmed");
+  CHECK_MSG(strstr(l, " ? ") && strstr(l, " no "), "gnnbench-pubmed: %s", l);
   free(out);
   /* verify: a mismatch fails, a file without checksum passes as such */
   CHECK_EQ(run_data(&s, "mirror", data, "verify coauthor-cs", &out), 1);
@@ -697,11 +697,11 @@ TEST(fetch_tool_list_and_verify) {
   CHECK_MSG(strstr(line_of(out, "cora"), " ok ") &&
             strstr(line_of(out, "cora-full"), " ok ") &&
             strstr(line_of(out, "coauthor-cs"), "mismatch") &&
-            !*line_of(out, "dblp"), "%s", out);
+            !*line_of(out, "gnnbench-pubmed"), "%s", out);
   free(out);
   /* named but absent */
-  CHECK_EQ(run_data(&s, "mirror", data, "verify dblp", &out), 1);
-  CHECK_MSG(strstr(line_of(out, "dblp"), "glearn-data fetch dblp"), "%s",
+  CHECK_EQ(run_data(&s, "mirror", data, "verify gnnbench-pubmed", &out), 1);
+  CHECK_MSG(strstr(line_of(out, "gnnbench-pubmed"), "glearn-data fetch gnnbench-pubmed"), "%s",
             out);
   free(out);
 }
