@@ -180,8 +180,9 @@ gl_status gl_act_parse(const char *s, gl_act *out);
  * them) for a dataset: on the papers' own benchmarks (`dataset` "cora",
  * "citeseer" or "pubmed": the Planetoid split) the model's paper's; on any
  * other dataset (any other name, or NULL) the protocol of Shchur et al.
- * (2018): their tuned sizes and rates, early stopping after 50 epochs
- * without the validation loss improving, the weights of the lowest. */
+ * (2018): their tuned sizes and rates on raw bag-of-words features, early
+ * stopping after 50 epochs without the validation loss improving, the
+ * weights of the lowest (Graph U-Net, not in their study: its own). */
 typedef struct {
   gl_model_cfg cfg;
   double lr, weight_decay;
@@ -189,7 +190,10 @@ typedef struct {
   int stop;   /* gl_stop_rule */
   int window, patience;
   int select; /* gl_select_rule */
-  const char *protocol; /* "paper" or "shchur": which chose them */
+  const char *protocol; /* which chose them: "paper", "shchur" or (Graph
+                           U-Net elsewhere) "paper settings, shchur split" */
+  bool raw_features;    /* feed the features binary and not normalised
+                           (Shchur et al.'s bag of words); else as loaded */
 } gl_model_defaults_t;
 gl_status gl_model_defaults(const char *model, const char *dataset,
                             gl_model_defaults_t *out);

@@ -846,3 +846,84 @@ TEST(gnn_spectral_learner_estimate) {
   free(after);
   gl_test_graph_free(&tg);
 }
+
+/* ------------------------------------------------------- stopping rules */
+/* The epoch after which a stopping rule ends training, from the recorded
+ * validation losses (with L2, as the trainer compares them) and
+ * accuracies: GL_STOP_LOSS after `patience` epochs without a loss at or
+ * below the lowest so far, GL_STOP_PATIENCE when neither the loss nor the
+ * accuracy improved.  n if the rule never fires. */
+static int stop_epoch(const gl_test_epochs *l, gl_stop_rule rule,
+                      int patience) {
+  double best_loss = INFINITY, best_acc = -1;
+  int bad = 0;
+  for (int e = 0; e < l->n; e++) {
+    if (l->loss[e] <= best_loss ||
+        (rule == GL_STOP_PATIENCE && l->acc[e] >= best_acc))
+      bad = 0;
+    else if (++bad >= patience)
+      return e;
+    best_loss = fmin(best_loss, l->loss[e]);
+    best_acc = fmax(best_acc, l->acc[e]);
+  }
+  return l->n;
+}
+
+TEST(gnn_train_stop_rules) {
+  /* Shchur et al.'s rule (GL_STOP_LOSS) and GAT's (GL_STOP_PATIENCE) on a
+   * model that overfits: each stops at the epoch its rule gives on the
+   * unstopped run's curves (the same run up to there; GAT's, which an
+   * accuracy tie resets, may run to the end), the loss rule no later than
+   * GAT's, and the loss rule keeps the weights of the lowest
+   * validation cross-entropy */
+  gl_test_graph tg;
+  gl_test_csbm_overfit(&tg);
+  gl_model_cfg cfg = {.model = "gcn", .n_features = 8, .n_classes = 3,
+                      .hidden = 16, .layers = 2, .bias = true, .seed = 3};
+  const gl_stop_rule rules[3] = {GL_STOP_NONE, GL_STOP_LOSS,
+                                 GL_STOP_PATIENCE};
+  gl_test_epochs full = {0};
+  int stopped[3] = {0};
+  for (int k = 0; k < 3; k++) {
+    gl_model *m;
+    CHECK_OK(gl_model_new(&m, &cfg));
+    gl_sampler *s;
+    CHECK_OK(gl_sampler_full_new(&s, tg.task.adj, 2, tg.task.train,
+                                 tg.task.n_train, 1));
+    gl_optim_opts oo = gl_optim_defaults(GL_OPT_ADAM);
+    oo.lr = 0.02;
+    gl_optim *opt;
+    CHECK_OK(gl_optim_new(&opt, &oo));
+    gl_test_epochs lg = {.m = NULL};
+    gl_train_opts to = gl_train_defaults();
+    to.stop = rules[k];
+    to.patience = 20;
+    to.epochs = GL_TEST_EPOCHS;
+    to.select = GL_SELECT_BEST_LOSS;
+    to.on_epoch = gl_test_record_epoch;
+    to.ctx = &lg;
+    gl_train_result res;
+    CHECK_OK(gl_train(m, &tg.task, s, opt, &to, &res));
+    stopped[k] = res.epochs_run;
+    if (k == 0) {
+      full = lg;
+      CHECK_EQ(res.epochs_run, GL_TEST_EPOCHS);
+    } else {
+      const int want = stop_epoch(&full, rules[k], 20);
+      CHECK_MSG(rules[k] != GL_STOP_LOSS || want < GL_TEST_EPOCHS - 1,
+                "the loss rule never fires: the test needs other curves");
+      CHECK_EQ(res.epochs_run, want < GL_TEST_EPOCHS ? want + 1 : want);
+      for (int e = 0; e < lg.n; e++)
+        CHECK_NEAR(lg.loss[e], full.loss[e], 0);
+      CHECK_SELECTED(m, &tg, &lg, gl_test_selected(&lg, GL_SELECT_BEST_LOSS),
+                     &res);
+    }
+    gl_optim_free(opt);
+    gl_sampler_free(s);
+    gl_model_free(m);
+  }
+  CHECK(stopped[1] <= stopped[2]);
+  printf("  stopped after %d (loss) and %d (patience) of %d epochs\n",
+         stopped[1], stopped[2], stopped[0]);
+  gl_test_graph_free(&tg);
+}

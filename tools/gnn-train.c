@@ -33,8 +33,10 @@ static void usage(FILE *f) {
 "  --seed S            first seed (default 1)\n"
 "  --threads N         threads for OpenMP and OpenBLAS (default: all cores)\n"
 "  --data DIR          folder holding the datasets (default: $GLEARN_DATA,\n"
-"                      ./data, ../shared/datasets)\n"
-"  --split S           standard (the dataset's split; Coauthor: 20/30 per\n"
+"                      ./data, data/ beside the program, the installed\n"
+"                      share/glearn/data, the download cache, then\n"
+"                      ../shared/datasets)\n"
+"  --split S           standard (the dataset's split; else 20/30 per\n"
 "                      class, a new draw per seed) or TRAIN,VAL fractions\n"
 "                      of the labelled nodes, e.g. 0.6,0.2 (the rest for\n"
 "                      test; a new draw per seed)\n"
@@ -110,6 +112,12 @@ static void usage(FILE *f) {
 "  --dropout P         dropout on the input features (and every layer but\n"
 "                      GCN's hidden ones)\n"
 "  --hidden-dropout P  GCN: dropout on the hidden layers' inputs\n"
+"  --features F        as-loaded (rows summing to 1: the papers' models),\n"
+"                      binary (each present feature 1 / the row's count:\n"
+"                      GraphMix on the papers' benchmarks, as its code\n"
+"                      loads them, but over GAT on Pubmed) or raw (each\n"
+"                      present feature 1, not normalised: Shchur et al.'s\n"
+"                      protocol)\n"
 "  --decay-all         weight decay on every weight (GCN: first layer only)\n"
 "  --bias              add bias vectors\n"
 "  --heads N, --out-heads N, --attn-dropout P   GAT\n"
@@ -127,12 +135,9 @@ static void usage(FILE *f) {
 "  --pseudo-k N        predictions averaged for the pseudo-labels (10)\n"
 "  --temperature T     sharpening temperature (0.1)\n"
 "  --gamma X           max weight of the unlabelled loss (10; Pubmed and\n"
-"                      Coauthor 1)\n"
+"                      datasets outside the papers' 1)\n"
 "  --ramp-start N, --ramp-end N   its ramp-up epochs (500, 1000)\n"
 "  --p-fcn P           probability of an FCN step (0.5)\n"
-"  --features F        binary (GraphMix's default, as its code loads them:\n"
-"                      each present feature 1/row count) or as-loaded\n"
-"                      (the default on Coauthor, and over GAT on Pubmed)\n"
 "output:\n"
 "  --json FILE         write the results as JSON\n"
 "  --save FILE.npz     save the weights and configuration of the run with the\n"
@@ -510,7 +515,8 @@ static settings configure(const options *o, const char *dataset) {
   if (gl_model_defaults(model, o->graphmix && !paper ? "cora" : dataset,
                         &d) != GL_OK)
     gl_cli_die(GL_EXIT_USAGE, "%s", gl_errmsg());
-  s.protocol = o->graphmix && !paper ? "graphmix, shchur split" : d.protocol;
+  s.protocol = o->graphmix && !paper ? "paper settings, shchur split"
+                                     : d.protocol;
   s.cfg = d.cfg;
   s.opt = gl_optim_defaults(GL_OPT_ADAM);
   s.opt.lr = d.lr;
@@ -523,6 +529,7 @@ static settings configure(const options *o, const char *dataset) {
   s.train.select = (gl_select_rule)d.select;
   s.gm = gl_graphmix_defaults(dataset);
   s.features = o->graphmix && s.gm.binary_features ? FEAT_BINARY
+               : !o->graphmix && d.raw_features    ? FEAT_RAW
                                                    : FEAT_AS_LOADED;
   s.sampler = "full";
   s.clusters = 0;
@@ -954,6 +961,15 @@ int main(int argc, char **argv) {
 
   settings cf =
       configure(&o, gl_dataset_info_find(o.dataset) ? d.name : NULL);
+  if (cf.features == FEAT_RAW && !given(&o, "--features") && d.x.val) {
+    /* Shchur et al. binarise bag-of-words features; signed ones (csbm's
+     * Gaussians) are no bag of words and stay as loaded */
+    for (gl_off e = 0; e < d.x.nnz; e++)
+      if (d.x.val[e] < 0) {
+        cf.features = FEAT_AS_LOADED;
+        break;
+      }
+  }
   if (cf.features != FEAT_AS_LOADED && d.x.val) {
     /* a pattern: each present feature 1, row-normalised for binary (the
      * GraphMix code's loading) */
