@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,18 +167,27 @@ void gl_rng_sample(gl_rng *r, gl_idx *a, size_t n, size_t k) {
 }
 
 /* ---------------------------------------------------------------- threads */
-static int n_threads_set = 0;
+/* OpenMP's thread count (nthreads-var) belongs to a thread's data
+ * environment: omp_set_num_threads changes the calling thread's alone. */
+int gl_threads(void) { return omp_get_max_threads(); }
 
 void gl_set_threads(int n) {
-  if (n <= 0) n = omp_get_num_procs();
-  n_threads_set = n;
-  omp_set_num_threads(n);
-  openblas_set_num_threads(1); /* gl_gemm splits the work itself */
+  omp_set_num_threads(n > 0 ? n : omp_get_num_procs());
 }
 
-int gl_threads(void) {
-  return n_threads_set > 0 ? n_threads_set : omp_get_max_threads();
+int gl_threads_enter(int n) {
+  const int saved = omp_get_max_threads();
+  if (n > 0 && n != saved) omp_set_num_threads(n);
+  return saved;
 }
+
+void gl_threads_leave(int saved) {
+  if (omp_get_max_threads() != saved) omp_set_num_threads(saved);
+}
+
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void blas_single(void) { openblas_set_num_threads(1); }
+void gl_blas_init(void) { pthread_once(&blas_once, blas_single); }
 
 /* ---------------------------------------------------------------- dense */
 static void sgemm(bool ta, bool tb, int m, int n, int k, float alpha,
@@ -197,6 +207,7 @@ static void sgemm(bool ta, bool tb, int m, int n, int k, float alpha,
 void gl_gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
              const float *a, const float *b, float beta, float *c) {
   if (m == 0 || n == 0) return;
+  gl_blas_init();
   const int lda = trans_a ? m : k;
   int nt = gl_threads();
   if (!trans_a) {
@@ -205,9 +216,10 @@ void gl_gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
       sgemm(false, trans_b, m, n, k, alpha, a, lda, b, beta, c);
       return;
     }
-#pragma omp parallel num_threads(nt)
-    {
-      int t = omp_get_thread_num();
+    /* nt parts over whatever team the region gets (one thread when
+     * nested), so the split, and the result, stay those of nt */
+#pragma omp parallel for schedule(static, 1) num_threads(nt)
+    for (int t = 0; t < nt; t++) {
       int lo = (int)((int64_t)m * t / nt);
       int hi = (int)((int64_t)m * (t + 1) / nt);
       if (hi > lo)
@@ -223,9 +235,8 @@ void gl_gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
     sgemm(true, trans_b, m, n, k, alpha, a, lda, b, beta, c);
     return;
   }
-#pragma omp parallel num_threads(nt)
-  {
-    int t = omp_get_thread_num();
+#pragma omp parallel for schedule(static, 1) num_threads(nt)
+  for (int t = 0; t < nt; t++) {
     int lo = (int)((int64_t)k * t / nt), hi = (int)((int64_t)k * (t + 1) / nt);
     const float *bt = trans_b ? b + lo : b + (size_t)lo * n;
     if (trans_b) /* B^T with B n x k: columns lo..hi of B, leading dim k */

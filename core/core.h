@@ -159,9 +159,33 @@ static inline bool gl_mask_keep(uint64_t key, uint64_t i, uint32_t thr) {
 }
 
 /* ---------------------------------------------------------------- threads */
-/* One setting drives OpenMP loops and OpenBLAS.  n <= 0 means all cores. */
-void gl_set_threads(int n);
+/* The thread count is a setting of the calling thread, never of the
+ * process: glearn's OpenMP regions and dense kernels run at the calling
+ * thread's OpenMP count (omp_get_max_threads(), which OpenMP keeps per
+ * thread), and the entry points whose options carry `threads`
+ * (gl_train_opts, gl_sgns_opts) set it for the call and restore it on
+ * return, so calls in two threads of one process never see each other's
+ * count.
+ * OpenBLAS's thread count is process-wide: glearn sets it to 1 once, at
+ * its first BLAS call (gl_blas_init), and never changes it again; gl_gemm
+ * splits a product over the calling thread's OpenMP threads itself.  A
+ * program that wants OpenBLAS's threads for its own products sets them
+ * after glearn's first call (and glearn's products then still run on
+ * its own threads, but each BLAS call may spawn more). */
+/* The calling thread's count. */
 int gl_threads(void);
+/* Sets the calling thread's count (n <= 0: all cores), for the calls that
+ * follow on this thread; the tools' --threads. */
+void gl_set_threads(int n);
+/* For the length of a call: n > 0 becomes the calling thread's count (n
+ * <= 0 leaves it); returns the count before, which gl_threads_leave puts
+ * back:  int saved = gl_threads_enter(o->threads); ...;
+ * gl_threads_leave(saved); */
+int gl_threads_enter(int n);
+void gl_threads_leave(int saved);
+/* OpenBLAS single-threaded, once for the process (thread-safe); every
+ * glearn function calls it before its first BLAS call. */
+void gl_blas_init(void);
 
 /* ---------------------------------------------------------------- dense */
 /* Row-major float matrices as plain arrays with their sizes. */

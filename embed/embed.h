@@ -108,7 +108,7 @@ typedef struct {
   double lr;         /* starting learning rate (0.025), decayed linearly */
   double min_lr;     /* to lr * 1e-4 at the end */
   double sample;     /* frequent-node subsampling threshold (1e-3; 0: off) */
-  int threads;       /* Hogwild threads (0: OpenMP's default) */
+  int threads;       /* Hogwild threads (0: the calling thread's count) */
   uint64_t seed;
   bool progress;     /* a progress bar on stderr (if it is a terminal) */
   /* The spectral learner (Granziol et al.'s SGD rule) sets the rate in

@@ -56,6 +56,7 @@ gl_status gl_logreg_fit(const float *xf, int64_t n, int d, const uint8_t *y,
   if (n < 1 || d < 1 || !(c > 0))
     return gl_error(GL_EINVAL, "logistic regression: %lld samples of %d "
                     "features, C = %g", (long long)n, d, c);
+  gl_blas_init();
   const int D = d + 1; /* the bias last, not penalised */
   const double lam = 1 / c;
   double *x = gl_malloc((size_t)n * D, sizeof *x);

@@ -221,7 +221,7 @@ static gl_status sgns_rate(const gl_sgns_curvature *c, int steps, gl_rng *r,
  * are a function of the seed, so training draws the same ones again). */
 static gl_status count_walks(const gl_walker *wk, int64_t *count,
                              int64_t *total) {
-  const int T = omp_get_max_threads();
+  const int T = gl_threads();
   const gl_idx n = wk->g->n;
   const int L = wk->o.length;
   int64_t *per = gl_calloc((size_t)T * (size_t)n, sizeof *per);
@@ -255,8 +255,8 @@ static gl_status count_walks(const gl_walker *wk, int64_t *count,
 /* Skip-gram over the walks of a corpus c, or of a walker wk drawn as they
  * are needed (then nothing but one walk a thread is stored).  Thread t
  * trains on the walks [count t / T, count (t + 1) / T). */
-static gl_status train(const gl_walks *c, const gl_walker *wk,
-                       const gl_sgns_opts *o, float *emb, gl_sgns_stats *st) {
+static gl_status run(const gl_walks *c, const gl_walker *wk,
+                     const gl_sgns_opts *o, float *emb, gl_sgns_stats *st) {
   memset(st, 0, sizeof *st);
   const gl_idx n = c ? c->n_nodes : wk->g->n;
   const int dim = o->dim;
@@ -294,7 +294,7 @@ static gl_status train(const gl_walks *c, const gl_walker *wk,
   gl_idx *cin = NULL; /* the spectral learner's updates */
   float *copy = NULL; /* and its copy of the vectors */
   gl_status s = gl_neg_table_init(&nt, count, n);
-  const int T = o->threads > 0 ? o->threads : omp_get_max_threads();
+  const int T = gl_threads();
   float *keep = gl_malloc((size_t)n, sizeof *keep);
   float *syn1 = gl_calloc((size_t)n * dim, sizeof *syn1);
   float *err = gl_malloc((size_t)T * dim, sizeof *err); /* per thread */
@@ -487,6 +487,15 @@ out:
   free(kept);
   free(targets);
   gl_neg_table_free(&nt);
+  return s;
+}
+
+/* run at o->threads (0: the calling thread's count) */
+static gl_status train(const gl_walks *c, const gl_walker *wk,
+                       const gl_sgns_opts *o, float *emb, gl_sgns_stats *st) {
+  const int threads = gl_threads_enter(o->threads);
+  gl_status s = run(c, wk, o, emb, st);
+  gl_threads_leave(threads);
   return s;
 }
 

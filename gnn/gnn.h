@@ -302,6 +302,7 @@ typedef struct {
   int patience; /* GL_STOP_PATIENCE, GL_STOP_LOSS */
   gl_select_rule select;
   bool progress; /* progress bar on stderr (if it is a terminal) */
+  int threads;   /* OpenMP threads of the run (0: the calling thread's) */
   gl_epoch_fn on_epoch;
   void *ctx;
   /* Every var_every epochs (0: never), after the epoch's steps, the
@@ -420,6 +421,7 @@ typedef struct {
    * reference's), of the lowest validation cross-entropy, or the last */
   gl_select_rule select;
   bool progress;
+  int threads; /* OpenMP threads of the run (0: the calling thread's) */
   gl_epoch_fn on_epoch;
   void *ctx;
 } gl_graphmix_opts;

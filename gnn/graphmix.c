@@ -146,9 +146,9 @@ static gl_status fcn_pass(gm *s, const gl_idx *nodes, gl_idx n, double w,
   return s->m->ops->backward_fcn(s->m, s->t->x, s->fdl);
 }
 
-gl_status gl_graphmix_train(gl_model *m, const gl_task *t, gl_optim *o,
-                            const gl_graphmix_opts *g, uint64_t seed,
-                            gl_train_result *r) {
+static gl_status train(gl_model *m, const gl_task *t, gl_optim *o,
+                       const gl_graphmix_opts *g, uint64_t seed,
+                       gl_train_result *r) {
   memset(r, 0, sizeof *r);
   if (!m->ops->forward_fcn || !m->ops->backward_fcn)
     return gl_error(GL_EINVAL, "graphmix: model %s has no FCN path",
@@ -295,5 +295,14 @@ done:
   free(s.ub);
   free(s.perm);
   free(s.rows);
+  return st;
+}
+
+gl_status gl_graphmix_train(gl_model *m, const gl_task *t, gl_optim *o,
+                            const gl_graphmix_opts *g, uint64_t seed,
+                            gl_train_result *r) {
+  const int threads = gl_threads_enter(g->threads);
+  gl_status st = train(m, t, o, g, seed, r);
+  gl_threads_leave(threads);
   return st;
 }

@@ -282,9 +282,9 @@ bool gl_select_keeps(gl_select_rule rule, double acc, double xent,
          (rule == GL_SELECT_BEST_LOSS && xent <= best_xent);
 }
 
-gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
-                   gl_optim *o, const gl_train_opts *opts,
-                   gl_train_result *r) {
+static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
+                       gl_optim *o, const gl_train_opts *opts,
+                       gl_train_result *r) {
   memset(r, 0, sizeof *r);
   const int C = t->n_classes;
   const gl_idx n = t->adj->n;
@@ -353,11 +353,10 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
       trust = fmin(1, 2 * trust);
       /* a small curvature batch runs on one thread: its products are too
        * small to split (Cora's estimates took 35% longer on two) */
-      const int threads = gl_threads();
-      const bool one = gl_curvature_rows(curv) < 32768;
-      if (one) gl_set_threads(1);
+      const int threads = gl_threads_enter(
+          gl_curvature_rows(curv) < 32768 ? 1 : 0);
       st = spectral_update(m, curv, o, opts, trust, r);
-      if (one) gl_set_threads(threads);
+      gl_threads_leave(threads);
       if (st != GL_OK) goto done;
       r->spectral_seconds += gl_now() - s0;
       loss_low = loss_before;
@@ -481,5 +480,14 @@ done:
   free(eval);
   free(wbuf);
   free(hist);
+  return st;
+}
+
+gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
+                   gl_optim *o, const gl_train_opts *opts,
+                   gl_train_result *r) {
+  const int threads = gl_threads_enter(opts->threads);
+  gl_status st = train(m, t, s, o, opts, r);
+  gl_threads_leave(threads);
   return st;
 }

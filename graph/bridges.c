@@ -3,6 +3,7 @@
 #include <igraph.h>
 #include <limits.h>
 #include <metis.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,7 +70,13 @@ done:
 /* ------------------------------------------------------------ igraph */
 /* igraph reports errors through global handlers that print or abort by
  * default; while glearn calls igraph they are silenced and every error comes
- * back as a return code. */
+ * back as a return code.  Those handlers, igraph's error state and its
+ * default RNG are process globals (Debian's igraph is built without
+ * IGRAPH_THREAD_SAFE), so glearn's igraph calls hold one lock from
+ * ig_quiet to ig_restore: calls from two threads run one after the
+ * other. */
+static pthread_mutex_t ig_lock = PTHREAD_MUTEX_INITIALIZER;
+
 typedef struct {
   igraph_error_handler_t *err;
   igraph_warning_handler_t *warn;
@@ -83,6 +90,7 @@ static void silent_warning(const char *reason, const char *file, int line) {
 
 static ig_handlers ig_quiet(void) {
   ig_handlers h;
+  pthread_mutex_lock(&ig_lock);
   h.err = igraph_set_error_handler(igraph_error_handler_ignore);
   h.warn = igraph_set_warning_handler(silent_warning);
   return h;
@@ -91,6 +99,7 @@ static ig_handlers ig_quiet(void) {
 static void ig_restore(ig_handlers h) {
   igraph_set_error_handler(h.err);
   igraph_set_warning_handler(h.warn);
+  pthread_mutex_unlock(&ig_lock);
 }
 
 static gl_status ig_fail(const char *fn, const char *call,

@@ -91,6 +91,7 @@ gl_status gl_lanczos(gl_matvec_fn mv, void *ctx, size_t n, int k,
     return gl_error(GL_EINVAL, "lanczos: %zu unknowns, more than BLAS "
                     "indexes", n);
   if ((size_t)k > n) k = (int)n;
+  gl_blas_init();
   double nv = sqrt(dot(v0, v0, n));
   if (!(nv > 0) || !isfinite(nv))
     return gl_error(GL_EINVAL, "lanczos: the start vector has norm %g", nv);

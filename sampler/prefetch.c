@@ -16,6 +16,7 @@ typedef struct {
   gl_sampler *inner;
   int depth, head, count;
   gl_batch *ring;
+  int threads;   /* the creating thread's count, the producer's too */
   gl_status err; /* the producer's failure, kept for the consumer */
   char msg[512];
   bool stop;
@@ -27,6 +28,7 @@ typedef struct {
 
 static void *produce(void *arg) {
   prefetcher *f = arg;
+  gl_set_threads(f->threads); /* this thread's own setting */
   pthread_mutex_lock(&f->mu);
   for (;;) {
     while (!f->stop && f->err == GL_OK && (f->count == f->depth || f->hold))
@@ -149,6 +151,7 @@ gl_status gl_sampler_prefetch(gl_sampler **s, int depth) {
   f->inner = inner;
   f->depth = depth;
   f->ring = ring;
+  f->threads = gl_threads();
   pthread_mutex_init(&f->mu, NULL);
   pthread_cond_init(&f->changed, NULL);
   if (pthread_create(&f->thread, NULL, produce, f) != 0) {

@@ -296,7 +296,8 @@ gl_status gl_sampler_mvs_new(gl_sampler **out, const gl_csr *adj,
 
 /* Replaces *s by a sampler that draws up to `depth` batches of *s ahead in
  * a thread of its own (the same batches in the same order: only the
- * waiting goes); it owns and frees the original.  A sampler that takes
+ * waiting goes), at the thread count of the calling thread (gl_threads
+ * when it is called); it owns and frees the original.  A sampler that takes
  * feedback is drawn ahead up to its next snapshot batch, then waits for
  * the snapshot's feedback (its next batches depend on it): next before
  * that feedback fails (GL_EINVAL). */
