@@ -252,6 +252,86 @@ static gl_status count_walks(const gl_walker *wk, int64_t *count,
   return st;
 }
 
+/* Node counts of the corpus c (its entries checked) or of the walker's
+ * walks, their total and the longest walk. */
+static gl_status corpus_counts(const gl_walks *c, const gl_walker *wk,
+                               gl_idx n, int64_t *count, int64_t *total,
+                               int64_t *maxlen) {
+  if (!c) {
+    *maxlen = wk->o.length;
+    return count_walks(wk, count, total);
+  }
+  *total = c->start[c->n_walks];
+  *maxlen = 0;
+  for (int64_t w = 0; w < c->n_walks; w++)
+    if (c->start[w + 1] - c->start[w] > *maxlen)
+      *maxlen = c->start[w + 1] - c->start[w];
+  for (int64_t i = 0; i < *total; i++) {
+    if (c->nodes[i] < 0 || c->nodes[i] >= n)
+      return gl_error(GL_EINVAL, "skip-gram: walk entry %lld is node %d, "
+                      "not in 0..%d", (long long)i, c->nodes[i], n - 1);
+    count[c->nodes[i]]++;
+  }
+  return GL_OK;
+}
+
+/* The spectral learner of a run: its curvature updates (drawn once), its
+ * guard on their loss (a segment a stretch), the rate before the linear
+ * decay.  Its steps run in one thread of the Hogwild team (omp single),
+ * maybe a worker: a failure's message is kept here and raised after the
+ * region, on the calling thread (gl_errmsg is per thread). */
+typedef struct {
+  gl_sgns_curvature cv;
+  gl_spectral_guard guard;
+  gl_rng rng;
+  double base, seconds; /* the rate; time spent */
+  int64_t done0;        /* positions read at the segment's start */
+  bool redo;            /* the segment is being redone */
+  int estimates;
+  gl_status st;
+  char msg[512];
+} learner;
+
+static void learner_fail(learner *l, gl_status st) {
+  l->st = st;
+  snprintf(l->msg, sizeof l->msg, "%s", gl_errmsg());
+}
+
+/* A segment starts: an estimate (not on a redo), the guard's copy. */
+static void learner_start(learner *l, int64_t done) {
+  const double s0 = gl_now();
+  double rate;
+  gl_status st;
+  if (!l->redo && l->st == GL_OK) {
+    if ((st = sgns_rate(&l->cv, SPECTRAL_STEPS, &l->rng, &rate)) != GL_OK)
+      learner_fail(l, st);
+    else {
+      l->base = gl_spectral_guard_estimate(&l->guard) * rate;
+      l->estimates++;
+    }
+  }
+  gl_spectral_guard_begin(&l->guard);
+  l->done0 = done;
+  l->seconds += gl_now() - s0;
+}
+
+/* A segment ended: kept, or undone (*done back to its start) to be
+ * redone at half the rate. */
+static void learner_end(learner *l, int64_t *done) {
+  const double s0 = gl_now();
+  gl_status st;
+  l->redo = false;
+  if (l->st == GL_OK &&
+      (st = gl_spectral_guard_check(&l->guard, gl_sgns_curvature_loss(&l->cv),
+                                    &l->redo)) != GL_OK)
+    learner_fail(l, st);
+  if (l->redo) {
+    *done = l->done0;
+    l->base *= 0.5;
+  }
+  l->seconds += gl_now() - s0;
+}
+
 /* Skip-gram over the walks of a corpus c, or of a walker wk drawn as they
  * are needed (then nothing but one walk a thread is stored).  Thread t
  * trains on the walks [count t / T, count (t + 1) / T). */
@@ -267,32 +347,19 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
                     "%d, %d, %d, %d, %g, %g, %g)", dim, o->window, o->epochs,
                     o->negative, o->lr, o->min_lr, o->sample);
   const int64_t n_walks = c ? c->n_walks : gl_walker_count(wk);
-  int64_t total = 0, maxlen = c ? 0 : wk->o.length;
+  int64_t total = 0, maxlen = 0;
   int64_t *count = gl_calloc((size_t)n, sizeof *count);
   if (!count) return GL_ENOMEM;
-  if (c) {
-    total = c->start[c->n_walks];
-    for (int64_t w = 0; w < c->n_walks; w++)
-      if (c->start[w + 1] - c->start[w] > maxlen)
-        maxlen = c->start[w + 1] - c->start[w];
-    for (int64_t i = 0; i < total; i++) {
-      if (c->nodes[i] < 0 || c->nodes[i] >= n) {
-        free(count);
-        return gl_error(GL_EINVAL, "skip-gram: walk entry %lld is node %d, "
-                        "not in 0..%d", (long long)i, c->nodes[i], n - 1);
-      }
-      count[c->nodes[i]]++;
-    }
-  } else {
-    gl_status cs = count_walks(wk, count, &total);
-    if (cs != GL_OK) {
-      free(count);
-      return cs;
-    }
+  gl_status cs = corpus_counts(c, wk, n, count, &total, &maxlen);
+  if (cs != GL_OK) {
+    free(count);
+    return cs;
   }
   gl_neg_table nt;
   gl_idx *cin = NULL; /* the spectral learner's updates */
-  float *copy = NULL; /* and its copy of the vectors */
+  learner L;
+  memset(&L, 0, sizeof L);
+  L.base = o->lr;
   gl_status s = gl_neg_table_init(&nt, count, n);
   const int T = gl_threads();
   float *keep = gl_malloc((size_t)n, sizeof *keep);
@@ -327,31 +394,30 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
     emb[i] = (gl_rng_uniformf(&init) - 0.5f) / (float)dim;
 
   const double all = (double)total * o->epochs;
-  /* the spectral learner: its curvature updates, the vectors' copy at a
-   * segment's start (the guard's), the rate (times the linear decay) */
   const int S = o->spectral ? (o->spectral_segments > 0 ? o->spectral_segments
                                                         : 20)
                             : 1;
   const int k1 = o->negative + 1;
-  gl_sgns_curvature cv = {emb, syn1, dim, k1, SPECTRAL_UPDATES, NULL, NULL};
-  gl_rng lr_rng;
-  gl_rng_seed(&lr_rng, gl_hash64(o->seed, 0x5bd1e995u));
+  L.cv = (gl_sgns_curvature){emb, syn1, dim, k1, SPECTRAL_UPDATES, NULL, NULL};
+  gl_rng_seed(&L.rng, gl_hash64(o->seed, 0x5bd1e995u));
+  const gl_param vectors[2] = {
+      {.name = "emb", .w = emb, .n = (size_t)n * dim, .rows = n, .cols = dim},
+      {.name = "syn1", .w = syn1, .n = (size_t)n * dim, .rows = n,
+       .cols = dim}};
   if (o->spectral) {
-    cin = gl_malloc((size_t)SPECTRAL_UPDATES * (k1 + 1), sizeof *cin);
-    copy = gl_malloc(2 * (size_t)n * dim, sizeof *copy);
-    if (!cin || !copy) {
+    if (!(cin = gl_malloc((size_t)SPECTRAL_UPDATES * (k1 + 1), sizeof *cin))) {
       s = GL_ENOMEM;
       goto out;
     }
-    cv.in = cin;
-    cv.out = cin + SPECTRAL_UPDATES;
+    L.cv.in = cin;
+    L.cv.out = cin + SPECTRAL_UPDATES;
     curvature_updates(c, wk, sc, kept + maxlen + 1, &nt, o->window, k1,
-                      SPECTRAL_UPDATES, &lr_rng, cin, cin + SPECTRAL_UPDATES);
+                      SPECTRAL_UPDATES, &L.rng, cin, cin + SPECTRAL_UPDATES);
+    if ((s = gl_spectral_guard_init(&L.guard, vectors, 2,
+                                    gl_sgns_curvature_loss(&L.cv))) != GL_OK)
+      goto out;
   }
-  double base = o->lr, trust = 1, loss0 = 0, ts = 0;
-  bool redo = false;
-  int64_t done = 0, done0 = 0; /* positions read by all threads */
-  gl_status ls = GL_OK; /* the learner's, set in a single thread */
+  int64_t done = 0; /* positions read by all threads */
   gl_progress bar;
   gl_progress_start(&bar, "skip-gram", (long)(all / 1000), o->progress);
   double t0 = gl_now();
@@ -371,31 +437,15 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
     float lr = (float)o->lr;
     for (int ep = 0; ep < o->epochs; ep++)
       for (int sg = 0; sg < S;) {
-        if (o->spectral) { /* an estimate (not on a redo), the copy */
+        if (o->spectral) {
 #pragma omp barrier
 #pragma omp single
-          {
-            const double s0 = gl_now();
-            double rate;
-            if (!redo && ls == GL_OK &&
-                (ls = sgns_rate(&cv, SPECTRAL_STEPS, &lr_rng, &rate)) ==
-                    GL_OK) {
-              trust = fmin(1, 2 * trust);
-              base = trust * rate;
-              st->estimates++;
-            }
-            memcpy(copy, emb, (size_t)n * dim * sizeof *copy);
-            memcpy(copy + (size_t)n * dim, syn1,
-                   (size_t)n * dim * sizeof *copy);
-            done0 = done;
-            loss0 = gl_sgns_curvature_loss(&cv);
-            ts += gl_now() - s0;
-          }
-          lr = (float)fmax(base * (1 - (double)done / (all + 1)), o->min_lr);
+          learner_start(&L, done);
+          lr = (float)fmax(L.base * (1 - (double)done / (all + 1)), o->min_lr);
         }
         const int64_t a = w0 + (w1 - w0) * sg / S,
                       z = w0 + (w1 - w0) * (sg + 1) / S;
-        for (int64_t w = a; w < z && ls == GL_OK; w++) {
+        for (int64_t w = a; w < z && L.st == GL_OK; w++) {
           const gl_idx *walk;
           const int64_t len =
               walk_of(c, wk, w, sc ? &sc[t] : NULL, drawn, &walk);
@@ -409,7 +459,8 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
 #pragma omp atomic capture
             now = done += local;
             local = 0;
-            lr = (float)fmax(base * (1 - (double)now / (all + 1)), o->min_lr);
+            lr = (float)fmax(L.base * (1 - (double)now / (all + 1)),
+                             o->min_lr);
             if (t == 0) gl_progress_update(&bar, (long)(now / 1000), NULL);
           }
           for (int pos = 0; pos < m; pos++) {
@@ -430,46 +481,27 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
           }
         }
         if (o->spectral) {
-          /* the guard: a segment that takes the curvature updates' loss
-           * above 1.5 times its start (or to NaN) is undone and redone at
-           * half the rate (each estimate doubles it back, up to 1) */
 #pragma omp barrier
 #pragma omp single
-          {
-            const double s0 = gl_now();
-            redo = false;
-            if (ls == GL_OK && !(gl_sgns_curvature_loss(&cv) <= 1.5 * loss0)) {
-              memcpy(emb, copy, (size_t)n * dim * sizeof *copy);
-              memcpy(syn1, copy + (size_t)n * dim,
-                     (size_t)n * dim * sizeof *copy);
-              done = done0;
-              trust *= 0.5;
-              base *= 0.5;
-              st->restarts++;
-              redo = true;
-              if (trust < 1e-3)
-                ls = gl_error(GL_EINVAL, "spectral learner: the skip-gram "
-                              "loss grows even at 1/1000 of the estimated "
-                              "rate");
-            }
-            ts += gl_now() - s0;
-          }
+          learner_end(&L, &done);
         }
-        if (!redo || ls != GL_OK) sg++;
+        if (!L.redo || L.st != GL_OK) sg++;
       }
   }
   gl_progress_end(&bar);
-  if (ls != GL_OK) {
-    s = ls;
+  st->estimates = L.estimates;
+  st->restarts = L.guard.restarts;
+  if (L.st != GL_OK) {
+    s = gl_error(L.st, "%s", L.msg);
     goto out;
   }
-  st->lr = base;
-  st->spectral_seconds = ts;
+  st->lr = L.base;
+  st->spectral_seconds = L.seconds;
   for (size_t i = 0; i < (size_t)n * dim; i++)
     if (!isfinite(emb[i])) { /* base: --lr, or the learner's last rate */
       s = gl_error(GL_EINVAL, "diverged (node %d's vector is not "
                    "finite): the learning rate %g is too large", (int)(i / dim),
-                   base);
+                   L.base);
       goto out;
     }
   st->seconds = gl_now() - t0;
@@ -479,7 +511,7 @@ out:
   for (int t = 0; sc && t < T; t++) gl_walk_scratch_free(&sc[t]);
   free(sc);
   free(cin);
-  free(copy);
+  gl_spectral_guard_free(&L.guard);
   free(count);
   free(keep);
   free(syn1);

@@ -295,9 +295,11 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
   gl_status st = GL_OK;
   batch_ws ws;
   memset(&ws, 0, sizeof ws);
-  /* the selected weights, the learner's weights before an epoch */
-  float *best = NULL, *before = NULL;
-  gl_curvature *curv = NULL; /* the spectral learner's */
+  float *best = NULL; /* the selected weights */
+  /* the spectral learner's curvature and guard (an epoch a stretch) */
+  gl_curvature *curv = NULL;
+  gl_spectral_guard guard;
+  memset(&guard, 0, sizeof guard);
   gl_idx *curv_nodes = NULL;
   float *eval = gl_malloc((size_t)n * C, sizeof *eval);
   gl_idx nw = t->n_val > t->n_train ? t->n_val : t->n_train;
@@ -328,29 +330,23 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
   const double base_lr = o->lr;
   const bool scheduled = opts->spectral == GL_SPECTRAL_NONE &&
                          (opts->warmup > 0 || opts->decay_power > 0);
-  /* The spectral learner's guard: the rates hold for the curvature where
-   * they were measured, and it grows as training leaves the flat start.
-   * When an epoch takes the training loss (without dropout) above 1.5
-   * times its lowest since the estimate (a rate too large oscillates up
-   * over a few epochs as well as it doubles the loss in one), its weights
-   * are thrown away for those before it, the moments zeroed, and the rate
-   * halved with the trust (the factor on the rate; each scheduled
-   * estimate doubles it back, up to 1; re-estimating there instead costs
-   * an estimate a run on Cora for the same accuracy). */
-  double trust = 1, loss_before = INFINITY, loss_low = INFINITY;
+  /* The spectral learner's guard on the training loss (without dropout):
+   * an epoch it undoes also has the optimiser's moments zeroed and the
+   * rate halved (re-estimating there instead costs an estimate a run on
+   * Cora for the same accuracy). */
   if (opts->spectral != GL_SPECTRAL_NONE &&
-      (st = curvature_batch(m, t, (gl_idx)((t->n_train + steps - 1) / steps),
-                            wd, &curv, &curv_nodes)) != GL_OK)
+      ((st = curvature_batch(m, t, (gl_idx)((t->n_train + steps - 1) / steps),
+                             wd, &curv, &curv_nodes)) != GL_OK ||
+       (st = gl_model_eval(m, t, eval)) != GL_OK ||
+       (st = gl_spectral_guard_init(
+            &guard, m->params, m->n_params,
+            mean_xent(eval, t, t->train, t->n_train, wbuf) +
+                wd * gl_params_l2(m->params, m->n_params))) != GL_OK))
     goto done;
-  if (opts->spectral != GL_SPECTRAL_NONE) {
-    if ((st = gl_model_eval(m, t, eval)) != GL_OK) goto done;
-    loss_before = mean_xent(eval, t, t->train, t->n_train, wbuf) +
-                  wd * gl_params_l2(m->params, m->n_params);
-  }
   for (epoch = 0; epoch < opts->epochs; epoch++) {
     if (opts->spectral != GL_SPECTRAL_NONE && epoch % every == 0) {
       double s0 = gl_now();
-      trust = fmin(1, 2 * trust);
+      const double trust = gl_spectral_guard_estimate(&guard);
       /* a small curvature batch runs on one thread: its products are too
        * small to split (Cora's estimates took 35% longer on two) */
       const int threads = gl_threads_enter(
@@ -359,11 +355,8 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
       gl_threads_leave(threads);
       if (st != GL_OK) goto done;
       r->spectral_seconds += gl_now() - s0;
-      loss_low = loss_before;
     }
-    if (opts->spectral != GL_SPECTRAL_NONE &&
-        (st = gl_model_snapshot(m, &before, false)) != GL_OK)
-      goto done;
+    if (opts->spectral != GL_SPECTRAL_NONE) gl_spectral_guard_begin(&guard);
     double t0 = gl_now(), train_loss = 0, loss;
     for (long k = 0; k < steps; k++) {
       if (scheduled)
@@ -389,26 +382,19 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
     if ((st = gl_model_eval(m, t, eval)) != GL_OK) goto done;
     double l2 = wd * gl_params_l2(m->params, m->n_params);
     if (opts->spectral != GL_SPECTRAL_NONE) {
-      const double loss_now =
-          mean_xent(eval, t, t->train, t->n_train, wbuf) + l2;
-      if (!(loss_now <= 1.5 * loss_low)) { /* diverging (or NaN) */
-        gl_model_snapshot(m, &before, true);
+      bool undone;
+      st = gl_spectral_guard_check(
+          &guard, mean_xent(eval, t, t->train, t->n_train, wbuf) + l2,
+          &undone);
+      r->restarts = guard.restarts;
+      if (st != GL_OK) goto done;
+      if (undone) {
         for (int i = 0; o->m && i < o->n_state; i++)
           if (o->m[i]) memset(o->m[i], 0, o->state_n[i] * sizeof(float));
-        trust *= 0.5;
-        r->restarts++;
-        if (trust < 1e-3) {
-          st = gl_error(GL_EINVAL, "spectral learner: training diverges "
-                        "even at 1/1000 of the estimated rate");
-          goto done;
-        }
         gl_optim_set_lr(o, 0.5 * o->lr);
         r->lr = o->lr;
         if ((st = gl_model_eval(m, t, eval)) != GL_OK) goto done;
         l2 = wd * gl_params_l2(m->params, m->n_params);
-      } else {
-        loss_before = loss_now;
-        loss_low = fmin(loss_low, loss_now);
       }
     }
     double val_xent = mean_xent(eval, t, t->val, t->n_val, wbuf);
@@ -474,7 +460,7 @@ done:
   gl_batch_free(&batch);
   ws_free(&ws);
   free(best);
-  free(before);
+  gl_spectral_guard_free(&guard);
   gl_curvature_free(curv);
   free(curv_nodes);
   free(eval);

@@ -199,4 +199,39 @@ gl_status gl_spectral_rates(gl_spectral_kind kind, gl_spectral_mu mu_rule,
                             const double *theta, const double *tau, int n,
                             double *lr, double *momentum);
 
+/* The spectral learner's guard: the rates hold for the curvature where
+ * they were measured, and it grows as training leaves the flat start.  A
+ * trainer runs in stretches (an epoch, a segment of an epoch): at a
+ * stretch's start gl_spectral_guard_begin keeps a copy of the weights;
+ * at its end gl_spectral_guard_check takes the loss there, and when it
+ * is above 1.5 times the lowest since the last estimate (a rate too large
+ * oscillates up over a few stretches as well as it doubles the loss in
+ * one), or NaN, puts the copy back and halves the trust, the factor on
+ * the estimated rate, which each estimate (gl_spectral_guard_estimate)
+ * doubles back, up to 1.  The caller scales its rate by the trust and
+ * undoes the rest of the stretch (its optimiser's moments, its count). */
+typedef struct {
+  const gl_param *params; /* the weights kept (their w) */
+  int n_params;
+  float *copy;     /* the weights at the stretch's start */
+  double trust;    /* 1 at first */
+  double loss;     /* the last loss kept */
+  double low;      /* the lowest loss since the last estimate */
+  int restarts;    /* stretches undone */
+} gl_spectral_guard;
+/* loss: at the weights now, before any stretch. */
+gl_status gl_spectral_guard_init(gl_spectral_guard *g, const gl_param *p,
+                                 int n, double loss);
+/* An estimate is made now: the trust doubles (up to 1) and is returned;
+ * the lowest loss starts again from the last one kept. */
+double gl_spectral_guard_estimate(gl_spectral_guard *g);
+/* A stretch starts: the weights are copied. */
+void gl_spectral_guard_begin(gl_spectral_guard *g);
+/* A stretch ended at `loss`: kept (*undone false), or the weights back to
+ * the stretch's start, the trust halved (*undone true); GL_EINVAL when the
+ * trust falls below 1/1000. */
+gl_status gl_spectral_guard_check(gl_spectral_guard *g, double loss,
+                                  bool *undone);
+void gl_spectral_guard_free(gl_spectral_guard *g);
+
 #endif

@@ -860,3 +860,42 @@ TEST(optim_spectral_rates_by_hand) {
   CHECK_ERR(gl_spectral_rates(GL_SPECTRAL_SGD, MED, zero, w3, 2, &lr, &mom),
             GL_EINVAL, "largest Ritz value");
 }
+
+TEST(optim_spectral_guard) {
+  /* The guard over two arrays: a stretch that keeps the loss within 1.5
+   * times the lowest since the estimate is kept, one above it (or NaN) is
+   * undone to the weights at its start, bit for bit, and halves the
+   * trust; an estimate doubles it back, up to 1; below 1/1000: GL_EINVAL */
+  float a[3] = {1, 2, 3}, b[2] = {-1, 0.5f};
+  const float a0[3] = {1, 2, 3}, b0[2] = {-1, 0.5f};
+  gl_param p[2] = {{.name = "a", .w = a, .n = 3}, {.name = "b", .w = b, .n = 2}};
+  gl_spectral_guard g;
+  bool undone;
+  CHECK_OK(gl_spectral_guard_init(&g, p, 2, 1.0));
+  CHECK_NEAR(gl_spectral_guard_estimate(&g), 1, 0);
+  gl_spectral_guard_begin(&g);
+  a[1] = 7;
+  CHECK_OK(gl_spectral_guard_check(&g, 1.4, &undone)); /* kept: 1.4 <= 1.5 */
+  CHECK(!undone && a[1] == 7);
+  a[1] = 2;
+  gl_spectral_guard_begin(&g);
+  a[0] = b[1] = 9;
+  CHECK_OK(gl_spectral_guard_check(&g, 1.6, &undone)); /* the low is 1 */
+  CHECK(undone && memcmp(a, a0, sizeof a) == 0 && memcmp(b, b0, sizeof b) == 0);
+  CHECK_NEAR(g.trust, 0.5, 0);
+  CHECK_EQ(g.restarts, 1);
+  /* the estimate starts the low again from the last loss kept (1.4) */
+  CHECK_NEAR(gl_spectral_guard_estimate(&g), 1, 0);
+  gl_spectral_guard_begin(&g);
+  CHECK_OK(gl_spectral_guard_check(&g, 2.0, &undone));
+  CHECK(!undone);
+  gl_spectral_guard_begin(&g);
+  for (int k = 0; k < 9; k++) {
+    b[0] = (float)k;
+    CHECK_OK(gl_spectral_guard_check(&g, NAN, &undone));
+    CHECK(undone && b[0] == -1);
+  }
+  CHECK_ERR(gl_spectral_guard_check(&g, NAN, &undone), GL_EINVAL, "1/1000");
+  CHECK_EQ(g.restarts, 11);
+  gl_spectral_guard_free(&g);
+}
