@@ -160,6 +160,7 @@ static gl_status gcn_forward_fcn(gl_model *mm, const gl_csr *x,
                                  const gl_mix *mix, bool train, uint64_t key,
                                  float *logits) {
   gcn *m = (gcn *)mm;
+  GL_TRY(gl_mix_check(mix, n));
   m->fnodes = nodes;
   m->fn = n;
   m->has_mix = mix && mix->n > 0 && m->L > 1;
@@ -195,15 +196,7 @@ static gl_status gcn_forward_fcn(gl_model *mm, const gl_csr *x,
     in = z;
     if (l == 0 && m->has_mix) {
       GL_TRY(gl_fbuf_reserve(&m->fmix, (size_t)n * dout));
-      memcpy(m->fmix.p, z, (size_t)n * dout * sizeof *z);
-      const gl_mix *x2 = &m->mix;
-      for (gl_idx i = 0; i < x2->n; i++) {
-        float *o = m->fmix.p + (size_t)x2->rows[i] * dout;
-        const float *a = z + (size_t)x2->rows[i] * dout;
-        const float *b = z + (size_t)x2->rows[x2->perm[i]] * dout;
-        for (int j = 0; j < dout; j++)
-          o[j] = x2->lam * a[j] + (1.0f - x2->lam) * b[j];
-      }
+      gl_mix_forward(z, n, dout, &m->mix, m->fmix.p);
       in = m->fmix.p;
     }
   }
@@ -238,19 +231,8 @@ static gl_status gcn_backward_fcn(gl_model *mm, const gl_csr *x,
       /* through h'[r_i] = lam h[r_i] + (1 - lam) h[r_perm(i)]: the rows
        * mixed lose (1 - lam) of their gradient to their partners */
       GL_TRY(gl_fbuf_reserve(&m->dbuf[1 - o], (size_t)n * di));
-      float *dpre = m->dbuf[1 - o].p;
-      memcpy(dpre, dh, (size_t)n * di * sizeof *dpre);
-      const gl_mix *x2 = &m->mix;
-      for (gl_idx i = 0; i < x2->n; i++) {
-        const float *g = dh + (size_t)x2->rows[i] * di;
-        float *a = dpre + (size_t)x2->rows[i] * di;
-        float *b = dpre + (size_t)x2->rows[x2->perm[i]] * di;
-        for (int j = 0; j < di; j++) {
-          a[j] -= (1.0f - x2->lam) * g[j];
-          b[j] += (1.0f - x2->lam) * g[j];
-        }
-      }
-      dh = dpre;
+      gl_mix_backward(dh, n, di, &m->mix, m->dbuf[1 - o].p);
+      dh = m->dbuf[1 - o].p;
     }
     gl_relu_backward(m->ws[l - 1].fz.p, dh, (size_t)n * di, dh);
     dz = dh;

@@ -513,6 +513,30 @@ TEST(gnn_gcn_fcn_gradient_with_mix) {
   }
 }
 
+TEST(gnn_gcn_fcn_rejects_bad_mix) {
+  /* GCN's mixed FCN path checks the mix as GAT's and Graph U-Net's do
+   * (one shared mix kernel): a row or partner out of range is an error,
+   * not a read or write out of bounds */
+  gcn_ctx c;
+  gcn_setup(&c, 2, false, 0.3f);
+  gl_idx nodes[9] = {4, 8, 15, 16, 23, 2, 1, 2, 3};
+  float out[9 * 3];
+  gl_idx rows[2] = {1000000, 2}, perm[2] = {1, 0};
+  gl_mix mix = {rows, perm, 2, 0.3f};
+  CHECK_ERR(c.m->ops->forward_fcn(c.m, &c.x, nodes, 9, &mix, true, 5, out),
+            GL_EINVAL, "mix: entry 0 (row 1000000");
+  rows[0] = -1;
+  CHECK_ERR(c.m->ops->forward_fcn(c.m, &c.x, nodes, 9, &mix, true, 5, out),
+            GL_EINVAL, "out of range");
+  rows[0] = 0;
+  perm[1] = 2;
+  CHECK_ERR(c.m->ops->forward_fcn(c.m, &c.x, nodes, 9, &mix, true, 5, out),
+            GL_EINVAL, "entry 1");
+  perm[1] = 0;
+  CHECK_OK(c.m->ops->forward_fcn(c.m, &c.x, nodes, 9, &mix, true, 5, out));
+  gcn_teardown(&c);
+}
+
 TEST(gnn_gcn_rejects_bad_config) {
   gl_model *m;
   gl_model_cfg cfg = {.model = "gcn", .n_features = 10, .n_classes = 3,
