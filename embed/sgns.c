@@ -171,13 +171,22 @@ static int64_t walk_of(const gl_walks *c, const gl_walker *wk, int64_t w,
 /* The learner's fixed curvature subset, drawn once a run: b updates of
  * the kernel from the corpus (a walk uniformly, a position in it and a
  * context position within the window, negatives from the table, never
- * the center itself).  buf: room for a walk (walker only). */
-static void curvature_updates(const gl_walks *c, const gl_walker *wk,
-                              gl_walk_scratch *sc, gl_idx *buf,
-                              const gl_neg_table *nt, int window, int k1,
-                              int64_t b, gl_rng *r, gl_idx *in, gl_idx *out) {
+ * the center itself).  buf: room for a walk (walker only).  The draws are
+ * bounded: a corpus with no walk of two nodes, or (with negatives) only
+ * one node, is GL_EINVAL. */
+enum { MAX_TRIES = 1 << 22 };
+static gl_status curvature_updates(const gl_walks *c, const gl_walker *wk,
+                                   gl_walk_scratch *sc, gl_idx *buf,
+                                   const gl_neg_table *nt, int window, int k1,
+                                   int64_t b, gl_rng *r, gl_idx *in,
+                                   gl_idx *out) {
   const int64_t n_walks = c ? c->n_walks : gl_walker_count(wk);
+  int64_t tries = 0;
   for (int64_t q = 0; q < b;) {
+    if (++tries > MAX_TRIES)
+      return gl_error(GL_EINVAL, "skip-gram: the spectral learner found no "
+                      "context pair in %d draws (walks of one node?)",
+                      MAX_TRIES);
     const int64_t w = (int64_t)(gl_rng_uniform(r) * (double)n_walks);
     const gl_idx *walk;
     const int64_t len = walk_of(c, wk, w, sc, buf, &walk);
@@ -189,12 +198,19 @@ static void curvature_updates(const gl_walks *c, const gl_walker *wk,
     in[q] = walk[j];
     gl_idx *t = out + q * k1;
     t[0] = walk[pos];
-    for (int k = 1; k < k1; k++)
+    for (int k = 1; k < k1; k++) {
+      int draws = 0;
       do
         t[k] = gl_neg_draw(nt, gl_rng_u64(r));
-      while (t[k] == t[0]);
+      while (t[k] == t[0] && ++draws < MAX_TRIES);
+      if (t[k] == t[0])
+        return gl_error(GL_EINVAL, "skip-gram: the spectral learner's "
+                        "negatives: no node but %d occurs in the walks",
+                        t[0]);
+    }
     q++;
   }
+  return GL_OK;
 }
 
 /* The rate of an estimate: Lanczos (steps, a Rademacher start) on the
@@ -411,9 +427,10 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
     }
     L.cv.in = cin;
     L.cv.out = cin + SPECTRAL_UPDATES;
-    curvature_updates(c, wk, sc, kept + maxlen + 1, &nt, o->window, k1,
-                      SPECTRAL_UPDATES, &L.rng, cin, cin + SPECTRAL_UPDATES);
-    if ((s = gl_spectral_guard_init(&L.guard, vectors, 2,
+    if ((s = curvature_updates(c, wk, sc, kept + maxlen + 1, &nt, o->window,
+                               k1, SPECTRAL_UPDATES, &L.rng, cin,
+                               cin + SPECTRAL_UPDATES)) != GL_OK ||
+        (s = gl_spectral_guard_init(&L.guard, vectors, 2,
                                     gl_sgns_curvature_loss(&L.cv))) != GL_OK)
       goto out;
   }

@@ -578,6 +578,28 @@ TEST(embed_skipgram_spectral_learner) {
   rings_free(&rg);
 }
 
+TEST(embed_skipgram_spectral_draw_bounded) {
+  /* the learner's curvature draw on corpora it cannot draw from ends with
+   * an error: walks of one node (no context pair), and walks of one node
+   * repeated (no negative but the center) */
+  gl_idx nodes[3] = {0, 1, 2};
+  int64_t start[4] = {0, 1, 2, 3};
+  gl_walks c = {nodes, start, 3, 3};
+  gl_sgns_opts so = gl_sgns_defaults();
+  so.dim = 4;
+  so.threads = 1;
+  so.spectral = true;
+  float emb[3 * 4];
+  gl_sgns_stats st;
+  CHECK_ERR(gl_sgns_train(&c, &so, emb, &st), GL_EINVAL, "context pair");
+  gl_idx same[3] = {0, 0, 0};
+  int64_t one[2] = {0, 3};
+  c = (gl_walks){same, one, 1, 3}; /* the walk 0 0 0 */
+  CHECK_ERR(gl_sgns_train(&c, &so, emb, &st), GL_EINVAL, "no node but 0");
+  so.negative = 0; /* no negatives to draw: it trains */
+  CHECK_OK(gl_sgns_train(&c, &so, emb, &st));
+}
+
 TEST(embed_logistic_regression_optimum) {
   /* Newton's answer is the optimum: the gradient of sum log-loss +
    * |w|^2 / 2C vanishes (the bias unpenalised), on overlapping classes and
