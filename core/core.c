@@ -33,9 +33,21 @@ gl_status gl_error(gl_status st, const char *fmt, ...) {
 const char *gl_errmsg(void) { return errbuf; }
 void gl_errclear(void) { errbuf[0] = 0; }
 
+/* gl_alloc_fail_after's countdown: this thread's alone */
+static _Thread_local int fail_countdown;
+
+void gl_alloc_fail_after(int n) { fail_countdown = n > 0 ? n : 0; }
+
 static bool size_ok(size_t n, size_t size, size_t *total) {
   if (size && n > SIZE_MAX / size) return false;
   *total = n * size;
+  return true;
+}
+
+/* True when the test countdown makes this allocation fail. */
+static bool fail_now(size_t t) {
+  if (fail_countdown == 0 || --fail_countdown > 0) return false;
+  gl_error(GL_ENOMEM, "out of memory allocating %zu bytes", t);
   return true;
 }
 
@@ -45,6 +57,7 @@ void *gl_malloc(size_t n, size_t size) {
     gl_error(GL_ENOMEM, "allocation of %zu x %zu bytes overflows", n, size);
     return NULL;
   }
+  if (fail_now(t)) return NULL;
   void *p = malloc(t ? t : 1);
   if (!p) gl_error(GL_ENOMEM, "out of memory allocating %zu bytes", t);
   return p;
@@ -56,6 +69,7 @@ void *gl_calloc(size_t n, size_t size) {
     gl_error(GL_ENOMEM, "allocation of %zu x %zu bytes overflows", n, size);
     return NULL;
   }
+  if (fail_now(t)) return NULL;
   void *p = calloc(t ? n : 1, t ? size : 1);
   if (!p) gl_error(GL_ENOMEM, "out of memory allocating %zu bytes", t);
   return p;
@@ -67,6 +81,7 @@ void *gl_realloc(void *q, size_t n, size_t size) {
     gl_error(GL_ENOMEM, "allocation of %zu x %zu bytes overflows", n, size);
     return NULL;
   }
+  if (fail_now(t)) return NULL;
   void *p = realloc(q, t ? t : 1);
   if (!p) gl_error(GL_ENOMEM, "out of memory allocating %zu bytes", t);
   return p;

@@ -55,6 +55,10 @@ void gl_errclear(void);
 void *gl_malloc(size_t n, size_t size);
 void *gl_calloc(size_t n, size_t size);
 void *gl_realloc(void *p, size_t n, size_t size);
+/* Failure paths under test (as SQLite's tests reach theirs): the n-th
+ * allocation from now through gl_malloc, gl_calloc or gl_realloc on the
+ * calling thread fails as if memory ran out (once); n <= 0 turns it off. */
+void gl_alloc_fail_after(int n);
 /* Grow-on-demand float workspace (zero-initialise; free(b.p)): after
  * GL_OK, b->p has room for at least n floats, the contents kept. */
 typedef struct {

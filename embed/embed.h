@@ -204,9 +204,11 @@ gl_status gl_sgns_curvature_matvec(void *ctx, const double *x, double *y);
 gl_status gl_logreg_fit(const float *x, int64_t n, int d, const uint8_t *y,
                         double c, double *w);
 double gl_logreg_score(const float *x, int d, const double *w); /* x.w + b */
-/* ROC-AUC of scores against 0 / 1 labels (ties count half; NAN when one
- * class is missing). */
-double gl_auc(const double *score, const uint8_t *y, int64_t n);
+/* ROC-AUC of n scores against 0 / 1 labels into *auc (ties count half;
+ * NAN when one class is missing).  GL_EINVAL for n < 0, GL_ENOMEM when its
+ * workspace (n score-label pairs) cannot be had. */
+gl_status gl_auc(const double *score, const uint8_t *y, int64_t n,
+                 double *auc);
 /* Micro- and Macro-F1 of predicted label sets pred (row t for node
  * nodes[t], or t when nodes is NULL) against truth (a row a node); a class
  * with no true or predicted member scores 0 in the macro mean (sklearn). */

@@ -144,9 +144,12 @@ static int by_s(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-double gl_auc(const double *score, const uint8_t *y, int64_t n) {
-  scored *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
-  if (!v) return NAN;
+gl_status gl_auc(const double *score, const uint8_t *y, int64_t n,
+                 double *auc) {
+  *auc = NAN;
+  if (n < 0) return gl_error(GL_EINVAL, "AUC of %lld scores", (long long)n);
+  scored *v = gl_malloc((size_t)n, sizeof *v);
+  if (!v) return GL_ENOMEM;
   int64_t pos = 0;
   for (int64_t i = 0; i < n; i++) {
     v[i] = (scored){score[i], y[i] != 0};
@@ -164,9 +167,10 @@ double gl_auc(const double *score, const uint8_t *y, int64_t n) {
   }
   free(v);
   const int64_t neg = n - pos;
-  if (pos == 0 || neg == 0) return NAN;
-  return (rank_sum - 0.5 * (double)pos * (double)(pos + 1)) /
-         ((double)pos * (double)neg);
+  if (pos > 0 && neg > 0)
+    *auc = (rank_sum - 0.5 * (double)pos * (double)(pos + 1)) /
+           ((double)pos * (double)neg);
+  return GL_OK;
 }
 
 /* ------------------------------------------------- node classification */
@@ -497,7 +501,7 @@ gl_status gl_eval_link(const float *emb, int dim, const gl_link_split *s,
                  emb + (size_t)s->v[nt + i] * dim, dim, op, x);
     score[i] = gl_logreg_score(x, dim, w);
   }
-  *auc = gl_auc(score, s->y + nt, ns);
+  st = gl_auc(score, s->y + nt, ns, auc);
 out:
   free(x);
   free(w);

@@ -62,9 +62,11 @@ double gl_softmax_xent(const float *logits, gl_idx n, int c,
                        float *dlogits);
 /* Binary cross-entropy of softmax(logits) against soft targets t (n x c),
  * averaged over all n x c entries (torch's BCELoss(softmax(z), t), logs
- * clamped at -100); dlogits (may be NULL) is overwritten. */
-double gl_softmax_bce(const float *logits, gl_idx n, int c, const float *t,
-                      float *dlogits);
+ * clamped at -100), into *loss; dlogits (may be NULL) is overwritten.
+ * GL_EINVAL for c < 1, GL_ENOMEM when its workspace (2 c doubles, c > 64)
+ * cannot be had. */
+gl_status gl_softmax_bce(const float *logits, gl_idx n, int c,
+                         const float *t, float *dlogits, double *loss);
 /* Row-wise softmax in place. */
 void gl_softmax_rows(float *z, gl_idx n, int c);
 /* Fraction of the nodes `nodes` whose argmax of logits[node] equals y. */

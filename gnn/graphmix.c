@@ -39,19 +39,21 @@ double gl_graphmix_weight(const gl_graphmix_opts *g, int epoch) {
   return g->gamma * exp(-5.0 * (1.0 - x) * (1.0 - x));
 }
 
-double gl_softmax_bce(const float *logits, gl_idx n, int c,
-                      const float *target, float *dlogits) {
+gl_status gl_softmax_bce(const float *logits, gl_idx n, int c,
+                         const float *target, float *dlogits, double *loss) {
+  *loss = 0;
+  if (c < 1 || n < 0)
+    return gl_error(GL_EINVAL, "softmax BCE: %d rows of %d classes", n, c);
   const double scale = 1.0 / ((double)n * c);
-  double loss = 0;
+  double p[64], g[64], *pp = p, *gg = g;
+  if (c > 64) { /* rare: many classes */
+    if (!(pp = gl_malloc(2 * (size_t)c, sizeof *pp))) return GL_ENOMEM;
+    gg = pp + c;
+  }
   for (gl_idx i = 0; i < n; i++) {
     const float *z = logits + (size_t)i * c;
     const float *t = target + (size_t)i * c;
-    double mx = z[0], s = 0, p[64], g[64], *pp = p, *gg = g;
-    if (c > 64) { /* rare: many classes */
-      pp = malloc(sizeof(double) * 2 * (size_t)c);
-      if (!pp) return NAN;
-      gg = pp + c;
-    }
+    double mx = z[0], s = 0;
     for (int j = 1; j < c; j++) mx = z[j] > mx ? z[j] : mx;
     for (int j = 0; j < c; j++) s += pp[j] = exp(z[j] - mx);
     double dot = 0;
@@ -61,7 +63,7 @@ double gl_softmax_bce(const float *logits, gl_idx n, int c,
       /* torch's BCELoss: logs clamped at -100 */
       double lq = q > 0 ? fmax(log(q), -100.0) : -100.0;
       double l1q = q < 1 ? fmax(log1p(-q), -100.0) : -100.0;
-      loss -= scale * (t[j] * lq + (1 - t[j]) * l1q);
+      *loss -= scale * (t[j] * lq + (1 - t[j]) * l1q);
       double qc = fmin(fmax(q, 1e-12), 1 - 1e-12);
       gg[j] = -scale * (t[j] / qc - (1 - t[j]) / (1 - qc));
       dot += gg[j] * q;
@@ -69,9 +71,9 @@ double gl_softmax_bce(const float *logits, gl_idx n, int c,
     if (dlogits)
       for (int j = 0; j < c; j++)
         dlogits[(size_t)i * c + j] = (float)(pp[j] * (gg[j] - dot));
-    if (pp != p) free(pp);
   }
-  return loss;
+  if (pp != p) free(pp);
+  return GL_OK;
 }
 
 /* Targets of one mixup pass:
@@ -141,7 +143,9 @@ static gl_status fcn_pass(gm *s, const gl_idx *nodes, gl_idx n, double w,
   GL_TRY(s->m->ops->forward_fcn(s->m, s->t->x, nodes, n, &mix, true,
                                 gl_rng_u64(&s->rng), s->fl));
   mix_targets(s->y, c, nodes, s->perm, n, lam, s->tmix);
-  *loss += w * gl_softmax_bce(s->fl, n, c, s->tmix, s->fdl);
+  double bce;
+  GL_TRY(gl_softmax_bce(s->fl, n, c, s->tmix, s->fdl, &bce));
+  *loss += w * bce;
   for (size_t i = 0; i < (size_t)n * c; i++) s->fdl[i] *= (float)w;
   return s->m->ops->backward_fcn(s->m, s->t->x, s->fdl);
 }

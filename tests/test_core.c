@@ -181,3 +181,20 @@ TEST(core_alloc_overflow_reports) {
   CHECK(p == NULL);
   CHECK(strstr(gl_errmsg(), "overflows") != NULL);
 }
+
+TEST(core_alloc_fail_after) {
+  /* the test countdown fails the n-th allocation of this thread, once,
+   * with the message of a real failure, and not another thread's */
+  gl_alloc_fail_after(2);
+  void *a = gl_malloc(4, 4);
+  CHECK(a != NULL);
+  CHECK_ERR(gl_calloc(4, 4) ? GL_OK : GL_ENOMEM, GL_ENOMEM, "out of memory");
+  void *b = gl_realloc(a, 8, 4);
+  CHECK(b != NULL);
+  free(b);
+  gl_alloc_fail_after(1);
+  gl_alloc_fail_after(0); /* off */
+  b = gl_malloc(1, 1);
+  CHECK(b != NULL);
+  free(b);
+}

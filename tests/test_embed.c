@@ -637,11 +637,21 @@ TEST(embed_logistic_regression_optimum) {
 TEST(embed_auc_and_f1_by_hand) {
   const double s[4] = {0.1, 0.4, 0.35, 0.8};
   const uint8_t y[4] = {0, 0, 1, 1};
-  CHECK_NEAR(gl_auc(s, y, 4), 0.75, 1e-12); /* pairs won: 3 of 4 */
+  double auc;
+  CHECK_OK(gl_auc(s, y, 4, &auc));
+  CHECK_NEAR(auc, 0.75, 1e-12); /* pairs won: 3 of 4 */
   const double tie[2] = {0.5, 0.5};
   const uint8_t ty[2] = {1, 0};
-  CHECK_NEAR(gl_auc(tie, ty, 2), 0.5, 1e-12);
-  CHECK(isnan(gl_auc(tie, y, 2)));
+  CHECK_OK(gl_auc(tie, ty, 2, &auc));
+  CHECK_NEAR(auc, 0.5, 1e-12);
+  CHECK_OK(gl_auc(tie, y, 2, &auc)); /* one class: undefined */
+  CHECK(isnan(auc));
+  /* out of memory is a status, not NAN: the workspace fails, or its size
+   * overflows */
+  gl_alloc_fail_after(1);
+  CHECK_ERR(gl_auc(s, y, 4, &auc), GL_ENOMEM, "memory");
+  CHECK_ERR(gl_auc(s, y, (int64_t)1 << 61, &auc), GL_ENOMEM, "overflows");
+  CHECK_ERR(gl_auc(s, y, -1, &auc), GL_EINVAL, "-1");
   /* truth {0}, {0,1}, {2}; predicted {0}, {1,2}, {2}: per class
    * tp fp fn = (1 0 1), (1 0 0), (1 1 0): F1 2/3, 1, 2/3; micro 6/8 */
   gl_csr truth, pred;

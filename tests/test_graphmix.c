@@ -6,7 +6,9 @@ TEST(graphmix_bce_values_and_gradient) {
   /* one row z = (0, ln 3): softmax (1/4, 3/4); target (1, 0):
    * BCE = -(1/2)[log(1/4) + log(1 - 3/4)] = log 4 */
   float z[2] = {0, (float)log(3.0)}, t[2] = {1, 0}, dz[2];
-  CHECK_NEAR(gl_softmax_bce(z, 1, 2, t, dz), log(4.0), 1e-6);
+  double l, fp, fm;
+  CHECK_OK(gl_softmax_bce(z, 1, 2, t, dz, &l));
+  CHECK_NEAR(l, log(4.0), 1e-6);
   /* finite differences on random rows and soft targets */
   gl_rng r;
   gl_rng_seed(&r, 2);
@@ -17,16 +19,27 @@ TEST(graphmix_bce_values_and_gradient) {
     for (int j = 0; j < 4; j++) s += tt[i * 4 + j] = gl_rng_uniformf(&r);
     for (int j = 0; j < 4; j++) tt[i * 4 + j] /= s;
   }
-  gl_softmax_bce(x, 3, 4, tt, g);
+  CHECK_OK(gl_softmax_bce(x, 3, 4, tt, g, &l));
   for (int i = 0; i < 12; i++) {
     float keep = x[i];
     x[i] = keep + 1e-3f;
-    double fp = gl_softmax_bce(x, 3, 4, tt, NULL);
+    CHECK_OK(gl_softmax_bce(x, 3, 4, tt, NULL, &fp));
     x[i] = keep - 1e-3f;
-    double fm = gl_softmax_bce(x, 3, 4, tt, NULL);
+    CHECK_OK(gl_softmax_bce(x, 3, 4, tt, NULL, &fm));
     x[i] = keep;
     CHECK_NEAR(g[i], (fp - fm) / 2e-3, 2e-4);
   }
+  /* many classes (c > 64: a workspace): the same loss as by hand, and a
+   * status, not NAN, when memory runs out */
+  enum { C = 100 };
+  float zc[C] = {0}, tc[C] = {0};
+  tc[7] = 1; /* softmax 1/C each */
+  CHECK_OK(gl_softmax_bce(zc, 1, C, tc, NULL, &l));
+  CHECK_NEAR(l, -(log(1.0 / C) + (C - 1) * log1p(-1.0 / C)) / C, 1e-9);
+  gl_alloc_fail_after(1);
+  CHECK_ERR(gl_softmax_bce(zc, 1, C, tc, NULL, &l), GL_ENOMEM, "memory");
+  gl_alloc_fail_after(0);
+  CHECK_ERR(gl_softmax_bce(zc, 1, 0, tc, NULL, &l), GL_EINVAL, "classes");
 }
 
 TEST(graphmix_rampup_weight) {
