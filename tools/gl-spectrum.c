@@ -148,13 +148,12 @@ static void parse(int argc, char **argv, options *o) {
   if (!gl_model_exists(o->model))
     gl_cli_die(GL_EXIT_USAGE, "unknown model '%s' (known: %s)", o->model,
                gl_model_names());
-  const char *outs[][2] = {{"--csv", o->csv},
-                           {"--density-csv", o->density_csv},
-                           {"--plot", o->plot},
-                           {"--density-plot", o->density_plot},
-                           {"--json", o->json}};
-  for (int i = 0; i < 5; i++)
-    if (outs[i][1]) gl_cli_check_writable(outs[i][0], outs[i][1]);
+  const char *const outs[][2] = {{"--csv", o->csv},
+                                 {"--density-csv", o->density_csv},
+                                 {"--plot", o->plot},
+                                 {"--density-plot", o->density_plot},
+                                 {"--json", o->json}};
+  gl_cli_check_outputs(outs, 5);
 }
 
 /* One measured loss: the full one (b = n_train) or a batch size. */

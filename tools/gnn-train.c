@@ -684,12 +684,11 @@ static void parse(int argc, char **argv, options *o) {
     gl_cli_die(GL_EXIT_USAGE, "--base: unknown model '%s' (known: %s)",
                o->base, gl_model_names());
   (void)configure(o, NULL); /* options that do not go together: die now */
-  const char *outs[][2] = {{"--json", o->json},
-                           {"--save", o->save},
-                           {"--predict", o->predict},
-                           {"--log", o->log}};
-  for (int i = 0; i < 4; i++)
-    if (outs[i][1]) gl_cli_check_writable(outs[i][0], outs[i][1]);
+  const char *const outs[][2] = {{"--json", o->json},
+                                 {"--save", o->save},
+                                 {"--predict", o->predict},
+                                 {"--log", o->log}};
+  gl_cli_check_outputs(outs, 4);
   if (o->load && !gl_file_exists(o->load))
     gl_cli_die(GL_EXIT_USAGE, "--load: no such file '%s'", o->load);
 }
@@ -750,7 +749,7 @@ static void save_model(const char *path, const gl_model *m) {
   }
   gl_status st = gl_npz_write(path, arr, n);
   free(arr);
-  if (st != GL_OK) gl_cli_die_status(st, "--save");
+  if (st != GL_OK) gl_cli_die_output(st, "--save");
 }
 
 /* A member that must be a scalar of `t` (or a vector of `count`). */
