@@ -549,6 +549,32 @@ TEST(tools_outputs_checked_before_the_run) {
   bad_tool("care-embed", "karate --length 1", "--length");
 }
 
+TEST(tools_wait_policy_without_reexec) {
+  /* idle OpenMP threads sleep (OMP_WAIT_POLICY=passive: libgomp's spin
+   * count 0) unless the environment says otherwise, in one process: libgomp
+   * shows its settings once (a tool that runs itself again shows them
+   * twice, the first time spinning) */
+  static const char *tools[] = {"gnn-train", "care-embed", "gl-spectrum"};
+  char cmd[1024], *out;
+  for (int i = 0; i < 3; i++) {
+    snprintf(cmd, sizeof cmd,
+             "env -u OMP_WAIT_POLICY OMP_DISPLAY_ENV=verbose %s --version",
+             tool_path(tools[i]));
+    CHECK_EQ(gl_test_run(cmd, &out), 0);
+    const char *s = strstr(out, "GOMP_SPINCOUNT = '");
+    CHECK_MSG(s && !strncmp(s + 18, "0'", 2) &&
+                  !strstr(s + 1, "GOMP_SPINCOUNT"),
+              "%s: %s", tools[i], out);
+    free(out);
+  }
+  snprintf(cmd, sizeof cmd,
+           "OMP_WAIT_POLICY=active OMP_DISPLAY_ENV=verbose %s --version",
+           TRAIN);
+  CHECK_EQ(gl_test_run(cmd, &out), 0);
+  CHECK_MSG(strstr(out, "OMP_WAIT_POLICY = 'ACTIVE'"), "%s", out);
+  free(out);
+}
+
 TEST(tools_care_embed_outputs) {
   /* care-embed on karate writes the JSON fields, word2vec text that
    * gensim loads and an .npy that numpy loads (Debian's python3-gensim

@@ -338,7 +338,6 @@ static gl_status labels_of(gl_csr *out, const int32_t *y, gl_idx n,
 }
 
 int main(int argc, char **argv) {
-  gl_cli_wait_policy(argv);
   gl_cli_init(argv[0]);
   options o;
   parse(argc, argv, &o);

@@ -29,12 +29,6 @@ static void on_signal(int sig) {
   raise(sig);
 }
 
-void gl_cli_wait_policy(char **argv) {
-  if (getenv("OMP_WAIT_POLICY") || setenv("OMP_WAIT_POLICY", "passive", 1))
-    return;
-  execv("/proc/self/exe", argv); /* returns only on failure: go on */
-}
-
 void gl_cli_init(const char *prog) {
   const char *s = strrchr(prog, '/');
   prog_name = s ? s + 1 : prog;

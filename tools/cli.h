@@ -19,11 +19,9 @@ void gl_cli_die_status(gl_status st, const char *what)
 void gl_cli_init(const char *prog); /* installs the SIGINT/SIGTERM cleanup */
 /* --version: prints "<prog> (glearn) <gl_version()>" and exits 0. */
 void gl_cli_version(void) __attribute__((noreturn));
-/* Runs the tool again with OMP_WAIT_POLICY=passive unless the environment
- * sets a policy: libgomp reads it only when it loads, and its spinning
- * threads collapse when other processes share the cores (a Cora GraphMix
- * run under load: 333 s spinning, 12 s passive).  Call first in main. */
-void gl_cli_wait_policy(char **argv);
+/* OMP_WAIT_POLICY=passive unless the environment sets one: the tools link
+ * libglearn-passive.so (tools/omp-passive.c), which sets it before libgomp
+ * starts. */
 
 /* Option values: die with exit 2 and a message naming the option. */
 long gl_cli_long(const char *opt, const char *v, long lo, long hi);

@@ -212,7 +212,6 @@ static bool fit(const double *x, const double *y, int n, double *slope,
 }
 
 int main(int argc, char **argv) {
-  gl_cli_wait_policy(argv);
   gl_cli_init(argv[0]);
   options o;
   parse(argc, argv, &o);

@@ -927,7 +927,6 @@ static void write_json(const options *o, const settings *cf,
 
 /* ---------------------------------------------------------- main */
 int main(int argc, char **argv) {
-  gl_cli_wait_policy(argv);
   gl_cli_init(argv[0]);
   options o;
   parse(argc, argv, &o);
