@@ -575,6 +575,70 @@ TEST(tools_wait_policy_without_reexec) {
   free(out);
 }
 
+/* Writes a copy of the checkpoint `from` as `to` with `edit` applied to
+ * its member `name` (a valid file: the CRCs are the writer's). */
+static void edit_checkpoint(const char *from, const char *to,
+                            const char *name, void (*edit)(gl_array *)) {
+  gl_npz z;
+  CHECK_OK(gl_npz_read(&z, from));
+  for (int i = 0; i < z.n; i++)
+    if (!strcmp(z.a[i].name, name)) edit(&z.a[i]);
+  CHECK_OK(gl_npz_write(to, z.a, z.n));
+  gl_npz_free(&z);
+}
+static void nan_weight(gl_array *a) { ((float *)a->data)[5] = NAN; }
+static void huge_hidden(gl_array *a) { *(int32_t *)a->data = 2147483647; }
+
+TEST(tools_load_checks) {
+  char gcn[512], gat[512], nan[512], huge[512], args[2048], *out;
+  snprintf(gcn, sizeof gcn, "%s", gl_test_path("ck-gcn.npz"));
+  snprintf(gat, sizeof gat, "%s", gl_test_path("ck-gat.npz"));
+  snprintf(nan, sizeof nan, "%s", gl_test_path("ck-nan.npz"));
+  snprintf(huge, sizeof huge, "%s", gl_test_path("ck-huge.npz"));
+  snprintf(args, sizeof args, "cora gcn --epochs 2 --quiet --save %s", gcn);
+  CHECK_EQ(train(args, &out), 0);
+  free(out);
+  snprintf(args, sizeof args, "cora gat --epochs 2 --quiet --save %s", gat);
+  CHECK_EQ(train(args, &out), 0);
+  free(out);
+  /* a GAT checkpoint is no GCN: refused, not evaluated as "gcn" */
+  snprintf(args, sizeof args, "cora gcn --load %s", gat);
+  bad(args, "holds a gat model, not gcn");
+  snprintf(args, sizeof args, "cora graphmix --load %s", gat);
+  bad(args, "holds a gat model, not gcn (--base)");
+  /* the model's settings are the checkpoint's: giving one is an error */
+  snprintf(args, sizeof args, "cora gcn --load %s --hidden 64", gcn);
+  bad(args, "--hidden: the model's settings are the checkpoint's");
+  /* a folder */
+  snprintf(args, sizeof args, "cora gcn --load %s", gl_test_tmp());
+  bad(args, "is a folder");
+  /* a NaN weight (a valid file): refused */
+  edit_checkpoint(gcn, nan, "W0", nan_weight);
+  snprintf(args, sizeof args, "cora gcn --load %s", nan);
+  bad(args, "weight 5 of 'W0' is nan");
+  /* every header field range-checked before anything is allocated */
+  edit_checkpoint(gcn, huge, "hidden", huge_hidden);
+  snprintf(args, sizeof args, "cora gcn --load %s", huge);
+  bad(args, "'hidden' is 2.14748e+09, outside [1, 65536]");
+  /* the library reads a checkpoint from memory as from its file */
+  char *bytes;
+  size_t size;
+  CHECK_OK(gl_read_file(gcn, &bytes, &size));
+  gl_model *a = NULL, *b = NULL;
+  CHECK_OK(gl_model_load(&a, gcn));
+  CHECK_OK(gl_model_load_buffer(&b, "mem", bytes, size));
+  if (a && b) {
+    CHECK(!strcmp(a->cfg.model, "gcn") && a->n_params == b->n_params);
+    for (int i = 0; i < a->n_params && i < b->n_params; i++)
+      CHECK(!memcmp(a->params[i].w, b->params[i].w,
+                    a->params[i].n * sizeof(float)));
+  }
+  gl_model_free(b);
+  CHECK(gl_model_load_buffer(&b, "cut", bytes, size / 2) != GL_OK && !b);
+  gl_model_free(a);
+  free(bytes);
+}
+
 TEST(tools_care_embed_outputs) {
   /* care-embed on karate writes the JSON fields, word2vec text that
    * gensim loads and an .npy that numpy loads (Debian's python3-gensim

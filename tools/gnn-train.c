@@ -2,7 +2,6 @@
  * prints test accuracy mean and standard deviation.  Argument parsing and
  * printing only; the algorithms live in the library. */
 #include <math.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -143,7 +142,10 @@ static void usage(FILE *f) {
 "  --save FILE.npz     save the weights and configuration of the run with the\n"
 "                      best validation accuracy (numpy opens it)\n"
 "  --load FILE.npz     load a saved model and evaluate it; with --epochs,\n"
-"                      continue training from it\n"
+"                      continue training from it.  MODEL (graphmix: --base)\n"
+"                      must be the saved model's, and its settings (--hidden,\n"
+"                      --layers, dropouts, --heads, ...) are the saved ones:\n"
+"                      giving them is an error\n"
 "  --predict FILE.csv  write each node's predicted class and probabilities\n"
 "  --log FILE.csv      write per-epoch losses and accuracies\n"
 "  --quiet             print only the result table\n"
@@ -689,124 +691,34 @@ static void parse(int argc, char **argv, options *o) {
                                  {"--predict", o->predict},
                                  {"--log", o->log}};
   gl_cli_check_outputs(outs, 4);
+  if (o->load && gl_dir_exists(o->load))
+    gl_cli_die(GL_EXIT_USAGE, "--load: '%s' is a folder, not a checkpoint",
+               o->load);
   if (o->load && !gl_file_exists(o->load))
     gl_cli_die(GL_EXIT_USAGE, "--load: no such file '%s'", o->load);
+  /* the model's options are the checkpoint's */
+  static const char *const fixed[] = {
+      "--hidden",  "--layers",       "--dropout",     "--hidden-dropout",
+      "--heads",   "--out-heads",    "--attn-dropout", "--pools",
+      "--act",     "--adj-dropout",  "--linear-blocks", "--decay-all",
+      "--bias"};
+  for (size_t i = 0; o->load && i < sizeof fixed / sizeof *fixed; i++)
+    if (given(o, fixed[i]))
+      gl_cli_die(GL_EXIT_USAGE, "--load: %s: the model's settings are the "
+                 "checkpoint's", fixed[i]);
 }
 
 /* ---------------------------------------------------------- checkpoints */
-/* The configuration fields saved with a model, as 0-d arrays. */
-typedef struct {
-  const char *name;
-  size_t off;
-  bool is_float;
-} cfg_field;
-#define FI(f) {#f, offsetof(gl_model_cfg, f), false}
-#define FF(f) {#f, offsetof(gl_model_cfg, f), true}
-static const cfg_field fields[] = {
-    FI(n_features), FI(n_classes),    FI(hidden),   FI(layers),
-    FI(heads),      FI(out_heads),    FI(n_pools),  FF(dropout),
-    FF(hidden_dropout), FF(attn_dropout), FF(leaky), FF(adj_dropout), FI(act),
-    FI(linear_blocks)};
-#undef FI
-#undef FF
-enum { N_FIELDS = sizeof fields / sizeof *fields };
-
-static gl_array array_of(const char *name, gl_dtype t, int ndim, int64_t n,
-                         void *data) {
-  gl_array a;
-  memset(&a, 0, sizeof a);
-  snprintf(a.name, sizeof a.name, "%s", name);
-  a.dtype = t;
-  a.ndim = ndim;
-  a.shape[0] = n;
-  a.count = n;
-  a.data = data;
-  return a;
-}
-
-static void save_model(const char *path, const gl_model *m) {
-  const gl_model_cfg *c = &m->cfg;
-  int64_t flags[4] = {c->bias, c->decay_all, (int64_t)c->seed, 0};
-  int64_t pools[8];
-  for (int i = 0; i < 8; i++) pools[i] = c->pool_k[i];
-  gl_array *arr = calloc((size_t)m->n_params + N_FIELDS + 8, sizeof *arr);
-  if (!arr) gl_cli_die(GL_EXIT_FAIL, "out of memory");
-  int n = 0;
-  arr[n++] = array_of("model", GL_U8, 1, (int64_t)strlen(c->model),
-                      (void *)c->model);
-  for (int i = 0; i < N_FIELDS; i++)
-    arr[n++] = array_of(fields[i].name, fields[i].is_float ? GL_F32 : GL_I32,
-                        0, 1, (char *)c + fields[i].off);
-  arr[n++] = array_of("bias", GL_I64, 0, 1, &flags[0]);
-  arr[n++] = array_of("decay_all", GL_I64, 0, 1, &flags[1]);
-  arr[n++] = array_of("seed", GL_I64, 0, 1, &flags[2]);
-  arr[n++] = array_of("pool_k", GL_I64, 1, 8, pools);
-  for (int i = 0; i < m->n_params; i++) {
-    const gl_param *p = &m->params[i];
-    arr[n] = array_of(p->name, GL_F32, 2, (int64_t)p->n, p->w);
-    arr[n].shape[0] = p->rows;
-    arr[n++].shape[1] = p->cols;
-  }
-  gl_status st = gl_npz_write(path, arr, n);
-  free(arr);
-  if (st != GL_OK) gl_cli_die_output(st, "--save");
-}
-
-/* A member that must be a scalar of `t` (or a vector of `count`). */
-static const gl_array *member(const gl_npz *z, const char *path,
-                              const char *name, gl_dtype t, int64_t count) {
-  const gl_array *a = gl_npz_get(z, name);
-  if (!a || a->dtype != t || a->count != count)
-    gl_cli_die(GL_EXIT_USAGE, "--load: %s: no valid '%s': not a glearn model",
-               path, name);
-  return a;
-}
-
-/* Reads a saved model's configuration (before the dataset is loaded, so a
- * bad file fails fast); the npz stays open for load_model. */
-static void read_checkpoint(const char *path, gl_npz *z, gl_model_cfg *c) {
-  gl_status st = gl_npz_read(z, path);
+/* --load: the saved model, which must be the MODEL (or GraphMix's --base)
+ * asked for. */
+static void load_checkpoint(const options *o, gl_model **m) {
+  gl_status st = gl_model_load(m, o->load);
   if (st != GL_OK) gl_cli_die_status(st, "--load");
-  memset(c, 0, sizeof *c);
-  const gl_array *name = gl_npz_get(z, "model");
-  if (!name || name->dtype != GL_U8 || name->count < 1 ||
-      name->count >= (int64_t)sizeof c->model)
-    gl_cli_die(GL_EXIT_USAGE, "--load: %s: no 'model' name: not a glearn model",
-               path);
-  memcpy(c->model, name->data, (size_t)name->count);
-  for (int i = 0; i < N_FIELDS; i++) {
-    const gl_array *found;
-    if (!strcmp(fields[i].name, "linear_blocks") && /* newer than some */
-        gl_npz_find(z, fields[i].name, &found) == GL_ENOTFOUND)
-      continue;
-    const gl_array *a = member(z, path, fields[i].name,
-                               fields[i].is_float ? GL_F32 : GL_I32, 1);
-    memcpy((char *)c + fields[i].off, a->data, 4);
-  }
-  c->bias = *(int64_t *)member(z, path, "bias", GL_I64, 1)->data != 0;
-  c->decay_all = *(int64_t *)member(z, path, "decay_all", GL_I64, 1)->data;
-  c->seed = (uint64_t)*(int64_t *)member(z, path, "seed", GL_I64, 1)->data;
-  const int64_t *pk = member(z, path, "pool_k", GL_I64, 8)->data;
-  for (int i = 0; i < 8; i++) c->pool_k[i] = (int)pk[i];
-}
-
-/* Builds the saved model; the dataset's sizes must match it. */
-static gl_model *load_model(const char *path, const gl_npz *z,
-                            const gl_model_cfg *c, const gl_dataset *d) {
-  if (c->n_features != d->x.m || c->n_classes != d->n_classes)
-    gl_cli_die(GL_EXIT_USAGE,
-               "--load: %s was trained on %d features and %d classes; the "
-               "dataset has %d and %d",
-               path, c->n_features, c->n_classes, (int)d->x.m, d->n_classes);
-  gl_model *m;
-  gl_status st = gl_model_new(&m, c);
-  if (st != GL_OK) gl_cli_die_status(st, "--load");
-  for (int i = 0; i < m->n_params; i++) {
-    gl_param *p = &m->params[i];
-    const gl_array *a = member(z, path, p->name, GL_F32, (int64_t)p->n);
-    memcpy(p->w, a->data, p->n * sizeof(float));
-  }
-  return m;
+  const char *want = o->graphmix ? o->base : o->model;
+  if (strcmp((*m)->cfg.model, want))
+    gl_cli_die(GL_EXIT_USAGE, "--load: %s holds a %s model, not %s%s",
+               o->load, (*m)->cfg.model, want,
+               o->graphmix ? " (--base)" : "");
 }
 
 /* ---------------------------------------------------------- outputs */
@@ -933,9 +845,8 @@ int main(int argc, char **argv) {
   gl_set_threads(o.threads);
   bool chatty = !o.quiet;
 
-  gl_npz ckpt = {0};
-  gl_model_cfg ckpt_cfg;
-  if (o.load) read_checkpoint(o.load, &ckpt, &ckpt_cfg);
+  gl_model *loaded = NULL; /* --load's model, checked before the dataset */
+  if (o.load) load_checkpoint(&o, &loaded);
   gl_dataset d;
   double t0 = gl_now();
   gl_cli_load_classes(&d, o.dataset, o.data_dir, o.seed);
@@ -959,6 +870,7 @@ int main(int argc, char **argv) {
 
   settings cf =
       configure(&o, gl_dataset_info_find(o.dataset) ? d.name : NULL);
+  if (loaded) cf.cfg = loaded->cfg; /* the settings in force */
   if (cf.features == FEAT_RAW && !given(&o, "--features") && d.x.val) {
     /* Shchur et al. binarise bag-of-words features; signed ones (csbm's
      * Gaussians) are no bag of words and stay as loaded */
@@ -1013,9 +925,16 @@ int main(int argc, char **argv) {
       gl_cli_die(GL_EXIT_USAGE, "dataset '%s' has no training nodes",
                  o.dataset);
     gl_model *m = NULL;
-    if (o.load)
-      m = load_model(o.load, &ckpt, &ckpt_cfg, &d);
-    else {
+    if (o.load) {
+      if (r > 0) load_checkpoint(&o, &loaded); /* afresh for each seed */
+      m = loaded;
+      loaded = NULL;
+      if (m->cfg.n_features != d.x.m || m->cfg.n_classes != d.n_classes)
+        gl_cli_die(GL_EXIT_USAGE,
+                   "--load: %s was trained on %d features and %d classes; "
+                   "the dataset has %d and %d", o.load, m->cfg.n_features,
+                   m->cfg.n_classes, (int)d.x.m, d.n_classes);
+    } else {
       cf.cfg.n_features = d.x.m;
       cf.cfg.n_classes = d.n_classes;
       cf.cfg.seed = seed;
@@ -1091,7 +1010,8 @@ int main(int argc, char **argv) {
       gl_model_free(m);
     }
   }
-  if (o.save) save_model(o.save, keep);
+  if (o.save && (st = gl_model_save(keep, o.save)) != GL_OK)
+    gl_cli_die_output(st, "--save");
   if (o.predict) write_predictions(o.predict, keep, &t);
   if (logf) gl_cli_out_commit(logf);
   sec /= train ? runs : 1;
@@ -1109,7 +1029,6 @@ int main(int argc, char **argv) {
                    : NAN,
                undone);
   gl_model_free(keep);
-  if (o.load) gl_npz_free(&ckpt);
   free(test);
   free(val);
   gl_csr_free(&ahat);
