@@ -1,7 +1,7 @@
 /* gl-spectrum: the Hessian spectrum of a trained model's training loss, of
  * the full loss and of mini-batch losses at several batch sizes, and how
- * lambda_max falls with the batch size (Granziol et al., algorithms.md
- * section 8).  Hessian-vector products by gnn's curvature operator,
+ * lambda_max falls with the batch size (Granziol et al., "Learning rates
+ * as a function of batch size", JMLR 2022).  Hessian-vector products by gnn's curvature operator,
  * spectra by optim's Lanczos and stochastic Lanczos quadrature. */
 #include <math.h>
 #include <stdio.h>
