@@ -355,7 +355,7 @@ TEST(tools_bad_usage) {
   bad("cora gcn --sampler saint-rw --walk-length -1", "--walk-length");
   bad("cora gunet --sampler saint-node", "Graph U-Net pools the whole graph");
   bad("cora gcn --sampler cluster --clusters 9999 --quiet",
-      "--clusters: 9999 for a graph of 2708 nodes");
+      "clusters: 9999 for a graph of 2708 nodes");
   bad("cora gcn --sampler ladies --layer-sizes 5", "--layer-sizes: 1 given");
   bad("cora gcn --sampler fastgcn --layer-sizes 5,0", "--layer-sizes");
   bad("cora gcn --sampler node --batch-size 0", "--batch-size");

@@ -85,7 +85,7 @@ typedef struct {
   gl_sgns_opts sg;
 } options;
 
-static void parse(int argc, char **argv, options *o) {
+static void parse_args(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->method = "care";
   o->communities = "louvain";
@@ -340,7 +340,7 @@ static gl_status labels_of(gl_csr *out, const int32_t *y, gl_idx n,
 int main(int argc, char **argv) {
   gl_cli_init(argv[0]);
   options o;
-  parse(argc, argv, &o);
+  parse_args(argc, argv, &o);
   gl_set_threads(o.threads);
   const bool chatty = !o.quiet;
   gl_dataset d;

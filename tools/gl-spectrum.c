@@ -66,7 +66,7 @@ typedef struct {
   bool quiet;
 } options;
 
-static void parse(int argc, char **argv, options *o) {
+static void parse_args(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->model = "gcn";
   o->draws = 10;
@@ -214,7 +214,7 @@ static bool fit(const double *x, const double *y, int n, double *slope,
 int main(int argc, char **argv) {
   gl_cli_init(argv[0]);
   options o;
-  parse(argc, argv, &o);
+  parse_args(argc, argv, &o);
   gl_set_threads(o.threads);
   const bool chatty = !o.quiet;
 

@@ -164,16 +164,8 @@ typedef struct {
   gl_train_opts train;
   gl_graphmix_opts gm;
   int features; /* a feature_names entry: how the features are fed */
-  /* the sampler: "full", "node" (fan-outs) or "fastgcn" / "ladies" (layer
-   * sizes; 0 given: the batch size); lists output side first */
-  const char *sampler;
-  int batch_size, n_fanouts, fanouts[16], n_sizes, sizes[16];
-  int clusters; /* cluster: METIS parts (0: one per 128 nodes) */
-  int budget, walk; /* saint-*: draws (0: about --batch-size nodes), steps */
+  gl_sampler_opts smp; /* the sampler and its options */
   bool fanouts_set;
-  double mvs_ratio; /* mvs: gamma */
-  int mvs_inner;    /* mvs: K */
-  bool mvs_systematic; /* mvs: fixed-size systematic draws */
   gl_lr_scale_rule lr_scale; /* the rate moved from ref_batch to the batch */
   int ref_batch;
   const char *protocol; /* which chose the defaults: "paper" or "shchur" */
@@ -261,36 +253,32 @@ static bool apply(settings *s, const char *a, const char *v) {
   } else if (IS("--pools"))
     c->n_pools = parse_counts(a, v, c->pool_k, 8, 1, "node counts");
   else if (IS("--sampler")) {
-    if (strcmp(v, "full") && strcmp(v, "node") && strcmp(v, "fastgcn") &&
-        strcmp(v, "ladies") && strcmp(v, "cluster") &&
-        strcmp(v, "saint-node") && strcmp(v, "saint-edge") &&
-        strcmp(v, "saint-rw") && strcmp(v, "vrgcn") && strcmp(v, "mvs"))
-      gl_cli_die(GL_EXIT_USAGE, "--sampler: expected full, node, vrgcn, "
-                 "fastgcn, ladies, cluster, saint-node, saint-edge, saint-rw "
-                 "or mvs, got '%s'", v);
-    s->sampler = v;
+    if (!gl_sampler_exists(v))
+      gl_cli_die(GL_EXIT_USAGE, "--sampler: expected %s, got '%s'",
+                 gl_sampler_names(), v);
+    s->smp.name = v;
   } else if (IS("--budget")) {
-    s->budget = (int)gl_cli_long(a, v, 1, 1L << 30);
+    s->smp.budget = (int)gl_cli_long(a, v, 1, 1L << 30);
   } else if (IS("--walk-length")) {
-    s->walk = (int)gl_cli_long(a, v, 0, 1000);
+    s->smp.walk = (int)gl_cli_long(a, v, 0, 1000);
   } else if (IS("--clusters")) {
-    s->clusters = (int)gl_cli_long(a, v, 1, 1L << 30);
+    s->smp.clusters = (int)gl_cli_long(a, v, 1, 1L << 30);
   } else if (IS("--layer-sizes"))
-    s->n_sizes = parse_counts(a, v, s->sizes, 16, 1, "layer sizes");
+    s->smp.n_sizes = parse_counts(a, v, s->smp.sizes, 16, 1, "layer sizes");
   else if (IS("--batch-size"))
-    s->batch_size = (int)gl_cli_long(a, v, 1, 1L << 30);
+    s->smp.batch_size = (int)gl_cli_long(a, v, 1, 1L << 30);
   else if (IS("--fanouts")) {
-    s->n_fanouts = parse_counts(a, v, s->fanouts, 16, 0, "fan-outs");
+    s->smp.n_fanouts = parse_counts(a, v, s->smp.fanouts, 16, 0, "fan-outs");
     s->fanouts_set = true;
   } else if (IS("--mvs-ratio"))
-    s->mvs_ratio = gl_cli_double(a, v, 1e-6, 1);
+    s->smp.mvs_ratio = gl_cli_double(a, v, 1e-6, 1);
   else if (IS("--mvs-draw")) {
     if (strcmp(v, "bernoulli") && strcmp(v, "systematic"))
       gl_cli_die(GL_EXIT_USAGE, "--mvs-draw: expected bernoulli or "
                  "systematic, got '%s'", v);
-    s->mvs_systematic = !strcmp(v, "systematic");
+    s->smp.mvs_systematic = !strcmp(v, "systematic");
   } else if (IS("--mvs-inner"))
-    s->mvs_inner = (int)gl_cli_long(a, v, 1, 1000000);
+    s->smp.mvs_inner = (int)gl_cli_long(a, v, 1, 1000000);
   else if (IS("--var-every"))
     s->train.var_every = (int)gl_cli_long(a, v, 1, 10000000);
   else if (IS("--var-draws"))
@@ -417,77 +405,8 @@ static bool takes_value(const char *a) {
 
 /* The per-layer lists of the sampler must match the model's depth. */
 static void check_lists(const settings *s, int layers) {
-  if ((!strcmp(s->sampler, "node") || !strcmp(s->sampler, "vrgcn")) &&
-      s->n_fanouts != layers)
-    gl_cli_die(GL_EXIT_USAGE, "--fanouts: %d given for %d layers",
-               s->n_fanouts, layers);
-  if (s->n_sizes && s->n_sizes != layers)
-    gl_cli_die(GL_EXIT_USAGE, "--layer-sizes: %d given for %d layers",
-               s->n_sizes, layers);
-}
-
-/* The sampler of the settings for a model's training nodes; mini-batch
- * samplers draw ahead in a thread. */
-static gl_status make_sampler(const settings *cf, const gl_csr *ahat,
-                              const gl_task *t, int layers, uint64_t seed,
-                              gl_sampler **s) {
-  if (!strcmp(cf->sampler, "full"))
-    return gl_sampler_full_new(s, ahat, layers, t->train, t->n_train, seed);
-  check_lists(cf, layers);
-  if (!strncmp(cf->sampler, "saint-", 6)) {
-    /* subgraphs of about --batch-size nodes unless --budget; pre-sampling
-     * until a node is drawn ~50 times (GraphSAINT) */
-    const char *k = cf->sampler + 6;
-    gl_saint_kind kind = !strcmp(k, "node")   ? GL_SAINT_NODE
-                         : !strcmp(k, "edge") ? GL_SAINT_EDGE
-                                              : GL_SAINT_RW;
-    int per = kind == GL_SAINT_NODE ? 1 : kind == GL_SAINT_EDGE ? 2
-                                                                : cf->walk + 1;
-    int budget = cf->budget ? cf->budget
-                 : cf->batch_size / per > 1 ? cf->batch_size / per : 1;
-    double pre = ceil(50.0 * ahat->n / ((double)budget * per));
-    int n_pre = pre < 10 ? 10 : pre > 10000 ? 10000 : (int)pre;
-    gl_status st = gl_sampler_saint_new(s, ahat, layers, kind, budget,
-                                        cf->walk, n_pre, t->train,
-                                        t->n_train, seed);
-    return st == GL_OK ? gl_sampler_prefetch(s, 2) : st;
-  }
-  if (!strcmp(cf->sampler, "cluster")) {
-    /* clusters of ~128 nodes (MVS-GNN's baseline), about --batch-size
-     * nodes a batch */
-    const gl_idx n = ahat->n;
-    int c = cf->clusters ? cf->clusters : n / 128 > 1 ? (int)(n / 128) : 1;
-    if (c > n)
-      return gl_error(GL_EINVAL, "--clusters: %d for a graph of %d nodes", c,
-                      (int)n);
-    double q = (double)cf->batch_size * c / n + 0.5;
-    int per = q < 1 ? 1 : q > c ? c : (int)q;
-    gl_status st = gl_sampler_cluster_new(s, ahat, layers, c, per, 1.0f,
-                                          t->train, t->n_train, seed);
-    return st == GL_OK ? gl_sampler_prefetch(s, 2) : st;
-  }
-  int per[16], widths[16]; /* input side first */
-  for (int l = 0; l < layers; l++) widths[l] = cf->cfg.hidden;
-  bool fan = !strcmp(cf->sampler, "node") || !strcmp(cf->sampler, "vrgcn");
-  for (int l = 0; l < layers; l++)
-    per[l] = fan ? cf->fanouts[layers - 1 - l]
-             : cf->n_sizes ? cf->sizes[layers - 1 - l]
-                           : cf->batch_size;
-  gl_status st =
-      !strcmp(cf->sampler, "mvs")
-          ? gl_sampler_mvs_new(s, ahat, layers, widths, cf->mvs_ratio,
-                               cf->mvs_inner, cf->mvs_systematic, t->train,
-                               t->n_train, cf->batch_size, seed)
-      : !strcmp(cf->sampler, "node")
-          ? gl_sampler_node_new(s, ahat, layers, per, t->train, t->n_train,
-                                cf->batch_size, seed)
-      : !strcmp(cf->sampler, "vrgcn")
-          ? gl_sampler_vrgcn_new(s, ahat, layers, per, widths, t->train,
-                                 t->n_train, cf->batch_size, seed)
-          : gl_sampler_layer_new(s, !strcmp(cf->sampler, "ladies"), ahat,
-                                 layers, per, t->train, t->n_train,
-                                 cf->batch_size, seed);
-  return st == GL_OK ? gl_sampler_prefetch(s, 2) : st;
+  if (gl_sampler_opts_check(&s->smp, layers) != GL_OK)
+    gl_cli_die(GL_EXIT_USAGE, "--%s", gl_errmsg());
 }
 
 /* The defaults of the model (GraphMix: over its base) for a dataset, then
@@ -533,19 +452,8 @@ static settings configure(const options *o, const char *dataset) {
   s.features = o->graphmix && s.gm.binary_features ? FEAT_BINARY
                : !o->graphmix && d.raw_features    ? FEAT_RAW
                                                    : FEAT_AS_LOADED;
-  s.sampler = "full";
-  s.clusters = 0;
-  s.budget = 0;
-  s.walk = 2;
-  s.n_sizes = 0;
-  s.batch_size = 512;
-  s.n_fanouts = 2; /* GraphSAGE's */
-  s.fanouts[0] = 25;
-  s.fanouts[1] = 10;
+  s.smp = gl_sampler_defaults();
   s.fanouts_set = false;
-  s.mvs_ratio = 1.0;
-  s.mvs_inner = 20;
-  s.mvs_systematic = false;
   s.lr_scale = GL_LR_SCALE_NONE;
   s.ref_batch = 512;
   if (o->graphmix && !strcmp(model, "gcn")) {
@@ -591,22 +499,22 @@ static settings configure(const options *o, const char *dataset) {
     if (!given(o, "--spectral-every")) s.train.spectral_every = 20;
     if (!given(o, "--lanczos-steps")) s.train.spectral_steps = 8;
   }
-  if (strcmp(s.sampler, "full")) {
+  if (strcmp(s.smp.name, "full")) {
     if (o->graphmix)
       gl_cli_die(GL_EXIT_USAGE, "--sampler %s: GraphMix trains on the "
-                 "whole graph (use --sampler full)", s.sampler);
+                 "whole graph (use --sampler full)", s.smp.name);
     if (!strcmp(model, "gunet"))
       gl_cli_die(GL_EXIT_USAGE, "--sampler %s: Graph U-Net pools the "
-                 "whole graph (use --sampler full)", s.sampler);
-    bool hist = !strcmp(s.sampler, "vrgcn") || !strcmp(s.sampler, "mvs");
+                 "whole graph (use --sampler full)", s.smp.name);
+    bool hist = !strcmp(s.smp.name, "vrgcn") || !strcmp(s.smp.name, "mvs");
     if (hist && strcmp(model, "gcn"))
       gl_cli_die(GL_EXIT_USAGE, "--sampler %s: history embeddings are "
-                 "implemented for gcn only", s.sampler);
-    if (!strcmp(s.sampler, "vrgcn") && !s.fanouts_set) { /* VR-GCN's S = 2 */
-      s.n_fanouts = s.cfg.layers;
-      for (int l = 0; l < s.n_fanouts; l++) s.fanouts[l] = 2;
+                 "implemented for gcn only", s.smp.name);
+    if (!strcmp(s.smp.name, "vrgcn") && !s.fanouts_set) { /* VR-GCN's S = 2 */
+      s.smp.n_fanouts = s.cfg.layers;
+      for (int l = 0; l < s.smp.n_fanouts; l++) s.smp.fanouts[l] = 2;
     }
-    if (!strcmp(s.sampler, "mvs") && s.cfg.layers < 2)
+    if (!strcmp(s.smp.name, "mvs") && s.cfg.layers < 2)
       gl_cli_die(GL_EXIT_USAGE, "--sampler mvs: needs >= 2 layers (its "
                  "gradient norms are the output layer's)");
     check_lists(&s, s.cfg.layers);
@@ -614,7 +522,7 @@ static settings configure(const options *o, const char *dataset) {
   return s;
 }
 
-static void parse(int argc, char **argv, options *o) {
+static void parse_args(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->runs = 1;
   o->seed = 1;
@@ -841,7 +749,7 @@ static void write_json(const options *o, const settings *cf,
 int main(int argc, char **argv) {
   gl_cli_init(argv[0]);
   options o;
-  parse(argc, argv, &o);
+  parse_args(argc, argv, &o);
   gl_set_threads(o.threads);
   bool chatty = !o.quiet;
 
@@ -946,13 +854,17 @@ int main(int argc, char **argv) {
       gl_optim_opts oo = cf.opt;
       if (cf.lr_scale != GL_LR_SCALE_NONE) { /* from ref_batch to the batch */
         const int b =
-            strcmp(cf.sampler, "full") ? cf.batch_size : (int)t.n_train;
+            strcmp(cf.smp.name, "full") ? cf.smp.batch_size : (int)t.n_train;
         oo.lr = gl_lr_scale(cf.opt.lr, cf.lr_scale, b, cf.ref_batch);
         if (chatty && r == 0)
           printf("--lr-scale: rate %g for batches of %d is %g for %d\n",
                  cf.opt.lr, cf.ref_batch, oo.lr, b);
       }
-      st = make_sampler(&cf, &ahat, &t, m->cfg.layers, seed, &s);
+      gl_sampler_opts so = cf.smp;
+      so.hidden = m->cfg.hidden;
+      if (strcmp(so.name, "full")) check_lists(&cf, m->cfg.layers);
+      st = gl_sampler_new_by_name(&s, &so, &ahat, m->cfg.layers, t.train,
+                                  t.n_train, seed);
       if (st != GL_OK ||
           (st = gl_optim_new(&opt, &oo)) != GL_OK)
         gl_cli_die_status(st, "");
