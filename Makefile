@@ -12,8 +12,10 @@ LIBS      = -lopenblas -lmetis -lcxsparse -ligraph -lmatio -lz -lcurl \
 
 MODULES   = core graph datasets sampler optim gnn embed
 LIB_SRC   = $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
-# Every tools/*.c but the shared helpers is a program.
-TOOLS     = $(patsubst tools/%.c,%,$(filter-out tools/cli.c,$(wildcard tools/*.c)))
+# Every tools/*.c but the shared helpers and the wait policy's library is a
+# program.
+TOOLS     = $(patsubst tools/%.c,%,$(filter-out tools/cli.c tools/omp-passive.c,\
+              $(wildcard tools/*.c)))
 TEST_SRC  = $(wildcard tests/*.c)
 BENCH_SRC = $(wildcard bench/*.c)
 HDRS      = glearn.h $(foreach m,$(MODULES) tools tests,$(wildcard $(m)/*.h))
@@ -71,7 +73,8 @@ help:
 	@echo "make bench-gnnbench  GCN, GAT, GraphMix with defaults on the gnn-benchmark sets"
 	@echo "make install    install under PREFIX (/usr/local; DESTDIR=DIR"
 	@echo "                stages it in DIR): lib/ libglearn.so.$(VERSION), its"
-	@echo "                links and libglearn.a, lib/pkgconfig/glearn.pc,"
+	@echo "                links, libglearn.a and libglearn-passive.so,"
+	@echo "                lib/pkgconfig/glearn.pc,"
 	@echo "                include/glearn/ the headers, bin/ the tools,"
 	@echo "                share/man/man1/ their pages,"
 	@echo "                share/glearn/data/ the shipped datasets"
@@ -108,10 +111,19 @@ $(B)/$(SONAME): $(B)/$(SOFILE)
 $(B)/libglearn.so: $(B)/$(SONAME)
 	ln -sfn $(SONAME) $@
 
-# Every tool links the shared command-line helpers of tools/cli.c.
-$(BINDIR)/%: $(B)/tools/%.o $(B)/tools/cli.o $(B)/libglearn.a
+# Every tool links the shared command-line helpers of tools/cli.c, and
+# libglearn-passive.so after libgomp (OMP_WAIT_POLICY=passive before libgomp
+# starts: tools/omp-passive.c), found beside the tool's lib/ when installed,
+# else in the build folder.
+PASSIVE   = libglearn-passive.so
+$(B)/$(PASSIVE): tools/omp-passive.c
+	@mkdir -p $(B)
+	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -Wl,-soname,$(PASSIVE) $< -o $@
+$(BINDIR)/%: $(B)/tools/%.o $(B)/tools/cli.o $(B)/libglearn.a $(B)/$(PASSIVE)
 	@mkdir -p $(BINDIR)
-	$(CC) $(WARN) $(CFLAGS) $< $(B)/tools/cli.o $(B)/libglearn.a $(LIBS) -o $@
+	$(CC) $(WARN) $(CFLAGS) $< $(B)/tools/cli.o $(B)/libglearn.a $(LIBS) \
+	  -lgomp -Wl,--no-as-needed $(B)/$(PASSIVE) \
+	  '-Wl,-rpath,$$ORIGIN/../lib:$$ORIGIN/../$(B):$$ORIGIN/..' -o $@
 
 $(B)/glearn-tests: $(TEST_OBJ) $(B)/libglearn.a
 	$(CC) $(WARN) $(CFLAGS) $(TEST_OBJ) $(B)/libglearn.a $(LIBS) -o $@
@@ -180,7 +192,7 @@ install: lib tools
 	$(INSTALL) -d $(DEST)/bin $(DEST)/lib/pkgconfig $(DEST)/share/man/man1
 	$(INSTALL) -m 755 $(BIN) $(DEST)/bin/
 	$(INSTALL) -m 644 $(B)/libglearn.a $(DEST)/lib/
-	$(INSTALL) -m 755 $(B)/$(SOFILE) $(DEST)/lib/
+	$(INSTALL) -m 755 $(B)/$(SOFILE) $(B)/$(PASSIVE) $(DEST)/lib/
 	ln -sfn $(SOFILE) $(DEST)/lib/$(SONAME)
 	ln -sfn $(SONAME) $(DEST)/lib/libglearn.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
@@ -195,7 +207,8 @@ install: lib tools
 
 uninstall:
 	rm -f $(TOOLS:%=$(DEST)/bin/%) $(MAN:man/%=$(DEST)/share/man/man1/%) \
-	  $(addprefix $(DEST)/lib/,libglearn.a libglearn.so $(SONAME) $(SOFILE)) \
+	  $(addprefix $(DEST)/lib/,libglearn.a libglearn.so $(SONAME) $(SOFILE) \
+	    $(PASSIVE)) \
 	  $(DEST)/lib/pkgconfig/glearn.pc
 	rm -f $(PUB_HDRS:%=$(DEST)/include/glearn/%)
 	rm -f $(DATA:%=$(DEST)/share/glearn/%)

@@ -231,15 +231,30 @@ void gl_progress_update(gl_progress *p, long done, const char *extra);
 void gl_progress_end(gl_progress *p);
 
 /* ---------------------------------------------------------------- files */
-/* Atomic output: writes go to "<path>.tmp.<pid>" and gl_afile_commit renames
- * it over `path`; gl_afile_abort (or a failed commit) removes the temporary,
- * so an interrupted run never leaves a half-written file. */
+/* Atomic output.  A regular file (or a new one) is written to a temporary
+ * "<path>.tmp.XXXXXX" beside it, created exclusively (never through a
+ * symlink planted at that name) with the target's permissions, which
+ * gl_afile_commit flushes, fsyncs and renames over `path`; gl_afile_abort
+ * (or a failed commit) removes it, so an interrupted run never leaves a
+ * half-written file (a killed one, SIGKILL, leaves its temporary: the
+ * "<path>.tmp.*" files beside the output, safe to delete).  A symlink is
+ * followed: its target is the file replaced, the symlink stays.  A target
+ * that exists and is not a regular file (a device, a FIFO, /dev/stdout) is
+ * written directly, never replaced.  Failures are GL_EIO naming `path`. */
 typedef struct {
   FILE *f;
-  char *path, *tmp;
+  char *path; /* the target, symlinks followed */
+  char *tmp;  /* the temporary; NULL when written directly */
 } gl_afile;
 gl_status gl_afile_open(gl_afile *a, const char *path);
 gl_status gl_afile_commit(gl_afile *a); /* checks write errors, fsync, rename */
+/* Whether `path` can be written, without writing it: a temporary is
+ * created beside it and removed (a device or FIFO: its permission is
+ * checked, not opened); a folder is an error. */
+gl_status gl_afile_check(const char *path);
+/* Whether two paths name one regular file (symlinks followed, any spelling
+ * of the folder, hard links), existing or to be created. */
+bool gl_afile_same(const char *p, const char *q);
 void gl_afile_abort(gl_afile *a);
 /* Reads a whole file into memory (NUL-terminated); size excludes the NUL. */
 gl_status gl_read_file(const char *path, char **data, size_t *size);

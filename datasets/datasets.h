@@ -166,6 +166,10 @@ typedef struct {
   char *path; /* for messages */
 } gl_npz;
 gl_status gl_npz_read(gl_npz *z, const char *path);
+/* The same from the bytes of an npz in memory (`path` names it in
+ * messages). */
+gl_status gl_npz_read_buffer(gl_npz *z, const char *path, const void *buf,
+                             size_t size);
 /* Finds a readable member: GL_ENOTFOUND if absent, GL_EFORMAT with
  * "<path>: member <name> <skipped>" for a skipped one. */
 gl_status gl_npz_find(const gl_npz *z, const char *name, const gl_array **out);

@@ -433,6 +433,14 @@ gl_status gl_npz_read(gl_npz *z, const char *path) {
   char *buf;
   size_t size;
   GL_TRY(gl_data_read(path, &buf, &size));
+  gl_status st = gl_npz_read_buffer(z, path, buf, size);
+  free(buf);
+  return st;
+}
+
+gl_status gl_npz_read_buffer(gl_npz *z, const char *path, const void *buf,
+                             size_t size) {
+  memset(z, 0, sizeof *z);
   const uint8_t *b = (const uint8_t *)buf;
   zentry *ents = NULL;
   int n = 0;
@@ -470,7 +478,6 @@ gl_status gl_npz_read(gl_npz *z, const char *path) {
     free(owned);
   }
   free(ents);
-  free(buf);
   if (st != GL_OK) gl_npz_free(z);
   return st;
 }

@@ -189,8 +189,8 @@ static gl_status load_csbm(gl_dataset *d, const char *spec) {
 }
 
 /* ------------------------------------------------------------ registry */
-/* gnn-benchmark's npz files (Shchur et al.), at the commit whose bytes
- * ../shared/datasets/gnn-benchmark.sha256 records: the SHA-256 and size of
+/* gnn-benchmark's npz files (Shchur et al.), at the commit of
+ * GL_DATA_URL_DEFAULT: the SHA-256 and size of
  * those that were checked; the others (cora_full and pubmed, which the
  * benchmark's config/fixed_configs.conf.yaml lists) are checked against the
  * size the server reports. */

@@ -1,5 +1,7 @@
 /* glearn embeddings: random walks (DeepWalk, node2vec, CARE) and skip-gram
- * with negative sampling over them (algorithms.md section 7).  A walker
+ * with negative sampling over them (Perozzi et al., KDD 2014; Grover &
+ * Leskovec, KDD 2016; Keikha et al., Knowledge-Based Systems 2018;
+ * Mikolov et al., NeurIPS 2013).  A walker
  * draws one walk at a time, so a corpus (gl_walks) and a trainer that
  * takes walks as they come share the same code. */
 #ifndef GL_EMBED_H

@@ -1,4 +1,5 @@
-/* Evaluation of node embeddings (algorithms.md section 7): L2 logistic
+/* Evaluation of node embeddings (Perozzi et al., KDD 2014;
+ * Grover & Leskovec, KDD 2016): L2 logistic
  * regression by Newton's method on OpenBLAS, node classification with
  * Micro- and Macro-F1 (DeepWalk's top-k rule for multi-label nodes), and
  * node2vec's link prediction (held-out edges, a connected residual graph,

@@ -1,6 +1,7 @@
 /* glearn GNNs: layers with forward and backward over plain arrays, the
  * models (a vtable over batches of blocks), the generic training loop and
- * checkpoints.  Knows nothing of file formats: the tools hand it a task. */
+ * checkpoints.  Knows nothing of datasets or their file formats: the tools
+ * hand it a task (checkpoints are npz files, datasets' container). */
 #ifndef GL_GNN_H
 #define GL_GNN_H
 
@@ -441,8 +442,19 @@ gl_status gl_graphmix_train(gl_model *m, const gl_task *t, gl_optim *o,
                             gl_train_result *r);
 
 /* ============================================================== checkpoints */
-/* Saves the configuration and every parameter as an npz-compatible file
- * through a writer callback (the tools pass the npz writer), and restores
- * them.  See gnn/checkpoint.c. */
+/* A model's configuration and weights as an npz that numpy opens (every
+ * configuration field a 0-d array, "model" its name as bytes, each
+ * parameter a 2-d float32 array of its name), written atomically. */
+gl_status gl_model_save(const gl_model *m, const char *path);
+/* Builds the model a checkpoint holds.  GL_EFORMAT naming the file and the
+ * field for anything but a glearn model: an unknown model, a configuration
+ * field outside its range (checked before anything is allocated, and no
+ * weights larger than the file holds), a missing or misshapen parameter,
+ * a weight that is NaN or infinite; GL_EIO when it cannot be read. */
+gl_status gl_model_load(gl_model **out, const char *path);
+/* The same from the bytes of a checkpoint in memory (`name` names it in
+ * messages): what a fuzzer calls. */
+gl_status gl_model_load_buffer(gl_model **out, const char *name,
+                               const void *buf, size_t size);
 
 #endif

@@ -2,8 +2,8 @@
  * path (same weights, no propagation) is trained with Manifold Mixup on
  * labelled nodes and on unlabelled nodes whose targets are the GNN's own
  * sharpened predictions, alternating at random with plain GNN steps.
- * The procedure follows the reference code step by step (algorithms.md
- * section 4.2); its exponential moving average of the weights is left out,
+ * The procedure follows the reference code of Verma et al. (GraphMix,
+ * AAAI 2021, Algorithm 1) step by step; its exponential moving average of the weights is left out,
  * since the reference only prints it. */
 #include <math.h>
 #include <stdlib.h>

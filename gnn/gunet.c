@@ -1,5 +1,5 @@
 /* Graph U-Net (Gao & Ji, ICML 2019) for node classification on the full
- * graph (algorithms.md section 3), in the layout of the reference code:
+ * graph, in the layout of the reference code:
  *
  *   h0 = GCN_in(A_0, X)                      features -> hidden
  *   for l = 0 .. L-1:                        encoder

@@ -120,7 +120,8 @@ static void shchur_defaults(const char *model, gl_model_defaults_t *out) {
   }
 }
 
-/* The papers' settings (algorithms.md sections 1-3) on their benchmarks,
+/* The papers' settings (Kipf & Welling, ICLR 2017, section 5.2;
+ * Velickovic et al., ICLR 2018, section 3.3; Gao & Ji, ICML 2019) on their benchmarks,
  * Shchur et al.'s protocol on any other dataset. */
 gl_status gl_model_defaults(const char *model, const char *dataset,
                             gl_model_defaults_t *out) {
@@ -169,7 +170,7 @@ gl_status gl_model_defaults(const char *model, const char *dataset,
      * seeds): 128 wide, ReLU, dropout 0.8 as in CogDL's node classification
      * U-Net gives Cora 83.00 +- 0.37 (64, ELU, 0.5: 82.26; one thread: 82.98,
      * seeds 11-20 82.52) and Citeseer 70.33 (68.6; > 40 variants stay within
-     * 67.6-70.8, see issue 3); on Pubmed it did worse (78.1, 3 seeds, against
+     * 67.6-70.8); on Pubmed it did worse (78.1, 3 seeds, against
      * 78.70) at twice the cost.  Identity activations, no hidden dropout, the
      * paper's block order (gPool before GCN) and random-walk normalisation all
      * did worse on Cora.  Pubmed keeps 0.8 of the features' dropout (10 seeds:

@@ -1,6 +1,8 @@
 /* Lanczos with full reorthogonalisation, stochastic Lanczos quadrature and
  * Hessian-vector products by central differences of a gradient
- * (algorithms.md section 8).  Everything in double precision. */
+ * (Lanczos 1950; Paige 1972; stochastic Lanczos quadrature: Ubaru, Chen
+ * & Saad, SIAM J. Matrix Anal. Appl. 2017).  Everything in double
+ * precision. */
 #include <cblas.h>
 #include <limits.h>
 #include <math.h>

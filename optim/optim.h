@@ -41,7 +41,8 @@ typedef enum {
  *   ADAM: g' = g + wd w;  m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2;
  *     w -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
  *   ADAMW: w *= 1 - lr wd, then the ADAM update with g' = g.
- * LARS and LAMB (You et al., ICLR 2020; algorithms.md section 9) scale each
+ * LARS (You, Gitman & Ginsburg, arXiv:1708.03888, 2017) and LAMB (You et
+ * al., ICLR 2020, section 3 and Algorithm 2) scale each
  * tensor's step by its trust ratio |w| / |u| (1 when either norm is 0):
  *   LARS: m = b1 m + (1-b1)(g + wd w);  u = m;  w -= lr |w|/|u| u
  *   LAMB: m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
@@ -175,7 +176,8 @@ typedef struct {
 gl_status gl_hvp_fd(const gl_hvp *h, const double *v, double *hv);
 gl_status gl_hvp_matvec(void *ctx, const double *x, double *y);
 
-/* The spectral learner (Granziol et al.; algorithms.md section 8): rates
+/* The spectral learner (Granziol et al., "Learning rates as a function of
+ * batch size", JMLR 2022): rates
  * from the Ritz values theta (and weights tau) of the Hessian on a fixed
  * curvature batch.
  *   SGD: lr = 2 / (lambda_max + median |theta|), no momentum;

@@ -1,4 +1,4 @@
-/* Cluster-GCN (algorithms.md section 6): METIS splits the graph into
+/* Cluster-GCN (Chiang et al., KDD 2019): METIS splits the graph into
  * clusters once; every step takes q clusters at random (an epoch visits
  * each cluster once), and the model runs on the subgraph they induce,
  * normalised on its own as GCN does the whole graph.  The loss is the mean

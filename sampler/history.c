@@ -1,6 +1,6 @@
 /* Samplers with history embeddings: VR-GCN's control variates (Chen et
  * al., ICML 2018) and MVS-GNN's snapshot, minimal-variance batches and
- * one-shot subgraphs (Cong et al., KDD 2020; algorithms.md sections 5, 6).
+ * one-shot subgraphs (Cong et al., KDD 2020).
  * Both keep, per layer l >= 1, the last activated input row computed for
  * every node, and read it for the nodes a batch does not compute. */
 #include <stdlib.h>

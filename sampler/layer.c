@@ -1,4 +1,5 @@
-/* Layer-wise sampling (algorithms.md section 6): every layer draws one set
+/* Layer-wise sampling (FastGCN: Chen, Ma & Xiao, ICLR 2018; LADIES: Zou
+ * et al., NeurIPS 2019): every layer draws one set
  * of nodes shared by all of its destinations.
  *   FastGCN: t_l nodes i.i.d. from q(u) ~ ||A(:, u)||^2 over the whole
  *     graph; entry (v, u) = A_vu c_u / (t_l q_u) (c_u: times drawn), an

@@ -1,5 +1,5 @@
 /* MVS-GNN's minimal variance sampling of output nodes (Cong et al., KDD
- * 2020; algorithms.md section 5): the probabilities that minimise the
+ * 2020): the probabilities that minimise the
  * variance of the sampled mean gradient for given per-node gradient norms,
  * and the Bernoulli draw of a batch with its unbiased weights. */
 #include <math.h>

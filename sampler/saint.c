@@ -1,4 +1,4 @@
-/* GraphSAINT (algorithms.md section 6): every batch is the subgraph
+/* GraphSAINT (Zeng et al., ICLR 2020): every batch is the subgraph
  * induced by a random node set, with the two normalisations that make the
  * sampled training unbiased, both estimated by pre-sampling N subgraphs:
  *   aggregation: entry (v, u) = A_vu / alpha_vu, alpha_vu = C_vu / C_v

@@ -328,4 +328,40 @@ gl_idx gl_mvs_draw_systematic(const float *p, const gl_idx *nodes, gl_idx n,
                               gl_rng *rng, gl_idx *perm, gl_idx *out,
                               float *w);
 
+/* ---------------------------------------------------------- by name */
+/* A sampler by name, with the options of every kind (fields a kind does
+ * not use are ignored; lists per layer, the output layer first, at most
+ * 16). */
+typedef struct {
+  const char *name;   /* gl_sampler_names() */
+  int batch_size;     /* training nodes a batch (512; mvs: expected) */
+  int n_fanouts, fanouts[16]; /* node, vrgcn: neighbours drawn a node */
+  int n_sizes, sizes[16];     /* fastgcn, ladies: nodes a layer (0 given:
+                                 batch_size each) */
+  int clusters;       /* cluster: METIS parts (0: one per 128 nodes) */
+  int budget, walk;   /* saint-*: draws (0: about batch_size nodes), steps */
+  double mvs_ratio;   /* mvs: gamma */
+  int mvs_inner;      /* mvs: K */
+  bool mvs_systematic; /* mvs: fixed-size systematic draws */
+  int hidden;         /* vrgcn, mvs: the history's width */
+} gl_sampler_opts;
+/* "full, node, vrgcn, ..." and whether `name` is one of them. */
+const char *gl_sampler_names(void);
+bool gl_sampler_exists(const char *name);
+/* The defaults: full; 512 a batch; fan-outs 25, 10 (GraphSAGE's); saint-rw
+ * walks of 2 steps; mvs gamma 1, K 20, Bernoulli draws. */
+gl_sampler_opts gl_sampler_defaults(void);
+/* GL_EINVAL for an unknown name or per-layer lists that do not match
+ * `layers`. */
+gl_status gl_sampler_opts_check(const gl_sampler_opts *o, int layers);
+/* The sampler `o` names over the training nodes (borrowed) of the
+ * normalised graph `ahat` for a model of `layers` layers: the full batch,
+ * or a mini-batch sampler drawing ahead in a thread (gl_sampler_prefetch);
+ * cluster: about batch_size nodes' worth of clusters a batch; saint-*:
+ * pre-sampling until a node is drawn about 50 times (GraphSAINT). */
+gl_status gl_sampler_new_by_name(gl_sampler **s, const gl_sampler_opts *o,
+                                 const gl_csr *ahat, int layers,
+                                 const gl_idx *train, gl_idx n_train,
+                                 uint64_t seed);
+
 #endif

@@ -1,6 +1,8 @@
 /* End-to-end tests of bin/gnn-train, bin/care-embed and bin/gl-spectrum:
  * accuracy against the published numbers, every output file, and every
  * kind of bad usage. */
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "tests/test.h"
@@ -353,7 +355,7 @@ TEST(tools_bad_usage) {
   bad("cora gcn --sampler saint-rw --walk-length -1", "--walk-length");
   bad("cora gunet --sampler saint-node", "Graph U-Net pools the whole graph");
   bad("cora gcn --sampler cluster --clusters 9999 --quiet",
-      "--clusters: 9999 for a graph of 2708 nodes");
+      "clusters: 9999 for a graph of 2708 nodes");
   bad("cora gcn --sampler ladies --layer-sizes 5", "--layer-sizes: 1 given");
   bad("cora gcn --sampler fastgcn --layer-sizes 5,0", "--layer-sizes");
   bad("cora gcn --sampler node --batch-size 0", "--batch-size");
@@ -394,6 +396,250 @@ TEST(tools_interrupt_leaves_no_file) {
   gl_test_run(cmd, &out);
   CHECK_MSG(atoi(out) == 0, "temporary files left: %s", out);
   free(out);
+}
+
+/* The file type of `path` itself (lstat): S_IFREG, S_IFLNK, ...; 0 when
+ * absent. */
+static unsigned file_type(const char *path) {
+  struct stat sb;
+  return lstat(path, &sb) == 0 ? sb.st_mode & S_IFMT : 0;
+}
+
+TEST(tools_outputs_special_targets) {
+  /* an output that is not a regular file is written where it is (a FIFO,
+   * a device, stdout through a symlink), never replaced by a regular file;
+   * a symlink's target is the file replaced, the symlink stays */
+  char args[2048], cmd[4096], *out;
+  int rc;
+  const char *fifo = gl_test_path("o.fifo"), *got = gl_test_path("fifo.got");
+  CHECK(mkfifo(fifo, 0600) == 0);
+  snprintf(cmd, sizeof cmd, "timeout 60 cat %s > %s & %s cora gcn --epochs 1 --quiet "
+           "--json %s; rc=$?; wait; exit $rc", fifo, got, TRAIN, fifo);
+  rc = gl_test_run(cmd, &out);
+  CHECK_MSG(rc == 0, "FIFO: rc %d: %s", rc, out);
+  free(out);
+  CHECK(file_type(fifo) == S_IFIFO);
+  char *j = slurp(got);
+  CHECK_MSG(j && strstr(j, "\"test_acc\""), "the FIFO's reader got: %s",
+            j ? j : "nothing");
+  free(j);
+  /* stdout through a symlink, as /dev/stdout is */
+  const char *so = gl_test_path("stdout");
+  CHECK(symlink("/proc/self/fd/1", so) == 0);
+  snprintf(args, sizeof args, "cora gcn --epochs 1 --quiet --json %s", so);
+  rc = train(args, &out);
+  CHECK_MSG(rc == 0 && strstr(out, "\"test_acc\""), "stdout: rc %d: %s", rc,
+            out);
+  free(out);
+  CHECK(file_type(so) == S_IFLNK);
+  /* a symlink to a regular file (relative, in another folder) */
+  const char *real = gl_test_write("real.json", "old\n");
+  CHECK(mkdir(gl_test_path("sub"), 0700) == 0);
+  const char *link = gl_test_path("sub/link.json");
+  CHECK(symlink("../real.json", link) == 0);
+  snprintf(args, sizeof args, "cora gcn --epochs 1 --quiet --json %s", link);
+  rc = train(args, &out);
+  CHECK_MSG(rc == 0, "symlink: rc %d: %s", rc, out);
+  free(out);
+  CHECK(file_type(link) == S_IFLNK);
+  j = slurp(real);
+  CHECK_MSG(j && strstr(j, "\"test_acc\""), "the link's target holds: %s",
+            j ? j : "nothing");
+  free(j);
+  /* devices: private copies of /dev/null and /dev/full (mknod needs root;
+   * the real ones would be destroyed by a tool that replaces its target) */
+  const char *null = gl_test_path("null"), *full = gl_test_path("full");
+  if (mknod(null, S_IFCHR | 0600, makedev(1, 3)) != 0 ||
+      mknod(full, S_IFCHR | 0600, makedev(1, 7)) != 0) {
+    printf("  (devices not tested: mknod needs root)\n");
+    return;
+  }
+  snprintf(args, sizeof args, "cora gcn --epochs 1 --quiet --json %s", null);
+  rc = train(args, &out);
+  CHECK_MSG(rc == 0, "null device: rc %d: %s", rc, out);
+  free(out);
+  CHECK(file_type(null) == S_IFCHR);
+  /* a full disk fails every output alike: exit 1, one line */
+  static const char *opts[] = {"--json", "--save", "--predict", "--log"};
+  for (int i = 0; i < 4; i++) {
+    snprintf(args, sizeof args, "cora gcn --epochs 1 --quiet %s %s", opts[i],
+             full);
+    rc = train(args, &out);
+    const char *e = strstr(out, "error:");
+    CHECK_MSG(rc == 1 && e && strstr(e, "No space left") &&
+                  !strchr(strchr(e, '\n') ? strchr(e, '\n') + 1 : "", '\n'),
+              "%s on a full device: rc %d: %s", opts[i], rc, out);
+    free(out);
+    CHECK(file_type(full) == S_IFCHR);
+  }
+  snprintf(args, sizeof args, "karate --quiet --out %s", full);
+  rc = run_tool("care-embed", args, &out);
+  CHECK_MSG(rc == 1 && strstr(out, "No space left"), "--out: rc %d: %s", rc,
+            out);
+  free(out);
+  CHECK(file_type(full) == S_IFCHR);
+}
+
+TEST(tools_outputs_temporary_files) {
+  /* the temporary is created exclusively: a symlink planted at the name
+   * the old code used (PATH.tmp.PID) is not followed */
+  const char *victim = gl_test_write("victim.txt", "precious\n");
+  const char *path = gl_test_path("t.out");
+  char planted[1024];
+  snprintf(planted, sizeof planted, "%s.tmp.%ld", path, (long)getpid());
+  CHECK(symlink(victim, planted) == 0);
+  gl_afile a;
+  CHECK_OK(gl_afile_open(&a, path));
+  fputs("new\n", a.f);
+  CHECK_OK(gl_afile_commit(&a));
+  char *v = slurp(victim), *p = slurp(path);
+  CHECK_MSG(v && !strcmp(v, "precious\n"), "the victim holds: %s", v ? v : "nothing");
+  CHECK_MSG(p && !strcmp(p, "new\n"), "the output holds: %s", p ? p : "nothing");
+  CHECK(file_type(path) == S_IFREG && file_type(planted) == S_IFLNK);
+  free(v);
+  free(p);
+  remove(planted);
+  /* the temporary sits beside the target, as PATH.tmp.XXXXXX; an abort
+   * removes it */
+  CHECK_OK(gl_afile_open(&a, path));
+  CHECK(a.tmp && !strncmp(a.tmp, path, strlen(path)) &&
+        !strncmp(a.tmp + strlen(path), ".tmp.", 5));
+  CHECK(a.tmp && file_type(a.tmp) == S_IFREG);
+  char tmp[1024];
+  snprintf(tmp, sizeof tmp, "%s", a.tmp ? a.tmp : "");
+  gl_afile_abort(&a);
+  CHECK(file_type(tmp) == 0);
+  /* an existing file keeps its permissions */
+  CHECK(chmod(path, 0640) == 0);
+  CHECK_OK(gl_afile_open(&a, path));
+  CHECK_OK(gl_afile_commit(&a));
+  struct stat sb;
+  CHECK(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0640);
+}
+
+TEST(tools_outputs_checked_before_the_run) {
+  char args[2048], *out;
+  /* a folder that exists but where nothing can be created: at once, not
+   * after the training */
+  int rc = train("cora gcn --quiet --json /proc/x.json", &out);
+  CHECK_MSG(rc == 2 && strstr(out, "/proc/x.json") && !strstr(out, "test acc"),
+            "rc %d: %s", rc, out);
+  free(out);
+  /* one file for two outputs: by the same name, another spelling, a hard
+   * link */
+  const char *f = gl_test_path("same.csv");
+  snprintf(args, sizeof args, "cora gcn --epochs 1 --predict %s --log %s", f,
+           f);
+  bad(args, "same file");
+  char other[1024];
+  snprintf(other, sizeof other, "%s/./../%s/same.csv", gl_test_tmp(),
+           strrchr(gl_test_tmp(), '/') + 1);
+  snprintf(args, sizeof args, "cora gcn --epochs 1 --predict %s --log %s", f,
+           other);
+  bad(args, "same file");
+  gl_test_write("same.csv", "x\n");
+  const char *hard = gl_test_path("hard.csv");
+  CHECK(link(f, hard) == 0);
+  snprintf(args, sizeof args, "cora gcn --epochs 1 --save %s --log %s", f,
+           hard);
+  bad(args, "same file");
+  snprintf(args, sizeof args, "karate --out %s --save-walks %s", f, hard);
+  bad_tool("care-embed", args, "same file");
+  /* walks of one node give skip-gram no pair: nothing would be learnt */
+  bad_tool("care-embed", "karate --length 1", "--length");
+}
+
+TEST(tools_wait_policy_without_reexec) {
+  /* idle OpenMP threads sleep (OMP_WAIT_POLICY=passive: libgomp's spin
+   * count 0) unless the environment says otherwise, in one process: libgomp
+   * shows its settings once (a tool that runs itself again shows them
+   * twice, the first time spinning) */
+  static const char *tools[] = {"gnn-train", "care-embed", "gl-spectrum"};
+  char cmd[1024], *out;
+  for (int i = 0; i < 3; i++) {
+    snprintf(cmd, sizeof cmd,
+             "env -u OMP_WAIT_POLICY OMP_DISPLAY_ENV=verbose %s --version",
+             tool_path(tools[i]));
+    CHECK_EQ(gl_test_run(cmd, &out), 0);
+    /* under the sanitizers libasan's start-up makes the dynamic linker
+     * initialise libgomp before libglearn-passive.so: one process still,
+     * but spinning (the optimised build is what runs for real) */
+    const char *s = strstr(out, "GOMP_SPINCOUNT = '");
+    CHECK_MSG(s && (gl_test_sanitized() || !strncmp(s + 18, "0'", 2)) &&
+                  !strstr(s + 1, "GOMP_SPINCOUNT"),
+              "%s: %s", tools[i], out);
+    free(out);
+  }
+  snprintf(cmd, sizeof cmd,
+           "OMP_WAIT_POLICY=active OMP_DISPLAY_ENV=verbose %s --version",
+           TRAIN);
+  CHECK_EQ(gl_test_run(cmd, &out), 0);
+  CHECK_MSG(strstr(out, "OMP_WAIT_POLICY = 'ACTIVE'"), "%s", out);
+  free(out);
+}
+
+/* Writes a copy of the checkpoint `from` as `to` with `edit` applied to
+ * its member `name` (a valid file: the CRCs are the writer's). */
+static void edit_checkpoint(const char *from, const char *to,
+                            const char *name, void (*edit)(gl_array *)) {
+  gl_npz z;
+  CHECK_OK(gl_npz_read(&z, from));
+  for (int i = 0; i < z.n; i++)
+    if (!strcmp(z.a[i].name, name)) edit(&z.a[i]);
+  CHECK_OK(gl_npz_write(to, z.a, z.n));
+  gl_npz_free(&z);
+}
+static void nan_weight(gl_array *a) { ((float *)a->data)[5] = NAN; }
+static void huge_hidden(gl_array *a) { *(int32_t *)a->data = 2147483647; }
+
+TEST(tools_load_checks) {
+  char gcn[512], gat[512], nan[512], huge[512], args[2048], *out;
+  snprintf(gcn, sizeof gcn, "%s", gl_test_path("ck-gcn.npz"));
+  snprintf(gat, sizeof gat, "%s", gl_test_path("ck-gat.npz"));
+  snprintf(nan, sizeof nan, "%s", gl_test_path("ck-nan.npz"));
+  snprintf(huge, sizeof huge, "%s", gl_test_path("ck-huge.npz"));
+  snprintf(args, sizeof args, "cora gcn --epochs 2 --quiet --save %s", gcn);
+  CHECK_EQ(train(args, &out), 0);
+  free(out);
+  snprintf(args, sizeof args, "cora gat --epochs 2 --quiet --save %s", gat);
+  CHECK_EQ(train(args, &out), 0);
+  free(out);
+  /* a GAT checkpoint is no GCN: refused, not evaluated as "gcn" */
+  snprintf(args, sizeof args, "cora gcn --load %s", gat);
+  bad(args, "holds a gat model, not gcn");
+  snprintf(args, sizeof args, "cora graphmix --load %s", gat);
+  bad(args, "holds a gat model, not gcn (--base)");
+  /* the model's settings are the checkpoint's: giving one is an error */
+  snprintf(args, sizeof args, "cora gcn --load %s --hidden 64", gcn);
+  bad(args, "--hidden: the model's settings are the checkpoint's");
+  /* a folder */
+  snprintf(args, sizeof args, "cora gcn --load %s", gl_test_tmp());
+  bad(args, "is a folder");
+  /* a NaN weight (a valid file): refused */
+  edit_checkpoint(gcn, nan, "W0", nan_weight);
+  snprintf(args, sizeof args, "cora gcn --load %s", nan);
+  bad(args, "weight 5 of 'W0' is nan");
+  /* every header field range-checked before anything is allocated */
+  edit_checkpoint(gcn, huge, "hidden", huge_hidden);
+  snprintf(args, sizeof args, "cora gcn --load %s", huge);
+  bad(args, "'hidden' is 2.14748e+09, outside [1, 65536]");
+  /* the library reads a checkpoint from memory as from its file */
+  char *bytes;
+  size_t size;
+  CHECK_OK(gl_read_file(gcn, &bytes, &size));
+  gl_model *a = NULL, *b = NULL;
+  CHECK_OK(gl_model_load(&a, gcn));
+  CHECK_OK(gl_model_load_buffer(&b, "mem", bytes, size));
+  if (a && b) {
+    CHECK(!strcmp(a->cfg.model, "gcn") && a->n_params == b->n_params);
+    for (int i = 0; i < a->n_params && i < b->n_params; i++)
+      CHECK(!memcmp(a->params[i].w, b->params[i].w,
+                    a->params[i].n * sizeof(float)));
+  }
+  gl_model_free(b);
+  CHECK(gl_model_load_buffer(&b, "cut", bytes, size / 2) != GL_OK && !b);
+  gl_model_free(a);
+  free(bytes);
 }
 
 TEST(tools_care_embed_outputs) {

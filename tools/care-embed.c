@@ -22,7 +22,7 @@ static void usage(FILE *f) {
 "walks:\n"
 "  --method M          care (default), deepwalk or node2vec\n"
 "  --walks N           walks starting at every node (10)\n"
-"  --length N          nodes a walk (80)\n"
+"  --length N          nodes a walk (80; at least 2)\n"
 "  --alpha X           care: probability of a neighbour step; otherwise a\n"
 "                      jump within the community (0.9)\n"
 "  --communities C     care: louvain (default) or leiden (igraph)\n"
@@ -85,7 +85,7 @@ typedef struct {
   gl_sgns_opts sg;
 } options;
 
-static void parse(int argc, char **argv, options *o) {
+static void parse_args(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->method = "care";
   o->communities = "louvain";
@@ -143,7 +143,7 @@ static void parse(int argc, char **argv, options *o) {
     else if (!strcmp(a, "--walks"))
       o->walk.walks_per_node = (int)gl_cli_long(a, v, 1, 100000);
     else if (!strcmp(a, "--length"))
-      o->walk.length = (int)gl_cli_long(a, v, 1, 1000000);
+      o->walk.length = (int)gl_cli_long(a, v, 2, 1000000); /* 1: no pair */
     else if (!strcmp(a, "--alpha")) o->walk.alpha = gl_cli_double(a, v, 0, 1);
     else if (!strcmp(a, "--p")) o->walk.p = gl_cli_double(a, v, 1e-9, 1e9);
     else if (!strcmp(a, "--q")) o->walk.q = gl_cli_double(a, v, 1e-9, 1e9);
@@ -197,9 +197,10 @@ static void parse(int argc, char **argv, options *o) {
                     : "w2v";
   if (strcmp(o->format, "w2v") && strcmp(o->format, "npy"))
     gl_cli_die(GL_EXIT_USAGE, "--format: '%s' is not w2v or npy", o->format);
-  if (o->out) gl_cli_check_writable("--out", o->out);
-  if (o->json) gl_cli_check_writable("--json", o->json);
-  if (o->save_walks) gl_cli_check_writable("--save-walks", o->save_walks);
+  const char *const outs[][2] = {{"--out", o->out},
+                                 {"--json", o->json},
+                                 {"--save-walks", o->save_walks}};
+  gl_cli_check_outputs(outs, 3);
   o->walk.seed = o->seed;
   o->sg.seed = o->seed;
   o->sg.threads = o->threads;
@@ -223,7 +224,7 @@ static void write_npy(const char *path, float *emb, gl_idx n, int dim) {
   gl_array a = {.dtype = GL_F32, .ndim = 2, .shape = {n, dim},
                 .count = (int64_t)n * dim, .data = emb};
   gl_status st = gl_npy_write(path, &a);
-  if (st != GL_OK) gl_cli_die_status(st, "--out");
+  if (st != GL_OK) gl_cli_die_output(st, "--out");
 }
 
 /* What learning gave: the vectors, the communities (CARE) and timings. */
@@ -337,10 +338,9 @@ static gl_status labels_of(gl_csr *out, const int32_t *y, gl_idx n,
 }
 
 int main(int argc, char **argv) {
-  gl_cli_wait_policy(argv);
   gl_cli_init(argv[0]);
   options o;
-  parse(argc, argv, &o);
+  parse_args(argc, argv, &o);
   gl_set_threads(o.threads);
   const bool chatty = !o.quiet;
   gl_dataset d;

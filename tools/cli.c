@@ -29,12 +29,6 @@ static void on_signal(int sig) {
   raise(sig);
 }
 
-void gl_cli_wait_policy(char **argv) {
-  if (getenv("OMP_WAIT_POLICY") || setenv("OMP_WAIT_POLICY", "passive", 1))
-    return;
-  execv("/proc/self/exe", argv); /* returns only on failure: go on */
-}
-
 void gl_cli_init(const char *prog) {
   const char *s = strrchr(prog, '/');
   prog_name = s ? s + 1 : prog;
@@ -125,9 +119,11 @@ gl_cli_out *gl_cli_out_open(const char *path) {
   for (int i = 0; i < MAX_OUTS; i++) {
     if (outs[i].open) continue;
     if (gl_afile_open(&outs[i].a, path) != GL_OK)
-      gl_cli_die(GL_EXIT_USAGE, "%s", gl_errmsg());
-    snprintf(tmp_paths[i], PATH_MAX, "%s", outs[i].a.tmp);
-    tmp_live[i] = 1;
+      gl_cli_die(GL_EXIT_FAIL, "%s", gl_errmsg());
+    if (outs[i].a.tmp) {
+      snprintf(tmp_paths[i], PATH_MAX, "%s", outs[i].a.tmp);
+      tmp_live[i] = 1;
+    }
     outs[i].open = true;
     return &outs[i];
   }
@@ -144,6 +140,11 @@ void gl_cli_out_commit(gl_cli_out *o) {
     gl_cli_die(GL_EXIT_FAIL, "%s", gl_errmsg());
 }
 
+void gl_cli_die_output(gl_status st, const char *what) {
+  (void)st; /* whatever the cause, an output that fails is a failure */
+  gl_cli_die(GL_EXIT_FAIL, "%s: %s", what, gl_errmsg());
+}
+
 void gl_cli_check_writable(const char *opt, const char *path) {
   char dir[PATH_MAX];
   snprintf(dir, sizeof dir, "%s", path);
@@ -154,14 +155,25 @@ void gl_cli_check_writable(const char *opt, const char *path) {
     *slash = 0;
   else
     snprintf(dir, sizeof dir, ".");
-  if (!*path || !gl_dir_exists(dir) || access(dir, W_OK) != 0)
+  if (!*path || !gl_dir_exists(dir))
     gl_cli_die(GL_EXIT_USAGE, "%s: cannot write '%s': %s", opt, path,
-               !*path ? "empty path"
-               : gl_dir_exists(dir) ? "folder not writable"
-                                    : "no such folder");
+               !*path ? "empty path" : "no such folder");
   if (gl_dir_exists(path))
     gl_cli_die(GL_EXIT_USAGE, "%s: cannot write '%s': it is a folder", opt,
                path);
+  if (gl_afile_check(path) != GL_OK)
+    gl_cli_die(GL_EXIT_USAGE, "%s: %s", opt, gl_errmsg());
+}
+
+void gl_cli_check_outputs(const char *const (*outs_)[2], int n) {
+  for (int i = 0; i < n; i++) {
+    if (!outs_[i][1]) continue;
+    gl_cli_check_writable(outs_[i][0], outs_[i][1]);
+    for (int k = 0; k < i; k++)
+      if (outs_[k][1] && gl_afile_same(outs_[k][1], outs_[i][1]))
+        gl_cli_die(GL_EXIT_USAGE, "%s '%s' and %s '%s' are the same file",
+                   outs_[k][0], outs_[k][1], outs_[i][0], outs_[i][1]);
+  }
 }
 
 /* ---------------------------------------------------------------- plots */

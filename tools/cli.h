@@ -19,11 +19,9 @@ void gl_cli_die_status(gl_status st, const char *what)
 void gl_cli_init(const char *prog); /* installs the SIGINT/SIGTERM cleanup */
 /* --version: prints "<prog> (glearn) <gl_version()>" and exits 0. */
 void gl_cli_version(void) __attribute__((noreturn));
-/* Runs the tool again with OMP_WAIT_POLICY=passive unless the environment
- * sets a policy: libgomp reads it only when it loads, and its spinning
- * threads collapse when other processes share the cores (a Cora GraphMix
- * run under load: 333 s spinning, 12 s passive).  Call first in main. */
-void gl_cli_wait_policy(char **argv);
+/* OMP_WAIT_POLICY=passive unless the environment sets one: the tools link
+ * libglearn-passive.so (tools/omp-passive.c), which sets it before libgomp
+ * starts. */
 
 /* Option values: die with exit 2 and a message naming the option. */
 long gl_cli_long(const char *opt, const char *v, long lo, long hi);
@@ -38,15 +36,26 @@ void gl_cli_split(const char *opt, const char *v, double split[2]);
 /* Returns the value of option argv[*i] (advancing *i), or dies. */
 const char *gl_cli_value(int argc, char **argv, int *i);
 
-/* An output file written atomically: registered so that an interrupt or a
- * fatal error removes its temporary file. */
+/* An output file written atomically (core's gl_afile: a temporary beside
+ * it renamed over it; a device or FIFO written directly): registered so
+ * that an interrupt or a fatal error removes its temporary file.  Failing
+ * to open, write or commit an output exits 1 (an I/O failure). */
 typedef struct gl_cli_out gl_cli_out;
 gl_cli_out *gl_cli_out_open(const char *path); /* dies on failure */
 FILE *gl_cli_out_file(gl_cli_out *o);
 void gl_cli_out_commit(gl_cli_out *o); /* dies on failure */
-/* Checks up front that `path` can be created (its folder exists and is
- * writable), so that a long run does not fail at the end. */
+/* Dies with exit 1 and the library's message for an output the library
+ * wrote itself (gl_npz_write, gl_npy_write). */
+void gl_cli_die_output(gl_status st, const char *what)
+    __attribute__((noreturn));
+/* Checks up front that `path` can be created (its folder exists, a
+ * temporary can be made there, it is no folder), so that a long run does
+ * not fail at the end; dies with exit 2 otherwise. */
 void gl_cli_check_writable(const char *opt, const char *path);
+/* gl_cli_check_writable for each {option, path} given (path NULL: not
+ * given), and no two of them the same file (any spelling, symlinks, hard
+ * links; devices and FIFOs may repeat): exit 2 otherwise. */
+void gl_cli_check_outputs(const char *const (*outs)[2], int n);
 
 /* A line plot as SVG: each series a polyline (or, with points, markers)
  * of its n points (x, y); non-finite points, and on a log axis those <= 0,

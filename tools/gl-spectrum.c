@@ -1,7 +1,7 @@
 /* gl-spectrum: the Hessian spectrum of a trained model's training loss, of
  * the full loss and of mini-batch losses at several batch sizes, and how
- * lambda_max falls with the batch size (Granziol et al., algorithms.md
- * section 8).  Hessian-vector products by gnn's curvature operator,
+ * lambda_max falls with the batch size (Granziol et al., "Learning rates
+ * as a function of batch size", JMLR 2022).  Hessian-vector products by gnn's curvature operator,
  * spectra by optim's Lanczos and stochastic Lanczos quadrature. */
 #include <math.h>
 #include <stdio.h>
@@ -66,7 +66,7 @@ typedef struct {
   bool quiet;
 } options;
 
-static void parse(int argc, char **argv, options *o) {
+static void parse_args(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->model = "gcn";
   o->draws = 10;
@@ -148,13 +148,12 @@ static void parse(int argc, char **argv, options *o) {
   if (!gl_model_exists(o->model))
     gl_cli_die(GL_EXIT_USAGE, "unknown model '%s' (known: %s)", o->model,
                gl_model_names());
-  const char *outs[][2] = {{"--csv", o->csv},
-                           {"--density-csv", o->density_csv},
-                           {"--plot", o->plot},
-                           {"--density-plot", o->density_plot},
-                           {"--json", o->json}};
-  for (int i = 0; i < 5; i++)
-    if (outs[i][1]) gl_cli_check_writable(outs[i][0], outs[i][1]);
+  const char *const outs[][2] = {{"--csv", o->csv},
+                                 {"--density-csv", o->density_csv},
+                                 {"--plot", o->plot},
+                                 {"--density-plot", o->density_plot},
+                                 {"--json", o->json}};
+  gl_cli_check_outputs(outs, 5);
 }
 
 /* One measured loss: the full one (b = n_train) or a batch size. */
@@ -213,10 +212,9 @@ static bool fit(const double *x, const double *y, int n, double *slope,
 }
 
 int main(int argc, char **argv) {
-  gl_cli_wait_policy(argv);
   gl_cli_init(argv[0]);
   options o;
-  parse(argc, argv, &o);
+  parse_args(argc, argv, &o);
   gl_set_threads(o.threads);
   const bool chatty = !o.quiet;
 

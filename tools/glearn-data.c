@@ -102,7 +102,7 @@ typedef struct {
   bool quiet;
 } options;
 
-static void parse(int argc, char **argv, options *o) {
+static void parse_args(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->names = calloc((size_t)argc, sizeof *o->names);
   if (!o->names) gl_cli_die(GL_EXIT_FAIL, "out of memory");
@@ -348,7 +348,7 @@ static int cmd_verify(const options *o) {
 int main(int argc, char **argv) {
   gl_cli_init(argv[0]);
   options o;
-  parse(argc, argv, &o);
+  parse_args(argc, argv, &o);
   int rc = !strcmp(o.command, "list")    ? cmd_list(&o)
            : !strcmp(o.command, "fetch") ? cmd_fetch(&o)
                                          : cmd_verify(&o);

@@ -2,7 +2,6 @@
  * prints test accuracy mean and standard deviation.  Argument parsing and
  * printing only; the algorithms live in the library. */
 #include <math.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -143,7 +142,10 @@ static void usage(FILE *f) {
 "  --save FILE.npz     save the weights and configuration of the run with the\n"
 "                      best validation accuracy (numpy opens it)\n"
 "  --load FILE.npz     load a saved model and evaluate it; with --epochs,\n"
-"                      continue training from it\n"
+"                      continue training from it.  MODEL (graphmix: --base)\n"
+"                      must be the saved model's, and its settings (--hidden,\n"
+"                      --layers, dropouts, --heads, ...) are the saved ones:\n"
+"                      giving them is an error\n"
 "  --predict FILE.csv  write each node's predicted class and probabilities\n"
 "  --log FILE.csv      write per-epoch losses and accuracies\n"
 "  --quiet             print only the result table\n"
@@ -162,16 +164,8 @@ typedef struct {
   gl_train_opts train;
   gl_graphmix_opts gm;
   int features; /* a feature_names entry: how the features are fed */
-  /* the sampler: "full", "node" (fan-outs) or "fastgcn" / "ladies" (layer
-   * sizes; 0 given: the batch size); lists output side first */
-  const char *sampler;
-  int batch_size, n_fanouts, fanouts[16], n_sizes, sizes[16];
-  int clusters; /* cluster: METIS parts (0: one per 128 nodes) */
-  int budget, walk; /* saint-*: draws (0: about --batch-size nodes), steps */
+  gl_sampler_opts smp; /* the sampler and its options */
   bool fanouts_set;
-  double mvs_ratio; /* mvs: gamma */
-  int mvs_inner;    /* mvs: K */
-  bool mvs_systematic; /* mvs: fixed-size systematic draws */
   gl_lr_scale_rule lr_scale; /* the rate moved from ref_batch to the batch */
   int ref_batch;
   const char *protocol; /* which chose the defaults: "paper" or "shchur" */
@@ -259,36 +253,32 @@ static bool apply(settings *s, const char *a, const char *v) {
   } else if (IS("--pools"))
     c->n_pools = parse_counts(a, v, c->pool_k, 8, 1, "node counts");
   else if (IS("--sampler")) {
-    if (strcmp(v, "full") && strcmp(v, "node") && strcmp(v, "fastgcn") &&
-        strcmp(v, "ladies") && strcmp(v, "cluster") &&
-        strcmp(v, "saint-node") && strcmp(v, "saint-edge") &&
-        strcmp(v, "saint-rw") && strcmp(v, "vrgcn") && strcmp(v, "mvs"))
-      gl_cli_die(GL_EXIT_USAGE, "--sampler: expected full, node, vrgcn, "
-                 "fastgcn, ladies, cluster, saint-node, saint-edge, saint-rw "
-                 "or mvs, got '%s'", v);
-    s->sampler = v;
+    if (!gl_sampler_exists(v))
+      gl_cli_die(GL_EXIT_USAGE, "--sampler: expected %s, got '%s'",
+                 gl_sampler_names(), v);
+    s->smp.name = v;
   } else if (IS("--budget")) {
-    s->budget = (int)gl_cli_long(a, v, 1, 1L << 30);
+    s->smp.budget = (int)gl_cli_long(a, v, 1, 1L << 30);
   } else if (IS("--walk-length")) {
-    s->walk = (int)gl_cli_long(a, v, 0, 1000);
+    s->smp.walk = (int)gl_cli_long(a, v, 0, 1000);
   } else if (IS("--clusters")) {
-    s->clusters = (int)gl_cli_long(a, v, 1, 1L << 30);
+    s->smp.clusters = (int)gl_cli_long(a, v, 1, 1L << 30);
   } else if (IS("--layer-sizes"))
-    s->n_sizes = parse_counts(a, v, s->sizes, 16, 1, "layer sizes");
+    s->smp.n_sizes = parse_counts(a, v, s->smp.sizes, 16, 1, "layer sizes");
   else if (IS("--batch-size"))
-    s->batch_size = (int)gl_cli_long(a, v, 1, 1L << 30);
+    s->smp.batch_size = (int)gl_cli_long(a, v, 1, 1L << 30);
   else if (IS("--fanouts")) {
-    s->n_fanouts = parse_counts(a, v, s->fanouts, 16, 0, "fan-outs");
+    s->smp.n_fanouts = parse_counts(a, v, s->smp.fanouts, 16, 0, "fan-outs");
     s->fanouts_set = true;
   } else if (IS("--mvs-ratio"))
-    s->mvs_ratio = gl_cli_double(a, v, 1e-6, 1);
+    s->smp.mvs_ratio = gl_cli_double(a, v, 1e-6, 1);
   else if (IS("--mvs-draw")) {
     if (strcmp(v, "bernoulli") && strcmp(v, "systematic"))
       gl_cli_die(GL_EXIT_USAGE, "--mvs-draw: expected bernoulli or "
                  "systematic, got '%s'", v);
-    s->mvs_systematic = !strcmp(v, "systematic");
+    s->smp.mvs_systematic = !strcmp(v, "systematic");
   } else if (IS("--mvs-inner"))
-    s->mvs_inner = (int)gl_cli_long(a, v, 1, 1000000);
+    s->smp.mvs_inner = (int)gl_cli_long(a, v, 1, 1000000);
   else if (IS("--var-every"))
     s->train.var_every = (int)gl_cli_long(a, v, 1, 10000000);
   else if (IS("--var-draws"))
@@ -415,77 +405,8 @@ static bool takes_value(const char *a) {
 
 /* The per-layer lists of the sampler must match the model's depth. */
 static void check_lists(const settings *s, int layers) {
-  if ((!strcmp(s->sampler, "node") || !strcmp(s->sampler, "vrgcn")) &&
-      s->n_fanouts != layers)
-    gl_cli_die(GL_EXIT_USAGE, "--fanouts: %d given for %d layers",
-               s->n_fanouts, layers);
-  if (s->n_sizes && s->n_sizes != layers)
-    gl_cli_die(GL_EXIT_USAGE, "--layer-sizes: %d given for %d layers",
-               s->n_sizes, layers);
-}
-
-/* The sampler of the settings for a model's training nodes; mini-batch
- * samplers draw ahead in a thread. */
-static gl_status make_sampler(const settings *cf, const gl_csr *ahat,
-                              const gl_task *t, int layers, uint64_t seed,
-                              gl_sampler **s) {
-  if (!strcmp(cf->sampler, "full"))
-    return gl_sampler_full_new(s, ahat, layers, t->train, t->n_train, seed);
-  check_lists(cf, layers);
-  if (!strncmp(cf->sampler, "saint-", 6)) {
-    /* subgraphs of about --batch-size nodes unless --budget; pre-sampling
-     * until a node is drawn ~50 times (GraphSAINT) */
-    const char *k = cf->sampler + 6;
-    gl_saint_kind kind = !strcmp(k, "node")   ? GL_SAINT_NODE
-                         : !strcmp(k, "edge") ? GL_SAINT_EDGE
-                                              : GL_SAINT_RW;
-    int per = kind == GL_SAINT_NODE ? 1 : kind == GL_SAINT_EDGE ? 2
-                                                                : cf->walk + 1;
-    int budget = cf->budget ? cf->budget
-                 : cf->batch_size / per > 1 ? cf->batch_size / per : 1;
-    double pre = ceil(50.0 * ahat->n / ((double)budget * per));
-    int n_pre = pre < 10 ? 10 : pre > 10000 ? 10000 : (int)pre;
-    gl_status st = gl_sampler_saint_new(s, ahat, layers, kind, budget,
-                                        cf->walk, n_pre, t->train,
-                                        t->n_train, seed);
-    return st == GL_OK ? gl_sampler_prefetch(s, 2) : st;
-  }
-  if (!strcmp(cf->sampler, "cluster")) {
-    /* clusters of ~128 nodes (MVS-GNN's baseline), about --batch-size
-     * nodes a batch */
-    const gl_idx n = ahat->n;
-    int c = cf->clusters ? cf->clusters : n / 128 > 1 ? (int)(n / 128) : 1;
-    if (c > n)
-      return gl_error(GL_EINVAL, "--clusters: %d for a graph of %d nodes", c,
-                      (int)n);
-    double q = (double)cf->batch_size * c / n + 0.5;
-    int per = q < 1 ? 1 : q > c ? c : (int)q;
-    gl_status st = gl_sampler_cluster_new(s, ahat, layers, c, per, 1.0f,
-                                          t->train, t->n_train, seed);
-    return st == GL_OK ? gl_sampler_prefetch(s, 2) : st;
-  }
-  int per[16], widths[16]; /* input side first */
-  for (int l = 0; l < layers; l++) widths[l] = cf->cfg.hidden;
-  bool fan = !strcmp(cf->sampler, "node") || !strcmp(cf->sampler, "vrgcn");
-  for (int l = 0; l < layers; l++)
-    per[l] = fan ? cf->fanouts[layers - 1 - l]
-             : cf->n_sizes ? cf->sizes[layers - 1 - l]
-                           : cf->batch_size;
-  gl_status st =
-      !strcmp(cf->sampler, "mvs")
-          ? gl_sampler_mvs_new(s, ahat, layers, widths, cf->mvs_ratio,
-                               cf->mvs_inner, cf->mvs_systematic, t->train,
-                               t->n_train, cf->batch_size, seed)
-      : !strcmp(cf->sampler, "node")
-          ? gl_sampler_node_new(s, ahat, layers, per, t->train, t->n_train,
-                                cf->batch_size, seed)
-      : !strcmp(cf->sampler, "vrgcn")
-          ? gl_sampler_vrgcn_new(s, ahat, layers, per, widths, t->train,
-                                 t->n_train, cf->batch_size, seed)
-          : gl_sampler_layer_new(s, !strcmp(cf->sampler, "ladies"), ahat,
-                                 layers, per, t->train, t->n_train,
-                                 cf->batch_size, seed);
-  return st == GL_OK ? gl_sampler_prefetch(s, 2) : st;
+  if (gl_sampler_opts_check(&s->smp, layers) != GL_OK)
+    gl_cli_die(GL_EXIT_USAGE, "--%s", gl_errmsg());
 }
 
 /* The defaults of the model (GraphMix: over its base) for a dataset, then
@@ -531,19 +452,8 @@ static settings configure(const options *o, const char *dataset) {
   s.features = o->graphmix && s.gm.binary_features ? FEAT_BINARY
                : !o->graphmix && d.raw_features    ? FEAT_RAW
                                                    : FEAT_AS_LOADED;
-  s.sampler = "full";
-  s.clusters = 0;
-  s.budget = 0;
-  s.walk = 2;
-  s.n_sizes = 0;
-  s.batch_size = 512;
-  s.n_fanouts = 2; /* GraphSAGE's */
-  s.fanouts[0] = 25;
-  s.fanouts[1] = 10;
+  s.smp = gl_sampler_defaults();
   s.fanouts_set = false;
-  s.mvs_ratio = 1.0;
-  s.mvs_inner = 20;
-  s.mvs_systematic = false;
   s.lr_scale = GL_LR_SCALE_NONE;
   s.ref_batch = 512;
   if (o->graphmix && !strcmp(model, "gcn")) {
@@ -589,22 +499,22 @@ static settings configure(const options *o, const char *dataset) {
     if (!given(o, "--spectral-every")) s.train.spectral_every = 20;
     if (!given(o, "--lanczos-steps")) s.train.spectral_steps = 8;
   }
-  if (strcmp(s.sampler, "full")) {
+  if (strcmp(s.smp.name, "full")) {
     if (o->graphmix)
       gl_cli_die(GL_EXIT_USAGE, "--sampler %s: GraphMix trains on the "
-                 "whole graph (use --sampler full)", s.sampler);
+                 "whole graph (use --sampler full)", s.smp.name);
     if (!strcmp(model, "gunet"))
       gl_cli_die(GL_EXIT_USAGE, "--sampler %s: Graph U-Net pools the "
-                 "whole graph (use --sampler full)", s.sampler);
-    bool hist = !strcmp(s.sampler, "vrgcn") || !strcmp(s.sampler, "mvs");
+                 "whole graph (use --sampler full)", s.smp.name);
+    bool hist = !strcmp(s.smp.name, "vrgcn") || !strcmp(s.smp.name, "mvs");
     if (hist && strcmp(model, "gcn"))
       gl_cli_die(GL_EXIT_USAGE, "--sampler %s: history embeddings are "
-                 "implemented for gcn only", s.sampler);
-    if (!strcmp(s.sampler, "vrgcn") && !s.fanouts_set) { /* VR-GCN's S = 2 */
-      s.n_fanouts = s.cfg.layers;
-      for (int l = 0; l < s.n_fanouts; l++) s.fanouts[l] = 2;
+                 "implemented for gcn only", s.smp.name);
+    if (!strcmp(s.smp.name, "vrgcn") && !s.fanouts_set) { /* VR-GCN's S = 2 */
+      s.smp.n_fanouts = s.cfg.layers;
+      for (int l = 0; l < s.smp.n_fanouts; l++) s.smp.fanouts[l] = 2;
     }
-    if (!strcmp(s.sampler, "mvs") && s.cfg.layers < 2)
+    if (!strcmp(s.smp.name, "mvs") && s.cfg.layers < 2)
       gl_cli_die(GL_EXIT_USAGE, "--sampler mvs: needs >= 2 layers (its "
                  "gradient norms are the output layer's)");
     check_lists(&s, s.cfg.layers);
@@ -612,7 +522,7 @@ static settings configure(const options *o, const char *dataset) {
   return s;
 }
 
-static void parse(int argc, char **argv, options *o) {
+static void parse_args(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->runs = 1;
   o->seed = 1;
@@ -684,130 +594,39 @@ static void parse(int argc, char **argv, options *o) {
     gl_cli_die(GL_EXIT_USAGE, "--base: unknown model '%s' (known: %s)",
                o->base, gl_model_names());
   (void)configure(o, NULL); /* options that do not go together: die now */
-  const char *outs[][2] = {{"--json", o->json},
-                           {"--save", o->save},
-                           {"--predict", o->predict},
-                           {"--log", o->log}};
-  for (int i = 0; i < 4; i++)
-    if (outs[i][1]) gl_cli_check_writable(outs[i][0], outs[i][1]);
+  const char *const outs[][2] = {{"--json", o->json},
+                                 {"--save", o->save},
+                                 {"--predict", o->predict},
+                                 {"--log", o->log}};
+  gl_cli_check_outputs(outs, 4);
+  if (o->load && gl_dir_exists(o->load))
+    gl_cli_die(GL_EXIT_USAGE, "--load: '%s' is a folder, not a checkpoint",
+               o->load);
   if (o->load && !gl_file_exists(o->load))
     gl_cli_die(GL_EXIT_USAGE, "--load: no such file '%s'", o->load);
+  /* the model's options are the checkpoint's */
+  static const char *const fixed[] = {
+      "--hidden",  "--layers",       "--dropout",     "--hidden-dropout",
+      "--heads",   "--out-heads",    "--attn-dropout", "--pools",
+      "--act",     "--adj-dropout",  "--linear-blocks", "--decay-all",
+      "--bias"};
+  for (size_t i = 0; o->load && i < sizeof fixed / sizeof *fixed; i++)
+    if (given(o, fixed[i]))
+      gl_cli_die(GL_EXIT_USAGE, "--load: %s: the model's settings are the "
+                 "checkpoint's", fixed[i]);
 }
 
 /* ---------------------------------------------------------- checkpoints */
-/* The configuration fields saved with a model, as 0-d arrays. */
-typedef struct {
-  const char *name;
-  size_t off;
-  bool is_float;
-} cfg_field;
-#define FI(f) {#f, offsetof(gl_model_cfg, f), false}
-#define FF(f) {#f, offsetof(gl_model_cfg, f), true}
-static const cfg_field fields[] = {
-    FI(n_features), FI(n_classes),    FI(hidden),   FI(layers),
-    FI(heads),      FI(out_heads),    FI(n_pools),  FF(dropout),
-    FF(hidden_dropout), FF(attn_dropout), FF(leaky), FF(adj_dropout), FI(act),
-    FI(linear_blocks)};
-#undef FI
-#undef FF
-enum { N_FIELDS = sizeof fields / sizeof *fields };
-
-static gl_array array_of(const char *name, gl_dtype t, int ndim, int64_t n,
-                         void *data) {
-  gl_array a;
-  memset(&a, 0, sizeof a);
-  snprintf(a.name, sizeof a.name, "%s", name);
-  a.dtype = t;
-  a.ndim = ndim;
-  a.shape[0] = n;
-  a.count = n;
-  a.data = data;
-  return a;
-}
-
-static void save_model(const char *path, const gl_model *m) {
-  const gl_model_cfg *c = &m->cfg;
-  int64_t flags[4] = {c->bias, c->decay_all, (int64_t)c->seed, 0};
-  int64_t pools[8];
-  for (int i = 0; i < 8; i++) pools[i] = c->pool_k[i];
-  gl_array *arr = calloc((size_t)m->n_params + N_FIELDS + 8, sizeof *arr);
-  if (!arr) gl_cli_die(GL_EXIT_FAIL, "out of memory");
-  int n = 0;
-  arr[n++] = array_of("model", GL_U8, 1, (int64_t)strlen(c->model),
-                      (void *)c->model);
-  for (int i = 0; i < N_FIELDS; i++)
-    arr[n++] = array_of(fields[i].name, fields[i].is_float ? GL_F32 : GL_I32,
-                        0, 1, (char *)c + fields[i].off);
-  arr[n++] = array_of("bias", GL_I64, 0, 1, &flags[0]);
-  arr[n++] = array_of("decay_all", GL_I64, 0, 1, &flags[1]);
-  arr[n++] = array_of("seed", GL_I64, 0, 1, &flags[2]);
-  arr[n++] = array_of("pool_k", GL_I64, 1, 8, pools);
-  for (int i = 0; i < m->n_params; i++) {
-    const gl_param *p = &m->params[i];
-    arr[n] = array_of(p->name, GL_F32, 2, (int64_t)p->n, p->w);
-    arr[n].shape[0] = p->rows;
-    arr[n++].shape[1] = p->cols;
-  }
-  gl_status st = gl_npz_write(path, arr, n);
-  free(arr);
-  if (st != GL_OK) gl_cli_die_status(st, "--save");
-}
-
-/* A member that must be a scalar of `t` (or a vector of `count`). */
-static const gl_array *member(const gl_npz *z, const char *path,
-                              const char *name, gl_dtype t, int64_t count) {
-  const gl_array *a = gl_npz_get(z, name);
-  if (!a || a->dtype != t || a->count != count)
-    gl_cli_die(GL_EXIT_USAGE, "--load: %s: no valid '%s': not a glearn model",
-               path, name);
-  return a;
-}
-
-/* Reads a saved model's configuration (before the dataset is loaded, so a
- * bad file fails fast); the npz stays open for load_model. */
-static void read_checkpoint(const char *path, gl_npz *z, gl_model_cfg *c) {
-  gl_status st = gl_npz_read(z, path);
+/* --load: the saved model, which must be the MODEL (or GraphMix's --base)
+ * asked for. */
+static void load_checkpoint(const options *o, gl_model **m) {
+  gl_status st = gl_model_load(m, o->load);
   if (st != GL_OK) gl_cli_die_status(st, "--load");
-  memset(c, 0, sizeof *c);
-  const gl_array *name = gl_npz_get(z, "model");
-  if (!name || name->dtype != GL_U8 || name->count < 1 ||
-      name->count >= (int64_t)sizeof c->model)
-    gl_cli_die(GL_EXIT_USAGE, "--load: %s: no 'model' name: not a glearn model",
-               path);
-  memcpy(c->model, name->data, (size_t)name->count);
-  for (int i = 0; i < N_FIELDS; i++) {
-    const gl_array *found;
-    if (!strcmp(fields[i].name, "linear_blocks") && /* newer than some */
-        gl_npz_find(z, fields[i].name, &found) == GL_ENOTFOUND)
-      continue;
-    const gl_array *a = member(z, path, fields[i].name,
-                               fields[i].is_float ? GL_F32 : GL_I32, 1);
-    memcpy((char *)c + fields[i].off, a->data, 4);
-  }
-  c->bias = *(int64_t *)member(z, path, "bias", GL_I64, 1)->data != 0;
-  c->decay_all = *(int64_t *)member(z, path, "decay_all", GL_I64, 1)->data;
-  c->seed = (uint64_t)*(int64_t *)member(z, path, "seed", GL_I64, 1)->data;
-  const int64_t *pk = member(z, path, "pool_k", GL_I64, 8)->data;
-  for (int i = 0; i < 8; i++) c->pool_k[i] = (int)pk[i];
-}
-
-/* Builds the saved model; the dataset's sizes must match it. */
-static gl_model *load_model(const char *path, const gl_npz *z,
-                            const gl_model_cfg *c, const gl_dataset *d) {
-  if (c->n_features != d->x.m || c->n_classes != d->n_classes)
-    gl_cli_die(GL_EXIT_USAGE,
-               "--load: %s was trained on %d features and %d classes; the "
-               "dataset has %d and %d",
-               path, c->n_features, c->n_classes, (int)d->x.m, d->n_classes);
-  gl_model *m;
-  gl_status st = gl_model_new(&m, c);
-  if (st != GL_OK) gl_cli_die_status(st, "--load");
-  for (int i = 0; i < m->n_params; i++) {
-    gl_param *p = &m->params[i];
-    const gl_array *a = member(z, path, p->name, GL_F32, (int64_t)p->n);
-    memcpy(p->w, a->data, p->n * sizeof(float));
-  }
-  return m;
+  const char *want = o->graphmix ? o->base : o->model;
+  if (strcmp((*m)->cfg.model, want))
+    gl_cli_die(GL_EXIT_USAGE, "--load: %s holds a %s model, not %s%s",
+               o->load, (*m)->cfg.model, want,
+               o->graphmix ? " (--base)" : "");
 }
 
 /* ---------------------------------------------------------- outputs */
@@ -928,16 +747,14 @@ static void write_json(const options *o, const settings *cf,
 
 /* ---------------------------------------------------------- main */
 int main(int argc, char **argv) {
-  gl_cli_wait_policy(argv);
   gl_cli_init(argv[0]);
   options o;
-  parse(argc, argv, &o);
+  parse_args(argc, argv, &o);
   gl_set_threads(o.threads);
   bool chatty = !o.quiet;
 
-  gl_npz ckpt = {0};
-  gl_model_cfg ckpt_cfg;
-  if (o.load) read_checkpoint(o.load, &ckpt, &ckpt_cfg);
+  gl_model *loaded = NULL; /* --load's model, checked before the dataset */
+  if (o.load) load_checkpoint(&o, &loaded);
   gl_dataset d;
   double t0 = gl_now();
   gl_cli_load_classes(&d, o.dataset, o.data_dir, o.seed);
@@ -961,6 +778,7 @@ int main(int argc, char **argv) {
 
   settings cf =
       configure(&o, gl_dataset_info_find(o.dataset) ? d.name : NULL);
+  if (loaded) cf.cfg = loaded->cfg; /* the settings in force */
   if (cf.features == FEAT_RAW && !given(&o, "--features") && d.x.val) {
     /* Shchur et al. binarise bag-of-words features; signed ones (csbm's
      * Gaussians) are no bag of words and stay as loaded */
@@ -1015,9 +833,16 @@ int main(int argc, char **argv) {
       gl_cli_die(GL_EXIT_USAGE, "dataset '%s' has no training nodes",
                  o.dataset);
     gl_model *m = NULL;
-    if (o.load)
-      m = load_model(o.load, &ckpt, &ckpt_cfg, &d);
-    else {
+    if (o.load) {
+      if (r > 0) load_checkpoint(&o, &loaded); /* afresh for each seed */
+      m = loaded;
+      loaded = NULL;
+      if (m->cfg.n_features != d.x.m || m->cfg.n_classes != d.n_classes)
+        gl_cli_die(GL_EXIT_USAGE,
+                   "--load: %s was trained on %d features and %d classes; "
+                   "the dataset has %d and %d", o.load, m->cfg.n_features,
+                   m->cfg.n_classes, (int)d.x.m, d.n_classes);
+    } else {
       cf.cfg.n_features = d.x.m;
       cf.cfg.n_classes = d.n_classes;
       cf.cfg.seed = seed;
@@ -1029,13 +854,17 @@ int main(int argc, char **argv) {
       gl_optim_opts oo = cf.opt;
       if (cf.lr_scale != GL_LR_SCALE_NONE) { /* from ref_batch to the batch */
         const int b =
-            strcmp(cf.sampler, "full") ? cf.batch_size : (int)t.n_train;
+            strcmp(cf.smp.name, "full") ? cf.smp.batch_size : (int)t.n_train;
         oo.lr = gl_lr_scale(cf.opt.lr, cf.lr_scale, b, cf.ref_batch);
         if (chatty && r == 0)
           printf("--lr-scale: rate %g for batches of %d is %g for %d\n",
                  cf.opt.lr, cf.ref_batch, oo.lr, b);
       }
-      st = make_sampler(&cf, &ahat, &t, m->cfg.layers, seed, &s);
+      gl_sampler_opts so = cf.smp;
+      so.hidden = m->cfg.hidden;
+      if (strcmp(so.name, "full")) check_lists(&cf, m->cfg.layers);
+      st = gl_sampler_new_by_name(&s, &so, &ahat, m->cfg.layers, t.train,
+                                  t.n_train, seed);
       if (st != GL_OK ||
           (st = gl_optim_new(&opt, &oo)) != GL_OK)
         gl_cli_die_status(st, "");
@@ -1093,7 +922,8 @@ int main(int argc, char **argv) {
       gl_model_free(m);
     }
   }
-  if (o.save) save_model(o.save, keep);
+  if (o.save && (st = gl_model_save(keep, o.save)) != GL_OK)
+    gl_cli_die_output(st, "--save");
   if (o.predict) write_predictions(o.predict, keep, &t);
   if (logf) gl_cli_out_commit(logf);
   sec /= train ? runs : 1;
@@ -1111,7 +941,6 @@ int main(int argc, char **argv) {
                    : NAN,
                undone);
   gl_model_free(keep);
-  if (o.load) gl_npz_free(&ckpt);
   free(test);
   free(val);
   gl_csr_free(&ahat);

@@ -1,0 +1,203 @@
+/* glearn GNN checkpoints: a model's configuration and weights as an npz
+ * that numpy opens (the container is datasets' npz reader and writer; the
+ * one place gnn/ touches a file format).  Every configuration field is a
+ * 0-d array, the weights 2-d float32 arrays named after the parameters. */
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datasets/datasets.h"
+#include "gnn/gnn.h"
+
+/* The configuration fields saved with a model, as 0-d arrays, with the
+ * range a loaded value must lie in. */
+typedef struct {
+  const char *name;
+  size_t off;
+  bool is_float;
+  double lo, hi;
+} cfg_field;
+#define FI(f, lo, hi) {#f, offsetof(gl_model_cfg, f), false, lo, hi}
+#define FF(f, lo, hi) {#f, offsetof(gl_model_cfg, f), true, lo, hi}
+static const cfg_field fields[] = {
+    FI(n_features, 1, 1 << 30),  FI(n_classes, 2, 1 << 20),
+    FI(hidden, 1, 1 << 16),      FI(layers, 1, 16),
+    FI(heads, 0, 64),            FI(out_heads, 0, 64),
+    FI(n_pools, 0, 8),           FF(dropout, 0, 0.99),
+    FF(hidden_dropout, 0, 0.99), FF(attn_dropout, 0, 0.99),
+    FF(leaky, 0, 1),             FF(adj_dropout, 0, 0.99),
+    FI(act, 0, GL_ACT_NONE),     FI(linear_blocks, 0, 1)};
+#undef FI
+#undef FF
+enum { N_FIELDS = sizeof fields / sizeof *fields };
+
+static gl_array array_of(const char *name, gl_dtype t, int ndim, int64_t n,
+                         void *data) {
+  gl_array a;
+  memset(&a, 0, sizeof a);
+  snprintf(a.name, sizeof a.name, "%s", name);
+  a.dtype = t;
+  a.ndim = ndim;
+  a.shape[0] = n;
+  a.count = n;
+  a.data = data;
+  return a;
+}
+
+gl_status gl_model_save(const gl_model *m, const char *path) {
+  const gl_model_cfg *c = &m->cfg;
+  int64_t flags[3] = {c->bias, c->decay_all, (int64_t)c->seed};
+  int64_t pools[8];
+  for (int i = 0; i < 8; i++) pools[i] = c->pool_k[i];
+  gl_array *arr = gl_calloc((size_t)m->n_params + N_FIELDS + 8, sizeof *arr);
+  if (!arr) return GL_ENOMEM;
+  int n = 0;
+  arr[n++] = array_of("model", GL_U8, 1, (int64_t)strlen(c->model),
+                      (void *)c->model);
+  for (int i = 0; i < N_FIELDS; i++)
+    arr[n++] = array_of(fields[i].name, fields[i].is_float ? GL_F32 : GL_I32,
+                        0, 1, (char *)c + fields[i].off);
+  arr[n++] = array_of("bias", GL_I64, 0, 1, &flags[0]);
+  arr[n++] = array_of("decay_all", GL_I64, 0, 1, &flags[1]);
+  arr[n++] = array_of("seed", GL_I64, 0, 1, &flags[2]);
+  arr[n++] = array_of("pool_k", GL_I64, 1, 8, pools);
+  for (int i = 0; i < m->n_params; i++) {
+    const gl_param *p = &m->params[i];
+    arr[n] = array_of(p->name, GL_F32, 2, (int64_t)p->n, p->w);
+    arr[n].shape[0] = p->rows;
+    arr[n++].shape[1] = p->cols;
+  }
+  gl_status st = gl_npz_write(path, arr, n);
+  free(arr);
+  return st;
+}
+
+/* A member that must be of `t` with `count` values (1: a scalar). */
+static gl_status member(const gl_npz *z, const char *name, gl_dtype t,
+                        int64_t count, const gl_array **out) {
+  const gl_array *a = gl_npz_get(z, name);
+  *out = a;
+  if (!a || a->dtype != t || a->count != count)
+    return gl_error(GL_EFORMAT, "%s: no valid '%s': not a glearn model",
+                    z->path, name);
+  return GL_OK;
+}
+
+/* A 0/1 flag of the I64 scalar `name`. */
+static gl_status flag(const gl_npz *z, const char *name, int64_t hi,
+                      int64_t *v) {
+  const gl_array *a;
+  GL_TRY(member(z, name, GL_I64, 1, &a));
+  *v = *(const int64_t *)a->data;
+  if (*v < 0 || *v > hi)
+    return gl_error(GL_EFORMAT, "%s: '%s' is %lld, outside [0, %lld]",
+                    z->path, name, (long long)*v, (long long)hi);
+  return GL_OK;
+}
+
+/* The configuration of a checkpoint, every field range-checked, before
+ * anything is allocated for it. */
+static gl_status read_cfg(const gl_npz *z, gl_model_cfg *c) {
+  memset(c, 0, sizeof *c);
+  const gl_array *name = gl_npz_get(z, "model");
+  if (!name || name->dtype != GL_U8 || name->count < 1 ||
+      name->count >= (int64_t)sizeof c->model)
+    return gl_error(GL_EFORMAT, "%s: no 'model' name: not a glearn model",
+                    z->path);
+  memcpy(c->model, name->data, (size_t)name->count);
+  if (memchr(c->model, 0, (size_t)name->count) || !gl_model_exists(c->model))
+    return gl_error(GL_EFORMAT, "%s: unknown model '%.31s' (known: %s)",
+                    z->path, c->model, gl_model_names());
+  for (int i = 0; i < N_FIELDS; i++) {
+    const cfg_field *f = &fields[i];
+    const gl_array *a;
+    if (!strcmp(f->name, "linear_blocks") && /* newer than some */
+        gl_npz_find(z, f->name, &a) == GL_ENOTFOUND)
+      continue;
+    GL_TRY(member(z, f->name, f->is_float ? GL_F32 : GL_I32, 1, &a));
+    double v = f->is_float ? *(const float *)a->data
+                           : *(const int32_t *)a->data;
+    if (!(v >= f->lo && v <= f->hi))
+      return gl_error(GL_EFORMAT, "%s: '%s' is %g, outside [%g, %g]",
+                      z->path, f->name, v, f->lo, f->hi);
+    memcpy((char *)c + f->off, a->data, 4);
+  }
+  int64_t v;
+  GL_TRY(flag(z, "bias", 1, &v));
+  c->bias = v != 0;
+  GL_TRY(flag(z, "decay_all", 1, &v));
+  c->decay_all = v != 0;
+  GL_TRY(flag(z, "seed", INT64_MAX, &v));
+  c->seed = (uint64_t)v;
+  const gl_array *pk;
+  GL_TRY(member(z, "pool_k", GL_I64, 8, &pk));
+  for (int i = 0; i < 8; i++) {
+    int64_t k = ((const int64_t *)pk->data)[i];
+    if (k < (i < c->n_pools ? 1 : 0) || k > (1 << 30))
+      return gl_error(GL_EFORMAT, "%s: 'pool_k' entry %d is %lld, outside "
+                      "[%d, %d]", z->path, i, (long long)k,
+                      i < c->n_pools ? 1 : 0, 1 << 30);
+    c->pool_k[i] = (int)k;
+  }
+  /* the largest weights the configuration implies must be in the file:
+   * no allocation beyond what it holds */
+  int64_t floats = 0;
+  for (int i = 0; i < z->n; i++)
+    if (!z->a[i].skipped[0] && z->a[i].dtype == GL_F32 && z->a[i].ndim == 2)
+      floats += z->a[i].count;
+  const int64_t wide = (int64_t)c->hidden * (c->heads > 1 ? c->heads : 1);
+  if ((int64_t)c->n_features * wide > floats ||
+      wide * c->n_classes > floats)
+    return gl_error(GL_EFORMAT, "%s: a %s of %d features, %d hidden units "
+                    "and %d classes needs more weights than the file's "
+                    "%lld", z->path, c->model, c->n_features, c->hidden,
+                    c->n_classes, (long long)floats);
+  return GL_OK;
+}
+
+/* The model of a read checkpoint, its weights checked finite. */
+static gl_status load(gl_model **out, const gl_npz *z) {
+  *out = NULL;
+  gl_model_cfg c;
+  GL_TRY(read_cfg(z, &c));
+  gl_model *m;
+  GL_TRY(gl_model_new(&m, &c));
+  for (int i = 0; i < m->n_params; i++) {
+    gl_param *p = &m->params[i];
+    const gl_array *a;
+    gl_status st = member(z, p->name, GL_F32, (int64_t)p->n, &a);
+    const float *w = st == GL_OK ? a->data : NULL;
+    for (size_t k = 0; st == GL_OK && k < p->n; k++)
+      if (!isfinite(w[k]))
+        st = gl_error(GL_EFORMAT, "%s: weight %zu of '%s' is %g: the model "
+                      "diverged before it was saved", z->path, k, p->name,
+                      (double)w[k]);
+    if (st != GL_OK) {
+      gl_model_free(m);
+      return st;
+    }
+    memcpy(p->w, w, p->n * sizeof(float));
+  }
+  *out = m;
+  return GL_OK;
+}
+
+gl_status gl_model_load(gl_model **out, const char *path) {
+  *out = NULL;
+  gl_npz z;
+  GL_TRY(gl_npz_read(&z, path));
+  gl_status st = load(out, &z);
+  gl_npz_free(&z);
+  return st;
+}
+
+gl_status gl_model_load_buffer(gl_model **out, const char *name,
+                               const void *buf, size_t size) {
+  *out = NULL;
+  gl_npz z;
+  GL_TRY(gl_npz_read_buffer(&z, name, buf, size));
+  gl_status st = load(out, &z);
+  gl_npz_free(&z);
+  return st;
+}
