@@ -2,9 +2,14 @@
 
 CC       ?= gcc
 PREFIX   ?= /usr/local
-OPT      ?= -O3 -march=native -fno-math-errno
+OPT      ?= -O3 -fno-math-errno
 CFLAGS   ?= $(OPT)
-WARN      = -std=c11 -ffp-contract=fast -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp
+# Portable by default: the library runs on any x86-64 and each a * b + c is
+# rounded twice, as ISO C says.  NATIVE=1 builds for this machine's CPU
+# (AVX2, FMA, ...) and lets the compiler fuse a * b + c into one rounding:
+# faster, but the last bits of results then depend on the CPU.
+ARCH      = $(if $(filter 1,$(NATIVE)),-march=native -ffp-contract=fast)
+WARN      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp $(ARCH)
 INC       = -I. -I/usr/include/suitesparse -I/usr/include/igraph \
             -I/usr/include/x86_64-linux-gnu/openblas-pthread
 LIBS      = -lopenblas -lmetis -lcxsparse -ligraph -lmatio -lz -lcurl \
@@ -65,6 +70,8 @@ help:
 	@echo "make deps       install the Debian packages glearn needs (apt-get)"
 	@echo "make test       run the test suite"
 	@echo "make test-san   run the test suite under ASan + UBSan"
+	@echo "make NATIVE=1   build for this machine's CPU (-march=native,"
+	@echo "                fused multiply-adds): faster, not portable"
 	@echo "make bench      benchmarks against the references in bench/"
 	@echo "make bench-deps install the benchmark references' packages"
 	@echo "make bench-accuracy  accuracy tables of every model and embedding (slow)"
