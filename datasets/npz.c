@@ -410,6 +410,9 @@ static gl_status zip_extract(const char *path, const uint8_t *b,
     *owned = out;
     *data = out;
   }
+  /* The fuzz build skips the check: mutated members would otherwise never
+   * reach the .npy parser. */
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
   if (crc32(crc32(0, Z_NULL, 0), *data, e->usize) != e->crc) {
     free(*owned);
     *owned = NULL;
@@ -417,6 +420,7 @@ static gl_status zip_extract(const char *path, const uint8_t *b,
                     "%s: member %.*s: CRC-32 mismatch (corrupt archive)", path,
                     e->name_len, e->name);
   }
+#endif
   return GL_OK;
 }
 
