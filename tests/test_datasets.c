@@ -620,6 +620,16 @@ TEST(datasets_npz_bad_archives) {
       {"{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, "
        "4294967296), }",
        16, "element count overflows"},
+      /* 2^62 elements of 4 bytes: the byte count overflowed to 0, and the
+       * message said "needs 0 bytes of data but the member holds 0" */
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': "
+       "(4611686018427387904,), }",
+       0,
+       "shape of 4611686018427387904 elements of <f4 needs more than "
+       "18446744073709551615 bytes of data (the member holds 0)"},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': "
+       "(2305843009213693952,), }",
+       8, "needs more than 18446744073709551615 bytes"},
       {"{'descr': '<f4', 'fortran_order': False, 'shape': "
        "(99999999999999999999,), }",
        16, "dimension too large"},
