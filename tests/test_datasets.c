@@ -1,6 +1,7 @@
 /* Tests of datasets/: the six real datasets against their published counts,
  * karate and csbm, npy/npz round trips (also through numpy when it is
  * installed), and one failing case for every kind of bad input. */
+#include <igraph.h>
 #include <matio.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -206,6 +207,40 @@ TEST(datasets_karate_and_csbm) {
   CHECK_ERR(gl_dataset_load(&d, "csbm:n=abc", NULL, 0), GL_EINVAL,
             "bad value 'abc' for n");
   CHECK_ERR(gl_dataset_load(&d, "csbm:n", NULL, 0), GL_EINVAL, "not key=value");
+}
+
+/* An igraph error handler that counts its calls. */
+static int igraph_errors_seen;
+static void count_igraph_error(const char *reason, const char *file, int line,
+                               igraph_error_t e) {
+  (void)reason;
+  (void)file;
+  (void)line;
+  (void)e;
+  igraph_errors_seen++;
+}
+
+TEST(datasets_karate_igraph_handlers) {
+  /* karate comes from igraph_famous, which the loader called under
+   * igraph's default handler (abort on any error).  It now goes through
+   * gl_csr_famous, under graph/'s silenced handlers: an igraph error is a
+   * status and never reaches the process's handler (here one that counts;
+   * by default one that aborts), which is restored after the call. */
+  igraph_error_handler_t *before = igraph_set_error_handler(count_igraph_error);
+  igraph_errors_seen = 0;
+  gl_csr a;
+  CHECK_ERR(gl_csr_famous(&a, "no such graph"), GL_EINVAL,
+            "igraph has no graph named 'no such graph'");
+  CHECK_EQ(igraph_errors_seen, 0);
+  CHECK_OK(gl_csr_famous(&a, "zachary"));
+  CHECK(a.n == 34 && a.nnz == 156 && gl_csr_is_symmetric(&a));
+  gl_dataset d;
+  CHECK_OK(gl_dataset_load(&d, "karate", NULL, 0));
+  CHECK(d.adj.nnz == a.nnz &&
+        !memcmp(d.adj.col, a.col, sizeof *a.col * (size_t)a.nnz));
+  gl_dataset_free(&d);
+  gl_csr_free(&a);
+  CHECK(igraph_set_error_handler(before) == count_igraph_error);
 }
 
 TEST(datasets_registry_errors) {
