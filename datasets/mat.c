@@ -320,15 +320,13 @@ static gl_status v5_inflate(const char *path, size_t at, const uint8_t *in,
   return GL_OK;
 }
 
-/* Walks the top-level elements of a v5 file (others are left to matio);
- * *bytes receives the size of its variables once inflated. */
+/* Walks the top-level elements of a v5 file: whatever its header's text,
+ * matio reads a file of version 0x0100 as v5 (size >= 128).  *bytes
+ * receives the size of its variables once inflated. */
 static gl_status check_v5(const char *path, const char *buf, size_t size,
-                          size_t *bytes) {
+                          bool swap, size_t *bytes) {
   *bytes = size;
-  if (size < 128 || memcmp(buf, "MATLAB 5.0", 10) ||
-      (memcmp(buf + 126, "IM", 2) && memcmp(buf + 126, "MI", 2)))
-    return GL_OK;
-  v5_buf f = {(const uint8_t *)buf, size, buf[126] == 'M'};
+  v5_buf f = {(const uint8_t *)buf, size, swap};
   size_t pos = 128;
   while (pos < size) {
     size_t at = pos, off, len;
@@ -420,7 +418,7 @@ gl_status gl_load_mat(gl_dataset *d, const char *path) {
     if (swap) ver = __builtin_bswap16(ver);
   }
   if (ver == 0x0100)
-    st = check_v5(path, buf, size, &bytes);
+    st = check_v5(path, buf, size, swap, &bytes);
   else if (ver == 0x0200) /* HDF5 compresses with zlib: 1032 to 1 at most */
     bytes = size < SIZE_MAX / 1032 ? 1032 * size : SIZE_MAX;
   else
