@@ -106,4 +106,15 @@ static inline const uint8_t *gl_fuzz_part(const uint8_t *data, size_t size,
   return start;
 }
 
+/* Writes the input to the file `name` and loads it with `load` (a loader
+ * of datasets/ that takes a path), freeing what it loaded. */
+static inline int gl_fuzz_load(const char *name, const uint8_t *data,
+                               size_t size,
+                               gl_status (*load)(gl_dataset *, const char *)) {
+  const char *path = gl_fuzz_write(name, data, size);
+  gl_dataset d;
+  if (path && load(&d, path) == GL_OK) gl_dataset_free(&d);
+  return 0;
+}
+
 #endif

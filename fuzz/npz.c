@@ -5,9 +5,5 @@
 #include "fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  const char *path = gl_fuzz_write("data.npz", data, size);
-  if (!path) return 0;
-  gl_dataset d;
-  if (gl_load_npz_dataset(&d, path) == GL_OK) gl_dataset_free(&d);
-  return 0;
+  return gl_fuzz_load("data.npz", data, size, gl_load_npz_dataset);
 }
