@@ -2,9 +2,14 @@
 
 CC       ?= gcc
 PREFIX   ?= /usr/local
-OPT      ?= -O3 -march=native -fno-math-errno
+OPT      ?= -O3 -fno-math-errno
 CFLAGS   ?= $(OPT)
-WARN      = -std=c11 -ffp-contract=fast -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp
+# Portable by default: the library runs on any x86-64 and each a * b + c is
+# rounded twice, as ISO C says.  NATIVE=1 builds for this machine's CPU
+# (AVX2, FMA, ...) and lets the compiler fuse a * b + c into one rounding:
+# faster, but the last bits of results then depend on the CPU.
+ARCH      = $(if $(filter 1,$(NATIVE)),-march=native -ffp-contract=fast)
+WARN      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp $(ARCH)
 INC       = -I. -I/usr/include/suitesparse -I/usr/include/igraph \
             -I/usr/include/x86_64-linux-gnu/openblas-pthread
 LIBS      = -lopenblas -lmetis -lcxsparse -ligraph -lmatio -lz -lcurl \
@@ -57,7 +62,7 @@ BIN       = $(TOOLS:%=$(BINDIR)/%)
 
 .PHONY: all lib tools test test-san san check deps bench-deps bench \
         bench-accuracy bench-gnnbench install \
-        uninstall clean help run-main FORCE
+        uninstall clean help run-main fuzz fuzzers fuzz-run FORCE
 
 all: lib tools $(B)/glearn-tests
 
@@ -67,6 +72,12 @@ help:
 	@echo "make deps       install the Debian packages glearn needs (apt-get)"
 	@echo "make test       run the test suite"
 	@echo "make test-san   run the test suite under ASan + UBSan"
+	@echo "make fuzz       build the libFuzzer harnesses of fuzz/ (clang) in"
+	@echo "                build-fuzz/"
+	@echo "make fuzz-run   run each harness FUZZ_TIME seconds ($(FUZZ_TIME)) over"
+	@echo "                a copy of its corpus; fails on a crash"
+	@echo "make NATIVE=1   build for this machine's CPU (-march=native,"
+	@echo "                fused multiply-adds): faster, not portable"
 	@echo "make bench      benchmarks against the references in bench/"
 	@echo "make bench-deps install the benchmark references' packages"
 	@echo "make bench-accuracy  accuracy tables of every model and embedding (slow)"
@@ -80,7 +91,7 @@ help:
 	@echo "                share/glearn/data/ the shipped datasets"
 	@echo "make uninstall  remove what make install put there (same PREFIX,"
 	@echo "                DESTDIR)"
-	@echo "make clean      remove build/, build-san/ and bin/"
+	@echo "make clean      remove build/, build-san/, build-fuzz/ and bin/"
 
 lib: $(B)/libglearn.a $(B)/libglearn.so
 tools: $(BIN)
@@ -140,10 +151,52 @@ test-san san:
 
 check: test test-san
 
+# ------------------------------------------------------------ fuzzing
+# libFuzzer harnesses, one a loader (fuzz/*.c), built with clang against
+# the library compiled with the fuzzer's coverage, ASan and UBSan in
+# build-fuzz/.  The fuzz build skips the npz members' CRC-32 check
+# (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION), so that mutated members reach
+# the .npy parser.  fuzz-run runs each harness FUZZ_TIME seconds over a
+# scratch copy of its seed corpus fuzz/corpus/NAME/ (with fuzz/NAME.dict
+# when there is one) and fails on the first crash, leak, timeout or
+# allocation above the limit; the input that did it is left in
+# build-fuzz/run/NAME/.
+FUZZ_CC   = clang
+FUZZ_FLAGS = -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all \
+             -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -Wno-pass-failed
+FUZZ_TIME ?= 10
+FUZZ_OPTS ?= -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=30
+FUZZ_NAMES = $(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c))
+
+fuzz:
+	$(MAKE) B=build-fuzz CC=$(FUZZ_CC) \
+	  CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined" \
+	  fuzzers
+
+fuzzers: $(FUZZ_NAMES:%=$(B)/fuzz/%)
+$(B)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(HDRS) $(B)/libglearn.a
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $(INC) \
+	  $< $(B)/libglearn.a $(LIBS) -o $@
+
+fuzz-run: fuzz
+	@for f in $(FUZZ_NAMES); do \
+	  r=build-fuzz/run/$$f; rm -rf $$r; mkdir -p $$r/corpus || exit 1; \
+	  cp fuzz/corpus/$$f/* $$r/corpus/ || exit 1; \
+	  d=; [ ! -f fuzz/$$f.dict ] || d=-dict=fuzz/$$f.dict; \
+	  echo "fuzz $$f: $(FUZZ_TIME) s"; \
+	  build-fuzz/fuzz/$$f $$r/corpus $$d -max_total_time=$(FUZZ_TIME) \
+	    $(FUZZ_OPTS) -artifact_prefix=$$r/ > $$r/log 2>&1 || \
+	    { tail -n 60 $$r/log; echo "fuzz $$f: FAILED (input and log in $$r/)"; \
+	      exit 1; }; \
+	  grep -E '^(#[0-9]+.*DONE|Done)' $$r/log | tail -n 2; \
+	done
+
 # Debian packages; safe to run twice (apt-get install is idempotent).
 DEPS = build-essential pkg-config libopenblas-dev libmetis-dev \
        libsuitesparse-dev libigraph-dev zlib1g-dev libmatio-dev \
-       libcurl4-openssl-dev libssl-dev python3-numpy python3-gensim
+       libcurl4-openssl-dev libssl-dev python3-numpy python3-gensim \
+       clang libclang-rt-14-dev libomp-14-dev
 BENCH_DEPS = python3-torch python3-scipy python3-gensim python3-numpy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
@@ -216,4 +269,4 @@ uninstall:
 	  [ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d || exit 1; done
 
 clean:
-	rm -rf build build-san bin
+	rm -rf build build-san build-fuzz bin

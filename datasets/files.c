@@ -21,12 +21,16 @@ gl_status gl_gunzip(const char *path, const void *in, size_t size,
                     char **out, size_t *out_size) {
   *out = NULL;
   *out_size = 0;
-  /* the trailer's ISIZE (the size mod 2^32) as a first guess */
+  /* The trailer's ISIZE (the size mod 2^32) is the first guess, but no
+   * more than deflate can expand `size` bytes to (1032 to 1): the last four
+   * bytes of a corrupt file must not make the loader allocate gigabytes. */
   const unsigned char *b = in;
   size_t cap = size >= 18 ? (size_t)b[size - 4] | (size_t)b[size - 3] << 8 |
                                 (size_t)b[size - 2] << 16 |
                                 (size_t)b[size - 1] << 24
                           : 0;
+  if (size < SIZE_MAX / 2048 && cap > 1032 * size + 1024)
+    cap = 1032 * size + 1024;
   if (cap < size) cap = 2 * size;
   cap += 1;
   char *buf = gl_malloc(cap, 1);

@@ -1,7 +1,6 @@
 /* The dataset registry: names, the search path, path detection, and the two
  * datasets that need no files (Zachary's karate club from igraph and the
  * contextual SBM generator). */
-#include <igraph.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -85,36 +84,10 @@ gl_status gl_dense_to_csr(gl_csr *x, const float *dense, gl_idx n, int d) {
 static gl_status load_karate(gl_dataset *d) {
   static const int hi[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 16, 17,
                            19, 21};
-  igraph_t g;
-  igraph_vector_int_t el;
-  if (igraph_famous(&g, "Zachary") != IGRAPH_SUCCESS)
-    return gl_error(GL_EINTERNAL, "karate: igraph_famous(\"Zachary\") failed");
-  gl_status st = GL_OK;
-  if (igraph_vector_int_init(&el, 0) != IGRAPH_SUCCESS) {
-    igraph_destroy(&g);
-    return gl_error(GL_ENOMEM, "karate: out of memory");
-  }
-  gl_idx n = (gl_idx)igraph_vcount(&g);
-  gl_off m = (gl_off)igraph_ecount(&g);
-  gl_idx *src = gl_malloc((size_t)m + 1, sizeof *src);
-  gl_idx *dst = gl_malloc((size_t)m + 1, sizeof *dst);
-  if (!src || !dst)
-    st = GL_ENOMEM;
-  else if (igraph_get_edgelist(&g, &el, false) != IGRAPH_SUCCESS)
-    st = gl_error(GL_EINTERNAL, "karate: igraph_get_edgelist failed");
-  else {
-    for (gl_off e = 0; e < m; e++) {
-      src[e] = (gl_idx)VECTOR(el)[2 * e];
-      dst[e] = (gl_idx)VECTOR(el)[2 * e + 1];
-    }
-    gl_build_opts o = {.symmetrize = true, .self_loops = false};
-    st = gl_csr_from_edges(&d->adj, n, m, src, dst, NULL, &o);
-  }
-  free(src);
-  free(dst);
-  igraph_vector_int_destroy(&el);
-  igraph_destroy(&g);
-  GL_TRY(st);
+  /* The graph comes through graph/, whose igraph calls run under glearn's
+   * error handling. */
+  GL_TRY(gl_csr_famous(&d->adj, "Zachary"));
+  gl_idx n = d->adj.n;
   d->y = gl_malloc((size_t)n, sizeof *d->y);
   if (!d->y) return GL_ENOMEM;
   for (gl_idx i = 0; i < n; i++) d->y[i] = 1;

@@ -177,6 +177,48 @@ gl_status gl_csr_to_igraph(const gl_csr *a, bool directed, void *igraph_out) {
   return st;
 }
 
+gl_status gl_csr_famous(gl_csr *out, const char *name) {
+  memset(out, 0, sizeof *out);
+  if (!name) return gl_error(GL_EINVAL, "gl_csr_famous: name is NULL");
+  ig_handlers h = ig_quiet();
+  igraph_t g;
+  igraph_error_t r = igraph_famous(&g, name);
+  if (r != IGRAPH_SUCCESS) {
+    ig_restore(h);
+    if (r == IGRAPH_ENOMEM) return ig_fail("gl_csr_famous", "igraph_famous", r);
+    return gl_error(GL_EINVAL, "gl_csr_famous: igraph has no graph named '%s'",
+                    name);
+  }
+  gl_status st = GL_OK;
+  igraph_vector_int_t el;
+  gl_idx n = (gl_idx)igraph_vcount(&g);
+  gl_off m = (gl_off)igraph_ecount(&g);
+  gl_idx *src = gl_malloc((size_t)m + 1, sizeof *src);
+  gl_idx *dst = gl_malloc((size_t)m + 1, sizeof *dst);
+  if ((r = igraph_vector_int_init(&el, 0)) != IGRAPH_SUCCESS) {
+    st = ig_fail("gl_csr_famous", "igraph_vector_int_init", r);
+  } else {
+    if (!src || !dst)
+      st = GL_ENOMEM;
+    else if ((r = igraph_get_edgelist(&g, &el, false)) != IGRAPH_SUCCESS)
+      st = ig_fail("gl_csr_famous", "igraph_get_edgelist", r);
+    for (gl_off e = 0; st == GL_OK && e < m; e++) {
+      src[e] = (gl_idx)VECTOR(el)[2 * e];
+      dst[e] = (gl_idx)VECTOR(el)[2 * e + 1];
+    }
+    igraph_vector_int_destroy(&el);
+  }
+  igraph_destroy(&g);
+  ig_restore(h);
+  if (st == GL_OK) {
+    gl_build_opts o = {.symmetrize = true, .self_loops = false};
+    st = gl_csr_from_edges(out, n, m, src, dst, NULL, &o);
+  }
+  free(src);
+  free(dst);
+  return st;
+}
+
 /* Louvain (multilevel) or Leiden (modularity objective: node weights the
  * strengths, resolution 1 / 2m) through igraph, and the modularity. */
 static gl_status communities(const char *fn, const gl_csr *a, bool leiden,

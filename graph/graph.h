@@ -142,6 +142,11 @@ gl_status gl_metis_partition(const gl_csr *a, int k, uint64_t seed,
  * calls swap igraph's global error handlers (restored before returning), so
  * they must not run concurrently with other igraph use. */
 gl_status gl_csr_to_igraph(const gl_csr *a, bool directed, void *igraph_out);
+/* A graph of igraph's collection by name (igraph_famous: "Zachary",
+ * "Petersen", ...) as a symmetric n x n pattern without self loops, built
+ * under the same silenced handlers: an unknown name is GL_EINVAL, never an
+ * abort. */
+gl_status gl_csr_famous(gl_csr *out, const char *name);
 /* CXSparse (cs_dl, compressed-column, double, int64 indices).  Since A is
  * stored by rows, the cs matrix holds A^T; for symmetric A they are equal.
  * *out must be freed with cs_dl_spfree. */

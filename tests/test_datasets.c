@@ -1,8 +1,11 @@
 /* Tests of datasets/: the six real datasets against their published counts,
  * karate and csbm, npy/npz round trips (also through numpy when it is
  * installed), and one failing case for every kind of bad input. */
+#include <igraph.h>
 #include <matio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -204,6 +207,40 @@ TEST(datasets_karate_and_csbm) {
   CHECK_ERR(gl_dataset_load(&d, "csbm:n=abc", NULL, 0), GL_EINVAL,
             "bad value 'abc' for n");
   CHECK_ERR(gl_dataset_load(&d, "csbm:n", NULL, 0), GL_EINVAL, "not key=value");
+}
+
+/* An igraph error handler that counts its calls. */
+static int igraph_errors_seen;
+static void count_igraph_error(const char *reason, const char *file, int line,
+                               igraph_error_t e) {
+  (void)reason;
+  (void)file;
+  (void)line;
+  (void)e;
+  igraph_errors_seen++;
+}
+
+TEST(datasets_karate_igraph_handlers) {
+  /* karate comes from igraph_famous, which the loader called under
+   * igraph's default handler (abort on any error).  It now goes through
+   * gl_csr_famous, under graph/'s silenced handlers: an igraph error is a
+   * status and never reaches the process's handler (here one that counts;
+   * by default one that aborts), which is restored after the call. */
+  igraph_error_handler_t *before = igraph_set_error_handler(count_igraph_error);
+  igraph_errors_seen = 0;
+  gl_csr a;
+  CHECK_ERR(gl_csr_famous(&a, "no such graph"), GL_EINVAL,
+            "igraph has no graph named 'no such graph'");
+  CHECK_EQ(igraph_errors_seen, 0);
+  CHECK_OK(gl_csr_famous(&a, "zachary"));
+  CHECK(a.n == 34 && a.nnz == 156 && gl_csr_is_symmetric(&a));
+  gl_dataset d;
+  CHECK_OK(gl_dataset_load(&d, "karate", NULL, 0));
+  CHECK(d.adj.nnz == a.nnz &&
+        !memcmp(d.adj.col, a.col, sizeof *a.col * (size_t)a.nnz));
+  gl_dataset_free(&d);
+  gl_csr_free(&a);
+  CHECK(igraph_set_error_handler(before) == count_igraph_error);
 }
 
 TEST(datasets_registry_errors) {
@@ -618,6 +655,16 @@ TEST(datasets_npz_bad_archives) {
       {"{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, "
        "4294967296), }",
        16, "element count overflows"},
+      /* 2^62 elements of 4 bytes: the byte count overflowed to 0, and the
+       * message said "needs 0 bytes of data but the member holds 0" */
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': "
+       "(4611686018427387904,), }",
+       0,
+       "shape of 4611686018427387904 elements of <f4 needs more than "
+       "18446744073709551615 bytes of data (the member holds 0)"},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': "
+       "(2305843009213693952,), }",
+       8, "needs more than 18446744073709551615 bytes"},
       {"{'descr': '<f4', 'fortran_order': False, 'shape': "
        "(99999999999999999999,), }",
        16, "dimension too large"},
@@ -822,7 +869,9 @@ static void mat_sparse(mat_t *m, const char *name, size_t rows, size_t cols,
 
 static const char *mat_fixture(const char *file, int variant) {
   const char *p = gl_test_path(file);
-  mat_t *m = Mat_CreateVer(p, NULL, MAT_FT_MAT5);
+  /* variant 6: the valid file as v7.3 (HDF5), NULL without matio's HDF5 */
+  mat_t *m = Mat_CreateVer(p, NULL, variant == 6 ? MAT_FT_MAT73 : MAT_FT_MAT5);
+  if (!m) return NULL;
   /* network: triangle 0-1-2 plus 2-3, CSC of the symmetric 4 x 4 matrix */
   mat_uint32_t jc[5] = {0, 2, 4, 7, 8}, ir[8] = {1, 2, 0, 2, 0, 1, 3, 2};
   double ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
@@ -881,6 +930,216 @@ TEST(datasets_mat) {
   CHECK_OK(gl_dataset_load(&d, gl_test_path("ok.mat"), NULL, 0));
   CHECK(!strcmp(d.name, "ok"));
   gl_dataset_free(&d);
+  /* v7.3 passes the version check (the v5 walk does not apply to it) */
+  const char *v73 = mat_fixture("ok73.mat", 6);
+  if (!v73) return;
+  CHECK_OK(gl_load_mat(&d, v73));
+  CHECK(d.adj.n == 4 && d.adj.nnz == 8 && d.ymulti.nnz == 4);
+  gl_dataset_free(&d);
+}
+
+/* ------------------------------------------------------------ crafted .mat */
+/* MAT v5 files written byte by byte (little-endian): the 128-byte header,
+ * then data elements, each an 8-byte tag (type, bytes) and its data padded
+ * to 8 bytes. */
+typedef struct {
+  uint8_t b[8192];
+  size_t n;
+  size_t ir_tag; /* where the last sparse variable's ir tag starts */
+} v5_file;
+
+static void v5_start(v5_file *f) {
+  memset(f, 0, sizeof *f);
+  memset(f->b, ' ', 116);
+  memcpy(f->b, "MATLAB 5.0 MAT-file, written by test_datasets.c", 47);
+  memcpy(f->b + 124, "\x00\x01IM", 4);
+  f->n = 128;
+}
+
+static void v5_u32(v5_file *f, uint32_t v) {
+  memcpy(f->b + f->n, &v, 4);
+  f->n += 4;
+}
+
+/* Appends an element of `bytes` bytes of data; returns where its tag is. */
+static size_t v5_put(v5_file *f, uint32_t type, const void *data,
+                     uint32_t bytes) {
+  size_t at = f->n;
+  v5_u32(f, type);
+  v5_u32(f, bytes);
+  memcpy(f->b + f->n, data, bytes);
+  f->n += (bytes + 7) / 8 * 8;
+  return at;
+}
+
+/* Appends a sparse double rows x cols variable `name` (nzmax, ir, jc and
+ * pr as given, however inconsistent), compressed with zlib when `zip`. */
+static void v5_sparse(v5_file *f, const char *name, uint32_t rows,
+                      uint32_t cols, uint32_t nzmax, const int32_t *ir,
+                      uint32_t nir, const int32_t *jc, uint32_t njc,
+                      const double *pr, uint32_t npr, bool zip) {
+  size_t at = f->n;
+  uint32_t flags[2] = {5 /* mxSPARSE_CLASS */, nzmax}, dims[2] = {rows, cols};
+  v5_u32(f, 14); /* miMATRIX, its size filled in below */
+  v5_u32(f, 0);
+  v5_put(f, 6, flags, 8);
+  v5_put(f, 5, dims, 8);
+  v5_put(f, 1, name, (uint32_t)strlen(name));
+  f->ir_tag = v5_put(f, 5, ir, 4 * nir);
+  v5_put(f, 5, jc, 4 * njc);
+  v5_put(f, 9, pr, 8 * npr);
+  uint32_t size = (uint32_t)(f->n - at - 8);
+  memcpy(f->b + at + 4, &size, 4);
+  if (zip) { /* the whole element, deflated into a miCOMPRESSED one */
+    uint8_t z[8192];
+    uLongf zn = sizeof z;
+    compress2(z, &zn, f->b + at, f->n - at, 6);
+    f->n = at;
+    v5_u32(f, 15);
+    v5_u32(f, (uint32_t)zn);
+    memcpy(f->b + f->n, z, zn);
+    f->n += zn;
+  }
+}
+
+static const char *v5_write(const v5_file *f, const char *file) {
+  const char *p = gl_test_path(file);
+  FILE *o = fopen(p, "wb");
+  if (o) {
+    fwrite(f->b, 1, f->n, o);
+    fclose(o);
+  }
+  return p;
+}
+
+/* Runs the .mat loader on `path` in a child process whose address space
+ * may grow by at most 512 MB, and returns its status there (GL_ENOMEM when
+ * an allocation failed; -1 when the child died).  Not under the
+ * sanitizers, whose shadow memory takes terabytes of address space. */
+typedef gl_status (*path_loader)(gl_dataset *d, const char *path);
+static int load_in_512mb(path_loader load, const char *path) {
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    gl_set_threads(1); /* OpenMP's threads stay in the parent */
+    long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f || fscanf(f, "%ld", &pages) != 1) _exit(100);
+    fclose(f);
+    rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (512 << 20);
+    struct rlimit rl = {cap, cap};
+    if (setrlimit(RLIMIT_AS, &rl)) _exit(101);
+    gl_dataset d;
+    gl_status st = load(&d, path);
+    if (st == GL_OK) gl_dataset_free(&d);
+    _exit(st);
+  }
+  int ws;
+  if (pid < 0 || waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws)) return -1;
+  return WEXITSTATUS(ws);
+}
+
+static gl_status load_edges(gl_dataset *d, const char *path) {
+  return gl_load_edgelist(d, path, false);
+}
+
+TEST(datasets_mat_crafted) {
+  /* The issue's 320-byte file: `network` 2 x 2 with nzmax 8, ir eight
+   * zeros, jc = [0, 8, 2] and eight ones.  Only jc[0] and jc[2] were
+   * checked, so column 0 wrote 8 entries into room for 2. */
+  const int32_t zeros[8] = {0}, jc[3] = {0, 8, 2}, jc_ok[3] = {0, 1, 2};
+  const double ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+  v5_file f;
+  v5_start(&f);
+  v5_sparse(&f, "network", 2, 2, 8, zeros, 8, jc, 3, ones, 8, false);
+  CHECK_EQ(f.n, 320);
+  gl_dataset d;
+  CHECK_ERR(gl_load_mat(&d, v5_write(&f, "jc.mat")), GL_EFORMAT,
+            "jc.mat: variable 'network': column pointer 1 (8) is below the "
+            "one before or above the 2 non-zeros");
+  /* A pointer that decreases. */
+  const int32_t jc_down[4] = {0, 2, 1, 2}, ir2[2] = {1, 0};
+  v5_start(&f);
+  v5_sparse(&f, "network", 2, 3, 2, ir2, 2, jc_down, 4, ones, 2, false);
+  CHECK_ERR(gl_load_mat(&d, v5_write(&f, "down.mat")), GL_EFORMAT,
+            "column pointer 2 (1) is below the one before");
+  /* The file's own writer is right: the same arrays with jc = [0, 1, 2]
+   * and a group load. */
+  const int32_t gjc[2] = {0, 2};
+  v5_start(&f);
+  v5_sparse(&f, "network", 2, 2, 2, ir2, 2, jc_ok, 3, ones, 2, false);
+  v5_sparse(&f, "group", 2, 1, 2, (const int32_t[]){0, 1}, 2, gjc, 2, ones, 2,
+            true);
+  CHECK_OK(gl_load_mat(&d, v5_write(&f, "pair.mat")));
+  CHECK(d.adj.n == 2 && d.adj.nnz == 2 && d.n_classes == 1);
+  gl_dataset_free(&d);
+  /* An ir tag that declares 4 GB in a small file: matio allocated it
+   * before reading, plain and compressed (libFuzzer's first .mat find). */
+  for (int zip = 0; zip < 2; zip++) {
+    v5_start(&f);
+    v5_sparse(&f, "network", 2, 2, 2, ir2, 2, jc_ok, 3, ones, 2, false);
+    memcpy(f.b + f.ir_tag + 4, "\xf0\xff\xff\xff", 4);
+    if (zip) { /* deflate the element as it is now */
+      uint8_t raw[1024];
+      size_t n = f.n - 128;
+      memcpy(raw, f.b + 128, n);
+      uLongf zn = sizeof f.b - 136;
+      compress2(f.b + 136, &zn, raw, n, 6);
+      uint32_t tag[2] = {15, (uint32_t)zn};
+      memcpy(f.b + 128, tag, 8);
+      f.n = 136 + zn;
+    }
+    const char *p = v5_write(&f, zip ? "ir-zip.mat" : "ir.mat");
+    CHECK_ERR(gl_load_mat(&d, p), GL_EFORMAT,
+              "malformed variable at byte 128: a data element declares more "
+              "bytes than remain");
+    if (!gl_test_sanitized())
+      CHECK_EQ(load_in_512mb(gl_load_mat, p), GL_EFORMAT);
+  }
+  /* The header's text is free: matio goes by the version field, and so
+   * does the check now (libFuzzer's second .mat find: "MATLAB-file" as the
+   * text let a corrupt compressed variable through, and matio allocated
+   * 3 GB for it). */
+  v5_start(&f);
+  memcpy(f.b, "MATLAB-file", 11);
+  v5_sparse(&f, "network", 2, 2, 2, ir2, 2, jc_ok, 3, ones, 2, true);
+  f.b[f.n - 3] ^= 0x55; /* the zlib stream's check sum */
+  CHECK_ERR(gl_load_mat(&d, v5_write(&f, "text.mat")), GL_EFORMAT,
+            "text.mat: the compressed variable at byte 128 is corrupt");
+  /* nzmax and the columns are checked against the file's size before
+   * matio reads the arrays. */
+  v5_start(&f);
+  v5_sparse(&f, "network", 2, 2, 0x40000000, ir2, 2, jc_ok, 3, ones, 2,
+            false);
+  CHECK_ERR(gl_load_mat(&d, v5_write(&f, "nzmax.mat")), GL_EFORMAT,
+            "an array declares more elements than its bytes can hold");
+  v5_start(&f);
+  v5_sparse(&f, "network", 2, 100000000, 2, ir2, 2, jc_ok, 3, ones, 2, false);
+  CHECK_ERR(gl_load_mat(&d, v5_write(&f, "cols.mat")), GL_EFORMAT,
+            "declares 2 non-zeros in 100000000 columns, more than the file's");
+  /* A version 4 file (no v5 header) is refused before matio reads it. */
+  CHECK_ERR(gl_load_mat(&d, gl_test_write("v4.mat", "\0\0\0\0\2\0\0\0")),
+            GL_EFORMAT, "v4.mat: not a MATLAB .mat file (version 5 or 7.3)");
+}
+
+TEST(datasets_gzip_trailer_bound) {
+  /* libFuzzer's first edge-list find: gzip data followed by garbage whose
+   * last four bytes, read as the trailer's size, said 4 GB; the first
+   * allocation trusted them.  Now a clear error within 512 MB. */
+  static const uint8_t in[] = {
+      0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0x33,
+      0x50, 0x30, 0xe4, 0x32, 0x54, 0x30, 0xe2, 0x32, 0x52, 0x30, 0xe6,
+      0x02, 0x00, 0xb8, 0x32, 0x76, 0x08, 0x0c, 0x00, 0x00, 0x00, 0xfd,
+      0xfd, 0xfd, 0xfd, 0xfd, 0xfd, 0xfd, 0xfd, 0xfd, 0xfd, 0xfd, 0xfd};
+  const char *p = gl_test_path("garbage.edges");
+  FILE *f = fopen(p, "wb");
+  CHECK(f && fwrite(in, 1, sizeof in, f) == sizeof in);
+  if (f) fclose(f);
+  gl_dataset d;
+  CHECK_ERR(gl_load_edgelist(&d, p, false), GL_EFORMAT,
+            "garbage.edges: garbage after the gzip data");
+  if (gl_test_sanitized()) return;
+  CHECK_EQ(load_in_512mb(load_edges, p), GL_EFORMAT);
 }
 
 TEST(datasets_split_errors) {

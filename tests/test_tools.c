@@ -655,11 +655,15 @@ TEST(tools_care_embed_outputs) {
       "deepwalk --task classify --eval-runs 3 --optim spectral-sgd "
       "--spectral-segments 4",
       "node2vec --p 0.5 --q 2 --task link --hold 0.3"};
+  /* Link prediction on a 4-community SBM: karate's 23 held-out edges gave
+   * AUCs from 0.41 to 0.86 with the seed, too few for a bar above chance. */
+  static const char *data[3] = {"karate", "karate",
+                                "csbm:n=200,k=4,deg=8,pin=0.95"};
   for (int k = 0; k < 3; k++) {
     snprintf(args, sizeof args,
-             "karate --method %s --dim 8 --walks 20 --length 40 --window 5 "
+             "%s --method %s --dim 8 --walks 20 --length 40 --window 5 "
              "--threads 1 --seed 3 --out %s --json %s --quiet",
-             runs[k], k == 2 ? npy : w2v, json);
+             data[k], runs[k], k == 2 ? gl_test_path("sbm.npy") : w2v, json);
     int rc = run_tool("care-embed", args, &out);
     CHECK_MSG(rc == 0, "rc %d: %s", rc, out);
     free(out);
@@ -688,23 +692,39 @@ TEST(tools_care_embed_outputs) {
                       (f < 5 || mi > 0.7),
                   "fraction %s: %g %g", key, mi, ma);
       }
-    } else /* 78 edges, 23 held out */
+    } else { /* 30% of the SBM's edges held out */
+      /* The operators that compare the two ends (Hadamard, L1, L2) score
+       * 0.80 to 0.86 over seeds 1 to 10 (0.5 is chance): 0.7 leaves room
+       * for another build's last bits.  The average of the two vectors
+       * holds no similarity of the ends, and a linear classifier on it only
+       * ranks nodes: chance on an SBM of equal degrees (0.46 to 0.59), so
+       * it is only checked to be an AUC. */
+      static const char *ops[4] = {"\"hadamard\"", "\"average\"", "\"l1\"",
+                                   "\"l2\""};
+      double auc[4];
       for (int op = 0; op < 4; op++) {
-        static const char *ops[4] = {"\"hadamard\"", "\"average\"",
-                                     "\"l1\"", "\"l2\""};
-        double auc = j ? json_number(j, ops[op], "auc") : NAN;
-        CHECK_MSG(auc > 0.3 && auc <= 1, "%s: %g", ops[op], auc);
+        auc[op] = j ? json_number(j, ops[op], "auc") : NAN;
+        CHECK_MSG(op == 1 ? auc[op] >= 0 && auc[op] <= 1
+                          : auc[op] > 0.7 && auc[op] <= 1,
+                  "%s: %g", ops[op], auc[op]);
       }
+      printf("  link AUC: hadamard %.3f, average %.3f, l1 %.3f, l2 %.3f\n",
+             auc[0], auc[1], auc[2], auc[3]);
+    }
     free(j);
   }
-  snprintf(args, sizeof args,
-           "karate --method node2vec --p 0.5 --q 2 --task link --hold 0.3 "
-           "--dim 8 --walks 20 --length 40 --window 5 --threads 1 --seed 3 "
-           "--out %s --quiet",
-           w2v);
-  int rc = run_tool("care-embed", args, &out);
-  CHECK_MSG(rc == 0, "rc %d: %s", rc, out);
-  free(out);
+  /* one run of karate as word2vec text, one as .npy */
+  int rc;
+  for (int k = 0; k < 2; k++) {
+    snprintf(args, sizeof args,
+             "karate --method node2vec --p 0.5 --q 2 --task link --hold 0.3 "
+             "--dim 8 --walks 20 --length 40 --window 5 --threads 1 --seed 3 "
+             "--out %s --quiet",
+             k ? npy : w2v);
+    rc = run_tool("care-embed", args, &out);
+    CHECK_MSG(rc == 0, "rc %d: %s", rc, out);
+    free(out);
+  }
   char cmd[2048];
   snprintf(cmd, sizeof cmd,
            "/usr/bin/python3 -c \"import numpy as np; "
