@@ -261,6 +261,39 @@ gl_status gl_read_file(const char *path, char **data, size_t *size);
 bool gl_file_exists(const char *path);
 bool gl_dir_exists(const char *path);
 
+/* ---------------------------------------------------------------- state */
+/* The state of a long computation (weights, optimiser moments, random
+ * streams, counters) as one byte string, so that a run can be saved and
+ * resumed exactly.  Each object lists its state once, in one function that
+ * moves every field the way the string goes: into it when saving, out of
+ * it when loading, where each field's name, element size and count must
+ * match what was saved (a clear GL_EFORMAT otherwise).  Fields are stored
+ * in the machine's byte order: a state resumes on the machine kind that
+ * wrote it. */
+typedef struct {
+  bool load;
+  unsigned char *buf;
+  size_t len, cap, pos;
+} gl_state;
+void gl_state_save_init(gl_state *s); /* an empty string to fill */
+/* Reads from buf (len bytes, borrowed: it must outlive the loading). */
+void gl_state_load_init(gl_state *s, const void *buf, size_t len);
+void gl_state_free(gl_state *s); /* the saved string; nothing when loading */
+/* Moves `count` elements of `size` bytes at p under `name`. */
+gl_status gl_state_io(gl_state *s, const char *name, void *p, size_t size,
+                      size_t count);
+#define GL_STATE_VAR(s, name, var) gl_state_io(s, name, &(var), sizeof(var), 1)
+/* A length (of an array moved next): saved as it is; loaded, at most max. */
+gl_status gl_state_len(gl_state *s, const char *name, size_t *n, size_t max);
+/* A setting the state was made under (size bytes at p): saved as it is;
+ * loaded, compared (GL_EINVAL "the run was saved with another <what>" when
+ * it differs). */
+gl_status gl_state_same(gl_state *s, const char *name, const void *p,
+                        size_t size, const char *what);
+/* Loading: every field was read (the string was written by the same
+ * objects); saving: always GL_OK. */
+gl_status gl_state_end(const gl_state *s);
+
 /* ---------------------------------------------------------------- JSON */
 /* A streaming JSON writer with automatic commas and indentation. */
 typedef struct {

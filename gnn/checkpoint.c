@@ -45,12 +45,15 @@ static gl_array array_of(const char *name, gl_dtype t, int ndim, int64_t n,
   return a;
 }
 
-gl_status gl_model_save(const gl_model *m, const char *path) {
+/* The model's npz members, with `extra` (n_extra more) after them. */
+static gl_status save(const gl_model *m, const char *path,
+                      const gl_array *extra, int n_extra) {
   const gl_model_cfg *c = &m->cfg;
   int64_t flags[3] = {c->bias, c->decay_all, (int64_t)c->seed};
   int64_t pools[8];
   for (int i = 0; i < 8; i++) pools[i] = c->pool_k[i];
-  gl_array *arr = gl_calloc((size_t)m->n_params + N_FIELDS + 8, sizeof *arr);
+  gl_array *arr = gl_calloc((size_t)m->n_params + N_FIELDS + 8 + n_extra,
+                            sizeof *arr);
   if (!arr) return GL_ENOMEM;
   int n = 0;
   arr[n++] = array_of("model", GL_U8, 1, (int64_t)strlen(c->model),
@@ -68,9 +71,14 @@ gl_status gl_model_save(const gl_model *m, const char *path) {
     arr[n].shape[0] = p->rows;
     arr[n++].shape[1] = p->cols;
   }
+  for (int i = 0; i < n_extra; i++) arr[n++] = extra[i];
   gl_status st = gl_npz_write(path, arr, n);
   free(arr);
   return st;
+}
+
+gl_status gl_model_save(const gl_model *m, const char *path) {
+  return save(m, path, NULL, 0);
 }
 
 /* A member that must be of `t` with `count` values (1: a scalar). */
@@ -181,6 +189,68 @@ static gl_status load(gl_model **out, const gl_npz *z) {
   }
   *out = m;
   return GL_OK;
+}
+
+/* The first configuration field in which a and b differ (NULL: none). */
+static const char *cfg_differs(const gl_model_cfg *a, const gl_model_cfg *b) {
+  if (strcmp(a->model, b->model)) return "model";
+  for (int i = 0; i < N_FIELDS; i++)
+    if (memcmp((const char *)a + fields[i].off, (const char *)b + fields[i].off,
+               4))
+      return fields[i].name;
+  if (a->bias != b->bias) return "bias";
+  if (a->decay_all != b->decay_all) return "decay_all";
+  if (a->seed != b->seed) return "seed";
+  for (int i = 0; i < a->n_pools; i++)
+    if (a->pool_k[i] != b->pool_k[i]) return "pool_k";
+  return NULL;
+}
+
+gl_status gl_checkpoint_write(const gl_model *m, const char *path,
+                              gl_state_fn io, void *ctx) {
+  gl_state s;
+  gl_state_save_init(&s);
+  gl_status st = io(ctx, &s);
+  if (st == GL_OK) {
+    gl_array a = array_of("glearn_state", GL_U8, 1, (int64_t)s.len, s.buf);
+    st = save(m, path, &a, 1);
+  }
+  gl_state_free(&s);
+  return st;
+}
+
+gl_status gl_checkpoint_read(gl_model *m, const char *path, gl_state_fn io,
+                             void *ctx) {
+  gl_npz z;
+  GL_TRY(gl_npz_read(&z, path));
+  gl_model *saved = NULL;
+  const gl_array *a = NULL;
+  const char *diff = NULL;
+  gl_status st = load(&saved, &z);
+  if (st == GL_OK && (diff = cfg_differs(&saved->cfg, &m->cfg)))
+    st = gl_error(GL_EINVAL, "%s was saved by a run with another model "
+                  "setting ('%s'): resume with the options it was saved "
+                  "with", path, diff);
+  if (st == GL_OK && (gl_npz_find(&z, "glearn_state", &a) != GL_OK ||
+                      a->dtype != GL_U8 || a->ndim != 1))
+    st = gl_error(GL_EFORMAT, "%s: a model without a run's state (a --save "
+                  "file?): nothing to resume", path);
+  if (st == GL_OK) {
+    for (int i = 0; i < m->n_params; i++)
+      memcpy(m->params[i].w, saved->params[i].w,
+             m->params[i].n * sizeof(float));
+    gl_state s;
+    gl_state_load_init(&s, a->data, (size_t)a->count);
+    if ((st = io(ctx, &s)) == GL_OK) st = gl_state_end(&s);
+    if (st != GL_OK && st != GL_ENOMEM) {
+      char why[512];
+      snprintf(why, sizeof why, "%s", gl_errmsg());
+      st = gl_error(st, "%s: %s", path, why);
+    }
+  }
+  gl_model_free(saved);
+  gl_npz_free(&z);
+  return st;
 }
 
 gl_status gl_model_load(gl_model **out, const char *path) {

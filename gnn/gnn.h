@@ -342,6 +342,21 @@ typedef struct {
   long warmup;
   double decay_power;
   gl_spectral_mu spectral_mu; /* MOMENTUM's lambda_min (median: default) */
+  /* Checkpoints: with `checkpoint`, after every checkpoint_every-th epoch
+   * (1 when 0; not after the last) the run's whole state goes to that file,
+   * atomically (gl_checkpoint_save: the model, which gl_model_load reads,
+   * and the trainer's state: the optimiser's moments and rate, the
+   * sampler's random stream, epoch order and history, the spectral
+   * learner's guard, the epoch, the stopping rule's record, the weights
+   * selected so far).  With `resume`, the run continues from such a file,
+   * written by a run of the same model configuration, settings, graph,
+   * split, optimiser and sampler (GL_EINVAL naming what differs): it ends
+   * as the uninterrupted run would, bit for bit at the same thread count
+   * (on_epoch is called for the epochs run after resuming).  A sampler
+   * that draws ahead in a thread (gl_sampler_prefetch) cannot be saved. */
+  const char *checkpoint;
+  int checkpoint_every;
+  const char *resume;
 } gl_train_opts;
 
 typedef struct {
@@ -427,6 +442,11 @@ typedef struct {
   int threads; /* OpenMP threads of the run (0: the calling thread's) */
   gl_epoch_fn on_epoch;
   void *ctx;
+  /* checkpoints, as gl_train_opts's (the state: the random stream, the
+   * pseudo-labels, the optimiser, the epoch, the selection so far) */
+  const char *checkpoint;
+  int checkpoint_every;
+  const char *resume;
 } gl_graphmix_opts;
 /* The reference code's values on the papers' benchmarks ("cora",
  * "citeseer", "pubmed"); on any other dataset (or NULL) gamma 1 and the
@@ -452,6 +472,24 @@ gl_status gl_model_save(const gl_model *m, const char *path);
  * weights larger than the file holds), a missing or misshapen parameter,
  * a weight that is NaN or infinite; GL_EIO when it cannot be read. */
 gl_status gl_model_load(gl_model **out, const char *path);
+/* A run's checkpoint: the model as gl_model_save writes it (gl_model_load
+ * reads it) and a trainer's state as the u8 member "glearn_state", the
+ * bytes `io` saves (gl_state), written atomically. */
+typedef gl_status (*gl_state_fn)(void *ctx, gl_state *s);
+gl_status gl_checkpoint_write(const gl_model *m, const char *path,
+                              gl_state_fn io, void *ctx);
+/* Reads a run's checkpoint: the weights into m, which must have been made
+ * with the configuration saved (GL_EINVAL naming the first field that
+ * differs), then the state through `io` (loading), which must read it
+ * all; errors name the file. */
+gl_status gl_checkpoint_read(gl_model *m, const char *path, gl_state_fn io,
+                             void *ctx);
+/* For trainers' io: the result so far, and the selected weights (*best:
+ * NULL when none yet; allocated when loading). */
+gl_status gl_train_result_io(gl_train_result *r, gl_state *s);
+/* The graph's size and the split must be the saved run's (GL_EINVAL). */
+gl_status gl_task_same(const gl_task *t, gl_state *s);
+gl_status gl_best_weights_io(gl_model *m, float **best, gl_state *s);
 /* The same from the bytes of a checkpoint in memory (`name` names it in
  * messages): what a fuzzer calls. */
 gl_status gl_model_load_buffer(gl_model **out, const char *name,

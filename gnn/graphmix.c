@@ -150,6 +150,42 @@ static gl_status fcn_pass(gm *s, const gl_idx *nodes, gl_idx n, double w,
   return s->m->ops->backward_fcn(s->m, s->t->x, s->fdl);
 }
 
+/* What a GraphMix run carries from one epoch to the next beyond the model
+ * and the optimiser. */
+typedef struct {
+  gm *s;
+  gl_optim *o;
+  uint64_t seed;
+  int epoch; /* the next to run */
+  double train_time, best_val, best_xent;
+  float *best;
+  gl_train_result *r;
+} gm_run;
+
+static gl_status gm_run_io(void *ctx, gl_state *st) {
+  gm_run *x = ctx;
+  const gl_graphmix_opts *g = x->s->g;
+  const double set[] = {g->epochs,     g->alpha,    g->k,
+                        g->temp,       g->gamma,    g->ramp_start,
+                        g->ramp_end,   g->p_fcn,    g->select,
+                        (double)x->seed};
+  GL_TRY(gl_state_same(st, "graphmix.opts", set, sizeof set,
+                       "GraphMix settings or seed"));
+  GL_TRY(gl_task_same(x->s->t, st));
+  GL_TRY(GL_STATE_VAR(st, "graphmix.rng", x->s->rng));
+  GL_TRY(gl_state_io(st, "graphmix.targets", x->s->y, sizeof *x->s->y,
+                     (size_t)x->s->t->adj->n * x->s->t->n_classes));
+  GL_TRY(GL_STATE_VAR(st, "graphmix.epoch", x->epoch));
+  if (x->epoch < 0 || x->epoch > g->epochs)
+    return gl_error(GL_EFORMAT, "saved state: epoch %d", x->epoch);
+  GL_TRY(GL_STATE_VAR(st, "graphmix.time", x->train_time));
+  GL_TRY(GL_STATE_VAR(st, "graphmix.best_val", x->best_val));
+  GL_TRY(GL_STATE_VAR(st, "graphmix.best_xent", x->best_xent));
+  GL_TRY(gl_best_weights_io(x->s->m, &x->best, st));
+  GL_TRY(gl_train_result_io(x->r, st));
+  return gl_optim_io(x->o, st, x->s->m->params, x->s->m->n_params);
+}
+
 static gl_status train(gl_model *m, const gl_task *t, gl_optim *o,
                        const gl_graphmix_opts *g, uint64_t seed,
                        gl_train_result *r) {
@@ -172,7 +208,9 @@ static gl_status train(gl_model *m, const gl_task *t, gl_optim *o,
   gl_rng_seed(&s.rng, seed);
   gl_status st = GL_OK;
   gl_sampler *sam = NULL;
-  float *best = NULL, *wbuf = NULL;
+  float *wbuf = NULL;
+  gm_run run = {.s = &s, .o = o, .seed = seed, .best_val = -1,
+                .best_xent = INFINITY, .r = r};
   size_t nc = (size_t)n * c;
   s.y = gl_calloc(nc, sizeof(float));
   s.logits = gl_malloc(nc, sizeof(float));
@@ -212,12 +250,15 @@ static gl_status train(gl_model *m, const gl_task *t, gl_optim *o,
                                 gl_rng_u64(&s.rng))) != GL_OK ||
       (st = gl_sampler_next(sam, &s.full)) != GL_OK)
     goto done;
-  double t_start = gl_now(), train_time = 0, best_val = -1;
-  double best_xent = INFINITY;
+  if (g->resume &&
+      (st = gl_checkpoint_read(m, g->resume, gm_run_io, &run)) != GL_OK)
+    goto done;
+  double t_start = gl_now();
+  const int ck_every = g->checkpoint_every > 0 ? g->checkpoint_every : 1;
   gl_progress bar;
   gl_progress_start(&bar, "graphmix", g->epochs, g->progress);
-  int epoch;
-  for (epoch = 0; epoch < g->epochs; epoch++) {
+  for (; run.epoch < g->epochs; run.epoch++) {
+    const int epoch = run.epoch;
     double t0 = gl_now(), loss = 0;
     gl_params_zero_grad(m->params, m->n_params);
     if (gl_rng_uniform(&s.rng) < g->p_fcn) {
@@ -239,7 +280,7 @@ static gl_status train(gl_model *m, const gl_task *t, gl_optim *o,
       if ((st = m->ops->backward(m, t->x, &s.full, s.dlogits)) != GL_OK) break;
     }
     if ((st = gl_optim_step(o, m->params, m->n_params)) != GL_OK) break;
-    train_time += gl_now() - t0;
+    run.train_time += gl_now() - t0;
     if ((st = gl_model_eval(m, t, s.logits)) != GL_OK) break;
     for (gl_idx i = 0; i < t->n_val; i++) wbuf[i] = 1.0f / t->n_val;
     gl_epoch_stats es = {
@@ -253,22 +294,22 @@ static gl_status train(gl_model *m, const gl_task *t, gl_optim *o,
         .test_acc = gl_accuracy(s.logits, c, t->y, t->test, t->n_test),
         .seconds = gl_now() - t0,
         .steps = epoch + 1,
-        .train_seconds = train_time,
+        .train_seconds = run.train_time,
         .grad_var = NAN,
         .grad_mse = NAN};
     if (g->on_epoch) g->on_epoch(g->ctx, &es);
     char extra[96];
     snprintf(extra, sizeof extra, "val %.3f best %.3f", es.val_acc,
-             best_val > es.val_acc ? best_val : es.val_acc);
+             run.best_val > es.val_acc ? run.best_val : es.val_acc);
     gl_progress_update(&bar, epoch + 1, extra);
     /* the last epoch reaching the best validation accuracy (or loss) */
     const bool take = gl_select_keeps(g->select, es.val_acc, es.val_loss,
-                                      best_val, best_xent);
-    if (es.val_acc > best_val) best_val = es.val_acc;
-    if (es.val_loss < best_xent) best_xent = es.val_loss;
+                                      run.best_val, run.best_xent);
+    if (es.val_acc > run.best_val) run.best_val = es.val_acc;
+    if (es.val_loss < run.best_xent) run.best_xent = es.val_loss;
     if (take) {
       if (g->select != GL_SELECT_LAST &&
-          (st = gl_model_snapshot(m, &best, false)) != GL_OK)
+          (st = gl_model_snapshot(m, &run.best, false)) != GL_OK)
         break;
       r->best_epoch = epoch;
       r->val_acc = es.val_acc;
@@ -276,17 +317,25 @@ static gl_status train(gl_model *m, const gl_task *t, gl_optim *o,
       r->val_loss = es.val_loss;
       r->train_acc = es.train_acc;
     }
+    if (g->checkpoint && (epoch + 1) % ck_every == 0 &&
+        epoch + 1 < g->epochs) {
+      run.epoch++; /* saved as the next epoch to run */
+      st = gl_checkpoint_write(m, g->checkpoint, gm_run_io, &run);
+      run.epoch--;
+      if (st != GL_OK) break;
+    }
   }
   gl_progress_end(&bar);
-  if (st == GL_OK && best) gl_model_snapshot(m, &best, true);
-  r->epochs_run = epoch;
+  if (st == GL_OK && run.best) gl_model_snapshot(m, &run.best, true);
+  r->epochs_run = run.epoch;
   r->seconds = gl_now() - t_start;
-  r->ms_per_epoch = 1e3 * train_time / (epoch > 0 ? epoch : 1);
+  r->ms_per_epoch =
+      1e3 * run.train_time / (run.epoch > 0 ? run.epoch : 1);
 done:
   gl_batch_free(&s.full);
   gl_batch_free(&s.hop);
   gl_sampler_free(sam);
-  free(best);
+  free(run.best);
   free(wbuf);
   free(s.y);
   free(s.logits);

@@ -282,6 +282,110 @@ bool gl_select_keeps(gl_select_rule rule, double acc, double xent,
          (rule == GL_SELECT_BEST_LOSS && xent <= best_xent);
 }
 
+/* ---------------------------------------------------------- checkpoints */
+/* What a run carries from one epoch to the next beyond the model, the
+ * optimiser, the sampler and the learner's guard. */
+typedef struct {
+  int epoch; /* the next to run */
+  long total_steps;
+  double train_time, best_val, best_loss, best_xent;
+  int bad;      /* epochs without improving (the stopping rules) */
+  double *hist; /* the validation loss of every epoch run */
+  float *best;  /* the selected weights (NULL: none yet) */
+} run_state;
+
+static uint64_t ids_hash(const gl_idx *ids, gl_idx n) {
+  uint64_t h = (uint64_t)n;
+  for (gl_idx i = 0; i < n; i++) h = gl_hash64(h, (uint64_t)ids[i]);
+  return h;
+}
+
+/* Saves or loads a run's state: the settings it must be resumed with, the
+ * loop's counters and records, the result so far, the optimiser, the
+ * learner's guard and the sampler. */
+static gl_status run_io(gl_state *s, run_state *rs, gl_model *m,
+                        const gl_task *t, gl_sampler *smp, gl_optim *o,
+                        gl_spectral_guard *guard, const gl_train_opts *opts,
+                        gl_train_result *r) {
+  const double set[] = {opts->epochs,         opts->stop,
+                        opts->window,         opts->patience,
+                        opts->select,         opts->spectral,
+                        opts->spectral_every, opts->spectral_steps,
+                        (double)opts->warmup, opts->decay_power,
+                        opts->spectral_mu,    opts->var_every,
+                        opts->var_draws};
+  GL_TRY(gl_state_same(s, "train.opts", set, sizeof set,
+                       "training settings"));
+  GL_TRY(gl_task_same(t, s));
+  GL_TRY(GL_STATE_VAR(s, "train.epoch", rs->epoch));
+  if (rs->epoch < 0 || rs->epoch > opts->epochs)
+    return gl_error(GL_EFORMAT, "saved state: epoch %d", rs->epoch);
+  GL_TRY(GL_STATE_VAR(s, "train.steps", rs->total_steps));
+  GL_TRY(GL_STATE_VAR(s, "train.time", rs->train_time));
+  GL_TRY(GL_STATE_VAR(s, "train.best_val", rs->best_val));
+  GL_TRY(GL_STATE_VAR(s, "train.best_loss", rs->best_loss));
+  GL_TRY(GL_STATE_VAR(s, "train.best_xent", rs->best_xent));
+  GL_TRY(GL_STATE_VAR(s, "train.bad", rs->bad));
+  GL_TRY(gl_state_io(s, "train.hist", rs->hist, sizeof *rs->hist,
+                     (size_t)opts->epochs));
+  GL_TRY(gl_best_weights_io(m, &rs->best, s));
+  GL_TRY(gl_train_result_io(r, s));
+  GL_TRY(gl_optim_io(o, s, m->params, m->n_params));
+  if (opts->spectral != GL_SPECTRAL_NONE)
+    GL_TRY(gl_spectral_guard_io(guard, s));
+  return gl_sampler_io(smp, s);
+}
+
+typedef struct {
+  run_state *rs;
+  gl_model *m;
+  const gl_task *t;
+  gl_sampler *s;
+  gl_optim *o;
+  gl_spectral_guard *guard;
+  const gl_train_opts *opts;
+  gl_train_result *r;
+} run_ref;
+
+static gl_status run_ref_io(void *ctx, gl_state *s) {
+  run_ref *x = ctx;
+  return run_io(s, x->rs, x->m, x->t, x->s, x->o, x->guard, x->opts, x->r);
+}
+
+gl_status gl_task_same(const gl_task *t, gl_state *s) {
+  const uint64_t task[] = {(uint64_t)t->adj->n,   (uint64_t)t->adj->nnz,
+                           (uint64_t)t->n_classes,
+                           ids_hash(t->train, t->n_train),
+                           ids_hash(t->val, t->n_val),
+                           ids_hash(t->test, t->n_test)};
+  return gl_state_same(s, "task", task, sizeof task, "graph or split");
+}
+
+gl_status gl_train_result_io(gl_train_result *r, gl_state *s) {
+  GL_TRY(GL_STATE_VAR(s, "result.best_epoch", r->best_epoch));
+  GL_TRY(GL_STATE_VAR(s, "result.val_acc", r->val_acc));
+  GL_TRY(GL_STATE_VAR(s, "result.test_acc", r->test_acc));
+  GL_TRY(GL_STATE_VAR(s, "result.val_loss", r->val_loss));
+  GL_TRY(GL_STATE_VAR(s, "result.train_acc", r->train_acc));
+  GL_TRY(GL_STATE_VAR(s, "result.spectral_seconds", r->spectral_seconds));
+  GL_TRY(GL_STATE_VAR(s, "result.lambda_max", r->lambda_max));
+  GL_TRY(GL_STATE_VAR(s, "result.lr", r->lr));
+  GL_TRY(GL_STATE_VAR(s, "result.momentum", r->momentum));
+  GL_TRY(GL_STATE_VAR(s, "result.estimates", r->estimates));
+  return GL_STATE_VAR(s, "result.restarts", r->restarts);
+}
+
+gl_status gl_best_weights_io(gl_model *m, float **best, gl_state *s) {
+  int has = *best != NULL;
+  GL_TRY(GL_STATE_VAR(s, "best.has", has));
+  if (has != 0 && has != 1)
+    return gl_error(GL_EFORMAT, "saved state: garbled best weights");
+  if (has && !*best) GL_TRY(gl_model_snapshot(m, best, false));
+  if (!has) return GL_OK;
+  return gl_state_io(s, "best", *best, sizeof **best,
+                     gl_params_count(m->params, m->n_params));
+}
+
 static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
                        gl_optim *o, const gl_train_opts *opts,
                        gl_train_result *r) {
@@ -295,7 +399,8 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
   gl_status st = GL_OK;
   batch_ws ws;
   memset(&ws, 0, sizeof ws);
-  float *best = NULL; /* the selected weights */
+  run_state rs = {.best_val = -1, .best_loss = INFINITY,
+                  .best_xent = INFINITY};
   /* the spectral learner's curvature and guard (an epoch a stretch) */
   gl_curvature *curv = NULL;
   gl_spectral_guard guard;
@@ -305,22 +410,20 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
   gl_idx nw = t->n_val > t->n_train ? t->n_val : t->n_train;
   float *wbuf = gl_malloc((size_t)(nw > t->n_test ? nw : t->n_test) + 1,
                           sizeof *wbuf);
-  double *hist = gl_calloc((size_t)opts->epochs, sizeof *hist);
+  rs.hist = gl_calloc((size_t)opts->epochs, sizeof *rs.hist);
   gl_batch batch;
   memset(&batch, 0, sizeof batch);
   gl_progress bar;
   gl_progress_start(&bar, m->cfg.model, opts->epochs, opts->progress);
-  if (!eval || !wbuf || !hist) {
+  if (!eval || !wbuf || !rs.hist) {
     st = GL_ENOMEM;
     goto done;
   }
   const double wd = o->opts.weight_decay;
-  double t_start = gl_now(), train_time = 0;
-  double best_val = -1, best_loss = INFINITY, best_xent = INFINITY;
-  int bad = 0;
-  long steps = s->ops->epoch_steps(s), total_steps = 0;
-  int epoch;
+  double t_start = gl_now();
+  long steps = s->ops->epoch_steps(s);
   const int every = opts->spectral_every > 0 ? opts->spectral_every : 10;
+  const int ck_every = opts->checkpoint_every > 0 ? opts->checkpoint_every : 1;
   if (opts->spectral == GL_SPECTRAL_MOMENTUM &&
       o->opts.kind != GL_OPT_MOMENTUM) {
     st = gl_error(GL_EINVAL, "spectral momentum needs a momentum optimiser");
@@ -343,7 +446,12 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
             mean_xent(eval, t, t->train, t->n_train, wbuf) +
                 wd * gl_params_l2(m->params, m->n_params))) != GL_OK))
     goto done;
-  for (epoch = 0; epoch < opts->epochs; epoch++) {
+  run_ref ref = {&rs, m, t, s, o, &guard, opts, r};
+  if (opts->resume &&
+      (st = gl_checkpoint_read(m, opts->resume, run_ref_io, &ref)) != GL_OK)
+    goto done;
+  for (; rs.epoch < opts->epochs; rs.epoch++) {
+    const int epoch = rs.epoch;
     if (opts->spectral != GL_SPECTRAL_NONE && epoch % every == 0) {
       double s0 = gl_now();
       const double trust = gl_spectral_guard_estimate(&guard);
@@ -360,7 +468,7 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
     double t0 = gl_now(), train_loss = 0, loss;
     for (long k = 0; k < steps; k++) {
       if (scheduled)
-        gl_optim_set_lr(o, gl_lr_schedule(base_lr, total_steps + k,
+        gl_optim_set_lr(o, gl_lr_schedule(base_lr, rs.total_steps + k,
                                           opts->warmup,
                                           opts->decay_power > 0
                                               ? steps * (long)opts->epochs
@@ -371,8 +479,8 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
         goto done;
       train_loss += loss;
     }
-    total_steps += steps;
-    train_time += gl_now() - t0;
+    rs.total_steps += steps;
+    rs.train_time += gl_now() - t0;
     double es_seconds = gl_now() - t0, var[2] = {NAN, NAN};
     if (opts->var_every > 0 && epoch % opts->var_every == 0 &&
         (st = grad_variance(m, t, s, opts->var_draws > 0 ? opts->var_draws
@@ -406,20 +514,20 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
         .val_acc = gl_accuracy(eval, C, t->y, t->val, t->n_val),
         .test_acc = gl_accuracy(eval, C, t->y, t->test, t->n_test),
         .seconds = es_seconds,
-        .steps = total_steps,
-        .train_seconds = train_time,
+        .steps = rs.total_steps,
+        .train_seconds = rs.train_time,
         .grad_var = var[0],
         .grad_mse = var[1]};
-    hist[epoch] = es.val_loss;
+    rs.hist[epoch] = es.val_loss;
     if (opts->on_epoch) opts->on_epoch(opts->ctx, &es);
     char extra[96];
     snprintf(extra, sizeof extra, "loss %.4f val %.3f", es.train_loss,
              es.val_acc);
     gl_progress_update(&bar, epoch + 1, extra);
-    if (gl_select_keeps(opts->select, es.val_acc, val_xent, best_val,
-                        best_xent)) {
+    if (gl_select_keeps(opts->select, es.val_acc, val_xent, rs.best_val,
+                        rs.best_xent)) {
       if (opts->select != GL_SELECT_LAST &&
-          (st = gl_model_snapshot(m, &best, false)) != GL_OK)
+          (st = gl_model_snapshot(m, &rs.best, false)) != GL_OK)
         goto done;
       r->best_epoch = epoch;
       r->val_acc = es.val_acc;
@@ -428,44 +536,51 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
       r->train_acc = es.train_acc;
     }
     /* stopping rules */
+    bool stop = false;
     if (opts->stop == GL_STOP_WINDOW && epoch > opts->window) {
       double mean = 0;
-      for (int i = epoch - opts->window; i < epoch; i++) mean += hist[i];
-      if (es.val_loss > mean / opts->window) {
-        epoch++;
-        break;
-      }
+      for (int i = epoch - opts->window; i < epoch; i++) mean += rs.hist[i];
+      stop = es.val_loss > mean / opts->window;
     } else if (opts->stop == GL_STOP_PATIENCE ||
                opts->stop == GL_STOP_LOSS) {
-      if (es.val_loss <= best_loss ||
-          (opts->stop == GL_STOP_PATIENCE && es.val_acc >= best_val))
-        bad = 0;
-      else if (++bad >= opts->patience) {
-        epoch++;
-        break;
-      }
+      if (es.val_loss <= rs.best_loss ||
+          (opts->stop == GL_STOP_PATIENCE && es.val_acc >= rs.best_val))
+        rs.bad = 0;
+      else
+        stop = ++rs.bad >= opts->patience;
     }
-    if (es.val_acc > best_val) best_val = es.val_acc;
-    if (es.val_loss < best_loss) best_loss = es.val_loss;
-    if (val_xent < best_xent) best_xent = val_xent;
+    if (stop) {
+      rs.epoch++;
+      break;
+    }
+    if (es.val_acc > rs.best_val) rs.best_val = es.val_acc;
+    if (es.val_loss < rs.best_loss) rs.best_loss = es.val_loss;
+    if (val_xent < rs.best_xent) rs.best_xent = val_xent;
+    if (opts->checkpoint && (epoch + 1) % ck_every == 0 &&
+        epoch + 1 < opts->epochs) {
+      rs.epoch++; /* saved as the next epoch to run */
+      st = gl_checkpoint_write(m, opts->checkpoint, run_ref_io, &ref);
+      rs.epoch--;
+      if (st != GL_OK) goto done;
+    }
   }
-  if (opts->select != GL_SELECT_LAST && best)
-    gl_model_snapshot(m, &best, true);
-  r->epochs_run = epoch;
+  if (opts->select != GL_SELECT_LAST && rs.best)
+    gl_model_snapshot(m, &rs.best, true);
+  r->epochs_run = rs.epoch;
   r->seconds = gl_now() - t_start;
   if (opts->spectral == GL_SPECTRAL_NONE) r->lr = o->lr;
-  r->ms_per_epoch = 1e3 * train_time / (epoch > 0 ? epoch : 1);
+  r->ms_per_epoch = 1e3 * rs.train_time / (rs.epoch > 0 ? rs.epoch : 1);
 done:
   gl_progress_end(&bar);
   gl_batch_free(&batch);
   ws_free(&ws);
-  free(best);
+  free(rs.best);
   gl_spectral_guard_free(&guard);
   gl_curvature_free(curv);
   free(curv_nodes);
   free(eval);
   free(wbuf);
-  free(hist);
+  free(rs.hist);
   return st;
 }
 

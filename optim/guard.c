@@ -50,6 +50,13 @@ gl_status gl_spectral_guard_check(gl_spectral_guard *g, double loss,
   return GL_OK;
 }
 
+gl_status gl_spectral_guard_io(gl_spectral_guard *g, gl_state *s) {
+  GL_TRY(GL_STATE_VAR(s, "guard.trust", g->trust));
+  GL_TRY(GL_STATE_VAR(s, "guard.loss", g->loss));
+  GL_TRY(GL_STATE_VAR(s, "guard.low", g->low));
+  return GL_STATE_VAR(s, "guard.restarts", g->restarts);
+}
+
 void gl_spectral_guard_free(gl_spectral_guard *g) {
   free(g->copy);
   memset(g, 0, sizeof *g);

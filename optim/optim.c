@@ -360,6 +360,33 @@ void gl_optim_free(gl_optim *o) {
   free(o);
 }
 
+gl_status gl_optim_io(gl_optim *o, gl_state *s, const gl_param *p,
+                      int n_params) {
+  const gl_optim_opts *q = &o->opts;
+  const double set[7] = {q->kind,  q->nesterov, q->dampening, q->weight_decay,
+                         q->beta1, q->beta2,    q->eps};
+  GL_TRY(gl_state_same(s, "optim.opts", set, sizeof set, "optimiser settings"));
+  GL_TRY(GL_STATE_VAR(s, "optim.lr", o->lr));
+  GL_TRY(GL_STATE_VAR(s, "optim.momentum", o->opts.momentum));
+  GL_TRY(GL_STATE_VAR(s, "optim.t", o->t));
+  /* which moment buffers exist: none before the first step */
+  int bufs = o->n_state ? (o->v && o->v[0] ? 2 : o->m && o->m[0] ? 1 : 0)
+                        : -1;
+  GL_TRY(GL_STATE_VAR(s, "optim.buffers", bufs));
+  if (bufs < -1 || bufs > 2)
+    return gl_error(GL_EFORMAT, "saved state: optimiser buffers %d", bufs);
+  if (s->load) {
+    free_state(o);
+    if (bufs >= 0) GL_TRY(gl_optim_state(o, p, n_params, bufs));
+  }
+  for (int i = 0; bufs > 0 && i < n_params; i++) {
+    GL_TRY(gl_state_io(s, "optim.m", o->m[i], sizeof(float), p[i].n));
+    if (bufs > 1)
+      GL_TRY(gl_state_io(s, "optim.v", o->v[i], sizeof(float), p[i].n));
+  }
+  return GL_OK;
+}
+
 /* ---------------------------------------------------------------- lists */
 void gl_params_zero_grad(gl_param *p, int n) {
   for (int i = 0; i < n; i++)

@@ -98,6 +98,12 @@ static inline gl_status gl_optim_step(gl_optim *o, gl_param *p, int n) {
 }
 static inline void gl_optim_set_lr(gl_optim *o, double lr) { o->lr = lr; }
 void gl_optim_free(gl_optim *o);
+/* Saves or loads (gl_state) an optimiser's progress for the list p it
+ * steps: its rate and momentum (a schedule or learner sets them), steps
+ * taken and moment buffers.  Loading needs an optimiser of the same kind
+ * and options (GL_EINVAL otherwise) and replaces its progress. */
+gl_status gl_optim_io(gl_optim *o, gl_state *s, const gl_param *p,
+                      int n_params);
 
 /* For optimiser implementations: on the first call allocates n_bufs
  * zero-filled state buffers per param (n_bufs 0..2: m, then v) and records
@@ -234,6 +240,8 @@ void gl_spectral_guard_begin(gl_spectral_guard *g);
  * trust falls below 1/1000. */
 gl_status gl_spectral_guard_check(gl_spectral_guard *g, double loss,
                                   bool *undone);
+/* Saves or loads (gl_state) the guard's trust, losses and count. */
+gl_status gl_spectral_guard_io(gl_spectral_guard *g, gl_state *s);
 void gl_spectral_guard_free(gl_spectral_guard *g);
 
 #endif

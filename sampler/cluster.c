@@ -85,9 +85,14 @@ static void cluster_free(gl_sampler *sp) {
   free(s);
 }
 
-static const gl_sampler_ops cluster_ops = {"cluster", cluster_next,
+static gl_status cluster_io(gl_sampler *s, gl_state *st) {
+  return gl_epoch_order_io(&((cluster_sampler *)s)->ep, st);
+}
+
+static const gl_sampler_ops cluster_ops = {"cluster",    cluster_next,
                                            cluster_epoch_steps, NULL,
-                                           cluster_free, NULL};
+                                           cluster_free, NULL,
+                                           cluster_io};
 
 gl_status gl_sampler_cluster_new(gl_sampler **out, const gl_csr *adj,
                                  int n_layers, int n_clusters, int per_batch,

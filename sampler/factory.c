@@ -32,6 +32,7 @@ gl_sampler_opts gl_sampler_defaults(void) {
   o.walk = 2;
   o.mvs_ratio = 1.0;
   o.mvs_inner = 20;
+  o.prefetch = 2;
   return o;
 }
 
@@ -46,7 +47,17 @@ gl_status gl_sampler_opts_check(const gl_sampler_opts *o, int layers) {
   if (strcmp(o->name, "full") && o->n_sizes && o->n_sizes != layers)
     return gl_error(GL_EINVAL, "layer-sizes: %d given for %d layers",
                     o->n_sizes, layers);
+  if (o->prefetch < 0 || o->prefetch > 64)
+    return gl_error(GL_EINVAL, "prefetch: %d batches ahead, not in 0..64",
+                    o->prefetch);
   return GL_OK;
+}
+
+/* The new sampler, drawing o->prefetch batches ahead in a thread. */
+static gl_status prefetched(gl_status st, gl_sampler **s,
+                            const gl_sampler_opts *o) {
+  if (st != GL_OK || o->prefetch == 0) return st;
+  return gl_sampler_prefetch(s, o->prefetch);
 }
 
 gl_status gl_sampler_new_by_name(gl_sampler **s, const gl_sampler_opts *o,
@@ -73,7 +84,7 @@ gl_status gl_sampler_new_by_name(gl_sampler **s, const gl_sampler_opts *o,
     gl_status st = gl_sampler_saint_new(s, ahat, layers, kind, budget,
                                         o->walk, n_pre, train, n_train,
                                         seed);
-    return st == GL_OK ? gl_sampler_prefetch(s, 2) : st;
+    return prefetched(st, s, o);
   }
   if (!strcmp(o->name, "cluster")) {
     /* clusters of ~128 nodes (MVS-GNN's baseline), about batch_size nodes
@@ -87,7 +98,7 @@ gl_status gl_sampler_new_by_name(gl_sampler **s, const gl_sampler_opts *o,
     int per = q < 1 ? 1 : q > c ? c : (int)q;
     gl_status st = gl_sampler_cluster_new(s, ahat, layers, c, per, 1.0f,
                                           train, n_train, seed);
-    return st == GL_OK ? gl_sampler_prefetch(s, 2) : st;
+    return prefetched(st, s, o);
   }
   int per[16], widths[16]; /* input side first */
   for (int l = 0; l < layers; l++) widths[l] = o->hidden;
@@ -110,5 +121,5 @@ gl_status gl_sampler_new_by_name(gl_sampler **s, const gl_sampler_opts *o,
           : gl_sampler_layer_new(s, !strcmp(o->name, "ladies"), ahat,
                                  layers, per, train, n_train, o->batch_size,
                                  seed);
-  return st == GL_OK ? gl_sampler_prefetch(s, 2) : st;
+  return prefetched(st, s, o);
 }

@@ -24,6 +24,63 @@ void gl_sampler_free(gl_sampler *s) {
   if (s) s->ops->free(s);
 }
 
+gl_status gl_sampler_io(gl_sampler *s, gl_state *st) {
+  if (!s->ops->io)
+    return gl_error(GL_EINVAL, "the %s sampler cannot save its state%s",
+                    s->ops->name,
+                    strcmp(s->ops->name, "prefetch")
+                        ? ""
+                        : " (its thread draws ahead): sample in the "
+                          "training thread");
+  char name[16] = {0};
+  snprintf(name, sizeof name, "%s", s->ops->name);
+  GL_TRY(gl_state_same(st, "sampler", name, sizeof name, "sampler"));
+  GL_TRY(gl_state_same(st, "sampler.layers", &s->n_layers,
+                       sizeof s->n_layers, "number of layers"));
+  GL_TRY(GL_STATE_VAR(st, "sampler.rng", s->rng));
+  return s->ops->io(s, st);
+}
+
+gl_status gl_sampler_stream_io(gl_sampler *s, gl_state *st) {
+  (void)s;
+  (void)st;
+  return GL_OK;
+}
+
+static int by_id(const void *a, const void *b) {
+  gl_idx x = *(const gl_idx *)a, y = *(const gl_idx *)b;
+  return (x > y) - (x < y);
+}
+
+gl_status gl_sampler_ids_io(gl_state *s, const char *name, gl_idx *ids,
+                            gl_idx n) {
+  if (!s->load) return gl_state_io(s, name, ids, sizeof *ids, (size_t)n);
+  gl_idx *got = gl_malloc((size_t)n + 1, sizeof *got);
+  gl_idx *had = gl_malloc((size_t)n + 1, sizeof *had);
+  gl_status st = GL_ENOMEM;
+  if (got && had &&
+      (st = gl_state_io(s, name, got, sizeof *got, (size_t)n)) == GL_OK) {
+    memcpy(had, ids, (size_t)n * sizeof *ids);
+    gl_idx *sorted = gl_malloc((size_t)n + 1, sizeof *sorted);
+    if (!sorted) {
+      st = GL_ENOMEM;
+    } else {
+      memcpy(sorted, got, (size_t)n * sizeof *got);
+      qsort(sorted, (size_t)n, sizeof *sorted, by_id);
+      qsort(had, (size_t)n, sizeof *had, by_id);
+      if (memcmp(sorted, had, (size_t)n * sizeof *had))
+        st = gl_error(GL_EINVAL, "the run was saved with other training "
+                      "nodes ('%s')", name);
+      else
+        memcpy(ids, got, (size_t)n * sizeof *ids);
+      free(sorted);
+    }
+  }
+  free(got);
+  free(had);
+  return st;
+}
+
 gl_status gl_sampler_check(const char *who, const gl_csr *adj, int n_layers,
                            const gl_idx *nodes, gl_idx n) {
   if (n_layers < 1 || n < 1 || adj->n != adj->m)
@@ -83,6 +140,20 @@ const gl_idx *gl_epoch_order_next(gl_epoch_order *e, gl_rng *rng, gl_idx *k) {
   return e->order + e->pos - *k;
 }
 
+gl_status gl_epoch_order_io(gl_epoch_order *e, gl_state *s) {
+  GL_TRY(gl_state_same(s, "order.n", &e->n, sizeof e->n, "training set"));
+  GL_TRY(gl_state_same(s, "order.batch", &e->batch, sizeof e->batch,
+                       "batch size"));
+  GL_TRY(gl_sampler_ids_io(s, "order", e->order, e->n));
+  gl_idx pos = e->pos;
+  GL_TRY(GL_STATE_VAR(s, "order.pos", pos));
+  if (pos < 0 || pos > e->n)
+    return gl_error(GL_EFORMAT, "saved state: epoch position %d of %d",
+                    (int)pos, (int)e->n);
+  e->pos = pos;
+  return GL_OK;
+}
+
 typedef struct {
   gl_sampler base;
   const gl_csr *adj;
@@ -124,8 +195,9 @@ static void full_free(gl_sampler *s) {
   free(f);
 }
 
-static const gl_sampler_ops full_ops = {"full", full_next, full_epoch_steps,
-                                        NULL, full_free, NULL};
+static const gl_sampler_ops full_ops = {"full",    full_next, full_epoch_steps,
+                                        NULL,      full_free, NULL,
+                                        gl_sampler_stream_io};
 
 gl_status gl_sampler_full_new(gl_sampler **out, const gl_csr *adj,
                               int n_layers, const gl_idx *loss_nodes,

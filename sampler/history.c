@@ -119,8 +119,23 @@ static void vr_free(gl_sampler *s) {
   free(v);
 }
 
-static const gl_sampler_ops vr_ops = {"vrgcn",  vr_next, vr_epoch_steps, NULL,
-                                      vr_free,  vr_remember};
+/* The history's rows (above the features). */
+static gl_status history_io(gl_history *h, gl_state *st) {
+  for (int l = 1; l < h->n_layers; l++)
+    GL_TRY(gl_state_io(st, "history", h->h[l], sizeof(float),
+                       (size_t)h->n * (size_t)h->width[l]));
+  return GL_OK;
+}
+
+static gl_status vr_io(gl_sampler *s, gl_state *st) {
+  vr_sampler *v = (vr_sampler *)s;
+  GL_TRY(gl_epoch_order_io(&v->ep, st));
+  return history_io(&v->h, st);
+}
+
+static const gl_sampler_ops vr_ops = {"vrgcn",  vr_next,     vr_epoch_steps,
+                                      NULL,     vr_free,     vr_remember,
+                                      vr_io};
 
 gl_status gl_sampler_vrgcn_new(gl_sampler **out, const gl_csr *adj,
                                int n_layers, const int *fanouts,
@@ -293,9 +308,33 @@ static void mvs_free(gl_sampler *s) {
   free(v);
 }
 
+/* V_S's order (its first n_vs are the current V_S), probabilities and
+ * counters; the history. */
+static gl_status mvs_io(gl_sampler *s, gl_state *st) {
+  mvs_sampler *v = (mvs_sampler *)s;
+  GL_TRY(gl_state_same(st, "mvs.vs", &v->n_vs, sizeof v->n_vs, "mvs ratio"));
+  GL_TRY(gl_state_same(st, "mvs.inner", &v->inner, sizeof v->inner,
+                       "mvs inner steps"));
+  GL_TRY(gl_sampler_ids_io(st, "mvs.loss", v->loss, v->n_loss));
+  GL_TRY(gl_state_io(st, "mvs.p", v->p, sizeof *v->p, (size_t)v->n_vs));
+  for (gl_idx i = 0; st->load && i < v->n_vs; i++)
+    if (!(v->p[i] >= 0 && v->p[i] <= 1))
+      return gl_error(GL_EFORMAT, "saved state: mvs probability %g",
+                      (double)v->p[i]);
+  int left = v->left, waiting = v->waiting;
+  GL_TRY(GL_STATE_VAR(st, "mvs.left", left));
+  GL_TRY(GL_STATE_VAR(st, "mvs.waiting", waiting));
+  if (left < 0 || left > v->inner || (waiting != 0 && waiting != 1))
+    return gl_error(GL_EFORMAT, "saved state: mvs counters %d, %d", left,
+                    waiting);
+  v->left = left;
+  v->waiting = waiting;
+  return history_io(&v->h, st);
+}
+
 static const gl_sampler_ops mvs_ops = {"mvs",    mvs_next, mvs_epoch_steps,
                                        mvs_feedback, mvs_free,
-                                       mvs_remember};
+                                       mvs_remember, mvs_io};
 
 gl_status gl_sampler_mvs_new(gl_sampler **out, const gl_csr *adj,
                              int n_layers, const int *widths, double ratio,

@@ -443,8 +443,13 @@ static void node_free(gl_sampler *s) {
   free(ns);
 }
 
-static const gl_sampler_ops node_ops = {"node", node_next, node_epoch_steps,
-                                        NULL, node_free, NULL};
+static gl_status node_io(gl_sampler *s, gl_state *st) {
+  return gl_epoch_order_io(&((node_sampler *)s)->ep, st);
+}
+
+static const gl_sampler_ops node_ops = {"node",    node_next, node_epoch_steps,
+                                        NULL,      node_free, NULL,
+                                        node_io};
 
 gl_status gl_sampler_node_new(gl_sampler **out, const gl_csr *adj,
                               int n_layers, const int *fanouts,

@@ -193,12 +193,18 @@ static void layer_free(gl_sampler *sp) {
   free(s);
 }
 
-static const gl_sampler_ops fastgcn_ops = {"fastgcn", layer_next,
+static gl_status layer_io(gl_sampler *s, gl_state *st) {
+  return gl_epoch_order_io(&((layer_sampler *)s)->ep, st);
+}
+
+static const gl_sampler_ops fastgcn_ops = {"fastgcn",  layer_next,
                                            layer_epoch_steps, NULL,
-                                           layer_free, NULL};
-static const gl_sampler_ops ladies_ops = {"ladies", layer_next,
-                                          layer_epoch_steps, NULL, layer_free,
-                                          NULL};
+                                           layer_free, NULL,
+                                           layer_io};
+static const gl_sampler_ops ladies_ops = {"ladies",   layer_next,
+                                          layer_epoch_steps, NULL,
+                                          layer_free, NULL,
+                                          layer_io};
 
 gl_status gl_sampler_layer_new(gl_sampler **out, bool ladies,
                                const gl_csr *adj, int n_layers,

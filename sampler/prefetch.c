@@ -125,13 +125,13 @@ static gl_status prefetch_feedback(gl_sampler *s, const gl_batch *b,
 
 static const gl_sampler_ops prefetch_ops = {
     "prefetch", prefetch_next, prefetch_epoch_steps, NULL, prefetch_free,
-    prefetch_remember};
+    prefetch_remember, NULL};
 static const gl_sampler_ops prefetch_plain_ops = {
     "prefetch", prefetch_next, prefetch_epoch_steps, NULL, prefetch_free,
-    NULL};
+    NULL, NULL};
 static const gl_sampler_ops prefetch_feedback_ops = {
     "prefetch", prefetch_next, prefetch_epoch_steps, prefetch_feedback,
-    prefetch_free, prefetch_remember};
+    prefetch_free, prefetch_remember, NULL};
 
 gl_status gl_sampler_prefetch(gl_sampler **s, int depth) {
   gl_sampler *inner = *s;

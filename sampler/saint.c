@@ -148,9 +148,9 @@ static void saint_free(gl_sampler *sp) {
   free(s);
 }
 
-static const gl_sampler_ops saint_ops = {"saint", saint_next,
-                                         saint_epoch_steps, NULL, saint_free,
-                                         NULL};
+static const gl_sampler_ops saint_ops = {
+    "saint", saint_next, saint_epoch_steps,   NULL, saint_free,
+    NULL,    gl_sampler_stream_io};
 
 gl_status gl_sampler_saint_new(gl_sampler **out, const gl_csr *adj,
                                int n_layers, gl_saint_kind kind, int budget,

@@ -79,6 +79,10 @@ typedef struct {
   void (*free)(gl_sampler *s);
   gl_status (*remember)(gl_sampler *s, const gl_batch *b, int l,
                         const float *rows, int width);
+  /* Saves or loads (gl_state) what the next batches depend on beyond the
+   * random stream: the epoch's order and position, history, draw
+   * probabilities, counters (NULL: the sampler cannot). */
+  gl_status (*io)(gl_sampler *s, gl_state *st);
 } gl_sampler_ops;
 struct gl_sampler {
   const gl_sampler_ops *ops;
@@ -90,6 +94,17 @@ static inline gl_status gl_sampler_next(gl_sampler *s, gl_batch *b) {
   return s->ops->next(s, b);
 }
 void gl_sampler_free(gl_sampler *s);
+/* Saves or loads (gl_state) the sampler's progress: loaded into a sampler
+ * made with the same arguments (GL_EINVAL naming what differs otherwise),
+ * it draws the batches the saved one would have drawn next.  GL_EINVAL for
+ * a prefetching sampler (its thread has drawn ahead). */
+gl_status gl_sampler_io(gl_sampler *s, gl_state *st);
+/* The io of a sampler whose draws depend on its random stream alone. */
+gl_status gl_sampler_stream_io(gl_sampler *s, gl_state *st);
+/* For samplers: moves n node ids; loaded, they must be a permutation of
+ * those in ids now (GL_EINVAL). */
+gl_status gl_sampler_ids_io(gl_state *s, const char *name, gl_idx *ids,
+                            gl_idx n);
 
 /* The loss nodes of a mini-batch sampler in a per-epoch shuffle, handed
  * out `batch` at a time (the last batch of an epoch may be smaller). */
@@ -100,6 +115,8 @@ gl_status gl_epoch_order_init(gl_epoch_order *e, const gl_idx *nodes,
                               gl_idx n, gl_idx batch);
 /* The next batch's nodes (count in *k), reshuffling at an epoch's start. */
 const gl_idx *gl_epoch_order_next(gl_epoch_order *e, gl_rng *rng, gl_idx *k);
+/* Saves or loads the order and position (same nodes and batch size). */
+gl_status gl_epoch_order_io(gl_epoch_order *e, gl_state *s);
 static inline long gl_epoch_order_steps(const gl_epoch_order *e) {
   return (long)((e->n + e->batch - 1) / e->batch);
 }
@@ -344,6 +361,8 @@ typedef struct {
   int mvs_inner;      /* mvs: K */
   bool mvs_systematic; /* mvs: fixed-size systematic draws */
   int hidden;         /* vrgcn, mvs: the history's width */
+  int prefetch;       /* batches drawn ahead in a thread (2; 0: in the
+                         training thread, as a checkpointed run needs) */
 } gl_sampler_opts;
 /* "full, node, vrgcn, ..." and whether `name` is one of them. */
 const char *gl_sampler_names(void);

@@ -406,7 +406,7 @@ static long failing_steps(const gl_sampler *s) {
 static void failing_free(gl_sampler *s) { free(s); }
 static const gl_sampler_ops failing_ops = {"failing", failing_next,
                                            failing_steps, NULL, failing_free,
-                                           NULL};
+                                           NULL, NULL};
 
 TEST(sampler_prefetch_same_batches) {
   /* Drawn ahead in a thread, the node sampler's batches are the same, in

@@ -146,6 +146,12 @@ static void usage(FILE *f) {
 "                      must be the saved model's, and its settings (--hidden,\n"
 "                      --layers, dropouts, --heads, ...) are the saved ones:\n"
 "                      giving them is an error\n"
+"  --checkpoint FILE   write the run's state to FILE (atomically) every N\n"
+"                      epochs (--checkpoint-every N, 1): the model, which\n"
+"                      --load reads, and the trainer's state\n"
+"  --resume FILE       continue the run saved in FILE (the same command\n"
+"                      with --resume added): it ends as the run would have\n"
+"                      without the interruption, bit for bit\n"
 "  --predict FILE.csv  write each node's predicted class and probabilities\n"
 "  --log FILE.csv      write per-epoch losses and accuracies\n"
 "  --quiet             print only the result table\n"
@@ -173,7 +179,8 @@ typedef struct {
 
 typedef struct {
   const char *dataset, *model, *base, *data_dir, *json, *save, *load,
-      *predict, *log;
+      *predict, *log, *checkpoint, *resume;
+  int checkpoint_every;
   double split[2]; /* --split fractions (0: the standard split) */
   int runs, threads;
   bool epochs_set, quiet, graphmix;
@@ -558,6 +565,12 @@ static void parse_args(int argc, char **argv, options *o) {
       o->save = VAL();
     else if (OPT("--load"))
       o->load = VAL();
+    else if (OPT("--checkpoint"))
+      o->checkpoint = VAL();
+    else if (OPT("--checkpoint-every"))
+      o->checkpoint_every = (int)gl_cli_long(a, VAL(), 1, 10000000);
+    else if (OPT("--resume"))
+      o->resume = VAL();
     else if (OPT("--predict"))
       o->predict = VAL();
     else if (OPT("--log"))
@@ -594,11 +607,25 @@ static void parse_args(int argc, char **argv, options *o) {
     gl_cli_die(GL_EXIT_USAGE, "--base: unknown model '%s' (known: %s)",
                o->base, gl_model_names());
   (void)configure(o, NULL); /* options that do not go together: die now */
+  if ((o->checkpoint || o->resume) && o->runs > 1)
+    gl_cli_die(GL_EXIT_USAGE, "--%s: one run at a time (--runs 1)",
+               o->checkpoint ? "checkpoint" : "resume");
+  if (o->checkpoint_every && !o->checkpoint)
+    gl_cli_die(GL_EXIT_USAGE, "--checkpoint-every: needs --checkpoint FILE");
+  if (o->resume && o->load)
+    gl_cli_die(GL_EXIT_USAGE, "--resume: the run's model is in its file; "
+               "drop --load");
+  if (o->resume && gl_dir_exists(o->resume))
+    gl_cli_die(GL_EXIT_USAGE, "--resume: '%s' is a folder, not a checkpoint",
+               o->resume);
+  if (o->resume && !gl_file_exists(o->resume))
+    gl_cli_die(GL_EXIT_USAGE, "--resume: no such file '%s'", o->resume);
   const char *const outs[][2] = {{"--json", o->json},
                                  {"--save", o->save},
                                  {"--predict", o->predict},
-                                 {"--log", o->log}};
-  gl_cli_check_outputs(outs, 4);
+                                 {"--log", o->log},
+                                 {"--checkpoint", o->checkpoint}};
+  gl_cli_check_outputs(outs, 5);
   if (o->load && gl_dir_exists(o->load))
     gl_cli_die(GL_EXIT_USAGE, "--load: '%s' is a folder, not a checkpoint",
                o->load);
@@ -862,6 +889,7 @@ int main(int argc, char **argv) {
       }
       gl_sampler_opts so = cf.smp;
       so.hidden = m->cfg.hidden;
+      if (o.checkpoint || o.resume) so.prefetch = 0; /* its state is saved */
       if (strcmp(so.name, "full")) check_lists(&cf, m->cfg.layers);
       st = gl_sampler_new_by_name(&s, &so, &ahat, m->cfg.layers, t.train,
                                   t.n_train, seed);
@@ -875,12 +903,18 @@ int main(int argc, char **argv) {
         gm.progress = chatty;
         gm.on_epoch = log_epoch;
         gm.ctx = &lc;
+        gm.checkpoint = o.checkpoint;
+        gm.checkpoint_every = o.checkpoint_every;
+        gm.resume = o.resume;
         st = gl_graphmix_train(m, &t, opt, &gm, seed, &res);
       } else {
         gl_train_opts to = cf.train;
         to.progress = chatty;
         to.on_epoch = log_epoch;
         to.ctx = &lc;
+        to.checkpoint = o.checkpoint;
+        to.checkpoint_every = o.checkpoint_every;
+        to.resume = o.resume;
         st = gl_train(m, &t, s, opt, &to, &res);
       }
       if (st != GL_OK) gl_cli_die_status(st, "training");
