@@ -642,6 +642,112 @@ TEST(tools_load_checks) {
   free(bytes);
 }
 
+/* Runs gnn-train `args` with --checkpoint FILE, kills it with SIGKILL as
+ * soon as FILE exists, resumes it and checks the result against an
+ * uninterrupted run: the same weights, byte for byte, and accuracy. */
+static void killed_and_resumed(const char *tool, const char *args) {
+  char ref[512], res[512], ck[512], cmd[4096], *out;
+  snprintf(ref, sizeof ref, "%s", gl_test_path("ref.npz"));
+  snprintf(res, sizeof res, "%s", gl_test_path("resumed.npz"));
+  snprintf(ck, sizeof ck, "%s", gl_test_path("run.ck"));
+  remove(ck);
+  remove(res);
+  snprintf(cmd, sizeof cmd, "%s %s --quiet --threads 1 --save %s", tool,
+           args, ref);
+  CHECK_MSG(gl_test_run(cmd, &out) == 0, "%s: %s", args, out);
+  free(out);
+  /* rc 137: killed by SIGKILL after its first checkpoint */
+  snprintf(cmd, sizeof cmd,
+           "%s %s --quiet --threads 1 --checkpoint %s --checkpoint-every 3 "
+           "& p=$!; while [ ! -e %s ] && kill -0 $p 2>/dev/null; do "
+           "sleep 0.01; done; kill -9 $p; wait $p",
+           tool, args, ck, ck);
+  int rc = gl_test_run(cmd, &out);
+  CHECK_MSG(rc == 137 && gl_file_exists(ck),
+            "%s: the run was not killed after a checkpoint (rc %d): %s",
+            args, rc, out);
+  free(out);
+  snprintf(cmd, sizeof cmd, "%s %s --quiet --threads 1 --resume %s --save %s",
+           tool, args, ck, res);
+  CHECK_MSG(gl_test_run(cmd, &out) == 0, "%s --resume: %s", args, out);
+  free(out);
+  char *a, *b;
+  size_t na = 0, nb = 0;
+  CHECK_OK(gl_read_file(ref, &a, &na));
+  CHECK_OK(gl_read_file(res, &b, &nb));
+  CHECK_MSG(na == nb && a && b && !memcmp(a, b, na),
+            "%s: the resumed run's weights differ from the uninterrupted "
+            "run's", args);
+  free(a);
+  free(b);
+}
+
+TEST(tools_checkpoint_resume_after_kill) {
+  killed_and_resumed(TRAIN, "pubmed gcn --epochs 100 --stop none");
+  killed_and_resumed(TRAIN, "cora gat --epochs 100 --stop none");
+  killed_and_resumed(TRAIN, "cora graphmix --epochs 600");
+  killed_and_resumed(TRAIN, "cora gcn --sampler mvs --split 0.6,0.2 "
+                            "--batch-size 64 --epochs 150 --stop none");
+}
+
+TEST(tools_checkpoint_resume_checks) {
+  char ck[512], saved[512], args[2048], *out;
+  snprintf(ck, sizeof ck, "%s", gl_test_path("checks.ck"));
+  snprintf(saved, sizeof saved, "%s", gl_test_path("checks.npz"));
+  snprintf(args, sizeof args, "cora gcn --epochs 20 --stop none --quiet "
+           "--checkpoint %s --checkpoint-every 5 --save %s", ck, saved);
+  CHECK_EQ(train(args, &out), 0);
+  free(out);
+  /* the checkpoint is a model --load reads */
+  snprintf(args, sizeof args, "cora gcn --load %s --quiet", ck);
+  CHECK_EQ(train(args, &out), 0);
+  free(out);
+  /* resumed with other settings: refused, naming what differs */
+  snprintf(args, sizeof args, "cora gcn --epochs 20 --stop none --quiet --resume %s "
+           "--hidden 32", ck);
+  bad(args, "another model setting ('hidden')");
+  snprintf(args, sizeof args, "cora gcn --epochs 30 --stop none --quiet --resume %s",
+           ck);
+  bad(args, "saved with other training settings");
+  snprintf(args, sizeof args, "cora gcn --epochs 20 --stop none --quiet --resume %s "
+           "--optim sgd", ck);
+  bad(args, "saved with other optimiser settings");
+  snprintf(args, sizeof args, "cora gcn --epochs 20 --stop none --quiet --resume %s "
+           "--sampler node", ck);
+  bad(args, "saved with other sampler");
+  snprintf(args, sizeof args, "cora gcn --epochs 20 --stop none --quiet --resume %s "
+           "--split 0.5,0.2", ck);
+  bad(args, "saved with other graph or split");
+  snprintf(args, sizeof args, "cora gat --epochs 20 --stop none --quiet --resume %s",
+           ck);
+  bad(args, "another model setting ('model')");
+  /* a model without a run's state, a missing file, a folder, a cut one */
+  snprintf(args, sizeof args, "cora gcn --epochs 20 --stop none --quiet --resume %s",
+           saved);
+  bad(args, "nothing to resume");
+  bad("cora gcn --resume /nonexistent/x.ck", "--resume: no such file");
+  snprintf(args, sizeof args, "cora gcn --resume %s", gl_test_tmp());
+  bad(args, "is a folder");
+  char *bytes;
+  size_t size;
+  CHECK_OK(gl_read_file(ck, &bytes, &size));
+  const char *cut = gl_test_path("cut.ck");
+  FILE *f = fopen(cut, "wb");
+  CHECK(f && fwrite(bytes, 1, size - 100, f) == size - 100);
+  if (f) fclose(f);
+  free(bytes);
+  snprintf(args, sizeof args, "cora gcn --epochs 20 --stop none --quiet --resume %s",
+           cut);
+  bad(args, "cut.ck");
+  /* impossible combinations */
+  snprintf(args, sizeof args, "cora gcn --runs 2 --checkpoint %s", ck);
+  bad(args, "--checkpoint: one run at a time");
+  bad("cora gcn --checkpoint-every 5", "needs --checkpoint FILE");
+  snprintf(args, sizeof args, "cora gcn --resume %s --load %s", ck, saved);
+  bad(args, "drop --load");
+  bad("cora gcn --checkpoint /nonexistent/x.ck", "--checkpoint");
+}
+
 TEST(tools_care_embed_outputs) {
   /* care-embed on karate writes the JSON fields, word2vec text that
    * gensim loads and an .npy that numpy loads (Debian's python3-gensim
