@@ -293,6 +293,12 @@ gl_status gl_state_same(gl_state *s, const char *name, const void *p,
 /* Loading: every field was read (the string was written by the same
  * objects); saving: always GL_OK. */
 gl_status gl_state_end(const gl_state *s);
+/* A saved state as a file of its own (a magic string, the length, the
+ * bytes, a CRC-32), written atomically (gl_afile).  Reading loads the
+ * whole file into *data (free it after the loading) and sets s up to load
+ * from it; GL_EFORMAT for a file that is not one, cut or garbled. */
+gl_status gl_state_write(const gl_state *s, const char *path);
+gl_status gl_state_read(gl_state *s, const char *path, char **data);
 
 /* ---------------------------------------------------------------- JSON */
 /* A streaming JSON writer with automatic commas and indentation. */

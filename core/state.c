@@ -3,6 +3,7 @@
  * count (8 bytes each), then its bytes; loading checks all four. */
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "core/core.h"
 
@@ -110,4 +111,64 @@ gl_status gl_state_end(const gl_state *s) {
     return gl_error(GL_EFORMAT, "saved state: %zu bytes left unread",
                     s->len - s->pos);
   return GL_OK;
+}
+
+/* The file: "GLSTATE1", the string's length (8 bytes), its bytes, their
+ * CRC-32 (4 bytes). */
+static const char magic[8] = "GLSTATE1";
+
+gl_status gl_state_write(const gl_state *s, const char *path) {
+  gl_afile a;
+  GL_TRY(gl_afile_open(&a, path));
+  uint64_t len = s->len;
+  uint32_t crc = (uint32_t)crc32(0, Z_NULL, 0);
+  for (size_t off = 0; off < s->len;) { /* crc32 takes uInt lengths */
+    size_t k = s->len - off < (1u << 30) ? s->len - off : (1u << 30);
+    crc = (uint32_t)crc32(crc, s->buf + off, (uInt)k);
+    off += k;
+  }
+  fwrite(magic, 1, sizeof magic, a.f);
+  fwrite(&len, sizeof len, 1, a.f);
+  if (s->len) fwrite(s->buf, 1, s->len, a.f);
+  fwrite(&crc, sizeof crc, 1, a.f);
+  return gl_afile_commit(&a);
+}
+
+gl_status gl_state_read(gl_state *s, const char *path, char **data) {
+  size_t size;
+  *data = NULL;
+  GL_TRY(gl_read_file(path, data, &size));
+  const unsigned char *d = (const unsigned char *)*data;
+  uint64_t len = 0;
+  uint32_t crc = 0;
+  if (size >= sizeof magic + 12) {
+    memcpy(&len, d + sizeof magic, sizeof len);
+    memcpy(&crc, d + size - 4, 4);
+  }
+  gl_status st = GL_OK;
+  if (size < sizeof magic + 12 || memcmp(d, magic, sizeof magic))
+    st = gl_error(GL_EFORMAT, "%s: not a glearn state file", path);
+  else if (len != size - sizeof magic - 12)
+    st = gl_error(GL_EFORMAT, "%s: truncated or garbled (holds %zu bytes "
+                  "of state, says %llu)", path, size - sizeof magic - 12,
+                  (unsigned long long)len);
+  if (st == GL_OK) {
+    uint32_t c = (uint32_t)crc32(0, Z_NULL, 0);
+    const unsigned char *b = d + sizeof magic + 8;
+    for (size_t off = 0; off < len;) {
+      size_t k = len - off < (1u << 30) ? len - off : (1u << 30);
+      c = (uint32_t)crc32(c, b + off, (uInt)k);
+      off += k;
+    }
+    if (c != crc)
+      st = gl_error(GL_EFORMAT, "%s: garbled (its checksum does not match)",
+                    path);
+    else
+      gl_state_load_init(s, b, (size_t)len);
+  }
+  if (st != GL_OK) {
+    free(*data);
+    *data = NULL;
+  }
+  return st;
 }

@@ -125,6 +125,16 @@ typedef struct {
    * half the rate.  Threads wait for each other at the segments' ends. */
   bool spectral;
   int spectral_segments;
+  /* Checkpoints: with `checkpoint`, after every checkpoint_every-th pass
+   * (1 when 0; not after the last) the run's state (both vector tables,
+   * the threads' random streams and drawn negatives, the rate, the
+   * learner's) goes to that file (gl_state_write); with `resume` the run
+   * continues from one written by a run of the same corpus, settings and
+   * thread count (GL_EINVAL naming what differs), and with one thread
+   * ends as the uninterrupted run would, bit for bit. */
+  const char *checkpoint;
+  int checkpoint_every;
+  const char *resume;
 } gl_sgns_opts;
 
 gl_sgns_opts gl_sgns_defaults(void);
@@ -160,6 +170,7 @@ typedef struct {
   double lr;
   int estimates, restarts;
   double spectral_seconds;
+  int resumed_pass; /* the pass a resumed run continued from (0: none) */
 } gl_sgns_stats;
 
 /* Trains node embeddings emb (n_nodes x dim, row-major) on the corpus with

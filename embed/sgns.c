@@ -348,6 +348,85 @@ static void learner_end(learner *l, int64_t *done) {
   l->seconds += gl_now() - s0;
 }
 
+/* What a run carries from one pass to the next beyond the vectors: the
+ * threads' random streams, rates and negatives drawn ahead (copied out at
+ * a pass's end), the positions read, the learner. */
+typedef struct {
+  const gl_sgns_opts *o;
+  gl_idx n;
+  int T;
+  int64_t n_walks, total, counts; /* the corpus: a hash of its counts */
+  int ep;                         /* the next pass */
+  int64_t done;
+  float *emb, *syn1;
+  gl_rng *rng; /* T */
+  float *lr;   /* T */
+  gl_idx *tg;  /* T x negative */
+  learner *L;
+} sgns_run;
+
+static gl_status sgns_io(sgns_run *x, gl_state *s) {
+  const gl_sgns_opts *o = x->o;
+  const double set[] = {o->dim,    o->window,      o->negative,
+                        o->epochs, o->lr,          o->min_lr,
+                        o->sample, (double)o->seed, o->spectral,
+                        o->spectral_segments};
+  GL_TRY(gl_state_same(s, "sgns.opts", set, sizeof set,
+                       "skip-gram settings or seed"));
+  const int64_t corpus[] = {x->n, x->n_walks, x->total, x->counts};
+  GL_TRY(gl_state_same(s, "sgns.corpus", corpus, sizeof corpus,
+                       "graph or walks"));
+  GL_TRY(gl_state_same(s, "sgns.threads", &x->T, sizeof x->T,
+                       "thread count (--threads)"));
+  GL_TRY(GL_STATE_VAR(s, "sgns.pass", x->ep));
+  GL_TRY(GL_STATE_VAR(s, "sgns.done", x->done));
+  if (x->ep < 0 || x->ep > o->epochs || x->done < 0)
+    return gl_error(GL_EFORMAT, "saved state: pass %d", x->ep);
+  const size_t nd = (size_t)x->n * o->dim;
+  GL_TRY(gl_state_io(s, "sgns.emb", x->emb, sizeof *x->emb, nd));
+  GL_TRY(gl_state_io(s, "sgns.syn1", x->syn1, sizeof *x->syn1, nd));
+  GL_TRY(gl_state_io(s, "sgns.rng", x->rng, sizeof *x->rng, (size_t)x->T));
+  GL_TRY(gl_state_io(s, "sgns.lr", x->lr, sizeof *x->lr, (size_t)x->T));
+  const size_t kn = (size_t)x->T * (size_t)o->negative;
+  GL_TRY(gl_state_io(s, "sgns.negatives", x->tg, sizeof *x->tg, kn));
+  for (size_t i = 0; s->load && i < kn; i++)
+    if (x->tg[i] < 0 || x->tg[i] >= x->n)
+      return gl_error(GL_EFORMAT, "saved state: negative node %d",
+                      (int)x->tg[i]);
+  if (!o->spectral) return GL_OK;
+  learner *L = x->L;
+  GL_TRY(GL_STATE_VAR(s, "learner.rng", L->rng));
+  GL_TRY(GL_STATE_VAR(s, "learner.base", L->base));
+  GL_TRY(GL_STATE_VAR(s, "learner.seconds", L->seconds));
+  GL_TRY(GL_STATE_VAR(s, "learner.estimates", L->estimates));
+  return gl_spectral_guard_io(&L->guard, s);
+}
+
+/* opts->resume into x (the corpus and settings must be the saved run's). */
+static gl_status sgns_resume(sgns_run *x) {
+  gl_state s;
+  char *data;
+  GL_TRY(gl_state_read(&s, x->o->resume, &data));
+  gl_status st = sgns_io(x, &s);
+  if (st == GL_OK) st = gl_state_end(&s);
+  free(data);
+  if (st != GL_OK && st != GL_ENOMEM) {
+    char why[512];
+    snprintf(why, sizeof why, "%s", gl_errmsg());
+    st = gl_error(st, "%s: %s", x->o->resume, why);
+  }
+  return st;
+}
+
+static gl_status sgns_checkpoint(sgns_run *x) {
+  gl_state s;
+  gl_state_save_init(&s);
+  gl_status st = sgns_io(x, &s);
+  if (st == GL_OK) st = gl_state_write(&s, x->o->checkpoint);
+  gl_state_free(&s);
+  return st;
+}
+
 /* Skip-gram over the walks of a corpus c, or of a walker wk drawn as they
  * are needed (then nothing but one walk a thread is stored).  Thread t
  * trains on the walks [count t / T, count (t + 1) / T). */
@@ -386,9 +465,16 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
   gl_idx *targets = gl_malloc((size_t)T * 2 * (size_t)(o->negative + 1),
                               sizeof *targets);
   gl_walk_scratch *sc = wk ? gl_calloc((size_t)T, sizeof *sc) : NULL;
+  sgns_run x = {.o = o, .n = n, .T = T, .n_walks = n_walks, .total = total,
+                .emb = emb, .syn1 = syn1, .L = &L};
+  for (gl_idx v = 0; v < n; v++)
+    x.counts = (int64_t)gl_hash64((uint64_t)x.counts, (uint64_t)count[v]);
+  x.rng = gl_malloc((size_t)T, sizeof *x.rng);
+  x.lr = gl_malloc((size_t)T, sizeof *x.lr);
+  x.tg = gl_malloc((size_t)T * (size_t)o->negative + 1, sizeof *x.tg);
   float sig[SIG_SIZE];
   if (s == GL_OK && (!keep || !syn1 || !err || !kept || !targets ||
-                     (wk && !sc)))
+                     (wk && !sc) || !x.rng || !x.lr || !x.tg))
     s = GL_ENOMEM;
   for (int t = 0; wk && sc && t < T && s == GL_OK; t++)
     s = gl_walk_scratch_init(&sc[t], wk);
@@ -434,7 +520,10 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
                                     gl_sgns_curvature_loss(&L.cv))) != GL_OK)
       goto out;
   }
-  int64_t done = 0; /* positions read by all threads */
+  if (o->resume && (s = sgns_resume(&x)) != GL_OK) goto out;
+  st->resumed_pass = x.ep;
+  const int ck_every = o->checkpoint_every > 0 ? o->checkpoint_every : 1;
+  int64_t done = x.done; /* positions read by all threads */
   gl_progress bar;
   gl_progress_start(&bar, "skip-gram", (long)(all / 1000), o->progress);
   double t0 = gl_now();
@@ -443,16 +532,24 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
     const int t = omp_get_thread_num(), nt_ = omp_get_num_threads();
     const int64_t w0 = n_walks * t / nt_, w1 = n_walks * (t + 1) / nt_;
     gl_rng r;
-    gl_rng_seed(&r, gl_hash64(o->seed, (uint64_t)t + 1));
     float *e = err + (size_t)t * dim;
     gl_idx *sen = kept + (size_t)t * 2 * (size_t)(maxlen + 1);
     gl_idx *drawn = sen + maxlen + 1;
-    gl_idx *tg = targets + (size_t)t * 2 * (size_t)(o->negative + 1);
-    gl_idx *tg_next = tg + o->negative + 1;
-    draw_negatives(&nt, o->negative, syn1, dim, &r, tg_next);
-    int64_t local = 0; /* read since the last report to `done` */
+    const size_t k1n = (size_t)o->negative + 1;
+    gl_idx *tg = targets + (size_t)t * 2 * k1n;
+    gl_idx *tg_next = tg + k1n;
     float lr = (float)o->lr;
-    for (int ep = 0; ep < o->epochs; ep++)
+    if (o->resume) { /* where the saved run's thread t was */
+      r = x.rng[t];
+      lr = x.lr[t];
+      memcpy(tg_next, x.tg + (size_t)t * o->negative,
+             (size_t)o->negative * sizeof *tg_next);
+    } else {
+      gl_rng_seed(&r, gl_hash64(o->seed, (uint64_t)t + 1));
+      draw_negatives(&nt, o->negative, syn1, dim, &r, tg_next);
+    }
+    int64_t local = 0; /* read since the last report to `done` */
+    for (int ep = x.ep; ep < o->epochs && L.st == GL_OK; ep++) {
       for (int sg = 0; sg < S;) {
         if (o->spectral) {
 #pragma omp barrier
@@ -504,6 +601,21 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
         }
         if (!L.redo || L.st != GL_OK) sg++;
       }
+      if (o->checkpoint && (ep + 1) % ck_every == 0 && ep + 1 < o->epochs) {
+        x.rng[t] = r;
+        x.lr[t] = lr;
+        memcpy(x.tg + (size_t)t * o->negative, tg_next,
+               (size_t)o->negative * sizeof *tg_next);
+#pragma omp barrier
+#pragma omp single
+        {
+          x.ep = ep + 1;
+          x.done = done;
+          gl_status cs = sgns_checkpoint(&x);
+          if (cs != GL_OK) learner_fail(&L, cs);
+        }
+      }
+    }
   }
   gl_progress_end(&bar);
   st->estimates = L.estimates;
@@ -535,6 +647,9 @@ out:
   free(err);
   free(kept);
   free(targets);
+  free(x.rng);
+  free(x.lr);
+  free(x.tg);
   gl_neg_table_free(&nt);
   return s;
 }

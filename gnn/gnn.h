@@ -369,6 +369,7 @@ typedef struct {
   double spectral_seconds, lambda_max, lr, momentum;
   int estimates;
   int restarts; /* epochs thrown away by the learner's guard */
+  int resumed_epoch; /* the epoch a resumed run continued from (0: none) */
 } gl_train_result;
 
 gl_train_opts gl_train_defaults(void);

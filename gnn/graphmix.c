@@ -253,6 +253,7 @@ static gl_status train(gl_model *m, const gl_task *t, gl_optim *o,
   if (g->resume &&
       (st = gl_checkpoint_read(m, g->resume, gm_run_io, &run)) != GL_OK)
     goto done;
+  r->resumed_epoch = run.epoch;
   double t_start = gl_now();
   const int ck_every = g->checkpoint_every > 0 ? g->checkpoint_every : 1;
   gl_progress bar;

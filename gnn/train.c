@@ -450,6 +450,7 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
   if (opts->resume &&
       (st = gl_checkpoint_read(m, opts->resume, run_ref_io, &ref)) != GL_OK)
     goto done;
+  r->resumed_epoch = rs.epoch;
   for (; rs.epoch < opts->epochs; rs.epoch++) {
     const int epoch = rs.epoch;
     if (opts->spectral != GL_SPECTRAL_NONE && epoch % every == 0) {

@@ -642,23 +642,27 @@ TEST(tools_load_checks) {
   free(bytes);
 }
 
-/* Runs gnn-train `args` with --checkpoint FILE, kills it with SIGKILL as
- * soon as FILE exists, resumes it and checks the result against an
- * uninterrupted run: the same weights, byte for byte, and accuracy. */
-static void killed_and_resumed(const char *tool, const char *args) {
-  char ref[512], res[512], ck[512], cmd[4096], *out;
-  snprintf(ref, sizeof ref, "%s", gl_test_path("ref.npz"));
-  snprintf(res, sizeof res, "%s", gl_test_path("resumed.npz"));
+/* Runs `tool args` with --checkpoint FILE, kills it with SIGKILL as soon
+ * as FILE exists, resumes it and checks the result against an
+ * uninterrupted run: the same output (`out`: the option writing the
+ * weights or vectors), byte for byte, and the JSON saying where it
+ * resumed (`key` > 0). */
+static void killed_and_resumed(const char *tool, const char *args,
+                               const char *out_opt, const char *key) {
+  char ref[512], res[512], ck[512], json[512], cmd[4096], *out;
+  snprintf(ref, sizeof ref, "%s", gl_test_path("ref.out"));
+  snprintf(res, sizeof res, "%s", gl_test_path("resumed.out"));
   snprintf(ck, sizeof ck, "%s", gl_test_path("run.ck"));
+  snprintf(json, sizeof json, "%s", gl_test_path("resumed.json"));
   remove(ck);
   remove(res);
-  snprintf(cmd, sizeof cmd, "%s %s --quiet --threads 1 --save %s", tool,
-           args, ref);
+  snprintf(cmd, sizeof cmd, "%s %s --quiet --threads 1 %s %s", tool, args,
+           out_opt, ref);
   CHECK_MSG(gl_test_run(cmd, &out) == 0, "%s: %s", args, out);
   free(out);
   /* rc 137: killed by SIGKILL after its first checkpoint */
   snprintf(cmd, sizeof cmd,
-           "%s %s --quiet --threads 1 --checkpoint %s --checkpoint-every 3 "
+           "%s %s --quiet --threads 1 --checkpoint %s --checkpoint-every 1 "
            "& p=$!; while [ ! -e %s ] && kill -0 $p 2>/dev/null; do "
            "sleep 0.01; done; kill -9 $p; wait $p",
            tool, args, ck, ck);
@@ -667,27 +671,43 @@ static void killed_and_resumed(const char *tool, const char *args) {
             "%s: the run was not killed after a checkpoint (rc %d): %s",
             args, rc, out);
   free(out);
-  snprintf(cmd, sizeof cmd, "%s %s --quiet --threads 1 --resume %s --save %s",
-           tool, args, ck, res);
+  snprintf(cmd, sizeof cmd,
+           "%s %s --quiet --threads 1 --resume %s %s %s --json %s", tool,
+           args, ck, out_opt, res, json);
   CHECK_MSG(gl_test_run(cmd, &out) == 0, "%s --resume: %s", args, out);
   free(out);
+  char *j = slurp(json);
+  double at = j ? json_number(j, NULL, key) : NAN;
+  CHECK_MSG(at >= 1, "%s: resumed at %s %g", args, key, at);
+  free(j);
   char *a, *b;
   size_t na = 0, nb = 0;
   CHECK_OK(gl_read_file(ref, &a, &na));
   CHECK_OK(gl_read_file(res, &b, &nb));
   CHECK_MSG(na == nb && a && b && !memcmp(a, b, na),
-            "%s: the resumed run's weights differ from the uninterrupted "
+            "%s: the resumed run's output differs from the uninterrupted "
             "run's", args);
   free(a);
   free(b);
 }
 
 TEST(tools_checkpoint_resume_after_kill) {
-  killed_and_resumed(TRAIN, "pubmed gcn --epochs 100 --stop none");
-  killed_and_resumed(TRAIN, "cora gat --epochs 100 --stop none");
-  killed_and_resumed(TRAIN, "cora graphmix --epochs 600");
-  killed_and_resumed(TRAIN, "cora gcn --sampler mvs --split 0.6,0.2 "
-                            "--batch-size 64 --epochs 150 --stop none");
+  static const char *const runs[] = {
+      "pubmed gcn --epochs 100 --stop none",
+      "cora gat --epochs 100 --stop none", "cora graphmix --epochs 600",
+      "cora gcn --sampler mvs --split 0.6,0.2 --batch-size 64 --epochs 150 "
+      "--stop none"};
+  for (size_t i = 0; i < sizeof runs / sizeof *runs; i++)
+    killed_and_resumed(TRAIN, runs[i], "--save", "resumed_epoch");
+  /* care-embed between skip-gram passes, with the spectral learner too */
+  killed_and_resumed(tool_path("care-embed"),
+                     "cora --method deepwalk --walks 1 --length 40 --dim 32 "
+                     "--epochs 4",
+                     "--out", "resumed_pass");
+  killed_and_resumed(tool_path("care-embed"),
+                     "cora --method care --walks 1 --length 40 --dim 32 "
+                     "--epochs 4 --optim spectral-sgd --spectral-segments 4",
+                     "--out", "resumed_pass");
 }
 
 TEST(tools_checkpoint_resume_checks) {

@@ -64,6 +64,11 @@ static void usage(FILE *f) {
 "  --format F          w2v or npy (default: npy for a .npy name, else w2v)\n"
 "  --json FILE         results as JSON\n"
 "  --save-walks FILE   the walks as text, a walk a line (node ids)\n"
+"  --checkpoint FILE   write the run's state to FILE (atomically) every N\n"
+"                      skip-gram passes (--checkpoint-every N, 1)\n"
+"  --resume FILE       continue the run saved in FILE (the same command with\n"
+"                      --resume added; the same --threads); with one thread\n"
+"                      it ends as the uninterrupted run would, bit for bit\n"
 "  --stream            draw the walks as skip-gram needs them instead of\n"
 "                      storing them (for corpora larger than memory)\n"
 "  --quiet             no progress or summary lines (the result table stays)\n"
@@ -76,7 +81,8 @@ static void usage(FILE *f) {
 
 typedef struct {
   const char *dataset, *edgelist, *data_dir, *out, *format, *json, *method,
-      *communities, *task, *save_walks, *embeddings, *optim;
+      *communities, *task, *save_walks, *embeddings, *optim, *checkpoint,
+      *resume;
   bool directed, quiet, stream;
   int threads, eval_runs;
   double hold;
@@ -129,6 +135,10 @@ static void parse_args(int argc, char **argv, options *o) {
     else if (!strcmp(a, "--format")) o->format = v;
     else if (!strcmp(a, "--json")) o->json = v;
     else if (!strcmp(a, "--save-walks")) o->save_walks = v;
+    else if (!strcmp(a, "--checkpoint")) o->sg.checkpoint = v;
+    else if (!strcmp(a, "--checkpoint-every"))
+      o->sg.checkpoint_every = (int)gl_cli_long(a, v, 1, 100000);
+    else if (!strcmp(a, "--resume")) o->sg.resume = v;
     else if (!strcmp(a, "--embeddings")) o->embeddings = v;
     else if (!strcmp(a, "--method")) o->method = v;
     else if (!strcmp(a, "--communities")) o->communities = v;
@@ -197,10 +207,18 @@ static void parse_args(int argc, char **argv, options *o) {
                     : "w2v";
   if (strcmp(o->format, "w2v") && strcmp(o->format, "npy"))
     gl_cli_die(GL_EXIT_USAGE, "--format: '%s' is not w2v or npy", o->format);
+  if (o->sg.checkpoint_every && !o->sg.checkpoint)
+    gl_cli_die(GL_EXIT_USAGE, "--checkpoint-every: needs --checkpoint FILE");
+  if (o->sg.resume && gl_dir_exists(o->sg.resume))
+    gl_cli_die(GL_EXIT_USAGE, "--resume: '%s' is a folder, not a checkpoint",
+               o->sg.resume);
+  if (o->sg.resume && !gl_file_exists(o->sg.resume))
+    gl_cli_die(GL_EXIT_USAGE, "--resume: no such file '%s'", o->sg.resume);
   const char *const outs[][2] = {{"--out", o->out},
                                  {"--json", o->json},
-                                 {"--save-walks", o->save_walks}};
-  gl_cli_check_outputs(outs, 3);
+                                 {"--save-walks", o->save_walks},
+                                 {"--checkpoint", o->sg.checkpoint}};
+  gl_cli_check_outputs(outs, 4);
   o->walk.seed = o->seed;
   o->sg.seed = o->seed;
   o->sg.threads = o->threads;
@@ -282,6 +300,8 @@ static void learn(options *op, const gl_csr *graph, bool chatty, learned *L) {
                  : gl_sgns_train(&corpus, &o.sg, L->emb, &L->ss);
   if (st != GL_OK) gl_cli_die_status(st, "skip-gram");
   if (o.stream) L->nodes = L->ss.words / o.sg.epochs;
+  if (chatty && o.sg.resume)
+    printf("resumed from %s at pass %d\n", o.sg.resume, L->ss.resumed_pass);
   if (chatty)
     printf("skip-gram: dim %d, window %d, %d negatives, %d epoch(s): "
            "%.2fs, %.0f words/s\n",
@@ -445,6 +465,10 @@ int main(int argc, char **argv) {
     gl_json_int(&j, "nodes", n);
     gl_json_int(&j, "seed", (long long)o.seed);
     gl_json_int(&j, "threads", gl_threads());
+    if (o.sg.resume) {
+      gl_json_string(&j, "resumed_from", o.sg.resume);
+      gl_json_int(&j, "resumed_pass", L.ss.resumed_pass);
+    }
     if (L.comm) {
       gl_json_string(&j, "communities", o.communities);
       gl_json_int(&j, "n_communities", L.n_comm);

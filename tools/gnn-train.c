@@ -181,6 +181,7 @@ typedef struct {
   const char *dataset, *model, *base, *data_dir, *json, *save, *load,
       *predict, *log, *checkpoint, *resume;
   int checkpoint_every;
+  int resumed_epoch; /* where --resume continued the run */
   double split[2]; /* --split fractions (0: the standard split) */
   int runs, threads;
   bool epochs_set, quiet, graphmix;
@@ -715,6 +716,10 @@ static void write_json(const options *o, const settings *cf,
   gl_json_int(&j, "runs", runs);
   gl_json_int(&j, "seed", (long long)o->seed);
   gl_json_int(&j, "threads", gl_threads());
+  if (o->resume) {
+    gl_json_string(&j, "resumed_from", o->resume);
+    gl_json_int(&j, "resumed_epoch", o->resumed_epoch);
+  }
   /* the training settings in force (defaults and options), GraphMix's own */
   gl_json_begin_object(&j, "settings");
   gl_json_string(&j, "protocol", cf->protocol); /* which chose the defaults */
@@ -918,6 +923,9 @@ int main(int argc, char **argv) {
         st = gl_train(m, &t, s, opt, &to, &res);
       }
       if (st != GL_OK) gl_cli_die_status(st, "training");
+      o.resumed_epoch = res.resumed_epoch;
+      if (chatty && o.resume)
+        printf("resumed from %s at epoch %d\n", o.resume, res.resumed_epoch);
       gl_sampler_free(s);
       gl_optim_free(opt);
       test[r] = res.test_acc;
