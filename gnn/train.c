@@ -300,42 +300,7 @@ static uint64_t ids_hash(const gl_idx *ids, gl_idx n) {
   return h;
 }
 
-/* Saves or loads a run's state: the settings it must be resumed with, the
- * loop's counters and records, the result so far, the optimiser, the
- * learner's guard and the sampler. */
-static gl_status run_io(gl_state *s, run_state *rs, gl_model *m,
-                        const gl_task *t, gl_sampler *smp, gl_optim *o,
-                        gl_spectral_guard *guard, const gl_train_opts *opts,
-                        gl_train_result *r) {
-  const double set[] = {opts->epochs,         opts->stop,
-                        opts->window,         opts->patience,
-                        opts->select,         opts->spectral,
-                        opts->spectral_every, opts->spectral_steps,
-                        (double)opts->warmup, opts->decay_power,
-                        opts->spectral_mu,    opts->var_every,
-                        opts->var_draws};
-  GL_TRY(gl_state_same(s, "train.opts", set, sizeof set,
-                       "training settings"));
-  GL_TRY(gl_task_same(t, s));
-  GL_TRY(GL_STATE_VAR(s, "train.epoch", rs->epoch));
-  if (rs->epoch < 0 || rs->epoch > opts->epochs)
-    return gl_error(GL_EFORMAT, "saved state: epoch %d", rs->epoch);
-  GL_TRY(GL_STATE_VAR(s, "train.steps", rs->total_steps));
-  GL_TRY(GL_STATE_VAR(s, "train.time", rs->train_time));
-  GL_TRY(GL_STATE_VAR(s, "train.best_val", rs->best_val));
-  GL_TRY(GL_STATE_VAR(s, "train.best_loss", rs->best_loss));
-  GL_TRY(GL_STATE_VAR(s, "train.best_xent", rs->best_xent));
-  GL_TRY(GL_STATE_VAR(s, "train.bad", rs->bad));
-  GL_TRY(gl_state_io(s, "train.hist", rs->hist, sizeof *rs->hist,
-                     (size_t)opts->epochs));
-  GL_TRY(gl_best_weights_io(m, &rs->best, s));
-  GL_TRY(gl_train_result_io(r, s));
-  GL_TRY(gl_optim_io(o, s, m->params, m->n_params));
-  if (opts->spectral != GL_SPECTRAL_NONE)
-    GL_TRY(gl_spectral_guard_io(guard, s));
-  return gl_sampler_io(smp, s);
-}
-
+/* The objects of a run (run_io's ctx). */
 typedef struct {
   run_state *rs;
   gl_model *m;
@@ -347,9 +312,40 @@ typedef struct {
   gl_train_result *r;
 } run_ref;
 
-static gl_status run_ref_io(void *ctx, gl_state *s) {
-  run_ref *x = ctx;
-  return run_io(s, x->rs, x->m, x->t, x->s, x->o, x->guard, x->opts, x->r);
+/* Saves or loads a run's state: the settings it must be resumed with, the
+ * loop's counters and records, the result so far, the optimiser, the
+ * learner's guard and the sampler (a gl_state_fn). */
+static gl_status run_io(void *ctx, gl_state *s) {
+  const run_ref *x = ctx;
+  run_state *rs = x->rs;
+  const gl_train_opts *opts = x->opts;
+  const double set[] = {opts->epochs,         opts->stop,
+                        opts->window,         opts->patience,
+                        opts->select,         opts->spectral,
+                        opts->spectral_every, opts->spectral_steps,
+                        (double)opts->warmup, opts->decay_power,
+                        opts->spectral_mu,    opts->var_every,
+                        opts->var_draws};
+  GL_TRY(gl_state_same(s, "train.opts", set, sizeof set,
+                       "training settings"));
+  GL_TRY(gl_task_same(x->t, s));
+  GL_TRY(GL_STATE_VAR(s, "train.epoch", rs->epoch));
+  if (rs->epoch < 0 || rs->epoch > opts->epochs)
+    return gl_error(GL_EFORMAT, "saved state: epoch %d", rs->epoch);
+  GL_TRY(GL_STATE_VAR(s, "train.steps", rs->total_steps));
+  GL_TRY(GL_STATE_VAR(s, "train.time", rs->train_time));
+  GL_TRY(GL_STATE_VAR(s, "train.best_val", rs->best_val));
+  GL_TRY(GL_STATE_VAR(s, "train.best_loss", rs->best_loss));
+  GL_TRY(GL_STATE_VAR(s, "train.best_xent", rs->best_xent));
+  GL_TRY(GL_STATE_VAR(s, "train.bad", rs->bad));
+  GL_TRY(gl_state_io(s, "train.hist", rs->hist, sizeof *rs->hist,
+                     (size_t)opts->epochs));
+  GL_TRY(gl_best_weights_io(x->m, &rs->best, s));
+  GL_TRY(gl_train_result_io(x->r, s));
+  GL_TRY(gl_optim_io(x->o, s, x->m->params, x->m->n_params));
+  if (opts->spectral != GL_SPECTRAL_NONE)
+    GL_TRY(gl_spectral_guard_io(x->guard, s));
+  return gl_sampler_io(x->s, s);
 }
 
 gl_status gl_task_same(const gl_task *t, gl_state *s) {
@@ -448,7 +444,7 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
     goto done;
   run_ref ref = {&rs, m, t, s, o, &guard, opts, r};
   if (opts->resume &&
-      (st = gl_checkpoint_read(m, opts->resume, run_ref_io, &ref)) != GL_OK)
+      (st = gl_checkpoint_read(m, opts->resume, run_io, &ref)) != GL_OK)
     goto done;
   r->resumed_epoch = rs.epoch;
   for (; rs.epoch < opts->epochs; rs.epoch++) {
@@ -560,7 +556,7 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
     if (opts->checkpoint && (epoch + 1) % ck_every == 0 &&
         epoch + 1 < opts->epochs) {
       rs.epoch++; /* saved as the next epoch to run */
-      st = gl_checkpoint_write(m, opts->checkpoint, run_ref_io, &ref);
+      st = gl_checkpoint_write(m, opts->checkpoint, run_io, &ref);
       rs.epoch--;
       if (st != GL_OK) goto done;
     }
