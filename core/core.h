@@ -290,6 +290,9 @@ gl_status gl_state_len(gl_state *s, const char *name, size_t *n, size_t max);
  * it differs). */
 gl_status gl_state_same(gl_state *s, const char *name, const void *p,
                         size_t size, const char *what);
+/* Moves n random streams; loaded, none may be all zeros (a stream that
+ * never leaves zero: rejection loops would not end). */
+gl_status gl_state_rng(gl_state *s, const char *name, gl_rng *r, size_t n);
 /* Loading: every field was read (the string was written by the same
  * objects); saving: always GL_OK. */
 gl_status gl_state_end(const gl_state *s);

@@ -106,6 +106,15 @@ gl_status gl_state_same(gl_state *s, const char *name, const void *p,
   return st;
 }
 
+gl_status gl_state_rng(gl_state *s, const char *name, gl_rng *r, size_t n) {
+  GL_TRY(gl_state_io(s, name, r, sizeof *r, n));
+  for (size_t i = 0; s->load && i < n; i++)
+    if (!(r[i].s[0] | r[i].s[1] | r[i].s[2] | r[i].s[3]))
+      return gl_error(GL_EFORMAT, "saved state: '%s' is a stream of zeros",
+                      name);
+  return GL_OK;
+}
+
 gl_status gl_state_end(const gl_state *s) {
   if (s->load && s->pos != s->len)
     return gl_error(GL_EFORMAT, "saved state: %zu bytes left unread",

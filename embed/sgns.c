@@ -385,7 +385,7 @@ static gl_status sgns_io(sgns_run *x, gl_state *s) {
   const size_t nd = (size_t)x->n * o->dim;
   GL_TRY(gl_state_io(s, "sgns.emb", x->emb, sizeof *x->emb, nd));
   GL_TRY(gl_state_io(s, "sgns.syn1", x->syn1, sizeof *x->syn1, nd));
-  GL_TRY(gl_state_io(s, "sgns.rng", x->rng, sizeof *x->rng, (size_t)x->T));
+  GL_TRY(gl_state_rng(s, "sgns.rng", x->rng, (size_t)x->T));
   GL_TRY(gl_state_io(s, "sgns.lr", x->lr, sizeof *x->lr, (size_t)x->T));
   const size_t kn = (size_t)x->T * (size_t)o->negative;
   GL_TRY(gl_state_io(s, "sgns.negatives", x->tg, sizeof *x->tg, kn));
@@ -395,7 +395,7 @@ static gl_status sgns_io(sgns_run *x, gl_state *s) {
                       (int)x->tg[i]);
   if (!o->spectral) return GL_OK;
   learner *L = x->L;
-  GL_TRY(GL_STATE_VAR(s, "learner.rng", L->rng));
+  GL_TRY(gl_state_rng(s, "learner.rng", &L->rng, 1));
   GL_TRY(GL_STATE_VAR(s, "learner.base", L->base));
   GL_TRY(GL_STATE_VAR(s, "learner.seconds", L->seconds));
   GL_TRY(GL_STATE_VAR(s, "learner.estimates", L->estimates));

@@ -20,13 +20,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* One thread: the inputs are small, and a team of threads a run would
- * mostly measure OpenMP's start-up. */
+ * mostly measure OpenMP's start-up.  (A harness with a setup of its own
+ * defines GL_FUZZ_OWN_INIT and its own LLVMFuzzerInitialize.) */
+#ifndef GL_FUZZ_OWN_INIT
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
   gl_set_threads(1);
   return 0;
 }
+#endif
 
 enum { GL_FUZZ_MAX_FILES = 8 };
 static char gl_fuzz_folder[4096];

@@ -172,7 +172,7 @@ static gl_status gm_run_io(void *ctx, gl_state *st) {
   GL_TRY(gl_state_same(st, "graphmix.opts", set, sizeof set,
                        "GraphMix settings or seed"));
   GL_TRY(gl_task_same(x->s->t, st));
-  GL_TRY(GL_STATE_VAR(st, "graphmix.rng", x->s->rng));
+  GL_TRY(gl_state_rng(st, "graphmix.rng", &x->s->rng, 1));
   GL_TRY(gl_state_io(st, "graphmix.targets", x->s->y, sizeof *x->s->y,
                      (size_t)x->s->t->adj->n * x->s->t->n_classes));
   GL_TRY(GL_STATE_VAR(st, "graphmix.epoch", x->epoch));

@@ -37,7 +37,7 @@ gl_status gl_sampler_io(gl_sampler *s, gl_state *st) {
   GL_TRY(gl_state_same(st, "sampler", name, sizeof name, "sampler"));
   GL_TRY(gl_state_same(st, "sampler.layers", &s->n_layers,
                        sizeof s->n_layers, "number of layers"));
-  GL_TRY(GL_STATE_VAR(st, "sampler.rng", s->rng));
+  GL_TRY(gl_state_rng(st, "sampler.rng", &s->rng, 1));
   return s->ops->io(s, st);
 }
 

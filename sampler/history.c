@@ -317,10 +317,15 @@ static gl_status mvs_io(gl_sampler *s, gl_state *st) {
                        "mvs inner steps"));
   GL_TRY(gl_sampler_ids_io(st, "mvs.loss", v->loss, v->n_loss));
   GL_TRY(gl_state_io(st, "mvs.p", v->p, sizeof *v->p, (size_t)v->n_vs));
-  for (gl_idx i = 0; st->load && i < v->n_vs; i++)
+  bool any = false; /* p > 0 somewhere (mvs_feedback), or draws never end */
+  for (gl_idx i = 0; st->load && i < v->n_vs; i++) {
     if (!(v->p[i] >= 0 && v->p[i] <= 1))
       return gl_error(GL_EFORMAT, "saved state: mvs probability %g",
                       (double)v->p[i]);
+    any |= v->p[i] > 0;
+  }
+  if (st->load && !any)
+    return gl_error(GL_EFORMAT, "saved state: every mvs probability is 0");
   int left = v->left, waiting = v->waiting;
   GL_TRY(GL_STATE_VAR(st, "mvs.left", left));
   GL_TRY(GL_STATE_VAR(st, "mvs.waiting", waiting));
@@ -361,7 +366,7 @@ gl_status gl_sampler_mvs_new(gl_sampler **out, const gl_csr *adj,
   v->batch = batch_size;
   v->inner = inner;
   v->loss = gl_malloc((size_t)n_loss, sizeof *v->loss);
-  v->p = gl_malloc((size_t)v->n_vs, sizeof *v->p);
+  v->p = gl_calloc((size_t)v->n_vs, sizeof *v->p);
   v->w = gl_malloc((size_t)v->n_vs, sizeof *v->w);
   v->draw = gl_malloc((size_t)v->n_vs, sizeof *v->draw);
   if (systematic) v->perm = gl_malloc((size_t)v->n_vs, sizeof *v->perm);

@@ -198,3 +198,86 @@ TEST(core_alloc_fail_after) {
   CHECK(b != NULL);
   free(b);
 }
+
+/* A run's state: fields round-trip by name, size and count; a string
+ * written by other objects, cut, or with a field of another size is a
+ * clear error, and so is a random stream of zeros or a changed setting. */
+TEST(core_state_round_trip_and_errors) {
+  gl_state s;
+  gl_state_save_init(&s);
+  int epoch = 7;
+  double hist[3] = {1.5, -2, 3.25};
+  gl_rng r;
+  gl_rng_seed(&r, 9);
+  const int setting = 4;
+  CHECK_OK(gl_state_same(&s, "setting", &setting, sizeof setting, "width"));
+  CHECK_OK(GL_STATE_VAR(&s, "epoch", epoch));
+  CHECK_OK(gl_state_io(&s, "hist", hist, sizeof *hist, 3));
+  CHECK_OK(gl_state_rng(&s, "rng", &r, 1));
+  /* loaded back: the same values */
+  int e2 = 0, other = 5;
+  double h2[3] = {0};
+  gl_rng r2;
+  memset(&r2, 0, sizeof r2);
+  gl_state l;
+  gl_state_load_init(&l, s.buf, s.len);
+  CHECK_OK(gl_state_same(&l, "setting", &setting, sizeof setting, "width"));
+  CHECK_OK(GL_STATE_VAR(&l, "epoch", e2));
+  CHECK_OK(gl_state_io(&l, "hist", h2, sizeof *h2, 3));
+  CHECK_OK(gl_state_rng(&l, "rng", &r2, 1));
+  CHECK_OK(gl_state_end(&l));
+  CHECK_EQ(e2, 7);
+  CHECK(!memcmp(hist, h2, sizeof hist) && !memcmp(&r, &r2, sizeof r));
+  /* another setting; another field; another count; bytes left; cut */
+  gl_state_load_init(&l, s.buf, s.len);
+  CHECK_ERR(gl_state_same(&l, "setting", &other, sizeof other, "width"),
+            GL_EINVAL, "the run was saved with other width");
+  gl_state_load_init(&l, s.buf, s.len);
+  CHECK_ERR(GL_STATE_VAR(&l, "step", e2), GL_EFORMAT,
+            "expected 'step', found 'setting'");
+  gl_state_load_init(&l, s.buf, s.len);
+  CHECK_OK(gl_state_same(&l, "setting", &setting, sizeof setting, "width"));
+  CHECK_OK(GL_STATE_VAR(&l, "epoch", e2));
+  CHECK_ERR(gl_state_io(&l, "hist", h2, sizeof *h2, 2), GL_EFORMAT,
+            "'hist' holds 3 values of 8 bytes, expected 2 of 8");
+  gl_state_load_init(&l, s.buf, s.len);
+  CHECK_OK(gl_state_same(&l, "setting", &setting, sizeof setting, "width"));
+  CHECK_ERR(gl_state_end(&l), GL_EFORMAT, "bytes left unread");
+  gl_state_load_init(&l, s.buf, s.len - 3);
+  CHECK_OK(gl_state_same(&l, "setting", &setting, sizeof setting, "width"));
+  CHECK_OK(GL_STATE_VAR(&l, "epoch", e2));
+  CHECK_OK(gl_state_io(&l, "hist", h2, sizeof *h2, 3));
+  CHECK_ERR(gl_state_rng(&l, "rng", &r2, 1), GL_EFORMAT, "truncated at 'rng'");
+  /* a stream of zeros is refused */
+  gl_state z;
+  gl_state_save_init(&z);
+  gl_rng zero;
+  memset(&zero, 0, sizeof zero);
+  CHECK_OK(gl_state_rng(&z, "rng", &zero, 1));
+  gl_state_load_init(&l, z.buf, z.len);
+  CHECK_ERR(gl_state_rng(&l, "rng", &r2, 1), GL_EFORMAT, "stream of zeros");
+  /* as a file: written atomically, read back; cut or garbled: refused */
+  const char *path = gl_test_path("run.state");
+  CHECK_OK(gl_state_write(&s, path));
+  char *data;
+  CHECK_OK(gl_state_read(&l, path, &data));
+  CHECK(l.len == s.len && !memcmp(l.buf, s.buf, s.len));
+  free(data);
+  char *bytes;
+  size_t size;
+  CHECK_OK(gl_read_file(path, &bytes, &size));
+  FILE *f = fopen(path, "wb");
+  fwrite(bytes, 1, size - 1, f);
+  fclose(f);
+  CHECK_ERR(gl_state_read(&l, path, &data), GL_EFORMAT, "truncated");
+  bytes[20] ^= 1;
+  f = fopen(path, "wb");
+  fwrite(bytes, 1, size, f);
+  fclose(f);
+  CHECK_ERR(gl_state_read(&l, path, &data), GL_EFORMAT, "checksum");
+  CHECK_ERR(gl_state_read(&l, gl_test_write("x.txt", "hello world, no state"),
+                          &data), GL_EFORMAT, "not a glearn state file");
+  free(bytes);
+  gl_state_free(&z);
+  gl_state_free(&s);
+}
