@@ -1,5 +1,6 @@
 /* The Hessian of a model's loss on a set of nodes as a linear operator: for
- * the spectral learner (gnn/train.c) and gl-spectrum.  Exact products
+ * the spectral learner (gnn/train.c) and the spectrum against the batch
+ * size (gnn/spectrum.c).  Exact products
  * where the model has them (ops->hvp), else central differences of
  * gradients (optim's gl_hvp_fd). */
 #include <math.h>

@@ -423,6 +423,78 @@ void gl_params_load(gl_model *m, const float *w);
 void gl_batch_full_view(gl_batch *b, gl_block *blocks, int layers,
                         const gl_csr *adj);
 
+/* ============================================================== spectrum */
+/* The Hessian spectrum of a model's training loss against the batch size
+ * (Granziol et al., "Learning rates as a function of batch size", JMLR
+ * 2022), at the model's weights: the loss of B training nodes is their mean
+ * cross-entropy plus weight_decay/2 |w|^2 over the decayed weights, without
+ * dropout (gl_curvature).  For each batch size, `draws` batches drawn
+ * uniformly without replacement from the training nodes; then the full
+ * loss (all of them, in order) with `probes` start vectors.  Each draw is
+ * one Lanczos run of `steps` steps (gl_lanczos) from a Rademacher vector;
+ * the batches and the vectors come from one stream seeded by `seed`. */
+typedef struct {
+  const int *batch_sizes; /* borrowed, each in [1, n_train); NULL (n 0):
+                             4, 8, 16, ... below n_train (32 at most) */
+  int n_batch_sizes;
+  int draws;           /* batches a size: 10 */
+  int probes;          /* start vectors of the full loss: 5 */
+  int steps;           /* Lanczos steps a draw: 30 */
+  double weight_decay; /* the L2 term's wd: 0 */
+  uint64_t seed;       /* 1 */
+  int threads;         /* OpenMP threads of the call (0: the calling
+                          thread's) */
+} gl_spectrum_opts;
+gl_spectrum_opts gl_spectrum_defaults(void);
+/* GL_EINVAL for options that cannot run on n_train training nodes (fewer
+ * than 2; a batch size below 1 or not below n_train: "batch-sizes: ...";
+ * draws, probes or steps below 1; a negative or non-finite weight decay):
+ * what gl_spectrum_measure checks first, for a caller that wants to know
+ * before training. */
+gl_status gl_spectrum_opts_check(const gl_spectrum_opts *o, gl_idx n_train);
+
+/* One measured loss: a batch size, or the full loss. */
+typedef struct {
+  int batch_size; /* B; the full loss: n_train */
+  bool full;
+  double lambda_max;     /* batches: the mean over the draws of the largest
+                            |Ritz value|; the full loss: their largest */
+  double lambda_max_std; /* its sample standard deviation over the draws
+                            (the full loss: 0) */
+  double lambda_min;     /* the smallest Ritz value of all draws */
+  double trace;          /* Hutchinson's estimate: the parameters' count
+                            times the mean of the draws' quadratures */
+  gl_slq slq; /* every draw's Ritz values with their weights over the
+                 draws (summing to 1): the spectral density; its
+                 lambda_min, lambda_max (signed) and trace as above */
+} gl_spectrum_level;
+
+typedef struct {
+  gl_spectrum_level *levels; /* the batch sizes in order, the full last */
+  int n_levels;
+  size_t dim;     /* parameters */
+  gl_idx n_train; /* the full loss's nodes */
+  double lambda_max_full;
+  gl_batch_fit fit; /* of the batch sizes' lambda_max (N = n_train) */
+} gl_spectrum;
+
+/* Measures the levels above and fits them (gl_batch_fit_lmax).  The
+ * weights are left as they were (the model's last forward is not).  A
+ * seed and thread count fix the result.  GL_EINVAL as gl_spectrum_opts_check
+ * says; GL_ENOMEM; the curvature's and Lanczos' failures.  *out is
+ * zeroed on failure; gl_spectrum_free frees it either way. */
+gl_status gl_spectrum_measure(gl_model *m, const gl_task *t,
+                              const gl_spectrum_opts *o, gl_spectrum *out);
+void gl_spectrum_free(gl_spectrum *s);
+/* The levels' densities on one grid of `points` values, from 5% of the
+ * Ritz values' span below the lowest of them to 5% above the highest
+ * (span 1 when they are all equal), each smoothed by Gaussians of width
+ * sigma times the span (gl_slq_density): grid[points], and
+ * dens[n_levels x points], a row a level.  GL_EINVAL for sigma not
+ * positive and finite, fewer than 2 points, or no levels. */
+gl_status gl_spectrum_density(const gl_spectrum *s, double sigma, int points,
+                              double *grid, double *dens);
+
 /* ============================================================== GraphMix */
 typedef struct {
   int epochs;            /* 2000 */

@@ -242,10 +242,11 @@ gl_status gl_csr__build_chunked(gl_csr *out, gl_idx n, gl_idx m,
     }
 #pragma omp for schedule(dynamic, 1)
     for (gl_off b = 0; b < nb; b++) {
+      if (bad || !lc) continue; /* (start may be NULL then) */
       gl_off lo = b << shift, hi = (b + 1) << shift, s = start[b];
       gl_off len = start[b + 1] - s;
       if (hi > n) hi = n;
-      if (bad || !lc || lo >= hi) continue;
+      if (lo >= hi) continue;
       memset(lc, 0, (size_t)(hi - lo + 1) * sizeof *lc);
       for (gl_off p = s; p < s + len; p++) lc[loc[p] + 1]++;
       for (gl_off j = 0; j < hi - lo; j++) {

@@ -126,6 +126,31 @@ double gl_lr_scale(double lr, gl_lr_scale_rule rule, double batch,
                    double ref);
 /* "none", "linear", "sqrt"; GL_EINVAL naming the valid ones otherwise. */
 gl_status gl_lr_scale_parse(const char *s, gl_lr_scale_rule *rule);
+/* How lambda_max of the batch Hessian falls with the batch size B
+ * (Granziol et al., "Learning rates as a function of batch size", JMLR
+ * 2022: the batch Hessian's outliers exceed the full one's by a noise term
+ * of variance ~ 1/B - 1/N, N the samples a batch is drawn from without
+ * replacement, so the largest stable SGD rate 2 / lambda_max grows
+ * linearly with B until it saturates).  From lambda_max at n batch sizes
+ * b[i] (each in [1, n_full)) and lambda_max_full of the full loss,
+ * least-squares lines of
+ *   log(lmax[i] - lambda_max_full) on log(1/b[i] - 1/n_full), over the
+ *     n_excess sizes whose lmax is above the full one:
+ *     lambda_max(B) - lambda_max_full ~ exp(excess_icept) (1/B - 1/N)^excess
+ *     (the paper's noise term: excess = 1);
+ *   log lmax[i] on log b[i]: lambda_max(B) ~ exp(exponent_icept) B^-exponent
+ *     (the rate 2 / lambda_max grows as B^exponent).
+ * A line needs two points of different abscissas and finite values: NAN
+ * (slope and intercept) otherwise.  GL_EINVAL for n < 0, NULL arrays or a
+ * size outside [1, n_full); GL_ENOMEM. */
+typedef struct {
+  double excess, excess_icept;
+  int n_excess;
+  double exponent, exponent_icept;
+} gl_batch_fit;
+gl_status gl_batch_fit_lmax(const double *b, const double *lmax, int n,
+                            double n_full, double lambda_max_full,
+                            gl_batch_fit *out);
 
 /* Helpers for parameter lists. */
 void gl_params_zero_grad(gl_param *p, int n);

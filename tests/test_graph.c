@@ -352,6 +352,30 @@ TEST(graph_transpose_twice_is_identity) {
   gl_csr_free(&tt);
 }
 
+TEST(graph_transpose_out_of_memory) {
+  /* each allocation of the calling thread in turn fails: GL_ENOMEM and
+   * an empty matrix, never a read through the failed one (the bucket
+   * starts were read before the failure was looked at); then the same
+   * transpose as without failures */
+  gl_csr a, want, t;
+  random_csr(&a, 50, 30, 0.2, true, 3);
+  CHECK_OK(gl_csr_transpose(&want, &a));
+  gl_status st = GL_ENOMEM;
+  int n = 1;
+  for (; n < 100 && st == GL_ENOMEM; n++) {
+    gl_alloc_fail_after(n);
+    st = gl_csr_transpose(&t, &a);
+    gl_alloc_fail_after(0);
+    if (st == GL_ENOMEM) CHECK(t.ptr == NULL && t.col == NULL);
+  }
+  CHECK_MSG(st == GL_OK && n > 3, "status %d after %d failures", (int)st,
+            n - 1);
+  if (st == GL_OK) CHECK(same_csr(&want, &t));
+  gl_csr_free(&a);
+  gl_csr_free(&want);
+  gl_csr_free(&t);
+}
+
 TEST(graph_subgraph_and_select_rows) {
   /* Ring 0-1-2-3-4-5-0 with the chord 1-4. */
   const gl_idx s[] = {0, 1, 2, 3, 4, 5, 1}, d[] = {1, 2, 3, 4, 5, 0, 4};

@@ -1,8 +1,9 @@
 /* gl-spectrum: the Hessian spectrum of a trained model's training loss, of
  * the full loss and of mini-batch losses at several batch sizes, and how
  * lambda_max falls with the batch size (Granziol et al., "Learning rates
- * as a function of batch size", JMLR 2022).  Hessian-vector products by gnn's curvature operator,
- * spectra by optim's Lanczos and stochastic Lanczos quadrature. */
+ * as a function of batch size", JMLR 2022).  The sweep, the measurement
+ * and the fits are gnn's gl_spectrum_measure; here the options, the
+ * training and the outputs. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,61 +157,6 @@ static void parse_args(int argc, char **argv, options *o) {
   gl_cli_check_outputs(outs, 5);
 }
 
-/* One measured loss: the full one (b = n_train) or a batch size. */
-typedef struct {
-  int b;
-  double lmax, lmax_std, lmin, trace;
-  gl_slq slq; /* Ritz values and weights: the density */
-} level;
-
-/* Lanczos on the curvature of the loss over nodes[0..n) into l's density
- * (weights scaled by 1/draws), returns max |theta| and, in *lmin, the
- * smallest Ritz value. */
-static double measure(gl_model *m, const gl_task *t, const gl_idx *nodes,
-                      gl_idx n, double wd, int steps, int draws, gl_rng *r,
-                      double *v0, level *l, double *lmin) {
-  gl_curvature *c;
-  gl_status st = gl_curvature_new(&c, m, t, nodes, n, wd, false, 0);
-  if (st != GL_OK) gl_cli_die_status(st, "curvature");
-  const size_t dim = gl_curvature_dim(c);
-  gl_rng_signs(r, v0, dim);
-  double *th = l->slq.nodes + l->slq.n, *tau = l->slq.weights + l->slq.n;
-  int got;
-  if ((st = gl_lanczos(gl_curvature_matvec, c, dim, steps, v0, th, tau,
-                       &got)) != GL_OK)
-    gl_cli_die_status(st, "lanczos");
-  gl_curvature_free(c);
-  double top = 0, tr = 0;
-  for (int i = 0; i < got; i++) {
-    top = fmax(top, fabs(th[i]));
-    tr += tau[i] * th[i];
-    tau[i] /= draws;
-  }
-  l->trace += tr * (double)dim / draws;
-  *lmin = th[0];
-  l->slq.n += got;
-  return top;
-}
-
-/* Least squares slope and intercept of y on x over the n points. */
-static bool fit(const double *x, const double *y, int n, double *slope,
-                double *icept) {
-  if (n < 2) return false;
-  double mx = 0, my = 0, sxx = 0, sxy = 0;
-  for (int i = 0; i < n; i++) {
-    mx += x[i] / n;
-    my += y[i] / n;
-  }
-  for (int i = 0; i < n; i++) {
-    sxx += (x[i] - mx) * (x[i] - mx);
-    sxy += (x[i] - mx) * (y[i] - my);
-  }
-  if (!(sxx > 0)) return false;
-  *slope = sxy / sxx;
-  *icept = my - *slope * mx;
-  return true;
-}
-
 int main(int argc, char **argv) {
   gl_cli_init(argv[0]);
   options o;
@@ -233,20 +179,17 @@ int main(int argc, char **argv) {
   gl_task t = {&ahat, &d.x, d.y, d.n_classes, d.train, d.val, d.test,
                d.n_train, d.n_val, d.n_test};
 
-  /* the batch sizes: given (each below the training set), or powers of 2 */
-  int sizes[33], ns = 0;
-  if (o.n_sizes) {
-    for (int i = 0; i < o.n_sizes; i++) {
-      if (o.sizes[i] >= d.n_train)
-        gl_cli_die(GL_EXIT_USAGE, "--batch-sizes: %d is not below the %d "
-                   "training nodes (the full loss is measured anyway)",
-                   o.sizes[i], (int)d.n_train);
-      sizes[ns++] = o.sizes[i];
-    }
-  } else {
-    for (int b = 4; b < d.n_train && ns < 32; b *= 2) sizes[ns++] = b;
-  }
-  sizes[ns++] = (int)d.n_train; /* the full loss, last */
+  /* the sweep's options, checked before the training */
+  gl_spectrum_opts so = gl_spectrum_defaults();
+  so.batch_sizes = o.sizes;
+  so.n_batch_sizes = o.n_sizes;
+  so.draws = o.draws;
+  so.probes = o.probes;
+  so.steps = o.steps;
+  so.seed = o.seed;
+  so.threads = o.threads;
+  if (gl_spectrum_opts_check(&so, d.n_train) != GL_OK)
+    gl_cli_die(GL_EXIT_USAGE, "--%s", gl_errmsg());
 
   /* train with the model's defaults */
   gl_model_defaults_t md;
@@ -289,67 +232,27 @@ int main(int argc, char **argv) {
            "(test %.2f%%); Hessian at these weights\n",
            d.name, o.model, (int)d.n_train, dim, epochs, 100 * test_acc);
 
-  /* the losses: draws batches per size (probes for the full loss) */
-  level *lv = calloc((size_t)ns, sizeof *lv);
-  double *v0 = malloc(dim * sizeof *v0);
-  gl_idx *pool = malloc((size_t)d.n_train * sizeof *pool);
-  double *lm = malloc((size_t)(o.draws > o.probes ? o.draws : o.probes) *
-                      sizeof *lm);
-  if (!lv || !v0 || !pool || !lm) gl_cli_die(GL_EXIT_FAIL, "out of memory");
-  gl_rng r;
-  gl_rng_seed(&r, gl_hash64(o.seed, 0x5eed));
-  for (int k = 0; k < ns; k++) {
-    level *l = &lv[k];
-    const bool full = k == ns - 1;
-    const int draws = full ? o.probes : o.draws;
-    l->b = sizes[k];
-    l->slq.nodes = malloc((size_t)draws * o.steps * sizeof(double));
-    l->slq.weights = malloc((size_t)draws * o.steps * sizeof(double));
-    if (!l->slq.nodes || !l->slq.weights)
-      gl_cli_die(GL_EXIT_FAIL, "out of memory");
-    l->lmin = INFINITY;
-    for (int q = 0; q < draws; q++) {
-      memcpy(pool, d.train, (size_t)d.n_train * sizeof *pool);
-      if (!full) /* a uniform subset */
-        gl_rng_sample(&r, pool, (size_t)d.n_train, (size_t)l->b);
-      double lo;
-      lm[q] = measure(m, &t, pool, l->b, md.weight_decay, o.steps, draws, &r,
-                      v0, l, &lo);
-      l->lmin = fmin(l->lmin, lo);
-    }
-    gl_meanstd ms = gl_mean_std(lm, draws);
-    l->lmax = full ? 0 : ms.mean;
-    for (int q = 0; full && q < draws; q++) l->lmax = fmax(l->lmax, lm[q]);
-    l->lmax_std = full ? 0 : ms.std;
-  }
-  const double lfull = lv[ns - 1].lmax;
-
-  /* the fits: log(lambda_max(B) - lambda_max(full)) against
-   * log(1/B - 1/N) (the noise's variance in the paper's model, drawing
-   * without replacement from N), and log lambda_max(B) against log B */
-  double xs[32], ye[32], yr[32], a_ex = NAN, c_ex = NAN, a_raw = NAN,
-         c_raw = NAN;
-  int ne = 0;
-  for (int k = 0; k < ns - 1; k++) {
-    yr[k] = log(lv[k].lmax);
-    if (lv[k].lmax > lfull) {
-      xs[ne] = log(1.0 / lv[k].b - 1.0 / (double)d.n_train);
-      ye[ne++] = log(lv[k].lmax - lfull);
-    }
-  }
-  if (!fit(xs, ye, ne, &a_ex, &c_ex)) a_ex = NAN;
-  double xr[32];
-  for (int k = 0; k < ns - 1; k++) xr[k] = log(lv[k].b);
-  if (fit(xr, yr, ns - 1, &a_raw, &c_raw)) a_raw = -a_raw;
+  /* the losses: draws batches per size (probes for the full loss), and
+   * the fits */
+  so.weight_decay = md.weight_decay;
+  gl_spectrum sp;
+  if ((st = gl_spectrum_measure(m, &t, &so, &sp)) != GL_OK)
+    gl_cli_die_status(st, "measuring the spectrum");
+  const gl_spectrum_level *lv = sp.levels;
+  const int ns = sp.n_levels, ne = sp.fit.n_excess;
+  const double lfull = sp.lambda_max_full, a_ex = sp.fit.excess,
+               a_raw = sp.fit.exponent, c_raw = sp.fit.exponent_icept;
 
   printf("\n%10s %14s %10s %12s %12s %12s %10s\n", "batch", "lambda_max",
          "± std", "excess", "lambda_min", "trace", "2/lmax");
   for (int k = 0; k < ns; k++) {
-    const level *l = &lv[k];
+    const gl_spectrum_level *l = &lv[k];
     char name[16];
-    snprintf(name, sizeof name, k == ns - 1 ? "full %d" : "%d", l->b);
-    printf("%10s %14.6g %10.3g %12.4g %12.4g %12.4g %10.4g\n", name, l->lmax,
-           l->lmax_std, l->lmax - lfull, l->lmin, l->trace, 2 / l->lmax);
+    snprintf(name, sizeof name, k == ns - 1 ? "full %d" : "%d",
+             l->batch_size);
+    printf("%10s %14.6g %10.3g %12.4g %12.4g %12.4g %10.4g\n", name,
+           l->lambda_max, l->lambda_max_std, l->lambda_max - lfull,
+           l->lambda_min, l->trace, 2 / l->lambda_max);
   }
   if (isfinite(a_ex))
     printf("\nlambda_max(B) - lambda_max(full) ~ (1/B - 1/N)^a: a = %.3f (%d "
@@ -363,20 +266,11 @@ int main(int argc, char **argv) {
            a_raw);
 
   /* the densities on one grid */
-  double lo = INFINITY, hi = -INFINITY;
-  for (int k = 0; k < ns; k++)
-    for (int i = 0; i < lv[k].slq.n; i++) {
-      lo = fmin(lo, lv[k].slq.nodes[i]);
-      hi = fmax(hi, lv[k].slq.nodes[i]);
-    }
-  const double span = hi > lo ? hi - lo : 1, sig = o.sigma * span;
   enum { G = 400 };
   double grid[G], *dens = malloc((size_t)ns * G * sizeof *dens);
   if (!dens) gl_cli_die(GL_EXIT_FAIL, "out of memory");
-  for (int g = 0; g < G; g++)
-    grid[g] = lo - 0.05 * span + 1.1 * span * g / (G - 1);
-  for (int k = 0; k < ns; k++)
-    gl_slq_density(&lv[k].slq, sig, grid, G, dens + (size_t)k * G);
+  if ((st = gl_spectrum_density(&sp, o.sigma, G, grid, dens)) != GL_OK)
+    gl_cli_die_status(st, "");
 
   if (o.csv) {
     gl_cli_out *f = gl_cli_out_open(o.csv);
@@ -384,21 +278,21 @@ int main(int argc, char **argv) {
     fprintf(fp, "batch_size,full,lambda_max,lambda_max_std,lambda_min,trace,"
                 "lr_2_over_lambda_max\n");
     for (int k = 0; k < ns; k++)
-      fprintf(fp, "%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g\n", lv[k].b, k == ns - 1,
-              lv[k].lmax, lv[k].lmax_std, lv[k].lmin, lv[k].trace,
-              2 / lv[k].lmax);
+      fprintf(fp, "%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g\n", lv[k].batch_size,
+              k == ns - 1, lv[k].lambda_max, lv[k].lambda_max_std,
+              lv[k].lambda_min, lv[k].trace, 2 / lv[k].lambda_max);
     gl_cli_out_commit(f);
   }
   char names[33][24];
   for (int k = 0; k < ns; k++)
     snprintf(names[k], sizeof names[k], k == ns - 1 ? "full (%d)" : "B = %d",
-             lv[k].b);
+             lv[k].batch_size);
   if (o.density_csv) {
     gl_cli_out *f = gl_cli_out_open(o.density_csv);
     FILE *fp = gl_cli_out_file(f);
     fprintf(fp, "eigenvalue");
     for (int k = 0; k < ns; k++)
-      fprintf(fp, k == ns - 1 ? ",full" : ",batch_%d", lv[k].b);
+      fprintf(fp, k == ns - 1 ? ",full" : ",batch_%d", lv[k].batch_size);
     fprintf(fp, "\n");
     for (int g = 0; g < G; g++) {
       fprintf(fp, "%.9g", grid[g]);
@@ -412,13 +306,13 @@ int main(int argc, char **argv) {
   if (o.plot) {
     double bx[33], by[33], fx[2], fy[2], hx[2], hy[2];
     for (int k = 0; k < ns - 1; k++) {
-      bx[k] = lv[k].b;
-      by[k] = lv[k].lmax;
+      bx[k] = lv[k].batch_size;
+      by[k] = lv[k].lambda_max;
     }
-    hx[0] = lv[0].b;
+    hx[0] = lv[0].batch_size;
     hx[1] = d.n_train;
     hy[0] = hy[1] = lfull;
-    fx[0] = lv[0].b;
+    fx[0] = lv[0].batch_size;
     fx[1] = d.n_train;
     for (int i = 0; i < 2; i++) fy[i] = exp(c_raw - a_raw * log(fx[i]));
     char fitname[48];
@@ -466,11 +360,11 @@ int main(int argc, char **argv) {
     gl_json_begin_array(&j, "levels");
     for (int k = 0; k < ns; k++) {
       gl_json_begin_object(&j, NULL);
-      gl_json_int(&j, "batch_size", lv[k].b);
+      gl_json_int(&j, "batch_size", lv[k].batch_size);
       gl_json_bool(&j, "full", k == ns - 1);
-      gl_json_number(&j, "lambda_max", lv[k].lmax);
-      gl_json_number(&j, "lambda_max_std", lv[k].lmax_std);
-      gl_json_number(&j, "lambda_min", lv[k].lmin);
+      gl_json_number(&j, "lambda_max", lv[k].lambda_max);
+      gl_json_number(&j, "lambda_max_std", lv[k].lambda_max_std);
+      gl_json_number(&j, "lambda_min", lv[k].lambda_min);
       gl_json_number(&j, "trace", lv[k].trace);
       gl_json_end_object(&j);
     }
@@ -479,11 +373,7 @@ int main(int argc, char **argv) {
     gl_json_finish(&j);
     gl_cli_out_commit(f);
   }
-  for (int k = 0; k < ns; k++) gl_slq_free(&lv[k].slq);
-  free(lv);
-  free(v0);
-  free(pool);
-  free(lm);
+  gl_spectrum_free(&sp);
   free(dens);
   gl_model_free(m);
   gl_csr_free(&ahat);
