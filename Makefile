@@ -17,9 +17,10 @@ LIBS      = -lopenblas -lmetis -lcxsparse -ligraph -lmatio -lz -lcurl \
 
 MODULES   = core graph datasets sampler optim gnn embed
 LIB_SRC   = $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
-# Every tools/*.c but the shared helpers and the wait policy's library is a
-# program.
-TOOLS     = $(patsubst tools/%.c,%,$(filter-out tools/cli.c tools/omp-passive.c,\
+# Every tools/*.c but the shared helpers, the tools' option tables and
+# parsers (tools/TOOL-opts.c) and the wait policy's library is a program.
+CLI_SRC   = tools/cli.c $(wildcard tools/*-opts.c)
+TOOLS     = $(patsubst tools/%.c,%,$(filter-out $(CLI_SRC) tools/omp-passive.c,\
               $(wildcard tools/*.c)))
 TEST_SRC  = $(wildcard tests/*.c)
 BENCH_SRC = $(wildcard bench/*.c)
@@ -122,17 +123,21 @@ $(B)/$(SONAME): $(B)/$(SOFILE)
 $(B)/libglearn.so: $(B)/$(SONAME)
 	ln -sfn $(SONAME) $@
 
-# Every tool links the shared command-line helpers of tools/cli.c, and
-# libglearn-passive.so after libgomp (OMP_WAIT_POLICY=passive before libgomp
-# starts: tools/omp-passive.c), found beside the tool's lib/ when installed,
-# else in the build folder.
+# Every tool links libglearn-cli.a, the shared command-line helpers of
+# tools/cli.c and the tools' option parsers (which the fuzzers link too),
+# and libglearn-passive.so after libgomp (OMP_WAIT_POLICY=passive before
+# libgomp starts: tools/omp-passive.c), found beside the tool's lib/ when
+# installed, else in the build folder.
 PASSIVE   = libglearn-passive.so
 $(B)/$(PASSIVE): tools/omp-passive.c
 	@mkdir -p $(B)
 	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -Wl,-soname,$(PASSIVE) $< -o $@
-$(BINDIR)/%: $(B)/tools/%.o $(B)/tools/cli.o $(B)/libglearn.a $(B)/$(PASSIVE)
+$(B)/libglearn-cli.a: $(CLI_SRC:%.c=$(B)/%.o)
+	rm -f $@ && ar rcs $@ $^
+$(BINDIR)/%: $(B)/tools/%.o $(B)/libglearn-cli.a $(B)/libglearn.a \
+             $(B)/$(PASSIVE)
 	@mkdir -p $(BINDIR)
-	$(CC) $(WARN) $(CFLAGS) $< $(B)/tools/cli.o $(B)/libglearn.a $(LIBS) \
+	$(CC) $(WARN) $(CFLAGS) $< $(B)/libglearn-cli.a $(B)/libglearn.a $(LIBS) \
 	  -lgomp -Wl,--no-as-needed $(B)/$(PASSIVE) \
 	  '-Wl,-rpath,$$ORIGIN/../lib:$$ORIGIN/../$(B):$$ORIGIN/..' -o $@
 
