@@ -157,9 +157,10 @@ test-san san:
 check: test test-san
 
 # ------------------------------------------------------------ fuzzing
-# libFuzzer harnesses, one a loader (fuzz/*.c), built with clang against
-# the library compiled with the fuzzer's coverage, ASan and UBSan in
-# build-fuzz/.  The fuzz build skips the npz members' CRC-32 check
+# libFuzzer harnesses (fuzz/*.c), one a loader, the checkpoint reader and
+# each tool's option parser (fuzz/opts_*.c, linking libglearn-cli.a),
+# built with clang against the library compiled with the fuzzer's
+# coverage, ASan and UBSan in build-fuzz/.  The fuzz build skips the npz members' CRC-32 check
 # (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION), so that mutated members reach
 # the .npy parser.  fuzz-run runs each harness FUZZ_TIME seconds over a
 # scratch copy of its seed corpus fuzz/corpus/NAME/ (with fuzz/NAME.dict
@@ -179,10 +180,11 @@ fuzz:
 	  fuzzers
 
 fuzzers: $(FUZZ_NAMES:%=$(B)/fuzz/%)
-$(B)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(HDRS) $(B)/libglearn.a
+$(B)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(HDRS) $(B)/libglearn-cli.a \
+             $(B)/libglearn.a
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $(INC) \
-	  $< $(B)/libglearn.a $(LIBS) -o $@
+	  $< $(B)/libglearn-cli.a $(B)/libglearn.a $(LIBS) -o $@
 
 fuzz-run: fuzz
 	@for f in $(FUZZ_NAMES); do \
