@@ -17,9 +17,10 @@ LIBS      = -lopenblas -lmetis -lcxsparse -ligraph -lmatio -lz -lcurl \
 
 MODULES   = core graph datasets sampler optim gnn embed
 LIB_SRC   = $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
-# Every tools/*.c but the shared helpers and the wait policy's library is a
-# program.
-TOOLS     = $(patsubst tools/%.c,%,$(filter-out tools/cli.c tools/omp-passive.c,\
+# Every tools/*.c but the shared helpers, the tools' option tables and
+# parsers (tools/TOOL-opts.c) and the wait policy's library is a program.
+CLI_SRC   = tools/cli.c $(wildcard tools/*-opts.c)
+TOOLS     = $(patsubst tools/%.c,%,$(filter-out $(CLI_SRC) tools/omp-passive.c,\
               $(wildcard tools/*.c)))
 TEST_SRC  = $(wildcard tests/*.c)
 BENCH_SRC = $(wildcard bench/*.c)
@@ -122,17 +123,21 @@ $(B)/$(SONAME): $(B)/$(SOFILE)
 $(B)/libglearn.so: $(B)/$(SONAME)
 	ln -sfn $(SONAME) $@
 
-# Every tool links the shared command-line helpers of tools/cli.c, and
-# libglearn-passive.so after libgomp (OMP_WAIT_POLICY=passive before libgomp
-# starts: tools/omp-passive.c), found beside the tool's lib/ when installed,
-# else in the build folder.
+# Every tool links libglearn-cli.a, the shared command-line helpers of
+# tools/cli.c and the tools' option parsers (which the fuzzers link too),
+# and libglearn-passive.so after libgomp (OMP_WAIT_POLICY=passive before
+# libgomp starts: tools/omp-passive.c), found beside the tool's lib/ when
+# installed, else in the build folder.
 PASSIVE   = libglearn-passive.so
 $(B)/$(PASSIVE): tools/omp-passive.c
 	@mkdir -p $(B)
 	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -Wl,-soname,$(PASSIVE) $< -o $@
-$(BINDIR)/%: $(B)/tools/%.o $(B)/tools/cli.o $(B)/libglearn.a $(B)/$(PASSIVE)
+$(B)/libglearn-cli.a: $(CLI_SRC:%.c=$(B)/%.o)
+	rm -f $@ && ar rcs $@ $^
+$(BINDIR)/%: $(B)/tools/%.o $(B)/libglearn-cli.a $(B)/libglearn.a \
+             $(B)/$(PASSIVE)
 	@mkdir -p $(BINDIR)
-	$(CC) $(WARN) $(CFLAGS) $< $(B)/tools/cli.o $(B)/libglearn.a $(LIBS) \
+	$(CC) $(WARN) $(CFLAGS) $< $(B)/libglearn-cli.a $(B)/libglearn.a $(LIBS) \
 	  -lgomp -Wl,--no-as-needed $(B)/$(PASSIVE) \
 	  '-Wl,-rpath,$$ORIGIN/../lib:$$ORIGIN/../$(B):$$ORIGIN/..' -o $@
 
@@ -152,9 +157,10 @@ test-san san:
 check: test test-san
 
 # ------------------------------------------------------------ fuzzing
-# libFuzzer harnesses, one a loader (fuzz/*.c), built with clang against
-# the library compiled with the fuzzer's coverage, ASan and UBSan in
-# build-fuzz/.  The fuzz build skips the npz members' CRC-32 check
+# libFuzzer harnesses (fuzz/*.c), one a loader, the checkpoint reader and
+# each tool's option parser (fuzz/opts_*.c, linking libglearn-cli.a),
+# built with clang against the library compiled with the fuzzer's
+# coverage, ASan and UBSan in build-fuzz/.  The fuzz build skips the npz members' CRC-32 check
 # (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION), so that mutated members reach
 # the .npy parser.  fuzz-run runs each harness FUZZ_TIME seconds over a
 # scratch copy of its seed corpus fuzz/corpus/NAME/ (with fuzz/NAME.dict
@@ -174,10 +180,11 @@ fuzz:
 	  fuzzers
 
 fuzzers: $(FUZZ_NAMES:%=$(B)/fuzz/%)
-$(B)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(HDRS) $(B)/libglearn.a
+$(B)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(HDRS) $(B)/libglearn-cli.a \
+             $(B)/libglearn.a
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $(INC) \
-	  $< $(B)/libglearn.a $(LIBS) -o $@
+	  $< $(B)/libglearn-cli.a $(B)/libglearn.a $(LIBS) -o $@
 
 fuzz-run: fuzz
 	@for f in $(FUZZ_NAMES); do \

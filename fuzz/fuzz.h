@@ -109,6 +109,32 @@ static inline const uint8_t *gl_fuzz_part(const uint8_t *data, size_t size,
   return start;
 }
 
+/* The input as a command line: argv[0] is `prog`, then each part of the
+ * input up to a NUL byte (the last part's NUL optional), argv[argc] NULL.
+ * One block (free(argv)); NULL when out of memory. */
+static inline char **gl_fuzz_argv(const char *prog, const uint8_t *data,
+                                  size_t size, int *argc) {
+  size_t n = 1;
+  for (size_t i = 0; i < size; i++)
+    if (data[i] == 0 && i + 1 < size) n++;
+  if (size) n++;
+  const size_t plen = strlen(prog) + 1;
+  char **argv = malloc((n + 1) * sizeof *argv + plen + size + 1);
+  if (!argv) return NULL;
+  char *text = (char *)(argv + n + 1);
+  memcpy(text, prog, plen);
+  memcpy(text + plen, data, size);
+  text[plen + size] = 0;
+  argv[0] = text;
+  for (size_t k = 1, at = plen; k < n; k++) {
+    argv[k] = text + at;
+    at += strlen(text + at) + 1;
+  }
+  argv[n] = NULL;
+  *argc = (int)n;
+  return argv;
+}
+
 /* Writes the input to the file `name` and loads it with `load` (a loader
  * of datasets/ that takes a path), freeing what it loaded. */
 static inline int gl_fuzz_load(const char *name, const uint8_t *data,

@@ -367,6 +367,12 @@ TEST(tools_bad_usage) {
   bad("cora gcn --load /nonexistent/m.npz", "--load");
   bad("cora gcn --save /nonexistent/dir/m.npz", "no such folder");
   bad("cora gcn --data /nonexistent-folder", "cora");
+  /* --checkpoint, --checkpoint-every, --resume: parsed (their behaviour is
+   * the library's) */
+  bad("cora gcn --checkpoint c.ckpt --checkpoint-every 0",
+      "--checkpoint-every: expected an integer in [1, ");
+  bad("cora gcn --resume r.ckpt --checkpoint-every -1",
+      "--checkpoint-every");
   char args[512];
   snprintf(args, sizeof args, "%s gcn", gl_test_path("missing-folder"));
   bad(args, "missing-folder");
@@ -379,6 +385,20 @@ TEST(tools_bad_usage) {
   snprintf(help, sizeof help, "%s --help", TRAIN);
   CHECK_EQ(gl_test_run(help, &out), 0);
   CHECK(strstr(out, "usage: gnn-train DATASET MODEL") && strstr(out, "--json"));
+  /* the usage line, --help's entries and the parser come from one table:
+   * every option in the usage line has its entry, with its default */
+  const char *want[] = {"[--checkpoint FILE]", "[--resume FILE]",
+                        "--checkpoint FILE   write the run's state to FILE "
+                        "(atomically) every N",
+                        "--checkpoint-every N\n", "the N of --checkpoint "
+                        "(default: 1)",
+                        "--resume FILE       continue the run saved in FILE",
+                        "--runs N            seeds to run: seed, seed+1, ... "
+                        "(default: 1)",
+                        "-h, --help", "exit status: 0 ok, 1 failure, 2 bad "
+                        "usage or bad input"};
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+    CHECK_MSG(strstr(out, want[i]), "--help lacks '%s'", want[i]);
   free(out);
 }
 
@@ -986,14 +1006,15 @@ TEST(tools_care_embed_bad_usage) {
   static const char *cases[][2] = {
       {"", "no dataset given"},
       {"nosuchset", "nosuchset"},
-      {"karate --method nope", "--method: 'nope'"},
+      {"karate --method nope",
+       "--method: expected care, deepwalk or node2vec, got 'nope'"},
       {"karate --communities nope", "--communities"},
-      {"karate --task nope", "--task: 'nope'"},
+      {"karate --task nope", "--task: expected none, classify or link"},
       {"karate --task link --hold 1", "--hold"},
       {"karate --task classify --eval-runs 0", "--eval-runs"},
       {"karate --task link --hold 0.9 --quiet", "keep the graph connected"},
-      {"karate --format txt", "--format: 'txt'"},
-      {"karate --optim adam", "--optim: 'adam'"},
+      {"karate --format txt", "--format: expected w2v or npy, got 'txt'"},
+      {"karate --optim adam", "--optim: expected sgd or spectral-sgd"},
       {"karate --optim spectral-sgd --spectral-segments 0",
        "--spectral-segments"},
       {"karate --dim 0", "--dim"},
@@ -1004,6 +1025,7 @@ TEST(tools_care_embed_bad_usage) {
       {"karate --directed", "--directed applies"},
       {"karate cora", "unexpected argument 'cora'"},
       {"karate --bogus", "unknown option '--bogus'"},
+      {"karate --checkpoint-every x", "--checkpoint-every"},
       {"karate --out /nonexistent/dir/e.w2v", "no such folder"},
       {"karate --embeddings e.npy", "only with --task classify"},
       {"karate --stream --save-walks w.txt", "--stream keeps no walks"},
@@ -1042,6 +1064,7 @@ TEST(tools_care_embed_bad_usage) {
   snprintf(help, sizeof help, "%s --help", tool_path("care-embed"));
   CHECK_EQ(gl_test_run(help, &out), 0);
   CHECK(strstr(out, "usage: care-embed DATASET") && strstr(out, "--method"));
+  CHECK(strstr(out, "passes (--checkpoint-every)") && strstr(out, "--resume FILE"));
   free(out);
 }
 

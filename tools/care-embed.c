@@ -5,225 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/cli.h"
-
-static void usage(FILE *f) {
-  fprintf(f,
-"usage: care-embed DATASET [options]\n"
-"       care-embed --edgelist FILE [--directed] [options]\n"
-"\n"
-"Learns node embeddings from random walks with skip-gram and negative\n"
-"sampling: CARE (community-aware paths, Keikha et al.), DeepWalk or\n"
-"node2vec.\n"
-"\n"
-"  DATASET  a registered name (%s)\n"
-"           or a path to a GMNN folder, an .npz, a .mat or an edge list\n"
-"\n"
-"walks:\n"
-"  --method M          care (default), deepwalk or node2vec\n"
-"  --walks N           walks starting at every node (10)\n"
-"  --length N          nodes a walk (80; at least 2)\n"
-"  --alpha X           care: probability of a neighbour step; otherwise a\n"
-"                      jump within the community (0.9)\n"
-"  --communities C     care: louvain (default) or leiden (igraph)\n"
-"  --p X, --q X        node2vec: return and in-out parameters (1, 1)\n"
-"skip-gram:\n"
-"  --dim N             embedding size (128)\n"
-"  --window N          context nodes on each side (10)\n"
-"  --negative N        negatives per pair (5)\n"
-"  --epochs N          passes over the walks (1)\n"
-"  --lr X              starting learning rate, decayed linearly (0.025)\n"
-"  --optim O           sgd (the rate --lr) or spectral-sgd: the rate from\n"
-"                      the Hessian of a step's updates by Lanczos, every\n"
-"                      1/--spectral-segments of an epoch (Granziol et\n"
-"                      al.'s 2 / (lambda_max + median)), decayed linearly;\n"
-"                      a segment that raises the loss is redone at half\n"
-"                      the rate (twice the vectors' memory)\n"
-"  --spectral-segments N   spectral-sgd: estimates an epoch (20)\n"
-"  --sample X          frequent-node subsampling threshold (1e-3; 0 off)\n"
-"run:\n"
-"  --task T            none (default: embeddings only), classify (node\n"
-"                      classification: one-vs-rest logistic regression on\n"
-"                      10%%..90%% of the labelled nodes, Micro/Macro-F1\n"
-"                      averaged over --eval-runs splits) or link (link\n"
-"                      prediction: embed the graph without --hold of its\n"
-"                      edges, kept connected; logistic regression on edge\n"
-"                      features; ROC-AUC on the held-out edges and as many\n"
-"                      non-edges)\n"
-"  --eval-runs N       classify: random splits per fraction (10)\n"
-"  --embeddings F.npy  classify: score these vectors (n x dim, from any\n"
-"                      tool) instead of learning them\n"
-"  --hold X            link: share of the edges held out (0.5)\n"
-"  --threads N         threads (default: all cores); walks are the same for\n"
-"                      any count, skip-gram threads race (Hogwild)\n"
-"  --seed S            seed of the walks, communities and training (1)\n"
-"  --data DIR          folder holding the datasets\n"
-"output:\n"
-"  --out FILE          the embeddings: word2vec text (node id, then the\n"
-"                      vector, a line each) or numpy .npy (n x dim float32)\n"
-"  --format F          w2v or npy (default: npy for a .npy name, else w2v)\n"
-"  --json FILE         results as JSON\n"
-"  --save-walks FILE   the walks as text, a walk a line (node ids)\n"
-"  --checkpoint FILE   write the run's state to FILE (atomically) every N\n"
-"                      skip-gram passes (--checkpoint-every N, 1)\n"
-"  --resume FILE       continue the run saved in FILE (the same command with\n"
-"                      --resume added; the same --threads); with one thread\n"
-"                      it ends as the uninterrupted run would, bit for bit\n"
-"  --stream            draw the walks as skip-gram needs them instead of\n"
-"                      storing them (for corpora larger than memory)\n"
-"  --quiet             no progress or summary lines (the result table stays)\n"
-"  --help              this text\n"
-"  --version           the version of glearn\n"
-"\n"
-"Exit status: 0 ok, 1 failure, 2 bad usage or bad input.\n",
-          gl_dataset_names());
-}
-
-typedef struct {
-  const char *dataset, *edgelist, *data_dir, *out, *format, *json, *method,
-      *communities, *task, *save_walks, *embeddings, *optim, *checkpoint,
-      *resume;
-  bool directed, quiet, stream;
-  int threads, eval_runs;
-  double hold;
-  uint64_t seed;
-  gl_walk_opts walk;
-  gl_sgns_opts sg;
-} options;
-
-static void parse_args(int argc, char **argv, options *o) {
-  memset(o, 0, sizeof *o);
-  o->method = "care";
-  o->communities = "louvain";
-  o->task = "none";
-  o->seed = 1;
-  o->eval_runs = 10;
-  o->hold = 0.5;
-  o->walk = gl_walk_defaults();
-  o->sg = gl_sgns_defaults();
-  o->optim = "sgd";
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-      usage(stdout);
-      exit(GL_EXIT_OK);
-    }
-    if (!strcmp(a, "--version")) gl_cli_version();
-    if (a[0] != '-' || a[1] == '\0') {
-      if (o->dataset)
-        gl_cli_die(GL_EXIT_USAGE, "unexpected argument '%s' (one dataset "
-                   "only; see --help)", a);
-      o->dataset = a;
-      continue;
-    }
-    if (!strcmp(a, "--directed")) {
-      o->directed = true;
-      continue;
-    }
-    if (!strcmp(a, "--quiet")) {
-      o->quiet = true;
-      continue;
-    }
-    if (!strcmp(a, "--stream")) {
-      o->stream = true;
-      continue;
-    }
-    const char *v = gl_cli_value(argc, argv, &i);
-    if (!strcmp(a, "--edgelist")) o->edgelist = v;
-    else if (!strcmp(a, "--data")) o->data_dir = v;
-    else if (!strcmp(a, "--out")) o->out = v;
-    else if (!strcmp(a, "--format")) o->format = v;
-    else if (!strcmp(a, "--json")) o->json = v;
-    else if (!strcmp(a, "--save-walks")) o->save_walks = v;
-    else if (!strcmp(a, "--checkpoint")) o->sg.checkpoint = v;
-    else if (!strcmp(a, "--checkpoint-every"))
-      o->sg.checkpoint_every = (int)gl_cli_long(a, v, 1, 100000);
-    else if (!strcmp(a, "--resume")) o->sg.resume = v;
-    else if (!strcmp(a, "--embeddings")) o->embeddings = v;
-    else if (!strcmp(a, "--method")) o->method = v;
-    else if (!strcmp(a, "--communities")) o->communities = v;
-    else if (!strcmp(a, "--task")) o->task = v;
-    else if (!strcmp(a, "--eval-runs"))
-      o->eval_runs = (int)gl_cli_long(a, v, 1, 1000);
-    else if (!strcmp(a, "--hold")) o->hold = gl_cli_double(a, v, 0.01, 0.99);
-    else if (!strcmp(a, "--threads"))
-      o->threads = (int)gl_cli_long(a, v, 1, 1024);
-    else if (!strcmp(a, "--seed"))
-      o->seed = (uint64_t)gl_cli_long(a, v, 0, 1L << 62);
-    else if (!strcmp(a, "--walks"))
-      o->walk.walks_per_node = (int)gl_cli_long(a, v, 1, 100000);
-    else if (!strcmp(a, "--length"))
-      o->walk.length = (int)gl_cli_long(a, v, 2, 1000000); /* 1: no pair */
-    else if (!strcmp(a, "--alpha")) o->walk.alpha = gl_cli_double(a, v, 0, 1);
-    else if (!strcmp(a, "--p")) o->walk.p = gl_cli_double(a, v, 1e-9, 1e9);
-    else if (!strcmp(a, "--q")) o->walk.q = gl_cli_double(a, v, 1e-9, 1e9);
-    else if (!strcmp(a, "--dim")) o->sg.dim = (int)gl_cli_long(a, v, 1, 65536);
-    else if (!strcmp(a, "--window"))
-      o->sg.window = (int)gl_cli_long(a, v, 1, 1000);
-    else if (!strcmp(a, "--negative"))
-      o->sg.negative = (int)gl_cli_long(a, v, 0, 1000);
-    else if (!strcmp(a, "--epochs"))
-      o->sg.epochs = (int)gl_cli_long(a, v, 1, 100000);
-    else if (!strcmp(a, "--lr")) o->sg.lr = gl_cli_double(a, v, 1e-9, 10);
-    else if (!strcmp(a, "--optim")) o->optim = v;
-    else if (!strcmp(a, "--spectral-segments"))
-      o->sg.spectral_segments = (int)gl_cli_long(a, v, 1, 1000000);
-    else if (!strcmp(a, "--sample"))
-      o->sg.sample = gl_cli_double(a, v, 0, 1);
-    else
-      gl_cli_die(GL_EXIT_USAGE, "unknown option '%s' (see --help)", a);
-  }
-  if (!o->dataset == !o->edgelist)
-    gl_cli_die(GL_EXIT_USAGE, o->dataset ? "give a dataset or --edgelist, "
-               "not both" : "no dataset given (see --help)");
-  if (o->directed && !o->edgelist)
-    gl_cli_die(GL_EXIT_USAGE, "--directed applies to --edgelist only");
-  if (!strcmp(o->method, "care")) o->walk.kind = GL_WALK_CARE;
-  else if (!strcmp(o->method, "deepwalk")) o->walk.kind = GL_WALK_DEEPWALK;
-  else if (!strcmp(o->method, "node2vec")) o->walk.kind = GL_WALK_NODE2VEC;
-  else
-    gl_cli_die(GL_EXIT_USAGE, "--method: '%s' is not care, deepwalk or "
-               "node2vec", o->method);
-  if (strcmp(o->communities, "louvain") && strcmp(o->communities, "leiden"))
-    gl_cli_die(GL_EXIT_USAGE, "--communities: '%s' is not louvain or "
-               "leiden", o->communities);
-  if (strcmp(o->task, "none") && strcmp(o->task, "classify") &&
-      strcmp(o->task, "link"))
-    gl_cli_die(GL_EXIT_USAGE, "--task: '%s' is not none, classify or link",
-               o->task);
-  if (strcmp(o->optim, "sgd") && strcmp(o->optim, "spectral-sgd"))
-    gl_cli_die(GL_EXIT_USAGE, "--optim: '%s' is not sgd or spectral-sgd",
-               o->optim);
-  o->sg.spectral = !strcmp(o->optim, "spectral-sgd");
-  if (o->stream && o->save_walks)
-    gl_cli_die(GL_EXIT_USAGE, "--stream keeps no walks to --save-walks");
-  if (o->embeddings && strcmp(o->task, "classify"))
-    gl_cli_die(GL_EXIT_USAGE, "--embeddings: only with --task classify (link "
-               "prediction learns its vectors on the residual graph)");
-  if (!o->format)
-    o->format = o->out && strlen(o->out) > 4 &&
-                        !strcmp(o->out + strlen(o->out) - 4, ".npy")
-                    ? "npy"
-                    : "w2v";
-  if (strcmp(o->format, "w2v") && strcmp(o->format, "npy"))
-    gl_cli_die(GL_EXIT_USAGE, "--format: '%s' is not w2v or npy", o->format);
-  if (o->sg.checkpoint_every && !o->sg.checkpoint)
-    gl_cli_die(GL_EXIT_USAGE, "--checkpoint-every: needs --checkpoint FILE");
-  if (o->sg.resume && gl_dir_exists(o->sg.resume))
-    gl_cli_die(GL_EXIT_USAGE, "--resume: '%s' is a folder, not a checkpoint",
-               o->sg.resume);
-  if (o->sg.resume && !gl_file_exists(o->sg.resume))
-    gl_cli_die(GL_EXIT_USAGE, "--resume: no such file '%s'", o->sg.resume);
-  const char *const outs[][2] = {{"--out", o->out},
-                                 {"--json", o->json},
-                                 {"--save-walks", o->save_walks},
-                                 {"--checkpoint", o->sg.checkpoint}};
-  gl_cli_check_outputs(outs, 4);
-  o->walk.seed = o->seed;
-  o->sg.seed = o->seed;
-  o->sg.threads = o->threads;
-  o->sg.progress = !o->quiet;
-}
+#include "tools/care-embed-opts.h"
 
 /* word2vec's text format: "n dim", then "id v_1 ... v_dim" a node. */
 static void write_w2v(const char *path, const float *emb, gl_idx n, int dim) {
@@ -262,13 +44,14 @@ static void learn(options *op, const gl_csr *graph, bool chatty, learned *L) {
   if (o.walk.kind == GL_WALK_CARE) {
     L->comm = malloc((size_t)n * sizeof *L->comm);
     if (!L->comm) gl_cli_die(GL_EXIT_FAIL, "out of memory");
-    st = !strcmp(o.communities, "leiden")
+    st = o.communities == COMM_LEIDEN
              ? gl_communities_leiden(graph, o.seed, L->comm, &L->n_comm, &L->q)
              : gl_communities_louvain(graph, o.seed, L->comm, &L->n_comm,
                                       &L->q);
     if (st != GL_OK) gl_cli_die_status(st, "communities");
     if (chatty)
-      printf("communities (%s): %d, modularity %.4f\n", o.communities,
+      printf("communities (%s): %d, modularity %.4f\n",
+             care_embed_comms[o.communities],
              (int)L->n_comm, L->q);
     o.walk.community = L->comm;
     o.walk.n_comm = L->n_comm;
@@ -283,8 +66,9 @@ static void learn(options *op, const gl_csr *graph, bool chatty, learned *L) {
   L->nodes = o.stream ? 0 : corpus.start[corpus.n_walks];
   if (chatty && !o.stream)
     printf("walks (%s): %lld walks, %lld nodes in %.2fs (%.2f M nodes/s)\n",
-           o.method, (long long)corpus.n_walks, (long long)L->nodes,
-           L->walk_s, L->nodes / fmax(L->walk_s, 1e-9) / 1e6);
+           care_embed_methods[o.method], (long long)corpus.n_walks,
+           (long long)L->nodes, L->walk_s,
+           L->nodes / fmax(L->walk_s, 1e-9) / 1e6);
   if (o.save_walks) {
     gl_cli_out *out = gl_cli_out_open(o.save_walks);
     FILE *f = gl_cli_out_file(out);
@@ -360,17 +144,28 @@ static gl_status labels_of(gl_csr *out, const int32_t *y, gl_idx n,
 int main(int argc, char **argv) {
   gl_cli_init(argv[0]);
   options o;
-  parse_args(argc, argv, &o);
+  gl_status st = care_embed_parse(argc, argv, &o);
+  gl_cli_parsed(&care_embed_tool, st, o.help, o.version);
+  const char *const outs[][2] = {{"--out", o.out},
+                                 {"--json", o.json},
+                                 {"--save-walks", o.save_walks},
+                                 {"--checkpoint", o.sg.checkpoint}};
+  gl_cli_check_outputs(outs, 4);
+  if (o.sg.resume && gl_dir_exists(o.sg.resume))
+    gl_cli_die(GL_EXIT_USAGE, "--resume: '%s' is a folder, not a checkpoint",
+               o.sg.resume);
+  if (o.sg.resume && !gl_file_exists(o.sg.resume))
+    gl_cli_die(GL_EXIT_USAGE, "--resume: no such file '%s'", o.sg.resume);
   gl_set_threads(o.threads);
   const bool chatty = !o.quiet;
   gl_dataset d;
-  gl_status st = o.edgelist ? gl_load_edgelist(&d, o.edgelist, o.directed)
-                            : gl_dataset_load(&d, o.dataset, o.data_dir, 1);
+  st = o.edgelist ? gl_load_edgelist(&d, o.edgelist, o.directed)
+                  : gl_dataset_load(&d, o.dataset, o.data_dir, 1);
   if (st != GL_OK) gl_cli_die_status(st, "");
   const char *name = o.edgelist ? o.edgelist : d.name;
   const gl_idx n = d.adj.n;
-  const bool classify = !strcmp(o.task, "classify");
-  const bool link = !strcmp(o.task, "link");
+  const bool classify = o.task == TASK_CLASSIFY;
+  const bool link = o.task == TASK_LINK;
   if (classify && !d.multilabel && !d.y)
     gl_cli_die(GL_EXIT_USAGE, "--task classify: %s has no labels", name);
   int dim = o.sg.dim;
@@ -429,7 +224,7 @@ int main(int argc, char **argv) {
                              &auc[k])) != GL_OK)
         gl_cli_die_status(st, "link prediction");
   if (o.out) { /* files only once everything has worked */
-    if (!strcmp(o.format, "npy"))
+    if (o.format == FORMAT_NPY)
       write_npy(o.out, emb, n, dim);
     else
       write_w2v(o.out, emb, n, dim);
@@ -437,8 +232,8 @@ int main(int argc, char **argv) {
   printf("\n%-16s %-9s %8s %10s %10s %12s\n", "graph", "method", "nodes",
          "walk s", "train s", "words/s");
   printf("%-16.16s %-9s %8d %10.2f %10.2f %12.0f\n", name,
-         o.embeddings ? "given" : o.method, (int)n, L.walk_s, L.ss.seconds,
-         L.ss.words_per_second);
+         o.embeddings ? "given" : care_embed_methods[o.method], (int)n,
+         L.walk_s, L.ss.seconds, L.ss.words_per_second);
   if (classify) {
     printf("\n%-18s", "train fraction");
     for (int f = 0; f < 9; f++) printf(" %6.1f", fracs[f]);
@@ -461,7 +256,8 @@ int main(int argc, char **argv) {
     gl_json_init(&j, gl_cli_out_file(out));
     gl_json_begin_object(&j, NULL);
     gl_json_string(&j, "graph", name);
-    gl_json_string(&j, "method", o.embeddings ? "given" : o.method);
+    gl_json_string(&j, "method",
+                   o.embeddings ? "given" : care_embed_methods[o.method]);
     gl_json_int(&j, "nodes", n);
     gl_json_int(&j, "seed", (long long)o.seed);
     gl_json_int(&j, "threads", gl_threads());
@@ -470,7 +266,7 @@ int main(int argc, char **argv) {
       gl_json_int(&j, "resumed_pass", L.ss.resumed_pass);
     }
     if (L.comm) {
-      gl_json_string(&j, "communities", o.communities);
+      gl_json_string(&j, "communities", care_embed_comms[o.communities]);
       gl_json_int(&j, "n_communities", L.n_comm);
       gl_json_number(&j, "modularity", L.q);
     }
@@ -479,7 +275,7 @@ int main(int argc, char **argv) {
     gl_json_number(&j, "train_seconds", L.ss.seconds);
     gl_json_number(&j, "words_per_second", L.ss.words_per_second);
     if (!o.embeddings) {
-      gl_json_string(&j, "optim", o.optim);
+      gl_json_string(&j, "optim", care_embed_optims[o.optim]);
       gl_json_number(&j, "lr", o.sg.spectral ? L.ss.lr : o.sg.lr);
     }
     if (!o.embeddings && o.sg.spectral) {

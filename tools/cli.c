@@ -73,22 +73,6 @@ void gl_cli_die_status(gl_status st, const char *what) {
   gl_cli_die(code, "%s", gl_errmsg());
 }
 
-long gl_cli_long(const char *opt, const char *v, long lo, long hi) {
-  long x;
-  if (!gl_parse_long(v, lo, hi, &x))
-    gl_cli_die(GL_EXIT_USAGE, "%s: expected an integer in [%ld, %ld], got '%s'",
-               opt, lo, hi, v);
-  return x;
-}
-
-double gl_cli_double(const char *opt, const char *v, double lo, double hi) {
-  double x;
-  if (!gl_parse_double(v, lo, hi, &x))
-    gl_cli_die(GL_EXIT_USAGE, "%s: expected a number in [%g, %g], got '%s'",
-               opt, lo, hi, v);
-  return x;
-}
-
 void gl_cli_load_classes(gl_dataset *d, const char *name, const char *dir,
                          uint64_t split_seed) {
   gl_status st = gl_dataset_load(d, name, dir, split_seed);
@@ -98,21 +82,272 @@ void gl_cli_load_classes(gl_dataset *d, const char *name, const char *dir,
                "features for node classification", name);
 }
 
-void gl_cli_split(const char *opt, const char *v, double split[2]) {
+/* ---------------------------------------------------------- options */
+gl_status gl_cli_reword(gl_status st, const char *before, const char *after) {
+  char msg[512]; /* gl_error writes where gl_errmsg points */
+  snprintf(msg, sizeof msg, "%s", gl_errmsg());
+  return gl_error(st, "%s%s%s", before, msg, after);
+}
+
+/* "a, b or c" of a NULL-terminated list. */
+static void join_names(char *buf, size_t cap, const char *const *names) {
+  size_t len = 0;
+  buf[0] = 0;
+  for (int i = 0; names[i] && len < cap; i++)
+    len += (size_t)snprintf(buf + len, cap - len, "%s%s",
+                            i == 0 ? "" : names[i + 1] ? ", " : " or ",
+                            names[i]);
+}
+
+gl_status gl_cli_set(const gl_cli_opt *op, const char *v, void *base) {
+  void *field = (char *)base + op->off;
+  long l;
+  double d;
+  switch (op->kind) {
+  case GL_CLI_FLAG:
+  case GL_CLI_STOP:
+    *(bool *)field = true;
+    return GL_OK;
+  case GL_CLI_STR:
+    *(const char **)field = v;
+    return GL_OK;
+  case GL_CLI_INT:
+  case GL_CLI_LONG:
+  case GL_CLI_U64:
+    if (!gl_parse_long(v, (long)op->lo, (long)op->hi, &l))
+      return gl_error(GL_EINVAL, "%s: expected an integer in [%ld, %ld], "
+                      "got '%s'", op->name, (long)op->lo, (long)op->hi, v);
+    if (op->kind == GL_CLI_INT)
+      *(int *)field = (int)l;
+    else if (op->kind == GL_CLI_LONG)
+      *(long *)field = l;
+    else
+      *(uint64_t *)field = (uint64_t)l;
+    return GL_OK;
+  case GL_CLI_FLOAT:
+  case GL_CLI_DOUBLE:
+    if (!gl_parse_double(v, op->lo, op->hi, &d))
+      return gl_error(GL_EINVAL, "%s: expected a number in [%g, %g], got "
+                      "'%s'", op->name, op->lo, op->hi, v);
+    if (op->kind == GL_CLI_FLOAT)
+      *(float *)field = (float)d;
+    else
+      *(double *)field = d;
+    return GL_OK;
+  case GL_CLI_CHOICE:
+    for (int i = 0; op->choices[i]; i++)
+      if (!strcmp(v, op->choices[i])) {
+        *(int *)field = i;
+        return GL_OK;
+      }
+    char names[256];
+    join_names(names, sizeof names, op->choices);
+    return gl_error(GL_EINVAL, "%s: expected %s, got '%s'", op->name, names,
+                    v);
+  case GL_CLI_FUNC:
+    return op->parse(op, v, base);
+  }
+  return gl_error(GL_EINTERNAL, "%s: no parser", op->name);
+}
+
+/* The table's option named `a` (its name or alias), or NULL. */
+static const gl_cli_opt *find(const gl_cli_tool *t, const char *a) {
+  for (int k = 0; k < t->n_opts; k++) {
+    const gl_cli_opt *op = &t->opts[k];
+    if (op->name && (!strcmp(a, op->name) ||
+                     (op->alias && !strcmp(a, op->alias))))
+      return op;
+  }
+  return NULL;
+}
+
+static bool takes_value(const gl_cli_opt *op) {
+  return op->kind != GL_CLI_FLAG && op->kind != GL_CLI_STOP;
+}
+
+gl_status gl_cli_parse(const gl_cli_tool *t, int argc, char **argv, void *o,
+                       gl_cli_args *a) {
+  a->n_pos = a->n_given = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    if (arg[0] != '-' || !arg[1]) {
+      if (a->n_pos == a->max_pos)
+        return gl_error(GL_EINVAL, "unexpected argument '%s' (see --help)",
+                        arg);
+      a->pos[a->n_pos++] = arg;
+      continue;
+    }
+    const gl_cli_opt *op = find(t, arg);
+    if (!op)
+      return gl_error(GL_EINVAL, "unknown option '%s' (see --help)", arg);
+    const char *v = "";
+    if (takes_value(op)) {
+      if (i + 1 >= argc)
+        return gl_error(GL_EINVAL, "option %s needs a value", arg);
+      v = argv[++i];
+    }
+    if (op->later) {
+      if (a->n_given == a->max_given)
+        return gl_error(GL_EINVAL, "too many options (at most %d of the "
+                        "model and training)", a->max_given);
+      a->given[a->n_given++] = (gl_cli_given){op, v};
+    }
+    GL_TRY(gl_cli_set(op, v, op->later ? a->later : o));
+    if (op->kind == GL_CLI_STOP) break;
+  }
+  return GL_OK;
+}
+
+gl_status gl_cli_apply(const gl_cli_given *g, int n, void *base) {
+  for (int i = 0; i < n; i++) GL_TRY(gl_cli_set(g[i].opt, g[i].value, base));
+  return GL_OK;
+}
+
+bool gl_cli_given_has(const gl_cli_given *g, int n, const char *name) {
+  for (int i = 0; i < n; i++)
+    if (!strcmp(g[i].opt->name, name)) return true;
+  return false;
+}
+
+int gl_cli_wrap(FILE *f, int col, int indent, const char *text) {
+  int gap = 1; /* the spaces before a word: two after a sentence stay */
+  for (const char *p = text; *p;) {
+    if (*p == '\n') {
+      fprintf(f, "\n%*s", indent, "");
+      col = indent;
+      p++;
+      continue;
+    }
+    if (*p == ' ') {
+      gap = (int)strspn(p, " ");
+      p += gap;
+      continue;
+    }
+    const int len = (int)strcspn(p, " \n");
+    if (col > indent && col + gap + len > 78) {
+      fprintf(f, "\n%*s", indent, "");
+      col = indent;
+    } else if (col > indent) {
+      col += fprintf(f, "%*s", gap, "");
+    }
+    col += fprintf(f, "%.*s", len, p);
+    p += len;
+    gap = 1;
+  }
+  return col;
+}
+
+void gl_cli_item(FILE *f, const char *name, const char *fmt, ...) {
+  char text[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  gl_cli_wrap(f, fprintf(f, "  %-7s  ", name), 11, text);
+  fputc('\n', f);
+}
+
+void gl_cli_usage(FILE *f, const gl_cli_tool *t) {
+  const int indent = 8 + (int)strlen(t->prog);
+  int col = fprintf(f, "usage: %s %s", t->prog, t->args);
+  for (int k = 0; k < t->n_opts; k++) { /* "[--name ARG]" unbroken */
+    const gl_cli_opt *op = &t->opts[k];
+    if (!op->name) continue;
+    const int len = 3 + (int)strlen(op->name) +
+                    (op->arg ? 1 + (int)strlen(op->arg) : 0);
+    if (col + 1 + len > 78) {
+      fprintf(f, "\n%*s", indent, "");
+      col = indent;
+    } else {
+      col += fprintf(f, " ");
+    }
+    col += fprintf(f, "[%s%s%s]", op->name, op->arg ? " " : "",
+                   op->arg ? op->arg : "");
+  }
+  fputc('\n', f);
+}
+
+void gl_cli_help(FILE *f, const gl_cli_tool *t) {
+  enum { COL = 22 }; /* where the options' texts start */
+  gl_cli_usage(f, t);
+  if (t->about) {
+    fputc('\n', f);
+    t->about(f);
+  }
+  fputc('\n', f);
+  for (int k = 0; k < t->n_opts; k++) {
+    const gl_cli_opt *op = &t->opts[k];
+    if (!op->name) {
+      fprintf(f, "%s\n", op->help);
+      continue;
+    }
+    int col = fprintf(f, "  %s%s%s%s%s", op->alias ? op->alias : "",
+                      op->alias ? ", " : "", op->name, op->arg ? " " : "",
+                      op->arg ? op->arg : "");
+    if (col > COL - 2) {
+      fputc('\n', f);
+      col = 0;
+    }
+    fprintf(f, "%*s", COL - col, "");
+    col = gl_cli_wrap(f, COL, COL, op->help);
+    if (op->def) {
+      char d[256];
+      snprintf(d, sizeof d, "(default: %s)", op->def);
+      gl_cli_wrap(f, col, COL, d);
+    }
+    fputc('\n', f);
+  }
+  fputc('\n', f);
+  if (t->after)
+    t->after(f);
+  else
+    fputs("exit status: 0 ok, 1 failure, 2 bad usage or bad input\n", f);
+}
+
+void gl_cli_parsed(const gl_cli_tool *t, gl_status st, bool help,
+                   bool version) {
+  if (st != GL_OK) gl_cli_die_status(st, "");
+  if (help) {
+    gl_cli_help(stdout, t);
+    exit(GL_EXIT_OK);
+  }
+  if (version) gl_cli_version();
+}
+
+gl_status gl_cli_counts(const char *opt, const char *v, int *out, int max,
+                        long lo, const char *what, int *n) {
+  *n = 0;
+  for (const char *p = v;; p++) {
+    char tok[32];
+    const size_t len = strcspn(p, ",");
+    long x;
+    if (len == 0 || len >= sizeof tok || *n == max)
+      return gl_error(GL_EINVAL, "%s: expected 1 to %d comma-separated %s, "
+                      "got '%s'", opt, max, what, v);
+    memcpy(tok, p, len);
+    tok[len] = 0;
+    if (!gl_parse_long(tok, lo, 1L << 30, &x))
+      return gl_error(GL_EINVAL, "%s: expected integers in [%ld, %ld], got "
+                      "'%s'", opt, lo, 1L << 30, tok);
+    out[(*n)++] = (int)x;
+    p += len;
+    if (!*p) return GL_OK;
+  }
+}
+
+gl_status gl_cli_split(const gl_cli_opt *op, const char *v, void *base) {
+  double *split = (double *)((char *)base + op->off);
   split[0] = split[1] = 0;
-  if (!strcmp(v, "standard")) return;
+  if (!strcmp(v, "standard")) return GL_OK;
   char *end;
   split[0] = strtod(v, &end);
   split[1] = *end == ',' ? strtod(end + 1, &end) : -1;
-  if (*end || !(split[0] > 0 && split[1] >= 0 && split[0] + split[1] < 1))
-    gl_cli_die(GL_EXIT_USAGE, "%s: expected standard or TRAIN,VAL fractions "
-               "with a sum below 1, got '%s'", opt, v);
-}
-
-const char *gl_cli_value(int argc, char **argv, int *i) {
-  if (*i + 1 >= argc)
-    gl_cli_die(GL_EXIT_USAGE, "option %s needs a value", argv[*i]);
-  return argv[++*i];
+  if (*end || !(split[0] > 0 && split[1] >= 0 && split[0] + split[1] < 1)) {
+    split[0] = split[1] = 0;
+    return gl_error(GL_EINVAL, "%s: expected standard or TRAIN,VAL "
+                    "fractions with a sum below 1, got '%s'", op->name, v);
+  }
+  return GL_OK;
 }
 
 gl_cli_out *gl_cli_out_open(const char *path) {

@@ -9,164 +9,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/cli.h"
-
-static void usage(FILE *f) {
-  fprintf(f,
-"usage: gl-spectrum DATASET [MODEL] [options]\n"
-"\n"
-"Trains MODEL (default gcn) on DATASET with its paper's settings, then\n"
-"measures the Hessian of the training loss (mean cross-entropy of the\n"
-"training nodes plus the L2 term, no dropout) at the trained weights:\n"
-"the spectral density of the full loss and of mini-batch losses (B\n"
-"training nodes drawn uniformly without replacement), lambda_max against\n"
-"B, and the fitted exponents a of lambda_max(B) - lambda_max(full) ~\n"
-"(1/B - 1/N)^a and of lambda_max(B) ~ B^-a (Granziol et al.: the batch\n"
-"Hessian's outliers exceed the full one's by a noise term of variance\n"
-"~ 1/B - 1/N, so the largest stable SGD rate 2/lambda_max grows linearly\n"
-"with B until it saturates).\n"
-"\n"
-"  DATASET  a registered name (%s) or a path, as for gnn-train\n"
-"  MODEL    %s\n"
-"\n"
-"  --batch-sizes B1,..  batch sizes (default: 4, 8, 16, ... below the\n"
-"                       training set); the full loss is always measured\n"
-"  --draws N            batches drawn per size (10): lambda_max is their\n"
-"                       mean, the density their mixture\n"
-"  --probes N           probe vectors for the full loss's density (5)\n"
-"  --steps K            Lanczos steps per probe or batch (30)\n"
-"  --sigma X            Gaussian width of the densities, a fraction of the\n"
-"                       spectrum's range (0.01)\n"
-"  --epochs N           training epochs (the model's default; 0: measure\n"
-"                       at the initial weights)\n"
-"  --split S            standard or TRAIN,VAL fractions (see gnn-train)\n"
-"  --seed S, --threads N, --data DIR   as for gnn-train\n"
-"output (nothing is written unless asked):\n"
-"  --csv FILE           batch_size, lambda_max mean and std, lambda_min,\n"
-"                       trace, the rate 2/lambda_max\n"
-"  --density-csv FILE   the densities on a grid, one column per batch size\n"
-"  --plot FILE.svg      lambda_max against the batch size (log-log) with\n"
-"                       the fit\n"
-"  --density-plot FILE.svg   the densities (log scale)\n"
-"  --json FILE          the table and the fits\n"
-"  --quiet              print only the table\n"
-"  -h, --help           this help\n"
-"  --version            the version of glearn\n"
-"\n"
-"exit status: 0 ok, 1 failure, 2 bad usage or bad input\n",
-          gl_dataset_names(), gl_model_names());
-}
-
-typedef struct {
-  const char *dataset, *model, *data_dir;
-  const char *csv, *density_csv, *plot, *density_plot, *json;
-  int sizes[32], n_sizes;
-  int draws, probes, steps, epochs, threads;
-  double sigma, split[2];
-  uint64_t seed;
-  bool quiet;
-} options;
-
-static void parse_args(int argc, char **argv, options *o) {
-  memset(o, 0, sizeof *o);
-  o->model = "gcn";
-  o->draws = 10;
-  o->probes = 5;
-  o->steps = 30;
-  o->epochs = -1;
-  o->sigma = 0.01;
-  o->seed = 1;
-  const char *pos[2] = {NULL, NULL};
-  int npos = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-#define OPT(s) (strcmp(a, s) == 0)
-#define VAL() gl_cli_value(argc, argv, &i)
-    if (OPT("-h") || OPT("--help")) {
-      usage(stdout);
-      exit(0);
-    } else if (OPT("--version")) {
-      gl_cli_version();
-    } else if (OPT("--batch-sizes")) {
-      const char *v = VAL();
-      char *end = (char *)v;
-      o->n_sizes = 0;
-      do {
-        const char *p = end + (end != v);
-        long b = strtol(p, &end, 10);
-        if (end == p || b < 1 || b > (1L << 30) || o->n_sizes == 32)
-          gl_cli_die(GL_EXIT_USAGE, "--batch-sizes: expected up to 32 "
-                     "comma-separated sizes >= 1, got '%s'", v);
-        o->sizes[o->n_sizes++] = (int)b;
-      } while (*end == ',');
-      if (*end)
-        gl_cli_die(GL_EXIT_USAGE, "--batch-sizes: expected up to 32 "
-                   "comma-separated sizes >= 1, got '%s'", v);
-    } else if (OPT("--draws"))
-      o->draws = (int)gl_cli_long(a, VAL(), 1, 100000);
-    else if (OPT("--probes"))
-      o->probes = (int)gl_cli_long(a, VAL(), 1, 100000);
-    else if (OPT("--steps"))
-      o->steps = (int)gl_cli_long(a, VAL(), 2, 1000);
-    else if (OPT("--sigma"))
-      o->sigma = gl_cli_double(a, VAL(), 1e-6, 1);
-    else if (OPT("--epochs"))
-      o->epochs = (int)gl_cli_long(a, VAL(), 0, 10000000);
-    else if (OPT("--seed"))
-      o->seed = (uint64_t)gl_cli_long(a, VAL(), 0, 2147483647L);
-    else if (OPT("--threads"))
-      o->threads = (int)gl_cli_long(a, VAL(), 1, 1024);
-    else if (OPT("--data"))
-      o->data_dir = VAL();
-    else if (OPT("--split"))
-      gl_cli_split(a, VAL(), o->split); else if (OPT("--csv"))
-      o->csv = VAL();
-    else if (OPT("--density-csv"))
-      o->density_csv = VAL();
-    else if (OPT("--plot"))
-      o->plot = VAL();
-    else if (OPT("--density-plot"))
-      o->density_plot = VAL();
-    else if (OPT("--json"))
-      o->json = VAL();
-    else if (OPT("--quiet"))
-      o->quiet = true;
-    else if (a[0] == '-' && a[1])
-      gl_cli_die(GL_EXIT_USAGE, "unknown option '%s' (see --help)", a);
-    else if (npos < 2)
-      pos[npos++] = a;
-    else
-      gl_cli_die(GL_EXIT_USAGE, "unexpected argument '%s' (see --help)", a);
-#undef OPT
-#undef VAL
-  }
-  if (npos < 1) {
-    usage(stderr);
-    gl_cli_die(GL_EXIT_USAGE, "need a DATASET");
-  }
-  o->dataset = pos[0];
-  if (npos > 1) o->model = pos[1];
-  if (!gl_model_exists(o->model))
-    gl_cli_die(GL_EXIT_USAGE, "unknown model '%s' (known: %s)", o->model,
-               gl_model_names());
-  const char *const outs[][2] = {{"--csv", o->csv},
-                                 {"--density-csv", o->density_csv},
-                                 {"--plot", o->plot},
-                                 {"--density-plot", o->density_plot},
-                                 {"--json", o->json}};
-  gl_cli_check_outputs(outs, 5);
-}
+#include "tools/gl-spectrum-opts.h"
 
 int main(int argc, char **argv) {
   gl_cli_init(argv[0]);
   options o;
-  parse_args(argc, argv, &o);
+  gl_status st = gl_spectrum_parse(argc, argv, &o);
+  gl_cli_parsed(&gl_spectrum_tool, st, o.help, o.version);
+  const char *const outs[][2] = {{"--csv", o.csv},
+                                 {"--density-csv", o.density_csv},
+                                 {"--plot", o.plot},
+                                 {"--density-plot", o.density_plot},
+                                 {"--json", o.json}};
+  gl_cli_check_outputs(outs, 5);
   gl_set_threads(o.threads);
   const bool chatty = !o.quiet;
 
   gl_dataset d;
   gl_cli_load_classes(&d, o.dataset, o.data_dir, o.seed);
-  gl_status st;
   if (o.split[0] > 0 &&
       (st = gl_split_random(&d, o.split[0], o.split[1], o.seed)) != GL_OK)
     gl_cli_die_status(st, "--split");

@@ -6,137 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "tools/cli.h"
+#include "tools/glearn-data-opts.h"
 
 #define PATH_CAP (GL_DATA_PATH_MAX + 256)
-
-/* The registered names: every one, those fetched or those shipped. */
-enum { ALL, FETCHED, SHIPPED };
-static const char *names(int which) {
-  static char buf[3][1024];
-  char *b = buf[which];
-  b[0] = 0;
-  for (int i = 0; i < gl_dataset_info_count(); i++) {
-    const gl_dataset_info *k = gl_dataset_info_at(i);
-    if ((which == FETCHED && !k->url) || (which == SHIPPED && k->url))
-      continue;
-    size_t len = strlen(b);
-    snprintf(b + len, sizeof buf[0] - len, "%s%s", len ? ", " : "", k->name);
-  }
-  return b;
-}
-
-/* A comma-separated list wrapped below 78 columns, lines after the first
- * indented by `indent`. */
-static void print_wrapped(FILE *f, int col, int indent, const char *list) {
-  for (const char *p = list; *p;) {
-    const char *e = strstr(p, ", ");
-    int len = e ? (int)(e - p) : (int)strlen(p);
-    if (p != list && col + 2 + len > 78) {
-      fprintf(f, ",\n%*s", indent, "");
-      col = indent;
-    } else if (p != list) {
-      col += fprintf(f, ", ");
-    }
-    col += fprintf(f, "%.*s", len, p);
-    p = e ? e + 2 : p + len;
-  }
-  fputc('\n', f);
-}
-
-static void usage(FILE *f) {
-  fprintf(f,
-"usage: glearn-data list [options]\n"
-"       glearn-data fetch NAME... [options]\n"
-"       glearn-data fetch all [options]\n"
-"       glearn-data verify [NAME...] [options]\n"
-"\n"
-"Lists, downloads and checks the datasets glearn knows by name.\n"
-"\n"
-"commands:\n"
-"  list              every registered dataset: its size, whether it is\n"
-"                    present and where (else where a fetch puts it), and\n"
-"                    its source (a URL, or shipped: in glearn's data/)\n"
-"  fetch NAME...     downloads the datasets into the download folder (see\n"
-"                    GLEARN_DATA below); all: every dataset that is fetched\n"
-"                    and not present.  A dataset already present that\n"
-"                    passes its check is not downloaded again.  Bytes go to\n"
-"                    FILE.part, which a later fetch resumes if the\n"
-"                    transfer stops; the file takes its name only once its\n"
-"                    size and SHA-256 match the ones recorded\n"
-"  verify [NAME...]  checks the size and SHA-256 of present datasets (all\n"
-"                    that are present when no name is given)\n"
-"\n"
-"  NAME  fetched: ");
-  print_wrapped(f, 17, 17, names(FETCHED));
-  fprintf(f, "        shipped (nothing to fetch): ");
-  print_wrapped(f, 36, 17, names(SHIPPED));
-  fprintf(f,
-"\n"
-"options:\n"
-"  --data DIR        download into DIR and look for datasets only there\n"
-"  --quiet           no progress bar and no \"fetching\" lines\n"
-"  -h, --help        this text\n"
-"\n"
-"environment:\n"
-"  GLEARN_DATA           the download folder, searched first (default: the\n"
-"                        cache folder below)\n"
-"  XDG_CACHE_HOME        the cache folder is $XDG_CACHE_HOME/glearn, else\n"
-"                        ~/.cache/glearn\n"
-"  GLEARN_DATA_URL       the download base; a dataset's URL is the base,\n"
-"                        '/' and its path (default: the gnn-benchmark\n"
-"                        commit whose bytes the checksums record,\n"
-"    %s)\n"
-"  GLEARN_FETCH_TIMEOUT  seconds allowed to connect, and without a byte\n"
-"                        received, before a download is abandoned (30)\n"
-"\n"
-"Exit status: 0 ok, 1 failure (a download failed, a dataset failed its\n"
-"check or is missing), 2 bad usage or bad input.\n",
-          GL_DATA_URL_DEFAULT);
-}
-
-typedef struct {
-  const char *command, *data_dir;
-  const char **names;
-  int n_names;
-  bool quiet;
-} options;
-
-static void parse_args(int argc, char **argv, options *o) {
-  memset(o, 0, sizeof *o);
-  o->names = calloc((size_t)argc, sizeof *o->names);
-  if (!o->names) gl_cli_die(GL_EXIT_FAIL, "out of memory");
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-      usage(stdout);
-      exit(GL_EXIT_OK);
-    }
-    if (!strcmp(a, "--quiet")) {
-      o->quiet = true;
-    } else if (!strcmp(a, "--data")) {
-      o->data_dir = gl_cli_value(argc, argv, &i);
-    } else if (a[0] == '-' && a[1]) {
-      gl_cli_die(GL_EXIT_USAGE, "unknown option '%s' (see --help)", a);
-    } else if (!o->command) {
-      o->command = a;
-    } else {
-      o->names[o->n_names++] = a;
-    }
-  }
-  if (!o->command)
-    gl_cli_die(GL_EXIT_USAGE, "no command given: list, fetch or verify "
-               "(see --help)");
-  if (strcmp(o->command, "list") && strcmp(o->command, "fetch") &&
-      strcmp(o->command, "verify"))
-    gl_cli_die(GL_EXIT_USAGE, "unknown command '%s' (list, fetch or verify; "
-               "see --help)", o->command);
-  if (!strcmp(o->command, "list") && o->n_names)
-    gl_cli_die(GL_EXIT_USAGE, "list takes no names, got '%s'", o->names[0]);
-  if (!strcmp(o->command, "fetch") && !o->n_names)
-    gl_cli_die(GL_EXIT_USAGE, "fetch: no dataset named (a name or all; "
-               "fetched: %s)", names(FETCHED));
-}
 
 /* Bytes as "12.2 MiB"; "?" when unknown. */
 static const char *human(int64_t b, char buf[32]) {
@@ -190,7 +62,7 @@ static int resolve(const options *o, bool fetch,
     const gl_dataset_info *k = gl_dataset_info_find(a);
     if (!k)
       gl_cli_die(GL_EXIT_USAGE, "unknown dataset '%s' (known: %s)", a,
-                 names(fetch ? FETCHED : ALL));
+                 glearn_data_names(fetch ? FETCHED : ALL));
     char url[2048];
     if (fetch && gl_data_url(k, url, sizeof url) != GL_OK)
       gl_cli_die(GL_EXIT_USAGE, "%s", gl_errmsg()); /* a shipped one */
@@ -348,10 +220,11 @@ static int cmd_verify(const options *o) {
 int main(int argc, char **argv) {
   gl_cli_init(argv[0]);
   options o;
-  parse_args(argc, argv, &o);
+  gl_status st = glearn_data_parse(argc, argv, &o);
+  gl_cli_parsed(&glearn_data_tool, st, o.help, o.version);
   int rc = !strcmp(o.command, "list")    ? cmd_list(&o)
            : !strcmp(o.command, "fetch") ? cmd_fetch(&o)
                                          : cmd_verify(&o);
-  free(o.names);
+  glearn_data_free(&o);
   return rc;
 }
