@@ -81,7 +81,9 @@ gl_status gl_dataset_locate(const gl_dataset_info *info, const char *data_dir,
  *    karate_club_graph), csbm or csbm:n=..,k=..,d=..,deg=..,pin=..,mu=..,
  *    sigma=..,seed=.. (gl_gen_csbm; defaults n=1000 k=2 d=16 deg=10 pin=0.8
  *    mu=1 sigma=1 seed=1);
- *  - a path: a folder holding net.txt is GMNN; *.npz, *.mat by extension,
+ *  - a path: a folder holding partition.json is a partition of
+ *    gl_partition_write, its parts put together again (with their split);
+ *    a folder holding net.txt is GMNN; *.npz, *.mat by extension,
  *    else by magic bytes; anything else is an undirected edge list.
  * Named datasets are searched on gl_data_dirs' path (`data_dir` non-NULL
  * replaces it); any file may be stored gzip-compressed as FILE.gz.
@@ -256,5 +258,82 @@ typedef struct {
  * NULL. */
 gl_status gl_data_fetch(const gl_dataset_info *info, const char *dest_dir,
                         const gl_fetch_opts *opts, gl_fetch_result *res);
+
+/* ---------------------------------------------------------- partitions */
+/* A dataset cut into parts for distributed training (gl-partition; dist/
+ * trains on them, one part a rank).  METIS k-way over the graph with three
+ * balance constraints (METIS's multi-constraint partitioning): nodes,
+ * training nodes and edges (each node weighted by its degree).  Nodes get
+ * global ids part by part (part p owns the ids starts[p] ..
+ * starts[p+1]-1, in the order of their original ids), and each part is a
+ * file of its own, DIR/part-P.npz, with
+ *  - its nodes' rows of the adjacency (every edge of theirs), columns in
+ *    local ids: its own nodes first (0 .. n_own-1), then its halo, the
+ *    1-hop neighbours owned by other parts (n_own .. n_own+n_halo-1, in
+ *    global id order);
+ *  - the features of its own and halo nodes, the labels of its own,
+ *    its own nodes of the training, validation and test sets (with their
+ *    positions in the whole lists), every local node's degree in the whole
+ *    graph (for the GCN normalisation), original and global ids, the halo's
+ *    owners and the partitioning's key (a hash that every part of one
+ *    partitioning shares),
+ * and DIR/partition.json, the partition book: the parts' id ranges and
+ * counts, the settings, and the SHA-256 of the source dataset's content.
+ * Loading a part reads that part's file alone. */
+typedef struct {
+  int parts;     /* >= 1, at most the nodes */
+  uint64_t seed; /* METIS's randomisation: 1 */
+} gl_partition_opts;
+
+/* What gl_partition_write made, for messages. */
+typedef struct {
+  gl_off edge_cut;       /* undirected edges between parts */
+  gl_idx max_halo;       /* the largest part's halo */
+  double imbalance[3];   /* nodes, training nodes, edges: max part / mean */
+  char sha256[65];       /* of the source dataset's content */
+  double seconds;        /* METIS and writing */
+} gl_partition_stats;
+
+/* Partitions d into `dir`, which must not exist or be an empty folder: the
+ * files are written to a temporary folder beside it, which is renamed to
+ * `dir` once all are complete (nothing is left under `dir` on failure).
+ * `source` names the dataset in the book.  GL_EINVAL for bad options or
+ * a dataset without labels; GL_EIO naming the folder. */
+gl_status gl_partition_write(const gl_dataset *d, const char *source,
+                             const gl_partition_opts *o, const char *dir,
+                             gl_partition_stats *out);
+/* Whether `dir` is a folder holding a partition book (partition.json). */
+bool gl_partition_is_dir(const char *dir);
+
+/* One part as loaded.  `d` holds it as a dataset whose adjacency is
+ * rectangular: d.adj is n_own x (n_own + n_halo) in local ids; d.x has
+ * n_own + n_halo rows (own, then halo); d.y (or d.ymulti) n_own rows;
+ * d.train/val/test local ids of own nodes. */
+typedef struct {
+  int n_parts, part;
+  uint64_t key;        /* the partitioning's: equal in all its parts */
+  gl_idx n_global;     /* nodes of the whole graph */
+  gl_idx n_own, n_halo;
+  gl_idx *starts;      /* n_parts + 1: the global ids each part owns */
+  gl_idx *orig;        /* n_own + n_halo: each local node's original id */
+  gl_idx *gid;         /* n_own + n_halo: each local node's global id */
+  gl_idx *owner;       /* n_halo: the part owning each halo node */
+  double *deg;         /* n_own + n_halo: degrees (weights summed) in the
+                          whole graph, self loops left out */
+  gl_idx *train_pos, *val_pos, *test_pos; /* positions of d.train/val/test
+                                             in the whole lists */
+  gl_idx n_train_all, n_val_all, n_test_all; /* the whole lists' sizes */
+  gl_dataset d;
+} gl_part;
+/* Reads part `part` of the partitioning in `dir` (GL_EFORMAT naming the
+ * file for anything inconsistent, GL_EIO when it cannot be read). */
+gl_status gl_part_load(gl_part *p, const char *dir, int part);
+void gl_part_free(gl_part *p);
+/* The whole dataset again from all the parts (original ids, the same
+ * arrays as the dataset partitioned, split lists in their order). */
+gl_status gl_partition_load_whole(gl_dataset *d, const char *dir);
+/* SHA-256 of a dataset's content (graph, features, labels, split) as 64
+ * hex digits: what the partition book records of its source. */
+gl_status gl_dataset_sha256(const gl_dataset *d, char hex[65]);
 
 #endif

@@ -239,11 +239,15 @@ static bool ends_with(const char *s, const char *sfx) {
   return a >= b && !strcasecmp(s + a - b, sfx);
 }
 
-typedef enum { K_GMNN, K_NPZ, K_MAT, K_EDGES } kind;
+typedef enum { K_GMNN, K_NPZ, K_MAT, K_EDGES, K_PARTITION } kind;
 
 /* What a path holds: a folder is GMNN, then the extension (after a .gz),
  * then the magic bytes; anything else is an edge list. */
 static gl_status detect(const char *path, kind *k) {
+  if (gl_partition_is_dir(path)) {
+    *k = K_PARTITION;
+    return GL_OK;
+  }
   if (gl_dir_exists(path)) {
     char *p = gl_malloc(strlen(path) + 16, 1);
     if (!p) return GL_ENOMEM;
@@ -251,8 +255,9 @@ static gl_status detect(const char *path, kind *k) {
     bool ok = gl_data_file_exists(p);
     free(p);
     if (!ok)
-      return gl_error(GL_EFORMAT, "%s: folder without net.txt is not a GMNN "
-                                  "dataset",
+      return gl_error(GL_EFORMAT, "%s: folder without net.txt or "
+                                  "partition.json is not a GMNN dataset or a "
+                                  "partition",
                       path);
     *k = K_GMNN;
     return GL_OK;
@@ -289,6 +294,7 @@ static gl_status load_kind(gl_dataset *d, const char *path, kind k) {
   case K_GMNN: return gl_load_gmnn(d, path);
   case K_NPZ: return gl_load_npz_dataset(d, path);
   case K_MAT: return gl_load_mat(d, path);
+  case K_PARTITION: return gl_partition_load_whole(d, path);
   default: return gl_load_edgelist(d, path, false);
   }
 }

@@ -190,6 +190,10 @@ COMMANDS = {
         "list", "fetch coauthor-cs", "fetch all", "verify",
         "verify cora coauthor-cs", "fetch --quiet coauthor-physics --data "
         "data", "--help", "-h"],
+    "gl-partition": [
+        "cora --parts 4 --out cora4", "pubmed --parts 2 --out pm2 --seed 3 "
+        "--threads 1 --quiet", "coauthor-cs --parts 8 --out cs8 --split "
+        "0.6,0.2 --split-seed 2 --data data", "--help", "--version"],
 }
 VALUES = {
     "gnn-train": "cora pubmed karate gcn gat gunet graphmix adam sgd "
@@ -204,6 +208,8 @@ VALUES = {
     "gl-spectrum": "cora gcn gat gunet standard 0.6,0.2 4,8,16 0 -1 1e-6 "
                    "2147483647",
     "glearn-data": "list fetch verify all cora coauthor-cs",
+    "gl-partition": "cora pubmed standard 0.6,0.2 0 1 -1 65536 65537 "
+                    "2147483647",
 }
 
 

@@ -13,10 +13,20 @@
 /* ------------------------------------------------------------ METIS */
 gl_status gl_metis_partition(const gl_csr *a, int k, uint64_t seed,
                              gl_idx *part) {
+  return gl_metis_partition_balanced(a, k, 1, NULL, seed, part, NULL);
+}
+
+gl_status gl_metis_partition_balanced(const gl_csr *a, int k, int ncon,
+                                      const int32_t *vwgt, uint64_t seed,
+                                      gl_idx *part, gl_off *cut_out) {
   static const char fn[] = "gl_metis_partition";
+  if (cut_out) *cut_out = 0;
   GL_TRY(gl_csr__check_square(a, fn));
   gl_idx n = a->n;
   if (k < 1) return gl_error(GL_EINVAL, "%s: k=%d parts, need k >= 1", fn, k);
+  if (ncon < 1 || ncon > 8)
+    return gl_error(GL_EINVAL, "%s: %d balance constraints, need 1 to 8", fn,
+                    ncon);
   if (n > 0 && !part) return gl_error(GL_EINVAL, "%s: part is NULL", fn);
   if (k > 1 && k > n)
     return gl_error(GL_EINVAL, "%s: k=%d parts for only %d nodes", fn, k, n);
@@ -34,8 +44,9 @@ gl_status gl_metis_partition(const gl_csr *a, int k, uint64_t seed,
   idx_t *xadj = gl_malloc((size_t)n + 1, sizeof *xadj);
   idx_t *adj = gl_malloc((size_t)a->nnz, sizeof *adj);
   idx_t *pt = gl_malloc((size_t)n, sizeof *pt);
+  idx_t *vw = vwgt ? gl_malloc((size_t)n * ncon, sizeof *vw) : NULL;
   gl_status st = GL_OK;
-  if (!xadj || !adj || !pt) {
+  if (!xadj || !adj || !pt || (vwgt && !vw)) {
     st = GL_ENOMEM;
     goto done;
   }
@@ -46,12 +57,20 @@ gl_status gl_metis_partition(const gl_csr *a, int k, uint64_t seed,
       if (a->col[e] != i) adj[ne++] = a->col[e];
   }
   xadj[n] = ne;
+  for (size_t i = 0; vw && i < (size_t)n * ncon; i++) {
+    if (vwgt[i] < 0) {
+      st = gl_error(GL_EINVAL, "%s: node %zu has a negative weight", fn,
+                    i / ncon);
+      goto done;
+    }
+    vw[i] = vwgt[i];
+  }
   idx_t opt[METIS_NOPTIONS];
   METIS_SetDefaultOptions(opt);
   opt[METIS_OPTION_SEED] = (idx_t)(seed % (uint64_t)INT32_MAX);
   opt[METIS_OPTION_NUMBERING] = 0;
-  idx_t nv = n, ncon = 1, np = k, cut = 0;
-  int r = METIS_PartGraphKway(&nv, &ncon, xadj, adj, NULL, NULL, NULL, &np,
+  idx_t nv = n, nc = ncon, np = k, cut = 0;
+  int r = METIS_PartGraphKway(&nv, &nc, xadj, adj, vw, NULL, NULL, &np,
                               NULL, NULL, opt, &cut, pt);
   if (r == METIS_ERROR_MEMORY)
     st = gl_error(GL_ENOMEM, "%s: METIS ran out of memory", fn);
@@ -60,7 +79,9 @@ gl_status gl_metis_partition(const gl_csr *a, int k, uint64_t seed,
                   fn, r);
   else
     for (gl_idx i = 0; i < n; i++) part[i] = (gl_idx)pt[i];
+  if (st == GL_OK && cut_out) *cut_out = (gl_off)cut;
 done:
+  free(vw);
   free(xadj);
   free(adj);
   free(pt);

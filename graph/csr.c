@@ -222,15 +222,18 @@ gl_status gl_csr_largest_component(const gl_csr *a, uint8_t *in,
 }
 
 /* ------------------------------------------------------------ transforms */
-gl_status gl_csr_gcn_norm(gl_csr *out, const gl_csr *a, float self_weight) {
+/* D^-1/2 (A' + s I) D^-1/2 over a's n rows (a is n x m, m >= n, row i's
+ * diagonal column i): D from deg (m degrees without self loops) when given,
+ * else from a's own rows (a square). */
+static gl_status gcn_norm(gl_csr *out, const gl_csr *a, const double *deg,
+                          float self_weight, const char *fn) {
   memset(out, 0, sizeof *out);
-  GL_TRY(gl_csr__check_square(a, "gl_csr_gcn_norm"));
   if (!(self_weight >= 0) || !isfinite(self_weight))
-    return gl_error(GL_EINVAL, "gl_csr_gcn_norm: self weight %g is not a "
-                    "finite non-negative number", (double)self_weight);
-  gl_idx n = a->n;
+    return gl_error(GL_EINVAL, "%s: self weight %g is not a finite "
+                    "non-negative number", fn, (double)self_weight);
+  gl_idx n = a->n, m = a->m;
   gl_off *ptr = gl_calloc((size_t)n + 1, sizeof *ptr);
-  double *dinv = gl_malloc((size_t)n, sizeof *dinv);
+  double *dinv = gl_malloc((size_t)m + 1, sizeof *dinv);
   if (!ptr || !dinv) {
     free(ptr);
     free(dinv);
@@ -239,14 +242,19 @@ gl_status gl_csr_gcn_norm(gl_csr *out, const gl_csr *a, float self_weight) {
 #pragma omp parallel for schedule(static)
   for (gl_idx i = 0; i < n; i++) {
     gl_off cnt = 1;
-    double deg = self_weight;
+    double d = self_weight;
     for (gl_off e = a->ptr[i]; e < a->ptr[i + 1]; e++)
       if (a->col[e] != i) {
         cnt++;
-        deg += gl_csr_w(a, e);
+        d += gl_csr_w(a, e);
       }
     ptr[i + 1] = cnt;
-    dinv[i] = deg > 0 ? 1.0 / sqrt(deg) : 0.0;
+    if (deg) d = self_weight + deg[i];
+    dinv[i] = d > 0 ? 1.0 / sqrt(d) : 0.0;
+  }
+  for (gl_idx j = n; deg && j < m; j++) {
+    double d = self_weight + deg[j];
+    dinv[j] = d > 0 ? 1.0 / sqrt(d) : 0.0;
   }
   gl_off nnz = gl_csr__prefix(ptr, n);
   out->ptr = ptr;
@@ -257,26 +265,47 @@ gl_status gl_csr_gcn_norm(gl_csr *out, const gl_csr *a, float self_weight) {
     gl_csr_free(out);
     return GL_ENOMEM;
   }
-  out->n = out->m = n;
+  out->n = n;
+  out->m = m;
   out->nnz = nnz;
 #pragma omp parallel for schedule(static)
   for (gl_idx i = 0; i < n; i++) {
     gl_off k = ptr[i];
     bool self_done = false;
     for (gl_off e = a->ptr[i]; e <= a->ptr[i + 1]; e++) {
-      gl_idx j = e < a->ptr[i + 1] ? a->col[e] : n; /* n: past the end */
+      gl_idx j = e < a->ptr[i + 1] ? a->col[e] : m; /* m: past the end */
       if (!self_done && j >= i) {
         out->col[k] = i;
         out->val[k++] = (float)(self_weight * dinv[i] * dinv[i]);
         self_done = true;
       }
-      if (j == i || j == n) continue;
+      if (j == i || j == m) continue;
       out->col[k] = j;
       out->val[k++] = (float)(gl_csr_w(a, e) * dinv[i] * dinv[j]);
     }
   }
   free(dinv);
   return GL_OK;
+}
+
+gl_status gl_csr_gcn_norm(gl_csr *out, const gl_csr *a, float self_weight) {
+  memset(out, 0, sizeof *out);
+  GL_TRY(gl_csr__check_square(a, "gl_csr_gcn_norm"));
+  return gcn_norm(out, a, NULL, self_weight, "gl_csr_gcn_norm");
+}
+
+gl_status gl_csr_gcn_norm_part(gl_csr *out, const gl_csr *a, const double *deg,
+                               float self_weight) {
+  static const char fn[] = "gl_csr_gcn_norm_part";
+  memset(out, 0, sizeof *out);
+  GL_TRY(gl_csr__check_arg(a, fn));
+  if (a->m < a->n || !deg)
+    return gl_error(GL_EINVAL, "%s: a is %d x %d with%s degrees; need m >= n "
+                    "and the degrees", fn, a->n, a->m, deg ? "" : "out");
+  for (gl_idx j = 0; j < a->m; j++)
+    if (!(deg[j] >= 0) || !isfinite(deg[j]))
+      return gl_error(GL_EINVAL, "%s: degree %g of column %d", fn, deg[j], j);
+  return gcn_norm(out, a, deg, self_weight, fn);
 }
 
 gl_status gl_csr_row_norm_inplace(gl_csr *a) {

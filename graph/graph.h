@@ -72,6 +72,12 @@ gl_status gl_csr_largest_component(const gl_csr *a, uint8_t *in,
  * has its diagonal entry at its sorted position (rows summing to 0 give 0).
  * (For a non-symmetric A the same row sums scale both sides.) */
 gl_status gl_csr_gcn_norm(gl_csr *out, const gl_csr *a, float self_weight);
+/* The same for rows of a larger graph (a part's, dist/): a is n x m with
+ * m >= n, row i's diagonal is column i, and deg[m] gives every column's
+ * degree in the whole graph (weights summed, self loops left out), which
+ * the normalisation uses instead of a's row sums. */
+gl_status gl_csr_gcn_norm_part(gl_csr *out, const gl_csr *a, const double *deg,
+                               float self_weight);
 /* Row normalisation: every row sums to 1 (rows that sum to 0 stay 0). */
 gl_status gl_csr_row_norm(gl_csr *out, const gl_csr *a);
 /* In-place version for feature matrices; a pattern (val NULL) gets values
@@ -132,6 +138,13 @@ gl_status gl_csr_view_copy(gl_csr *out, const gl_csr *a,
  * gives all zeros; k > n or an asymmetric pattern is GL_EINVAL. */
 gl_status gl_metis_partition(const gl_csr *a, int k, uint64_t seed,
                              gl_idx *part);
+/* The same balanced on `ncon` constraints at once (METIS's multi-constraint
+ * k-way): node i weighs vwgt[i * ncon + c] >= 0 in constraint c (vwgt
+ * NULL: 1 each), and each part gets about 1/k of every constraint's total.
+ * The edges cut (undirected, METIS's count) into *cut when non-NULL. */
+gl_status gl_metis_partition_balanced(const gl_csr *a, int k, int ncon,
+                                      const int32_t *vwgt, uint64_t seed,
+                                      gl_idx *part, gl_off *cut);
 
 /* -------------------------------------------------------------- bridges */
 /* Conversions for external algorithms.  The igraph graph is undirected when

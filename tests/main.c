@@ -49,6 +49,8 @@ void gl_test_skip(const char *fmt, ...) {
 
 bool gl_test_skipped(void) { return cur_skipped; }
 
+bool gl_test_failed(void) { return cur_failures > 0; }
+
 bool gl_test_have(const char *name) {
   const gl_dataset_info *info = gl_dataset_info_find(name);
   char path[GL_DATA_PATH_MAX + 256];
@@ -113,6 +115,19 @@ int gl_test_run(const char *cmd, char **out) {
   else
     free(buf);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+const char *gl_test_tool(const char *name) {
+  static char path[256];
+  const char *dir = getenv("GLEARN_BIN");
+  snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "./bin", name);
+  return path;
+}
+
+int gl_test_run_tool(const char *name, const char *args, char **out) {
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "%s %s", gl_test_tool(name), args);
+  return gl_test_run(cmd, out);
 }
 
 static void cleanup(void) {

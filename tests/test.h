@@ -20,6 +20,8 @@ void gl_test_fail(const char *file, int line, const char *fmt, ...)
  * is missing), saying why; the closing line counts it apart. */
 void gl_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool gl_test_skipped(void);
+/* Whether a check of the current test has failed so far. */
+bool gl_test_failed(void);
 #define SKIP(...)                                                              \
   do {                                                                         \
     gl_test_skip(__VA_ARGS__);                                                 \
@@ -41,6 +43,10 @@ int gl_test_sanitized(void);
 /* Runs a shell command, capturing stdout+stderr into *out (malloc'd);
  * returns the exit code. */
 int gl_test_run(const char *cmd, char **out);
+/* A tool of the build under test (make sets GLEARN_BIN; else ./bin), in
+ * a static buffer; gl_test_run_tool runs it with `args` as gl_test_run. */
+const char *gl_test_tool(const char *name);
+int gl_test_run_tool(const char *name, const char *args, char **out);
 /* Mean test accuracy of `gnn-train ARGS` (the build's tool, the test
  * datasets), read from its JSON; a failed run fails the test (NAN). */
 #define gl_test_accuracy(...) \

@@ -7,22 +7,9 @@
 
 #include "tests/test.h"
 
-/* A tool of the build under test (make sets GLEARN_BIN). */
-static const char *tool_path(const char *name) {
-  static char path[256];
-  const char *dir = getenv("GLEARN_BIN");
-  snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "./bin", name);
-  return path;
-}
+#define tool_path gl_test_tool
+#define run_tool gl_test_run_tool
 #define TRAIN tool_path("gnn-train")
-
-/* Runs tool `name` with `args` (the datasets from the default search
- * path); returns the exit code, output in *out. */
-static int run_tool(const char *name, const char *args, char **out) {
-  char cmd[4096];
-  snprintf(cmd, sizeof cmd, "%s %s", tool_path(name), args);
-  return gl_test_run(cmd, out);
-}
 
 static int train(const char *args, char **out) {
   return run_tool("gnn-train", args, out);

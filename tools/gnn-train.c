@@ -189,8 +189,11 @@ int main(int argc, char **argv) {
             "seconds,steps,train_seconds,grad_var,grad_mse\n");
 
   settings cf;
-  if ((st = gnn_train_configure(
-           &o, gl_dataset_info_find(o.dataset) ? d.name : NULL, &cf)) != GL_OK)
+  /* a registered dataset, or a partition of one, has its papers' settings */
+  const bool named = gl_dataset_info_find(o.dataset) ||
+                     (gl_partition_is_dir(o.dataset) &&
+                      gl_dataset_info_find(d.name));
+  if ((st = gnn_train_configure(&o, named ? d.name : NULL, &cf)) != GL_OK)
     gl_cli_die_status(st, "");
   if (loaded) cf.cfg = loaded->cfg; /* the settings in force */
   if (cf.features == FEAT_RAW && !gnn_train_given(&o, "--features") &&
