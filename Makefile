@@ -10,12 +10,15 @@ CFLAGS   ?= $(OPT)
 # faster, but the last bits of results then depend on the CPU.
 ARCH      = $(if $(filter 1,$(NATIVE)),-march=native -ffp-contract=fast)
 WARN      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp $(ARCH)
+# Open MPI's headers and library (dist/ alone includes mpi.h).
+MPI_INC   = -I/usr/lib/x86_64-linux-gnu/openmpi/include
+MPI_LIB   = -L/usr/lib/x86_64-linux-gnu/openmpi/lib -lmpi
 INC       = -I. -I/usr/include/suitesparse -I/usr/include/igraph \
-            -I/usr/include/x86_64-linux-gnu/openblas-pthread
+            -I/usr/include/x86_64-linux-gnu/openblas-pthread $(MPI_INC)
 LIBS      = -lopenblas -lmetis -lcxsparse -ligraph -lmatio -lz -lcurl \
-            -lcrypto -lm -fopenmp
+            -lcrypto $(MPI_LIB) -lm -fopenmp
 
-MODULES   = core graph datasets sampler optim gnn embed
+MODULES   = core graph datasets sampler optim gnn embed dist
 LIB_SRC   = $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 # Every tools/*.c but the shared helpers, the tools' option tables and
 # parsers (tools/TOOL-opts.c) and the wait policy's library is a program.
@@ -151,6 +154,7 @@ test: all
 test-san san:
 	$(MAKE) B=build-san CFLAGS="$(SAN_FLAGS)" build-san/glearn-tests tools
 	GLEARN_BIN=build-san/bin ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	GLEARN_SANITIZED=1 ./build-san/glearn-tests $(T)
 
@@ -202,8 +206,8 @@ fuzz-run: fuzz
 # Debian packages; safe to run twice (apt-get install is idempotent).
 DEPS = build-essential pkg-config libopenblas-dev libmetis-dev \
        libsuitesparse-dev libigraph-dev zlib1g-dev libmatio-dev \
-       libcurl4-openssl-dev libssl-dev python3-numpy python3-gensim \
-       clang libclang-rt-14-dev libomp-14-dev
+       libcurl4-openssl-dev libssl-dev libopenmpi-dev openmpi-bin \
+       python3-numpy python3-gensim clang libclang-rt-14-dev libomp-14-dev
 BENCH_DEPS = python3-torch python3-scipy python3-gensim python3-numpy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:

@@ -4,6 +4,7 @@
 
 #include "core/core.h"
 #include "datasets/datasets.h"
+#include "dist/dist.h"
 #include "embed/embed.h"
 #include "gnn/gnn.h"
 #include "graph/graph.h"

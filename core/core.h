@@ -191,6 +191,21 @@ void gl_threads_leave(int saved);
  * glearn function calls it before its first BLAS call. */
 void gl_blas_init(void);
 
+/* ---------------------------------------------------------------- groups */
+/* The processes of a distributed run as the library sees them: dist/
+ * makes one over MPI (gl_dist_comm), nothing else in glearn knows MPI, and
+ * a NULL gl_comm * everywhere means one process.  `sum` adds n values
+ * across every rank in place, each rank getting the same result, summed in
+ * an order fixed by the rank count (so a seed and a rank count reproduce a
+ * run); every rank must call it, in the same order. */
+typedef struct gl_comm gl_comm;
+struct gl_comm {
+  int rank, size;
+  gl_status (*sum)(const gl_comm *c, double *x, size_t n);
+  gl_status (*sum_f)(const gl_comm *c, float *x, size_t n);
+  void *impl;
+};
+
 /* ---------------------------------------------------------------- dense */
 /* Row-major float matrices as plain arrays with their sizes. */
 /* C[m x n] = alpha * op(A) * op(B) + beta * C through OpenBLAS;

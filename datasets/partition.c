@@ -168,8 +168,9 @@ static gl_status part_build(const gl_dataset *d, const gl_idx *part,
       a->halo[a->n_halo++] = u;
     }
   }
-  qsort_r(a->halo, (size_t)a->n_halo, sizeof *a->halo, gid_cmp_ctx,
-          (void *)gid);
+  if (a->n_halo > 0)
+    qsort_r(a->halo, (size_t)a->n_halo, sizeof *a->halo, gid_cmp_ctx,
+            (void *)gid);
   const gl_idx nl = n_own + a->n_halo;
   for (gl_idx j = 0; j < a->n_halo; j++) local[a->halo[j]] = n_own + j;
   a->ids = gl_malloc((size_t)nl + 1, sizeof *a->ids);
@@ -181,7 +182,8 @@ static gl_status part_build(const gl_dataset *d, const gl_idx *part,
     goto done;
   }
   memcpy(a->ids, a->own, (size_t)n_own * sizeof *a->ids);
-  memcpy(a->ids + n_own, a->halo, (size_t)a->n_halo * sizeof *a->ids);
+  if (a->n_halo > 0)
+    memcpy(a->ids + n_own, a->halo, (size_t)a->n_halo * sizeof *a->ids);
   for (gl_idx i = 0; i < nl; i++) {
     a->gid[i] = gid[a->ids[i]];
     a->deg[i] = deg[a->ids[i]];
@@ -209,7 +211,7 @@ static gl_status part_build(const gl_dataset *d, const gl_idx *part,
     }
     for (gl_off e = 0; e < len; e++)
       row[e] = (entry){local[g->col[b + e]], gl_csr_w(g, b + e)};
-    qsort(row, (size_t)len, sizeof *row, entry_cmp);
+    if (len > 1) qsort(row, (size_t)len, sizeof *row, entry_cmp);
     gl_off o = a->adj.ptr[i];
     a->adj.ptr[i + 1] = o + len;
     for (gl_off e = 0; e < len; e++) {

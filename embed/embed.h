@@ -99,6 +99,11 @@ typedef struct {
 /* Every walk of the schedule, in parallel (OpenMP threads); the corpus is
  * the same for any thread count. */
 gl_status gl_walks_generate(const gl_walker *w, gl_walks *out);
+/* The walks of the schedule that start at the nodes v with v % parts ==
+ * part, in schedule order: a rank's share of a distributed corpus (the
+ * parts' corpora together are gl_walks_generate's, walk for walk). */
+gl_status gl_walks_generate_part(const gl_walker *w, int part, int parts,
+                                 gl_walks *out);
 void gl_walks_free(gl_walks *c);
 
 /* ------------------------------------------------------------- skip-gram */
@@ -135,6 +140,18 @@ typedef struct {
   const char *checkpoint;
   int checkpoint_every;
   const char *resume;
+  /* Distributed (dist/): the corpus is this rank's share of the walks
+   * (gl_walks_generate_part); the nodes' counts are summed across the
+   * ranks (the negatives' table and the subsampling are the whole
+   * corpus's), each rank draws its own random streams, and at the end of
+   * each of sync_segments parts of every pass (100 when 0) the ranks
+   * synchronise (MPI_Allreduce): each table becomes its value at the last
+   * synchronisation plus the ranks' changes since, summed (model averaging
+   * of the updates, times the rank count: a rank's sparse updates count in
+   * full, as in one process), so every rank goes on from, and ends with,
+   * the same vectors.  NULL: one process. */
+  const gl_comm *comm;
+  int sync_segments;
 } gl_sgns_opts;
 
 gl_sgns_opts gl_sgns_defaults(void);

@@ -430,6 +430,38 @@ static gl_status sgns_checkpoint(sgns_run *x) {
 /* Skip-gram over the walks of a corpus c, or of a walker wk drawn as they
  * are needed (then nothing but one walk a thread is stored).  Thread t
  * trains on the walks [count t / T, count (t + 1) / T). */
+/* A distributed run's node counts: summed across the ranks (in doubles:
+ * exact below 2^53), the whole corpus's positions into *total_all. */
+static gl_status comm_counts(const gl_comm *cm, int64_t *count, gl_idx n,
+                             int64_t total, int64_t *total_all) {
+  *total_all = total;
+  if (!cm) return GL_OK;
+  double *v = gl_malloc((size_t)n + 1, sizeof *v);
+  if (!v) return GL_ENOMEM;
+  for (gl_idx i = 0; i < n; i++) v[i] = (double)count[i];
+  v[n] = (double)total;
+  gl_status st = cm->sum(cm, v, (size_t)n + 1);
+  for (gl_idx i = 0; st == GL_OK && i < n; i++) count[i] = (int64_t)v[i];
+  if (st == GL_OK) *total_all = (int64_t)v[n];
+  free(v);
+  return st;
+}
+
+/* Synchronous model averaging of the updates: each table becomes what it
+ * was at the last synchronisation (base) plus every rank's change since,
+ * summed across the ranks (the average change times their number: each
+ * rank's sparse updates count in full, as in one process's Hogwild), and
+ * base takes the result. */
+static gl_status comm_sync(const gl_comm *cm, float *w, float *base,
+                           size_t len) {
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < len; i++) w[i] -= base[i];
+  GL_TRY(cm->sum_f(cm, w, len));
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < len; i++) base[i] = w[i] += base[i];
+  return GL_OK;
+}
+
 static gl_status run(const gl_walks *c, const gl_walker *wk,
                      const gl_sgns_opts *o, float *emb, gl_sgns_stats *st) {
   memset(st, 0, sizeof *st);
@@ -442,10 +474,14 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
                     "%d, %d, %d, %d, %g, %g, %g)", dim, o->window, o->epochs,
                     o->negative, o->lr, o->min_lr, o->sample);
   const int64_t n_walks = c ? c->n_walks : gl_walker_count(wk);
-  int64_t total = 0, maxlen = 0;
+  if (o->comm && (o->spectral || o->checkpoint || o->resume || wk))
+    return gl_error(GL_EINVAL, "skip-gram: a distributed run does not yet "
+                    "stream walks, run the spectral learner or checkpoint");
+  int64_t total = 0, maxlen = 0, total_all = 0;
   int64_t *count = gl_calloc((size_t)n, sizeof *count);
   if (!count) return GL_ENOMEM;
   gl_status cs = corpus_counts(c, wk, n, count, &total, &maxlen);
+  if (cs == GL_OK) cs = comm_counts(o->comm, count, n, total, &total_all);
   if (cs != GL_OK) {
     free(count);
     return cs;
@@ -455,6 +491,7 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
   learner L;
   memset(&L, 0, sizeof L);
   L.base = o->lr;
+  float *base = NULL; /* a distributed run's tables at the last sync */
   gl_status s = gl_neg_table_init(&nt, count, n);
   const int T = gl_threads();
   float *keep = gl_malloc((size_t)n, sizeof *keep);
@@ -485,7 +522,7 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
   }
   /* word2vec's subsampling: keep a node seen f times with probability
    * (sqrt(f / (s N)) + 1) s N / f */
-  const double sN = o->sample * (double)total;
+  const double sN = o->sample * (double)total_all;
   for (gl_idx v = 0; v < n; v++)
     keep[v] = o->sample > 0 && count[v] > 0
                   ? (float)((sqrt(count[v] / sN) + 1) * sN / count[v])
@@ -495,10 +532,23 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
   for (size_t i = 0; i < (size_t)n * dim; i++)
     emb[i] = (gl_rng_uniformf(&init) - 0.5f) / (float)dim;
 
+  if (o->comm && !(base = gl_malloc((size_t)n * dim * 2, sizeof *base))) {
+    s = GL_ENOMEM;
+    goto out;
+  }
+  if (base) {
+    memcpy(base, emb, (size_t)n * dim * sizeof *base);
+    memset(base + (size_t)n * dim, 0, (size_t)n * dim * sizeof *base);
+  }
   const double all = (double)total * o->epochs;
   const int S = o->spectral ? (o->spectral_segments > 0 ? o->spectral_segments
                                                         : 20)
-                            : 1;
+                : o->comm ? (o->sync_segments > 0 ? o->sync_segments : 100)
+                          : 1;
+  /* a rank's own random streams (rank 0's: the one-process run's) */
+  const uint64_t seed = o->comm && o->comm->rank > 0
+                            ? gl_hash64(o->seed, 0x72616e6bu + o->comm->rank)
+                            : o->seed;
   const int k1 = o->negative + 1;
   L.cv = (gl_sgns_curvature){emb, syn1, dim, k1, SPECTRAL_UPDATES, NULL, NULL};
   gl_rng_seed(&L.rng, gl_hash64(o->seed, 0x5bd1e995u));
@@ -545,7 +595,7 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
       memcpy(tg_next, x.tg + (size_t)t * o->negative,
              (size_t)o->negative * sizeof *tg_next);
     } else {
-      gl_rng_seed(&r, gl_hash64(o->seed, (uint64_t)t + 1));
+      gl_rng_seed(&r, gl_hash64(seed, (uint64_t)t + 1));
       draw_negatives(&nt, o->negative, syn1, dim, &r, tg_next);
     }
     int64_t local = 0; /* read since the last report to `done` */
@@ -599,6 +649,16 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
 #pragma omp single
           learner_end(&L, &done);
         }
+        if (o->comm) {
+#pragma omp barrier
+#pragma omp single
+          {
+            const size_t len = (size_t)n * dim;
+            gl_status as = comm_sync(o->comm, emb, base, len);
+            if (as == GL_OK) as = comm_sync(o->comm, syn1, base + len, len);
+            if (as != GL_OK) learner_fail(&L, as);
+          }
+        }
         if (!L.redo || L.st != GL_OK) sg++;
       }
       if (o->checkpoint && (ep + 1) % ck_every == 0 && ep + 1 < o->epochs) {
@@ -637,6 +697,7 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
   st->words = (int64_t)all;
   st->words_per_second = st->seconds > 0 ? all / st->seconds : 0;
 out:
+  free(base);
   for (int t = 0; sc && t < T; t++) gl_walk_scratch_free(&sc[t]);
   free(sc);
   free(cin);

@@ -285,12 +285,32 @@ void gl_walks_free(gl_walks *c) {
 }
 
 gl_status gl_walks_generate(const gl_walker *w, gl_walks *out) {
+  return gl_walks_generate_part(w, 0, 1, out);
+}
+
+gl_status gl_walks_generate_part(const gl_walker *w, int part, int parts,
+                                 gl_walks *out) {
   memset(out, 0, sizeof *out);
-  const int64_t count = gl_walker_count(w);
+  if (parts < 1 || part < 0 || part >= parts)
+    return gl_error(GL_EINVAL, "gl_walks_generate_part: part %d of %d", part,
+                    parts);
+  const int64_t all = gl_walker_count(w);
   const size_t L = (size_t)w->o.length;
-  out->nodes = gl_malloc((size_t)count * L, sizeof *out->nodes);
+  /* the walks of the schedule that start at this part's nodes */
+  int64_t count = all;
+  int64_t *sel = NULL;
+  if (parts > 1) {
+    count = 0;
+    for (int64_t i = 0; i < all; i++)
+      count += gl_walker_start(w, i) % parts == part;
+    if (!(sel = gl_malloc((size_t)count + 1, sizeof *sel))) return GL_ENOMEM;
+    for (int64_t i = 0, k = 0; i < all; i++)
+      if (gl_walker_start(w, i) % parts == part) sel[k++] = i;
+  }
+  out->nodes = gl_malloc((size_t)count * L + 1, sizeof *out->nodes);
   out->start = gl_malloc((size_t)count + 1, sizeof *out->start);
   if (!out->nodes || !out->start) {
+    free(sel);
     gl_walks_free(out);
     return GL_ENOMEM;
   }
@@ -302,11 +322,13 @@ gl_status gl_walks_generate(const gl_walker *w, gl_walks *out) {
   if (st == GL_OK) {
 #pragma omp parallel for schedule(dynamic, 256)
     for (int64_t i = 0; i < count; i++)
-      out->start[i + 1] = gl_walker_walk(w, i, &sc[omp_get_thread_num()],
+      out->start[i + 1] = gl_walker_walk(w, sel ? sel[i] : i,
+                                         &sc[omp_get_thread_num()],
                                          out->nodes + (size_t)i * L);
   }
   for (int t = 0; sc && t < T; t++) gl_walk_scratch_free(&sc[t]);
   free(sc);
+  free(sel);
   if (st != GL_OK) {
     gl_walks_free(out);
     return st;

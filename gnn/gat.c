@@ -816,9 +816,9 @@ static gl_status gat_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
                     b->n_layers, m->L);
   GL_TRY(check_features(m, x));
   for (int l = 0; l < b->n_layers; l++)
-    if (b->layers[l].hist)
-      return gl_error(GL_EINVAL, "gat: history blocks are not supported "
-                      "(layer %d)", l);
+    if (b->layers[l].hist || b->layers[l].halo)
+      return gl_error(GL_EINVAL, "gat: history and halo blocks are not "
+                      "supported (layer %d)", l);
   if (!b->layers[0].src_ids && gl_block_n_src(&b->layers[0]) > x->n)
     return gl_error(GL_EINVAL, "gat: block 0 has %d sources, x %d rows",
                     (int)gl_block_n_src(&b->layers[0]), (int)x->n);

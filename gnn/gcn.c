@@ -96,6 +96,19 @@ static gl_status gcn_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
           memcpy(m->ws[l].hin.p + (size_t)i * di,
                  k->hist + (size_t)k->src_ids[i] * di, di * sizeof *h);
         h = m->ws[l].hin.p;
+      } else if (k->halo) { /* this rank's rows, then the halo's */
+        const gl_idx nf = k->n_fresh;
+        if (nf != gl_block_n_dst(&b->layers[l - 1]) ||
+            ns != nf + k->halo->n_halo)
+          return gl_error(GL_EINVAL, "gcn: layer %d's halo block has %d own "
+                          "of %d sources; the layer below gives %d rows", l,
+                          (int)nf, (int)ns,
+                          (int)gl_block_n_dst(&b->layers[l - 1]));
+        GL_TRY(gl_fbuf_reserve(&m->ws[l].hin, (size_t)ns * di));
+        memcpy(m->ws[l].hin.p, h, (size_t)nf * di * sizeof *h);
+        GL_TRY(k->halo->fetch(k->halo, h, di,
+                              m->ws[l].hin.p + (size_t)nf * di));
+        h = m->ws[l].hin.p;
       }
       const float *in = h;
       if (p > 0) {
@@ -139,13 +152,16 @@ static gl_status gcn_backward(gl_model *mm, const gl_csr *x, gl_batch *b,
     }
     GL_TRY(gl_fbuf_reserve(&m->dbuf[1 - o], (size_t)ns * di));
     float *dh = m->dbuf[1 - o].p;
-    const float *in = p > 0   ? m->ws[l].in.p
-                      : k->hist ? m->ws[l].hin.p
-                                : m->ws[l - 1].z.p;
+    const float *in = p > 0                ? m->ws[l].in.p
+                      : k->hist || k->halo ? m->ws[l].hin.p
+                                           : m->ws[l - 1].z.p;
     gl_linear_backward(in, ns, di, m->w[l], dout, dt, dh, m->gw[l], NULL);
     if (p > 0) gl_dropout_backward(dh, (size_t)ns * di, p, key, dh);
-    /* the stale rows end here: the layer below has the fresh ones */
-    const gl_idx nf = k->hist ? k->n_fresh : ns;
+    /* the stale rows end here: the layer below has the fresh ones; the
+     * halo's go back to their owners, and the others' come into ours */
+    const gl_idx nf = k->hist || k->halo ? k->n_fresh : ns;
+    if (k->halo)
+      GL_TRY(k->halo->give(k->halo, dh + (size_t)nf * di, di, dh));
     gl_relu_backward(m->ws[l - 1].z.p, dh, (size_t)nf * di, dh);
     dz = dh;
   }
@@ -260,7 +276,7 @@ static gl_status gcn_grad_norms(gl_model *mm, gl_batch *b,
   const gl_block *k = &b->layers[l];
   const gl_idx nd = gl_block_n_dst(k), nl = b->n_loss;
   const float *in = layer_p(m, l, m->train) > 0 ? m->ws[l].in.p
-                    : k->hist                   ? m->ws[l].hin.p
+                    : k->hist || k->halo        ? m->ws[l].hin.p
                                                 : m->ws[l - 1].z.p;
   GL_TRY(gl_fbuf_reserve(&m->dbuf[0], (size_t)(nl > 0 ? nl : 1) * di));
   float *u = m->dbuf[0].p;
@@ -329,9 +345,9 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
     return gl_error(GL_EINVAL, "gcn: batch has %d layers, model has %d",
                     b->n_layers, L);
   for (int l = 0; l < L; l++)
-    if (b->layers[l].hist)
+    if (b->layers[l].hist || b->layers[l].halo)
       return gl_error(GL_EINVAL, "gcn: no Hessian-vector products on "
-                      "history blocks");
+                      "history or halo blocks");
   const gl_idx n_out = b->n_out;
   /* offsets of W_l and b_l in the flat vectors (params: W_l, then b_l) */
   size_t ow[16], ob[16], off = 0;

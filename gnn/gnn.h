@@ -260,6 +260,14 @@ typedef struct {
   int n_classes;
   const gl_idx *train, *val, *test;
   gl_idx n_train, n_val, n_test;
+  /* Distributed (dist/): the task is this rank's part.  adj holds the
+   * part's rows (n_own x (n_own + n_halo), local columns), x the rows of
+   * its own nodes then its halo, y and the lists its own nodes; halo
+   * exchanges the halo's rows, comm sums across the ranks (gl_train then
+   * sums the parts' gradients every step and reports the whole task's
+   * losses and accuracies).  NULL, NULL: one process. */
+  const gl_halo *halo;
+  const gl_comm *comm;
 } gl_task;
 
 typedef enum {
@@ -378,6 +386,10 @@ gl_status gl_train(gl_model *m, const gl_task *t, gl_sampler *s,
                    gl_train_result *r);
 /* Full-graph evaluation: logits (n x C) in eval mode. */
 gl_status gl_model_eval(gl_model *m, const gl_task *t, float *logits);
+/* The model's accuracy on the task's training, validation and test nodes
+ * (acc[0], acc[1], acc[2]), from a full-graph evaluation: the whole
+ * task's when it is distributed (collective then). */
+gl_status gl_task_accuracy(gl_model *m, const gl_task *t, double acc[3]);
 
 /* Appends parameter m->params[m->n_params++] (room must exist): `name` is
  * kept, not copied; rows x cols zero weights and gradient, returned in *w

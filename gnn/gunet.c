@@ -488,6 +488,10 @@ static gl_status level0(gunet *m, const gl_csr *x, const gl_batch *b,
 static gl_status gunet_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
                                bool train, float *logits) {
   gunet *m = (gunet *)mm;
+  for (int l = 0; l < b->n_layers; l++)
+    if (b->layers[l].halo)
+      return gl_error(GL_EINVAL, "gunet: pools the whole graph; a part's "
+                      "halo blocks are not supported");
   gl_csr pat0;
   GL_TRY(level0(m, x, b, train, &pat0));
   const int L = m->L, H = m->H;

@@ -38,6 +38,11 @@ gl_status gl_model_eval(gl_model *m, const gl_task *t, float *logits) {
   if (!blocks) return GL_ENOMEM;
   gl_batch b;
   gl_batch_full_view(&b, blocks, m->cfg.layers, t->adj);
+  for (int l = 0; t->halo && l < m->cfg.layers; l++) { /* a part's rows */
+    blocks[l].symmetric = false;
+    blocks[l].halo = l > 0 ? t->halo : NULL;
+    blocks[l].n_fresh = l > 0 ? t->adj->n : 0;
+  }
   gl_status st = m->ops->forward(m, t->x, &b, false, logits);
   free(blocks);
   return st;
@@ -50,6 +55,66 @@ static double mean_xent(const float *logits, const gl_task *t,
   for (gl_idx i = 0; i < n; i++) wbuf[i] = 1.0f / n;
   return gl_softmax_xent(logits, t->adj->n, t->n_classes, NULL, t->y, nodes,
                          wbuf, n, NULL);
+}
+
+/* The whole task's accuracies and mean cross-entropies from full-graph
+ * logits (summed across the ranks of a distributed task). */
+typedef struct {
+  double train_xent, val_xent, train_acc, val_acc, test_acc;
+} task_stats;
+
+static gl_status task_stats_of(const float *eval, const gl_task *t,
+                               float *wbuf, task_stats *out) {
+  const int C = t->n_classes;
+  const gl_idx n[3] = {t->n_train, t->n_val, t->n_test};
+  /* the sums (mean times count) of 5 quantities, then the 3 counts */
+  double v[8] = {
+      mean_xent(eval, t, t->train, n[0], wbuf) * n[0],
+      mean_xent(eval, t, t->val, n[1], wbuf) * n[1],
+      n[0] ? gl_accuracy(eval, C, t->y, t->train, n[0]) * n[0] : 0,
+      n[1] ? gl_accuracy(eval, C, t->y, t->val, n[1]) * n[1] : 0,
+      n[2] ? gl_accuracy(eval, C, t->y, t->test, n[2]) * n[2] : 0,
+      n[0], n[1], n[2]};
+  if (t->comm) GL_TRY(t->comm->sum(t->comm, v, 8));
+  const double c[5] = {v[5], v[6], v[5], v[6], v[7]};
+  double r[5];
+  for (int i = 0; i < 5; i++) r[i] = c[i] > 0 ? v[i] / c[i] : 0;
+  *out = (task_stats){r[0], r[1], r[2], r[3], r[4]};
+  return GL_OK;
+}
+
+gl_status gl_task_accuracy(gl_model *m, const gl_task *t, double acc[3]) {
+  gl_idx nw = t->n_train > t->n_val ? t->n_train : t->n_val;
+  float *eval = gl_malloc((size_t)t->adj->n * t->n_classes + 1, sizeof *eval);
+  float *wbuf = gl_malloc((size_t)nw + 1, sizeof *wbuf);
+  gl_status st = eval && wbuf ? GL_OK : GL_ENOMEM;
+  task_stats ts;
+  if (st == GL_OK && (st = gl_model_eval(m, t, eval)) == GL_OK &&
+      (st = task_stats_of(eval, t, wbuf, &ts)) == GL_OK) {
+    acc[0] = ts.train_acc;
+    acc[1] = ts.val_acc;
+    acc[2] = ts.test_acc;
+  }
+  free(eval);
+  free(wbuf);
+  return st;
+}
+
+/* A distributed step: the parts' gradients and losses summed (each part's
+ * loss is its share of the whole's: gl_sampler_full_part_new). */
+static gl_status comm_sum_grads(gl_model *m, const gl_comm *c, double *loss,
+                                gl_fbuf *buf) {
+  size_t n = 0;
+  for (int i = 0; i < m->n_params; i++) n += m->params[i].n;
+  GL_TRY(gl_fbuf_reserve(buf, n));
+  gl_params_flat(m, buf->p, true);
+  GL_TRY(c->sum_f(c, buf->p, n));
+  size_t o = 0;
+  for (int i = 0; i < m->n_params; i++) {
+    memcpy(m->params[i].g, buf->p + o, m->params[i].n * sizeof(float));
+    o += m->params[i].n;
+  }
+  return c->sum(c, loss, 1);
 }
 
 /* After a forward: the sampler's history takes the hidden rows. */
@@ -69,6 +134,7 @@ static gl_status remember(gl_model *m, gl_sampler *s, const gl_batch *b) {
 /* The buffers of a batch's logits, their gradient and per-row norms. */
 typedef struct {
   gl_fbuf logits, dlogits, norms;
+  gl_fbuf grads; /* a distributed step's flat gradients */
 } batch_ws;
 
 static gl_status ws_fit(batch_ws *w, const gl_batch *b, int c) {
@@ -83,6 +149,7 @@ static void ws_free(batch_ws *w) {
   free(w->logits.p);
   free(w->dlogits.p);
   free(w->norms.p);
+  free(w->grads.p);
 }
 
 /* A snapshot batch (MVS-GNN): forward without dropout, history, and each
@@ -420,6 +487,12 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
   long steps = s->ops->epoch_steps(s);
   const int every = opts->spectral_every > 0 ? opts->spectral_every : 10;
   const int ck_every = opts->checkpoint_every > 0 ? opts->checkpoint_every : 1;
+  if (t->comm && (opts->spectral != GL_SPECTRAL_NONE || opts->var_every > 0 ||
+                  opts->checkpoint || opts->resume)) {
+    st = gl_error(GL_EINVAL, "distributed training does not yet run the "
+                  "spectral learner, gradient variances or checkpoints");
+    goto done;
+  }
   if (opts->spectral == GL_SPECTRAL_MOMENTUM &&
       o->opts.kind != GL_OPT_MOMENTUM) {
     st = gl_error(GL_EINVAL, "spectral momentum needs a momentum optimiser");
@@ -472,6 +545,8 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
                                               : 0,
                                           opts->decay_power));
       if ((st = batch_grad(m, t, s, &batch, &ws, true, &loss)) != GL_OK ||
+          (t->comm &&
+           (st = comm_sum_grads(m, t->comm, &loss, &ws.grads)) != GL_OK) ||
           (st = gl_optim_step(o, m->params, m->n_params)) != GL_OK)
         goto done;
       train_loss += loss;
@@ -484,13 +559,14 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
                                                          : 20,
                             &ws, var)) != GL_OK)
       goto done;
-    if ((st = gl_model_eval(m, t, eval)) != GL_OK) goto done;
+    task_stats ts;
+    if ((st = gl_model_eval(m, t, eval)) != GL_OK ||
+        (st = task_stats_of(eval, t, wbuf, &ts)) != GL_OK)
+      goto done;
     double l2 = wd * gl_params_l2(m->params, m->n_params);
     if (opts->spectral != GL_SPECTRAL_NONE) {
       bool undone;
-      st = gl_spectral_guard_check(
-          &guard, mean_xent(eval, t, t->train, t->n_train, wbuf) + l2,
-          &undone);
+      st = gl_spectral_guard_check(&guard, ts.train_xent + l2, &undone);
       r->restarts = guard.restarts;
       if (st != GL_OK) goto done;
       if (undone) {
@@ -498,18 +574,20 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
           if (o->m[i]) memset(o->m[i], 0, o->state_n[i] * sizeof(float));
         gl_optim_set_lr(o, 0.5 * o->lr);
         r->lr = o->lr;
-        if ((st = gl_model_eval(m, t, eval)) != GL_OK) goto done;
+        if ((st = gl_model_eval(m, t, eval)) != GL_OK ||
+            (st = task_stats_of(eval, t, wbuf, &ts)) != GL_OK)
+          goto done;
         l2 = wd * gl_params_l2(m->params, m->n_params);
       }
     }
-    double val_xent = mean_xent(eval, t, t->val, t->n_val, wbuf);
+    double val_xent = ts.val_xent;
     gl_epoch_stats es = {
         .epoch = epoch,
         .train_loss = train_loss / steps + l2,
-        .train_acc = gl_accuracy(eval, C, t->y, t->train, t->n_train),
+        .train_acc = ts.train_acc,
         .val_loss = val_xent + l2,
-        .val_acc = gl_accuracy(eval, C, t->y, t->val, t->n_val),
-        .test_acc = gl_accuracy(eval, C, t->y, t->test, t->n_test),
+        .val_acc = ts.val_acc,
+        .test_acc = ts.test_acc,
         .seconds = es_seconds,
         .steps = rs.total_steps,
         .train_seconds = rs.train_time,

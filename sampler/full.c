@@ -159,6 +159,9 @@ typedef struct {
   const gl_csr *adj;
   gl_idx *loss_nodes;
   gl_idx n_loss;
+  float loss_w;      /* each loss node's weight */
+  const gl_halo *halo; /* a part's (NULL: the whole graph) */
+  gl_csr at;         /* a part's transpose */
 } full_sampler;
 
 static gl_status full_next(gl_sampler *s, gl_batch *b) {
@@ -166,20 +169,26 @@ static gl_status full_next(gl_sampler *s, gl_batch *b) {
   gl_batch_free(b);
   b->n_layers = s->n_layers;
   b->layers = gl_calloc((size_t)s->n_layers, sizeof *b->layers);
-  b->loss_pos = gl_malloc((size_t)f->n_loss, sizeof *b->loss_pos);
-  b->loss_w = gl_malloc((size_t)f->n_loss, sizeof *b->loss_w);
+  b->loss_pos = gl_malloc((size_t)f->n_loss + 1, sizeof *b->loss_pos);
+  b->loss_w = gl_malloc((size_t)f->n_loss + 1, sizeof *b->loss_w);
   if (!b->layers || !b->loss_pos || !b->loss_w) {
     gl_batch_free(b);
     return GL_ENOMEM;
   }
   for (int l = 0; l < s->n_layers; l++) {
-    b->layers[l].a = *f->adj; /* a borrowed view */
-    b->layers[l].symmetric = true;
+    gl_block *k = &b->layers[l];
+    k->a = *f->adj; /* a borrowed view */
+    k->symmetric = !f->halo;
+    if (f->halo) {
+      k->at = f->at; /* borrowed too (owned stays false) */
+      k->halo = l > 0 ? f->halo : NULL;
+      k->n_fresh = l > 0 ? f->adj->n : 0;
+    }
   }
   b->n_out = f->adj->n;
   b->n_loss = f->n_loss;
   memcpy(b->loss_pos, f->loss_nodes, (size_t)f->n_loss * sizeof *b->loss_pos);
-  for (gl_idx i = 0; i < f->n_loss; i++) b->loss_w[i] = 1.0f / (float)f->n_loss;
+  for (gl_idx i = 0; i < f->n_loss; i++) b->loss_w[i] = f->loss_w;
   b->key = gl_rng_u64(&s->rng);
   return GL_OK;
 }
@@ -192,6 +201,7 @@ static long full_epoch_steps(const gl_sampler *s) {
 static void full_free(gl_sampler *s) {
   full_sampler *f = (full_sampler *)s;
   free(f->loss_nodes);
+  gl_csr_free(&f->at);
   free(f);
 }
 
@@ -199,16 +209,16 @@ static const gl_sampler_ops full_ops = {"full",    full_next, full_epoch_steps,
                                         NULL,      full_free, NULL,
                                         gl_sampler_stream_io};
 
-gl_status gl_sampler_full_new(gl_sampler **out, const gl_csr *adj,
-                              int n_layers, const gl_idx *loss_nodes,
-                              gl_idx n_loss, uint64_t seed) {
-  *out = NULL;
-  GL_TRY(gl_sampler_check("full sampler", adj, n_layers, loss_nodes, n_loss));
+static gl_status full_new(gl_sampler **out, const gl_csr *adj,
+                          const gl_halo *halo, int n_layers,
+                          const gl_idx *loss_nodes, gl_idx n_loss,
+                          gl_idx n_loss_all, uint64_t seed) {
   full_sampler *f = gl_calloc(1, sizeof *f);
   if (!f) return GL_ENOMEM;
-  f->loss_nodes = gl_malloc((size_t)n_loss, sizeof *f->loss_nodes);
-  if (!f->loss_nodes) {
-    free(f);
+  f->loss_nodes = gl_malloc((size_t)n_loss + 1, sizeof *f->loss_nodes);
+  if (!f->loss_nodes ||
+      (halo && gl_csr_transpose(&f->at, adj) != GL_OK)) {
+    full_free(&f->base);
     return GL_ENOMEM;
   }
   memcpy(f->loss_nodes, loss_nodes, (size_t)n_loss * sizeof *loss_nodes);
@@ -217,6 +227,37 @@ gl_status gl_sampler_full_new(gl_sampler **out, const gl_csr *adj,
   gl_rng_seed(&f->base.rng, seed);
   f->adj = adj;
   f->n_loss = n_loss;
+  f->loss_w = 1.0f / (float)n_loss_all;
+  f->halo = halo;
   *out = &f->base;
   return GL_OK;
+}
+
+gl_status gl_sampler_full_new(gl_sampler **out, const gl_csr *adj,
+                              int n_layers, const gl_idx *loss_nodes,
+                              gl_idx n_loss, uint64_t seed) {
+  *out = NULL;
+  GL_TRY(gl_sampler_check("full sampler", adj, n_layers, loss_nodes, n_loss));
+  return full_new(out, adj, NULL, n_layers, loss_nodes, n_loss, n_loss,
+                  seed);
+}
+
+gl_status gl_sampler_full_part_new(gl_sampler **out, const gl_csr *adj,
+                                   const gl_halo *halo, int n_layers,
+                                   const gl_idx *loss_nodes, gl_idx n_loss,
+                                   gl_idx n_loss_all, uint64_t seed) {
+  static const char who[] = "full sampler (a part)";
+  *out = NULL;
+  if (n_layers < 1 || !halo || adj->m != adj->n + halo->n_halo ||
+      halo->n_own != adj->n || n_loss < 0 || n_loss > n_loss_all ||
+      n_loss_all < 1)
+    return gl_error(GL_EINVAL, "%s: need >= 1 layer, a halo that fits the "
+                    "part's %d x %d rows and %d <= %d loss nodes", who,
+                    (int)adj->n, (int)adj->m, (int)n_loss, (int)n_loss_all);
+  for (gl_idx i = 0; i < n_loss; i++)
+    if (loss_nodes[i] < 0 || loss_nodes[i] >= adj->n)
+      return gl_error(GL_EINVAL, "%s: node %d out of range", who,
+                      (int)loss_nodes[i]);
+  return full_new(out, adj, halo, n_layers, loss_nodes, n_loss, n_loss_all,
+                  seed);
 }

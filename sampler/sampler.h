@@ -21,6 +21,22 @@
 #include "core/core.h"
 #include "graph/graph.h"
 
+/* A partitioned graph's halo (dist/ makes one over MPI): a rank owns n_own
+ * nodes and computes their rows; the n_halo nodes after them, neighbours
+ * owned by other ranks, have their rows from their owners.  `fetch`
+ * fills halo (n_halo x width) with the owners' rows of own (n_own x width,
+ * this rank's rows); `give` sends dhalo (n_halo x width, gradients of the
+ * halo rows) to their owners and adds what the others send into down
+ * (n_own x width).  Collective: every rank calls them in the same order. */
+typedef struct gl_halo gl_halo;
+struct gl_halo {
+  gl_idx n_own, n_halo;
+  gl_status (*fetch)(const gl_halo *h, const float *own, int width,
+                     float *halo);
+  gl_status (*give)(const gl_halo *h, const float *dhalo, int width,
+                    float *down);
+};
+
 typedef struct {
   gl_csr a;        /* n_dst x n_src, estimator weights in a.val */
   gl_csr at;       /* a's transpose when the sampler provides it (at.ptr ==
@@ -36,6 +52,12 @@ typedef struct {
   gl_idx n_fresh;
   const float *hist;
   int hist_width;
+  /* Distributed (a part's rows, dist/): with halo set (layers >= 1), the
+   * first n_fresh sources are this rank's nodes, computed by the layer
+   * below, and the rest its halo, whose input rows come through
+   * halo->fetch (and their gradients go back through halo->give).
+   * Borrowed. */
+  const gl_halo *halo;
 } gl_block;
 
 static inline gl_idx gl_block_n_src(const gl_block *b) { return b->a.m; }
@@ -140,6 +162,15 @@ void gl_batch_share_block(gl_batch *b);
 gl_status gl_sampler_full_new(gl_sampler **out, const gl_csr *adj,
                               int n_layers, const gl_idx *loss_nodes,
                               gl_idx n_loss, uint64_t seed);
+/* The same over a part of a partitioned graph (dist/): adj is the part's
+ * rows (n_own x (n_own + n_halo), normalised), every block adj with its
+ * transpose, layers >= 1 with `halo`; the loss is the sum over the part's
+ * `loss_nodes` divided by n_loss_all, the loss nodes of every part, so
+ * that the parts' losses and gradients add up to the whole graph's. */
+gl_status gl_sampler_full_part_new(gl_sampler **out, const gl_csr *adj,
+                                   const gl_halo *halo, int n_layers,
+                                   const gl_idx *loss_nodes, gl_idx n_loss,
+                                   gl_idx n_loss_all, uint64_t seed);
 
 /* The node-wise builder behind gl_batch_khop and the node-wise and VR-GCN
  * samplers: the batch of `nodes` with per-layer fan-outs (fanout NULL or

@@ -168,7 +168,8 @@ TEST(partition_gcn_norm_of_a_part) {
     gl_csr_free(&local);
     gl_part_free(&p);
   }
-  CHECK_ERR(gl_csr_gcn_norm_part(&ahat, &d.adj, NULL, 1.0f), GL_EINVAL,
+  gl_csr none;
+  CHECK_ERR(gl_csr_gcn_norm_part(&none, &d.adj, NULL, 1.0f), GL_EINVAL,
             "degrees");
   gl_csr_free(&ahat);
   gl_dataset_free(&d);
@@ -189,7 +190,7 @@ TEST(partition_bad_input) {
   gl_dataset d;
   CHECK_OK(gl_dataset_load(&d, "cora", NULL, 1));
   gl_partition_opts o = {0, 1};
-  const char *dir = gl_test_path("bad");
+  const char *dir = gl_test_path("part-bad");
   CHECK_ERR(gl_partition_write(&d, "cora", &o, dir, NULL), GL_EINVAL,
             "0 parts");
   o.parts = 3000;
@@ -197,25 +198,25 @@ TEST(partition_bad_input) {
             "3000 parts");
   /* an output that exists: a file, a folder with something in it */
   o.parts = 2;
-  const char *file = gl_test_write("afile", "x");
+  const char *file = gl_test_write("part-afile", "x");
   CHECK_ERR(gl_partition_write(&d, "cora", &o, file, NULL), GL_EINVAL,
             "not an empty folder");
   CHECK(mkdir(dir, 0755) == 0);
-  gl_test_write("bad/keep", "mine");
+  gl_test_write("part-bad/keep", "mine");
   CHECK_ERR(gl_partition_write(&d, "cora", &o, dir, NULL), GL_EINVAL,
             "not an empty folder");
-  CHECK(gl_file_exists(gl_test_path("bad/keep")));
+  CHECK(gl_file_exists(gl_test_path("part-bad/keep")));
   /* nothing left behind when the folder cannot be made */
   CHECK_ERR(gl_partition_write(&d, "cora", &o, "/proc/nope/p", NULL), GL_EIO,
             "/proc/nope/p");
   /* an empty folder is filled */
-  const char *empty = gl_test_path("empty");
+  const char *empty = gl_test_path("part-empty");
   CHECK(mkdir(empty, 0755) == 0);
   CHECK_OK(gl_partition_write(&d, "cora", &o, empty, NULL));
   /* parts that are missing, cut, garbled or of another partitioning */
   gl_part p;
   CHECK_ERR(gl_part_load(&p, empty, 2), GL_EIO, "part-2.npz");
-  const char *other = gl_test_path("other");
+  const char *other = gl_test_path("part-other");
   o.seed = 2;
   CHECK_OK(gl_partition_write(&d, "cora", &o, other, NULL));
   char a[512], b[512];

@@ -59,11 +59,17 @@ static void learn(options *op, const gl_csr *graph, bool chatty, learned *L) {
   gl_walker wk;
   gl_walks corpus = {0};
   double t0 = gl_now();
+  /* distributed: this rank's walks, those from its start nodes */
+  const gl_comm *cm = o.sg.comm;
   if ((st = gl_walker_init(&wk, graph, &o.walk)) != GL_OK ||
-      (!o.stream && (st = gl_walks_generate(&wk, &corpus)) != GL_OK))
+      (!o.stream &&
+       (st = gl_walks_generate_part(&wk, cm ? cm->rank : 0, cm ? cm->size : 1,
+                                    &corpus)) != GL_OK))
     gl_cli_die_status(st, "walks");
   L->walk_s = gl_now() - t0;
   L->nodes = o.stream ? 0 : corpus.start[corpus.n_walks];
+  if (chatty && !o.stream && cm)
+    printf("rank 0 of %d: its share of the walks\n", cm->size);
   if (chatty && !o.stream)
     printf("walks (%s): %lld walks, %lld nodes in %.2fs (%.2f M nodes/s)\n",
            care_embed_methods[o.method], (long long)corpus.n_walks,
@@ -146,18 +152,43 @@ int main(int argc, char **argv) {
   options o;
   gl_status st = care_embed_parse(argc, argv, &o);
   gl_cli_parsed(&care_embed_tool, st, o.help, o.version);
+  /* Under mpirun: every rank walks from its own start nodes over the whole
+   * graph and trains on its walks, the vectors averaged across the ranks;
+   * rank 0 evaluates and writes */
+  gl_dist *dist = NULL;
+  if (gl_dist_launched()) {
+    if ((st = gl_dist_init(&dist)) != GL_OK) gl_cli_die_status(st, "MPI");
+    gl_cli_distributed(dist);
+    if (gl_dist_size(dist) == 1) {
+      gl_dist_finalize(dist);
+      gl_cli_distributed(dist = NULL);
+    } else {
+      const char *no = o.stream           ? "--stream"
+                       : o.sg.spectral    ? "--optim spectral-sgd"
+                       : o.sg.checkpoint || o.sg.resume
+                           ? "--checkpoint and --resume"
+                       : o.embeddings     ? "--embeddings"
+                       : o.save_walks     ? "--save-walks"
+                                          : NULL;
+      if (no)
+        gl_cli_die_all(GL_EXIT_USAGE, "a distributed run does not take %s "
+                       "yet", no);
+      o.sg.comm = gl_dist_comm(dist);
+    }
+  }
+  const bool root = !dist || gl_dist_rank(dist) == 0;
   const char *const outs[][2] = {{"--out", o.out},
                                  {"--json", o.json},
                                  {"--save-walks", o.save_walks},
                                  {"--checkpoint", o.sg.checkpoint}};
-  gl_cli_check_outputs(outs, 4);
+  if (root) gl_cli_check_outputs(outs, 4);
   if (o.sg.resume && gl_dir_exists(o.sg.resume))
     gl_cli_die(GL_EXIT_USAGE, "--resume: '%s' is a folder, not a checkpoint",
                o.sg.resume);
   if (o.sg.resume && !gl_file_exists(o.sg.resume))
     gl_cli_die(GL_EXIT_USAGE, "--resume: no such file '%s'", o.sg.resume);
   gl_set_threads(o.threads);
-  const bool chatty = !o.quiet;
+  const bool chatty = !o.quiet && root;
   gl_dataset d;
   st = o.edgelist ? gl_load_edgelist(&d, o.edgelist, o.directed)
                   : gl_dataset_load(&d, o.dataset, o.data_dir, 1);
@@ -197,6 +228,15 @@ int main(int argc, char **argv) {
   if (!o.embeddings) {
     learn(&o, graph, chatty, &L);
     emb = L.emb;
+  }
+  if (!root) { /* the vectors are rank 0's too: it evaluates and writes */
+    free(emb);
+    free(L.comm);
+    gl_csr_free(&labels);
+    gl_link_split_free(&split);
+    gl_dataset_free(&d);
+    gl_dist_finalize(dist);
+    return 0;
   }
   /* the tasks */
   static const double fracs[9] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
@@ -261,6 +301,11 @@ int main(int argc, char **argv) {
     gl_json_int(&j, "nodes", n);
     gl_json_int(&j, "seed", (long long)o.seed);
     gl_json_int(&j, "threads", gl_threads());
+    if (dist) {
+      gl_json_int(&j, "ranks", gl_dist_size(dist));
+      gl_json_int(&j, "sync_segments",
+                  o.sg.sync_segments > 0 ? o.sg.sync_segments : 100);
+    }
     if (o.sg.resume) {
       gl_json_string(&j, "resumed_from", o.sg.resume);
       gl_json_int(&j, "resumed_pass", L.ss.resumed_pass);
@@ -314,5 +359,6 @@ int main(int argc, char **argv) {
   gl_csr_free(&labels);
   gl_link_split_free(&split);
   gl_dataset_free(&d);
+  gl_dist_finalize(dist);
   return 0;
 }

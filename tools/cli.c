@@ -51,15 +51,46 @@ static void abort_outputs(void) {
     }
 }
 
+/* A distributed run's context (gl_cli_distributed), else NULL. */
+static gl_dist *cli_dist;
+
+void gl_cli_distributed(gl_dist *d) { cli_dist = d; }
+
+/* Under mpirun before MPI starts every rank sees the same command line
+ * and fails alike: rank 0 alone says so. */
+static bool quiet_rank(void) {
+  const char *r = getenv("OMPI_COMM_WORLD_RANK");
+  return !cli_dist && r && strcmp(r, "0") != 0;
+}
+
 void gl_cli_die(int code, const char *fmt, ...) {
   va_list ap;
   fflush(stdout);
-  fprintf(stderr, "%s: error: ", prog_name);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
+  if (!quiet_rank()) {
+    fprintf(stderr, "%s: error: ", prog_name);
+    if (cli_dist) fprintf(stderr, "rank %d: ", gl_dist_rank(cli_dist));
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+  }
   abort_outputs();
+  if (cli_dist) gl_dist_abort(cli_dist, code); /* every rank stops */
+  exit(code);
+}
+
+void gl_cli_die_all(int code, const char *fmt, ...) {
+  va_list ap;
+  fflush(stdout);
+  if (!cli_dist || gl_dist_rank(cli_dist) == 0) {
+    fprintf(stderr, "%s: error: ", prog_name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+  }
+  abort_outputs();
+  gl_dist_finalize(cli_dist);
   exit(code);
 }
 

@@ -19,6 +19,15 @@ void gl_cli_die(int code, const char *fmt, ...)
  * GL_EIO-on-input are bad input (exit 2), the rest failures (exit 1). */
 void gl_cli_die_status(gl_status st, const char *what)
     __attribute__((noreturn));
+/* A distributed run (gnn-train under mpirun): from here on gl_cli_die
+ * names the rank ("rank R: ...") and stops every rank (gl_dist_abort),
+ * for a failure of this rank alone. */
+void gl_cli_distributed(gl_dist *d);
+/* For a failure every rank has met alike (gl_dist_agree, or a check of
+ * the same options): rank 0 prints it, every rank finalises MPI and exits
+ * with `code`.  Without gl_cli_distributed, gl_cli_die. */
+void gl_cli_die_all(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
 void gl_cli_init(const char *prog); /* installs the SIGINT/SIGTERM cleanup */
 /* --version: prints "<prog> (glearn) <gl_version()>" and exits 0. */
 void gl_cli_version(void) __attribute__((noreturn));

@@ -37,7 +37,7 @@ int main(int argc, char **argv) {
   if ((st = gl_csr_gcn_norm(&ahat, &d.adj, 1.0f)) != GL_OK)
     gl_cli_die_status(st, "normalising the graph");
   gl_task t = {&ahat, &d.x, d.y, d.n_classes, d.train, d.val, d.test,
-               d.n_train, d.n_val, d.n_test};
+               d.n_train, d.n_val, d.n_test, NULL, NULL};
 
   /* the sweep's options, checked before the training */
   gl_spectrum_opts so = gl_spectrum_defaults();

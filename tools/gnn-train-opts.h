@@ -38,6 +38,7 @@ typedef struct {
   const char *checkpoint, *resume;
   int checkpoint_every; /* 0: not given (every epoch) */
   int resumed_epoch;    /* where --resume continued the run */
+  int ranks;            /* a distributed run's (0: one process) */
   double split[2]; /* --split fractions (0: the standard split) */
   int runs, threads;
   bool epochs_set, quiet, graphmix, help, version;

@@ -41,14 +41,27 @@ static void log_epoch(void *ctx, const gl_epoch_stats *s) {
   }
 }
 
-static void write_predictions(const char *path, gl_model *m,
-                              const gl_task *t) {
+/* --predict: every node's class probabilities (gathered to rank 0 in a
+ * distributed run, which alone writes them). */
+static void write_predictions(const char *path, gl_model *m, const gl_task *t,
+                              gl_dist *dist, const gl_dist_part *dp) {
   size_t n = (size_t)t->adj->n, c = (size_t)t->n_classes;
-  float *p = malloc(n * c * sizeof *p);
+  float *p = malloc((n * c + 1) * sizeof *p);
   if (!p) gl_cli_die(GL_EXIT_FAIL, "out of memory");
   gl_status st = gl_model_eval(m, t, p);
   if (st != GL_OK) gl_cli_die_status(st, "--predict");
   gl_softmax_rows(p, (gl_idx)n, (int)c);
+  if (dist) {
+    const bool root = gl_dist_rank(dist) == 0;
+    n = (size_t)dp->part.n_global;
+    float *all = root ? malloc((n * c + 1) * sizeof *all) : NULL;
+    if (root && !all) gl_cli_die(GL_EXIT_FAIL, "out of memory");
+    if ((st = gl_dist_gather_rows(dist, dp, p, (int)c, all)) != GL_OK)
+      gl_cli_die_status(st, "--predict");
+    free(p);
+    p = all;
+    if (!root) return;
+  }
   gl_cli_out *o = gl_cli_out_open(path);
   FILE *f = gl_cli_out_file(o);
   fprintf(f, "node,pred");
@@ -80,6 +93,7 @@ static void write_json(const options *o, const settings *cf,
   gl_json_int(&j, "runs", runs);
   gl_json_int(&j, "seed", (long long)o->seed);
   gl_json_int(&j, "threads", gl_threads());
+  if (o->ranks > 0) gl_json_int(&j, "ranks", o->ranks);
   if (o->resume) {
     gl_json_string(&j, "resumed_from", o->resume);
     gl_json_int(&j, "resumed_epoch", o->resumed_epoch);
@@ -141,18 +155,54 @@ static void write_json(const options *o, const settings *cf,
   gl_cli_out_commit(out);
 }
 
+/* What a distributed run does not do yet: the same answer on every rank,
+ * said once. */
+static void check_distributed(const options *o) {
+  const char *no = NULL;
+  if (!gl_partition_is_dir(o->dataset))
+    gl_cli_die_all(GL_EXIT_USAGE, "under mpirun the dataset must be a "
+                   "partition: gl-partition %s --parts %d --out DIR, then "
+                   "mpirun -np %d gnn-train DIR ...", o->dataset, o->ranks,
+                   o->ranks);
+  if (o->graphmix || strcmp(o->model, "gcn"))
+    no = "models other than gcn";
+  else if (o->checkpoint || o->resume)
+    no = "--checkpoint and --resume";
+  else if (o->split[0] > 0)
+    no = "--split (the partition holds its split)";
+  if (no)
+    gl_cli_die_all(GL_EXIT_USAGE, "distributed training does not run %s "
+                   "yet", no);
+}
+
 /* ---------------------------------------------------------- main */
 int main(int argc, char **argv) {
   gl_cli_init(argv[0]);
   options o;
   gl_status st = gnn_train_parse(argc, argv, &o);
   gl_cli_parsed(&gnn_train_tool, st, o.help, o.version);
+  /* Under mpirun: every rank trains on its part of a partition */
+  gl_dist *dist = NULL;
+  gl_dist_part dp;
+  memset(&dp, 0, sizeof dp);
+  if (gl_dist_launched()) {
+    if ((st = gl_dist_init(&dist)) != GL_OK) gl_cli_die_status(st, "MPI");
+    gl_cli_distributed(dist);
+    o.ranks = gl_dist_size(dist);
+    if (!gl_partition_is_dir(o.dataset) && o.ranks == 1) {
+      gl_dist_finalize(dist); /* one rank of a dataset: a plain run */
+      gl_cli_distributed(dist = NULL);
+      o.ranks = 0;
+    }
+  }
+  const bool root = !dist || gl_dist_rank(dist) == 0;
+  if (dist) check_distributed(&o);
   const char *const outs[][2] = {{"--json", o.json},
                                  {"--save", o.save},
                                  {"--predict", o.predict},
                                  {"--log", o.log},
                                  {"--checkpoint", o.checkpoint}};
-  gl_cli_check_outputs(outs, 5);
+  if (root) gl_cli_check_outputs(outs, 5);
   if (o.load && gl_dir_exists(o.load))
     gl_cli_die(GL_EXIT_USAGE, "--load: '%s' is a folder, not a checkpoint",
                o.load);
@@ -164,24 +214,45 @@ int main(int argc, char **argv) {
   if (o.resume && !gl_file_exists(o.resume))
     gl_cli_die(GL_EXIT_USAGE, "--resume: no such file '%s'", o.resume);
   gl_set_threads(o.threads);
-  bool chatty = !o.quiet;
+  bool chatty = !o.quiet && root;
 
   gl_model *loaded = NULL; /* --load's model, checked before the dataset */
   if (o.load) load_checkpoint(&o, &loaded);
   gl_dataset d;
   double t0 = gl_now();
-  gl_cli_load_classes(&d, o.dataset, o.data_dir, o.seed);
-  if (chatty)
-    printf("%s: %d nodes, %lld edges, %d features, %d classes, split "
-           "%d/%d/%d (loaded in %.2fs)\n",
-           d.name, (int)d.adj.n, (long long)(d.adj.nnz / 2), (int)d.x.m,
-           d.n_classes, (int)d.n_train, (int)d.n_val, (int)d.n_test,
-           gl_now() - t0);
   gl_csr ahat;
-  if ((st = gl_csr_gcn_norm(&ahat, &d.adj, 1.0f)) != GL_OK)
-    gl_cli_die_status(st, "normalising the graph");
+  if (dist) { /* this rank's part, its rows normalised */
+    if ((st = gl_dist_part_load(&dp, dist, o.dataset)) != GL_OK)
+      gl_cli_die_all(GL_EXIT_USAGE, "%s", gl_errmsg());
+    d = dp.part.d; /* moved here: freed as the dataset at the end */
+    memset(&dp.part.d, 0, sizeof dp.part.d);
+    ahat = dp.ahat;
+    memset(&dp.ahat, 0, sizeof dp.ahat);
+    if (d.multilabel || !d.y || d.n_classes < 2 || d.x.n == 0)
+      gl_cli_die_all(GL_EXIT_USAGE, "dataset '%s' has no single-label "
+                     "classes and features for node classification",
+                     o.dataset);
+    if (chatty)
+      printf("%s: %d parts of %s, %d nodes, %d features, %d classes, split "
+             "%d/%d/%d; rank 0 owns %d nodes and a halo of %d (loaded in "
+             "%.2fs)\n",
+             o.dataset, o.ranks, d.name, (int)dp.part.n_global, (int)d.x.m,
+             d.n_classes, (int)dp.part.n_train_all, (int)dp.part.n_val_all,
+             (int)dp.part.n_test_all, (int)dp.part.n_own,
+             (int)dp.part.n_halo, gl_now() - t0);
+  } else {
+    gl_cli_load_classes(&d, o.dataset, o.data_dir, o.seed);
+    if (chatty)
+      printf("%s: %d nodes, %lld edges, %d features, %d classes, split "
+             "%d/%d/%d (loaded in %.2fs)\n",
+             d.name, (int)d.adj.n, (long long)(d.adj.nnz / 2), (int)d.x.m,
+             d.n_classes, (int)d.n_train, (int)d.n_val, (int)d.n_test,
+             gl_now() - t0);
+    if ((st = gl_csr_gcn_norm(&ahat, &d.adj, 1.0f)) != GL_OK)
+      gl_cli_die_status(st, "normalising the graph");
+  }
 
-  gl_cli_out *logf = o.log ? gl_cli_out_open(o.log) : NULL;
+  gl_cli_out *logf = o.log && root ? gl_cli_out_open(o.log) : NULL;
   log_ctx lc = {logf ? gl_cli_out_file(logf) : NULL, 0};
   if (lc.f)
     fprintf(lc.f,
@@ -191,11 +262,17 @@ int main(int argc, char **argv) {
   settings cf;
   /* a registered dataset, or a partition of one, has its papers' settings */
   const bool named = gl_dataset_info_find(o.dataset) ||
-                     (gl_partition_is_dir(o.dataset) &&
+                     ((dist || gl_partition_is_dir(o.dataset)) &&
                       gl_dataset_info_find(d.name));
   if ((st = gnn_train_configure(&o, named ? d.name : NULL, &cf)) != GL_OK)
     gl_cli_die_status(st, "");
   if (loaded) cf.cfg = loaded->cfg; /* the settings in force */
+  if (dist && strcmp(cf.smp.name, "full"))
+    gl_cli_die_all(GL_EXIT_USAGE, "distributed training does not run the %s "
+                   "sampler yet (full only)", cf.smp.name);
+  if (dist && (cf.train.spectral != GL_SPECTRAL_NONE || cf.train.var_every))
+    gl_cli_die_all(GL_EXIT_USAGE, "distributed training does not run the "
+                   "spectral learner or --var-every yet");
   if (cf.features == FEAT_RAW && !gnn_train_given(&o, "--features") &&
       d.x.val) {
     /* Shchur et al. binarise bag-of-words features; signed ones (csbm's
@@ -229,6 +306,8 @@ int main(int argc, char **argv) {
   t.x = &d.x;
   t.y = d.y;
   t.n_classes = d.n_classes;
+  t.halo = dist ? dp.halo : NULL;
+  t.comm = dist ? gl_dist_comm(dist) : NULL;
 
   for (int r = 0; r < runs; r++) {
     uint64_t seed = o.seed + (uint64_t)r;
@@ -247,9 +326,9 @@ int main(int argc, char **argv) {
     t.n_train = d.n_train;
     t.n_val = d.n_val;
     t.n_test = d.n_test;
-    if (t.n_train == 0)
-      gl_cli_die(GL_EXIT_USAGE, "dataset '%s' has no training nodes",
-                 o.dataset);
+    if ((dist ? dp.part.n_train_all : t.n_train) == 0)
+      gl_cli_die_all(GL_EXIT_USAGE, "dataset '%s' has no training nodes",
+                     o.dataset);
     gl_model *m = NULL;
     if (o.load) {
       if (r > 0) load_checkpoint(&o, &loaded); /* afresh for each seed */
@@ -284,8 +363,11 @@ int main(int argc, char **argv) {
       if (strcmp(so.name, "full") &&
           (st = gnn_train_check_lists(&cf, m->cfg.layers)) != GL_OK)
         gl_cli_die_status(st, "");
-      st = gl_sampler_new_by_name(&s, &so, &ahat, m->cfg.layers, t.train,
-                                  t.n_train, seed);
+      st = dist ? gl_sampler_full_part_new(&s, &ahat, dp.halo,
+                                           m->cfg.layers, t.train, t.n_train,
+                                           dp.part.n_train_all, seed)
+                : gl_sampler_new_by_name(&s, &so, &ahat, m->cfg.layers,
+                                         t.train, t.n_train, seed);
       if (st != GL_OK ||
           (st = gl_optim_new(&opt, &oo)) != GL_OK)
         gl_cli_die_status(st, "");
@@ -335,14 +417,12 @@ int main(int argc, char **argv) {
                100 * res.spectral_seconds / fmax(res.seconds, 1e-9),
                res.restarts, res.lambda_max, res.lr, res.momentum);
     } else {
-      float *lg = malloc((size_t)ahat.n * d.n_classes * sizeof *lg);
-      if (!lg) gl_cli_die(GL_EXIT_FAIL, "out of memory");
-      double e0 = gl_now();
-      if ((st = gl_model_eval(m, &t, lg)) != GL_OK) gl_cli_die_status(st, "");
+      double e0 = gl_now(), acc[3];
+      if ((st = gl_task_accuracy(m, &t, acc)) != GL_OK)
+        gl_cli_die_status(st, "");
       sec = gl_now() - e0;
-      test[0] = gl_accuracy(lg, d.n_classes, d.y, t.test, t.n_test);
-      val[0] = gl_accuracy(lg, d.n_classes, d.y, t.val, t.n_val);
-      free(lg);
+      test[0] = acc[2];
+      val[0] = acc[1];
     }
     if (val[r] > best_val) {
       best_val = val[r];
@@ -352,19 +432,20 @@ int main(int argc, char **argv) {
       gl_model_free(m);
     }
   }
-  if (o.save && (st = gl_model_save(keep, o.save)) != GL_OK)
+  if (o.save && root && (st = gl_model_save(keep, o.save)) != GL_OK)
     gl_cli_die_output(st, "--save");
-  if (o.predict) write_predictions(o.predict, keep, &t);
+  if (o.predict) write_predictions(o.predict, keep, &t, dist, &dp);
   if (logf) gl_cli_out_commit(logf);
   sec /= train ? runs : 1;
   ms /= runs;
   gl_meanstd ts = gl_mean_std(test, runs), vs = gl_mean_std(val, runs);
-  printf("\n%-12s %-8s %5s  %-16s %-16s %8s %9s\n", "dataset", "model", "runs",
+  if (root) printf("\n%-12s %-8s %5s  %-16s %-16s %8s %9s\n", "dataset", "model", "runs",
          "test acc (%)", "val acc (%)", "s/run", "ms/epoch");
-  printf("%-12s %-8s %5d  %6.2f ± %-7.2f %6.2f ± %-7.2f %8.3f %9.3f\n",
+  if (root)
+    printf("%-12s %-8s %5d  %6.2f ± %-7.2f %6.2f ± %-7.2f %8.3f %9.3f\n",
          d.name, o.model, runs, 100 * ts.mean, 100 * ts.std, 100 * vs.mean,
          100 * vs.std, sec, train ? ms : 0.0);
-  if (o.json)
+  if (o.json && root)
     write_json(&o, &cf, test, val, runs, sec, train ? ms : 0.0,
                train && cf.train.spectral != GL_SPECTRAL_NONE
                    ? spec / fmax(sec * runs, 1e-9)
@@ -375,5 +456,7 @@ int main(int argc, char **argv) {
   free(val);
   gl_csr_free(&ahat);
   gl_dataset_free(&d);
+  gl_dist_part_free(&dp);
+  gl_dist_finalize(dist);
   return 0;
 }
