@@ -447,11 +447,10 @@ static gl_status comm_counts(const gl_comm *cm, int64_t *count, gl_idx n,
   return st;
 }
 
-/* Synchronous model averaging of the updates: each table becomes what it
- * was at the last synchronisation (base) plus every rank's change since,
- * summed across the ranks (the average change times their number: each
- * rank's sparse updates count in full, as in one process's Hogwild), and
- * base takes the result. */
+/* Synchronous model averaging of the updates: a table becomes its value
+ * at the last synchronisation (base) plus the ranks' changes since,
+ * summed (each rank's sparse updates count in full, as in one process's
+ * Hogwild), and base takes the result. */
 static gl_status comm_sync(const gl_comm *cm, float *w, float *base,
                            size_t len) {
 #pragma omp parallel for schedule(static)
@@ -543,7 +542,7 @@ static gl_status run(const gl_walks *c, const gl_walker *wk,
   const double all = (double)total * o->epochs;
   const int S = o->spectral ? (o->spectral_segments > 0 ? o->spectral_segments
                                                         : 20)
-                : o->comm ? (o->sync_segments > 0 ? o->sync_segments : 100)
+                : o->comm ? (o->sync_segments > 0 ? o->sync_segments : 1000)
                           : 1;
   /* a rank's own random streams (rank 0's: the one-process run's) */
   const uint64_t seed = o->comm && o->comm->rank > 0

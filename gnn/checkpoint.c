@@ -271,3 +271,96 @@ gl_status gl_model_load_buffer(gl_model **out, const char *name,
   gl_npz_free(&z);
   return st;
 }
+
+/* ------------------------------------------------ a distributed run's */
+/* DIR/rank-R.slot-S.npz for each rank R and DIR/checkpoint.json naming
+ * the slot of the last complete set: a checkpoint goes to the other slot,
+ * so the set it replaces stays whole until every rank has written. */
+static void rank_path(char *out, size_t cap, const char *dir, int rank,
+                      int slot) {
+  snprintf(out, cap, "%s/rank-%d.slot-%d.npz", dir, rank, slot);
+}
+
+static void manifest_path(char *out, size_t cap, const char *dir) {
+  snprintf(out, cap, "%s/checkpoint.json", dir);
+}
+
+/* Every rank's failure flag summed: GL_OK when all are ok, else on every
+ * rank its own error or "rank(s) failed" (collective). */
+static gl_status all_ok(const gl_comm *c, gl_status st, const char *what) {
+  double bad = st != GL_OK;
+  gl_status cs = c->sum(c, &bad, 1);
+  if (cs != GL_OK) return cs;
+  if (st != GL_OK) return st;
+  if (bad > 0)
+    return gl_error(GL_EIO, "%s failed on %d other rank(s)", what, (int)bad);
+  return GL_OK;
+}
+
+gl_status gl_checkpoint_write_ranks(const gl_model *m, const char *dir,
+                                    gl_state_fn io, void *ctx,
+                                    const gl_comm *c, int epoch) {
+  /* the slot the manifest does not name */
+  int slot = 0, ranks = 0, e = 0;
+  slot = gl_checkpoint_manifest(dir, &ranks, &slot, &e) == GL_OK ? 1 - slot
+                                                                   : 0;
+  gl_errclear();
+  size_t cap = strlen(dir) + 64;
+  char *path = gl_malloc(cap, 1);
+  gl_status st = path ? GL_OK : GL_ENOMEM;
+  if (st == GL_OK) {
+    rank_path(path, cap, dir, c->rank, slot);
+    st = gl_checkpoint_write(m, path, io, ctx);
+  }
+  st = all_ok(c, st, "writing the checkpoint");
+  if (st == GL_OK && c->rank == 0) { /* the set is complete */
+    manifest_path(path, cap, dir);
+    gl_afile f;
+    if ((st = gl_afile_open(&f, path)) == GL_OK) {
+      fprintf(f.f, "{\"format\": \"glearn-checkpoint\", \"ranks\": %d, "
+                   "\"slot\": %d, \"epoch\": %d}\n", c->size, slot, epoch);
+      st = gl_afile_commit(&f);
+    }
+  }
+  st = all_ok(c, st, "writing the checkpoint");
+  free(path);
+  return st;
+}
+
+gl_status gl_checkpoint_manifest(const char *dir, int *ranks, int *slot,
+                                 int *epoch) {
+  size_t cap = strlen(dir) + 64;
+  char *path = gl_malloc(cap, 1);
+  if (!path) return GL_ENOMEM;
+  manifest_path(path, cap, dir);
+  char *text = NULL;
+  size_t len = 0;
+  gl_status st = gl_read_file(path, &text, &len);
+  if (st == GL_OK &&
+      (sscanf(text, "{\"format\": \"glearn-checkpoint\", \"ranks\": %d, "
+                    "\"slot\": %d, \"epoch\": %d}", ranks, slot, epoch) != 3 ||
+       *ranks < 1 || (*slot != 0 && *slot != 1) || *epoch < 0))
+    st = gl_error(GL_EFORMAT, "%s is not a glearn checkpoint manifest", path);
+  free(text);
+  free(path);
+  return st;
+}
+
+gl_status gl_checkpoint_read_ranks(gl_model *m, const char *dir,
+                                   gl_state_fn io, void *ctx,
+                                   const gl_comm *c) {
+  int ranks = 0, slot = 0, epoch = 0;
+  gl_status st = gl_checkpoint_manifest(dir, &ranks, &slot, &epoch);
+  if (st == GL_OK && ranks != c->size)
+    st = gl_error(GL_EINVAL, "%s was written by %d ranks, not %d: resume on "
+                  "as many", dir, ranks, c->size);
+  size_t cap = strlen(dir) + 64;
+  char *path = gl_malloc(cap, 1);
+  if (st == GL_OK && !path) st = GL_ENOMEM;
+  if (st == GL_OK) {
+    rank_path(path, cap, dir, c->rank, slot);
+    st = gl_checkpoint_read(m, path, io, ctx);
+  }
+  free(path);
+  return all_ok(c, st, "resuming");
+}

@@ -39,6 +39,10 @@ static gl_status curvature_grad(void *ctx, const float *w, float *g,
   gl_params_zero_grad(m->params, m->n_params);
   GL_TRY(m->ops->backward(m, c->t->x, &c->b, c->dlogits));
   gl_params_flat(m, g, true);
+  if (c->t->comm) { /* the parts' gradients and losses summed */
+    GL_TRY(c->t->comm->sum_f(c->t->comm, g, c->n));
+    GL_TRY(c->t->comm->sum(c->t->comm, loss, 1));
+  }
   for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
     if (m->params[i].decay)
       for (size_t k = 0; k < m->params[i].n; k++)
@@ -78,12 +82,21 @@ gl_status gl_curvature_new(gl_curvature **out, gl_model *m, const gl_task *t,
   c->dropout = dropout;
   c->n = gl_params_count(m->params, m->n_params);
   gl_status st = GL_ENOMEM;
-  if (m->ops->full_graph) { /* the whole graph, the loss on `nodes` */
+  if (m->ops->full_graph || t->halo) { /* the whole graph (or this part's
+                                          rows), the loss on `nodes` */
     if (!(c->blocks = gl_calloc((size_t)L, sizeof *c->blocks)) ||
         !(c->lw = gl_malloc((size_t)n, sizeof *c->lw)))
       goto fail;
     gl_batch_full_view(&c->b, c->blocks, L, t->adj);
-    for (gl_idx i = 0; i < n; i++) c->lw[i] = 1.0f / (float)n;
+    for (int l = 0; t->halo && l < L; l++) {
+      c->blocks[l].symmetric = false;
+      c->blocks[l].halo = l > 0 ? t->halo : NULL;
+      c->blocks[l].n_fresh = l > 0 ? t->adj->n : 0;
+    }
+    double n_all = n; /* a distributed loss is the mean over every part's */
+    if (t->comm && (st = t->comm->sum(t->comm, &n_all, 1)) != GL_OK)
+      goto fail;
+    for (gl_idx i = 0; i < n; i++) c->lw[i] = (float)(1.0 / n_all);
     c->b.loss_pos = (gl_idx *)nodes;
     c->b.loss_w = c->lw;
     c->b.n_loss = n;
@@ -126,7 +139,8 @@ void gl_curvature_reset(gl_curvature *c, uint64_t key) {
 gl_status gl_curvature_matvec(void *ctx, const double *x, double *y) {
   gl_curvature *c = ctx;
   gl_model *m = c->m;
-  if (!m->ops->hvp) { /* differences of gradients, then the weights back */
+  if (!m->ops->hvp) { /* differences of gradients (summed across the
+                        parts), then the weights back */
     gl_status st = gl_hvp_fd(&c->fd, x, y);
     gl_params_load(m, c->w0);
     return st;
@@ -136,6 +150,7 @@ gl_status gl_curvature_matvec(void *ctx, const double *x, double *y) {
   GL_TRY(m->ops->hvp(m, c->t->x, &c->b, c->t->y, c->dropout, c->started, vf,
                      hvf));
   c->started = true;
+  if (c->t->comm) GL_TRY(c->t->comm->sum_f(c->t->comm, hvf, c->n));
   for (int i = 0, o = 0; i < m->n_params; o += m->params[i++].n)
     for (size_t k = 0; k < m->params[i].n; k++)
       y[o + k] = hvf[o + k] + (m->params[i].decay ? c->wd * x[o + k] : 0);

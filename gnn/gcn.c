@@ -328,7 +328,9 @@ static gl_status hvp_point(gcn *m, const gl_csr *x, gl_batch *b,
     const float pl = layer_p(m, l, train);
     if (pl > 0)
       gl_dropout_backward(e, (size_t)ns * di, pl, layer_key(b->key, l), e);
-    gl_relu_backward(m->ws[l - 1].z.p, e, (size_t)ns * di, e);
+    const gl_idx nf = k->halo ? k->n_fresh : ns; /* the halo's to owners */
+    if (k->halo) GL_TRY(k->halo->give(k->halo, e + (size_t)nf * di, di, e));
+    gl_relu_backward(m->ws[l - 1].z.p, e, (size_t)nf * di, e);
     float *t = d;
     d = e;
     e = t;
@@ -345,9 +347,9 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
     return gl_error(GL_EINVAL, "gcn: batch has %d layers, model has %d",
                     b->n_layers, L);
   for (int l = 0; l < L; l++)
-    if (b->layers[l].hist || b->layers[l].halo)
+    if (b->layers[l].hist)
       return gl_error(GL_EINVAL, "gcn: no Hessian-vector products on "
-                      "history or halo blocks");
+                      "history blocks");
   const gl_idx n_out = b->n_out;
   /* offsets of W_l and b_l in the flat vectors (params: W_l, then b_l) */
   size_t ow[16], ob[16], off = 0;
@@ -384,12 +386,21 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
     if (l == 0) {
       gl_csr_spmm(&m->hx, v + ow[0], dout, 0.0f, rt);
     } else { /* the layer's input and its R, dropped by the same mask */
-      const float *in = pl > 0 ? m->ws[l].in.p : m->ws[l - 1].z.p;
+      const float *in = pl > 0    ? m->ws[l].in.p
+                        : k->halo ? m->ws[l].hin.p
+                                  : m->ws[l - 1].z.p;
       const float *rin = m->ws[l - 1].hrz.p;
-      if (pl > 0) { /* kept for the backward pass */
+      if (pl > 0 || k->halo) { /* kept for the backward pass */
         GL_TRY(gl_fbuf_reserve(&m->ws[l].hri, (size_t)ns * di));
-        gl_dropout_forward(rin, (size_t)ns * di, pl, key, m->ws[l].hri.p);
-        rin = m->ws[l].hri.p;
+        float *ri = m->ws[l].hri.p;
+        if (k->halo) { /* our rows, then the halo's from their owners */
+          const gl_idx nf = k->n_fresh;
+          memcpy(ri, rin, (size_t)nf * di * sizeof *ri);
+          GL_TRY(k->halo->fetch(k->halo, rin, di, ri + (size_t)nf * di));
+          rin = ri;
+        }
+        if (pl > 0) gl_dropout_forward(rin, (size_t)ns * di, pl, key, ri);
+        rin = ri;
       }
       gl_gemm(false, false, ns, dout, di, 1.0f, in, v + ow[l], 0.0f, rt);
       gl_gemm(false, false, ns, dout, di, 1.0f, rin, m->w[l], 1.0f, rt);
@@ -431,14 +442,19 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
       gl_csr_spmm_t(&m->hx, rt, dout, 1.0f, hv + ow[0]);
       break;
     }
-    const float *in = pl > 0 ? m->ws[l].in.p : m->ws[l - 1].z.p;
-    const float *rin = pl > 0 ? m->ws[l].hri.p : m->ws[l - 1].hrz.p;
+    const float *in = pl > 0    ? m->ws[l].in.p
+                      : k->halo ? m->ws[l].hin.p
+                                : m->ws[l - 1].z.p;
+    const float *rin =
+        pl > 0 || k->halo ? m->ws[l].hri.p : m->ws[l - 1].hrz.p;
     gl_gemm(true, false, di, dout, ns, 1.0f, in, rt, 1.0f, hv + ow[l]);
     gl_gemm(true, false, di, dout, ns, 1.0f, rin, dt, 1.0f, hv + ow[l]);
     gl_gemm(false, true, ns, di, dout, 1.0f, rt, m->w[l], 0.0f, re);
     gl_gemm(false, true, ns, di, dout, 1.0f, dt, v + ow[l], 1.0f, re);
     if (pl > 0) gl_dropout_backward(re, (size_t)ns * di, pl, key, re);
-    gl_relu_backward(m->ws[l - 1].z.p, re, (size_t)ns * di, re);
+    const gl_idx nf = k->halo ? k->n_fresh : ns; /* the halo's to owners */
+    if (k->halo) GL_TRY(k->halo->give(k->halo, re + (size_t)nf * di, di, re));
+    gl_relu_backward(m->ws[l - 1].z.p, re, (size_t)nf * di, re);
     float *t = rd;
     rd = re;
     re = t;

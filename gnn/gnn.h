@@ -361,7 +361,9 @@ typedef struct {
    * split, optimiser and sampler (GL_EINVAL naming what differs): it ends
    * as the uninterrupted run would, bit for bit at the same thread count
    * (on_epoch is called for the epochs run after resuming).  A sampler
-   * that draws ahead in a thread (gl_sampler_prefetch) cannot be saved. */
+   * that draws ahead in a thread (gl_sampler_prefetch) cannot be saved.
+   * A distributed task (t->comm) takes folders: every rank's state
+   * (gl_checkpoint_write_ranks, gl_checkpoint_read_ranks). */
   const char *checkpoint;
   int checkpoint_every;
   const char *resume;
@@ -569,6 +571,23 @@ gl_status gl_checkpoint_write(const gl_model *m, const char *path,
  * all; errors name the file. */
 gl_status gl_checkpoint_read(gl_model *m, const char *path, gl_state_fn io,
                              void *ctx);
+/* A distributed run's checkpoint, every rank's state (comm: its ranks;
+ * collective): rank R writes DIR/rank-R.slot-S.npz (gl_checkpoint_write),
+ * and once every rank has, rank 0 replaces DIR/checkpoint.json (the
+ * manifest: the ranks, the slot S of the last complete set, the epoch)
+ * atomically; S alternates between 0 and 1, so a job killed while writing
+ * keeps the set before.  DIR must exist. */
+gl_status gl_checkpoint_write_ranks(const gl_model *m, const char *dir,
+                                    gl_state_fn io, void *ctx,
+                                    const gl_comm *c, int epoch);
+/* Reads the manifest of DIR (GL_EFORMAT for anything else). */
+gl_status gl_checkpoint_manifest(const char *dir, int *ranks, int *slot,
+                                 int *epoch);
+/* Each rank reads its file of the set the manifest names (the same rank
+ * count: GL_EINVAL otherwise); every rank fails when one does. */
+gl_status gl_checkpoint_read_ranks(gl_model *m, const char *dir,
+                                   gl_state_fn io, void *ctx,
+                                   const gl_comm *c);
 /* For trainers' io: the result so far, and the selected weights (*best:
  * NULL when none yet; allocated when loading). */
 gl_status gl_train_result_io(gl_train_result *r, gl_state *s);

@@ -487,10 +487,9 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
   long steps = s->ops->epoch_steps(s);
   const int every = opts->spectral_every > 0 ? opts->spectral_every : 10;
   const int ck_every = opts->checkpoint_every > 0 ? opts->checkpoint_every : 1;
-  if (t->comm && (opts->spectral != GL_SPECTRAL_NONE || opts->var_every > 0 ||
-                  opts->checkpoint || opts->resume)) {
-    st = gl_error(GL_EINVAL, "distributed training does not yet run the "
-                  "spectral learner, gradient variances or checkpoints");
+  if (t->comm && opts->var_every > 0) {
+    st = gl_error(GL_EINVAL, "distributed training does not yet measure "
+                  "gradient variances");
     goto done;
   }
   if (opts->spectral == GL_SPECTRAL_MOMENTUM &&
@@ -506,18 +505,23 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
    * an epoch it undoes also has the optimiser's moments zeroed and the
    * rate halved (re-estimating there instead costs an estimate a run on
    * Cora for the same accuracy). */
+  task_stats ts0;
   if (opts->spectral != GL_SPECTRAL_NONE &&
       ((st = curvature_batch(m, t, (gl_idx)((t->n_train + steps - 1) / steps),
                              wd, &curv, &curv_nodes)) != GL_OK ||
        (st = gl_model_eval(m, t, eval)) != GL_OK ||
+       (st = task_stats_of(eval, t, wbuf, &ts0)) != GL_OK ||
        (st = gl_spectral_guard_init(
             &guard, m->params, m->n_params,
-            mean_xent(eval, t, t->train, t->n_train, wbuf) +
-                wd * gl_params_l2(m->params, m->n_params))) != GL_OK))
+            ts0.train_xent + wd * gl_params_l2(m->params, m->n_params))) !=
+           GL_OK))
     goto done;
   run_ref ref = {&rs, m, t, s, o, &guard, opts, r};
   if (opts->resume &&
-      (st = gl_checkpoint_read(m, opts->resume, run_io, &ref)) != GL_OK)
+      (st = t->comm ? gl_checkpoint_read_ranks(m, opts->resume, run_io, &ref,
+                                               t->comm)
+                    : gl_checkpoint_read(m, opts->resume, run_io, &ref)) !=
+          GL_OK)
     goto done;
   r->resumed_epoch = rs.epoch;
   for (; rs.epoch < opts->epochs; rs.epoch++) {
@@ -634,7 +638,9 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
     if (opts->checkpoint && (epoch + 1) % ck_every == 0 &&
         epoch + 1 < opts->epochs) {
       rs.epoch++; /* saved as the next epoch to run */
-      st = gl_checkpoint_write(m, opts->checkpoint, run_io, &ref);
+      st = t->comm ? gl_checkpoint_write_ranks(m, opts->checkpoint, run_io,
+                                               &ref, t->comm, rs.epoch)
+                   : gl_checkpoint_write(m, opts->checkpoint, run_io, &ref);
       rs.epoch--;
       if (st != GL_OK) goto done;
     }

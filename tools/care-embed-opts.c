@@ -63,9 +63,9 @@ static const gl_cli_opt opts[] = {
     {"--spectral-segments", "N", GL_CLI_INT, O(sg.spectral_segments), 1,
      1000000, .def = "20", .help = "spectral-sgd: estimates an epoch"},
     {"--sync-segments", "N", GL_CLI_INT, O(sg.sync_segments), 1, 1000000,
-     .def = "100", .help = "under mpirun: the ranks synchronise their "
-                           "vectors (their changes summed) at the end of "
-                           "each of N parts of every epoch"},
+     .def = "1000", .help = "under mpirun: the ranks synchronise their "
+                            "vectors (their changes summed) at the end of "
+                            "each of N parts of every epoch"},
     {"--sample", "X", GL_CLI_DOUBLE, O(sg.sample), 0, 1, .def = "1e-3",
      .help = "frequent-node subsampling threshold (0: off)"},
     {.help = "run:"},

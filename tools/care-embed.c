@@ -304,7 +304,7 @@ int main(int argc, char **argv) {
     if (dist) {
       gl_json_int(&j, "ranks", gl_dist_size(dist));
       gl_json_int(&j, "sync_segments",
-                  o.sg.sync_segments > 0 ? o.sg.sync_segments : 100);
+                  o.sg.sync_segments > 0 ? o.sg.sync_segments : 1000);
     }
     if (o.sg.resume) {
       gl_json_string(&j, "resumed_from", o.sg.resume);

@@ -1,9 +1,11 @@
 /* gnn-train DATASET MODEL [options]: trains a GNN over several seeds and
  * prints test accuracy mean and standard deviation.  Argument parsing and
  * printing only; the algorithms live in the library. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tools/gnn-train-opts.h"
@@ -166,13 +168,36 @@ static void check_distributed(const options *o) {
                    o->ranks);
   if (o->graphmix || strcmp(o->model, "gcn"))
     no = "models other than gcn";
-  else if (o->checkpoint || o->resume)
-    no = "--checkpoint and --resume";
   else if (o->split[0] > 0)
     no = "--split (the partition holds its split)";
   if (no)
     gl_cli_die_all(GL_EXIT_USAGE, "distributed training does not run %s "
                    "yet", no);
+}
+
+/* Under mpirun, --checkpoint DIR (made when missing) and --resume DIR
+ * (a folder with a manifest) before any work; the same answer on every
+ * rank. */
+static void check_checkpoint_dirs(const options *o) {
+  int ranks, slot, epoch;
+  if (o->resume && !gl_dir_exists(o->resume))
+    gl_cli_die_all(GL_EXIT_USAGE, "--resume: under mpirun a folder that "
+                   "--checkpoint wrote, not '%s'", o->resume);
+  if (o->resume && gl_checkpoint_manifest(o->resume, &ranks, &slot,
+                                          &epoch) != GL_OK)
+    gl_cli_die_all(GL_EXIT_USAGE, "--resume: %s", gl_errmsg());
+  if (o->resume && ranks != o->ranks)
+    gl_cli_die_all(GL_EXIT_USAGE, "--resume: %s was written by %d ranks, "
+                   "not %d: resume on as many", o->resume, ranks, o->ranks);
+  if (!o->checkpoint) return;
+  struct stat sb;
+  if (lstat(o->checkpoint, &sb) == 0 && !S_ISDIR(sb.st_mode))
+    gl_cli_die_all(GL_EXIT_USAGE, "--checkpoint: under mpirun a folder (every "
+                   "rank's state), and '%s' is not one", o->checkpoint);
+  if (!gl_dir_exists(o->checkpoint) && mkdir(o->checkpoint, 0777) != 0 &&
+      !gl_dir_exists(o->checkpoint))
+    gl_cli_die_all(GL_EXIT_USAGE, "--checkpoint: cannot create the folder "
+                   "'%s': %s", o->checkpoint, strerror(errno));
 }
 
 /* ---------------------------------------------------------- main */
@@ -202,16 +227,18 @@ int main(int argc, char **argv) {
                                  {"--predict", o.predict},
                                  {"--log", o.log},
                                  {"--checkpoint", o.checkpoint}};
-  if (root) gl_cli_check_outputs(outs, 5);
+  /* a distributed run's checkpoints are folders: every rank's state */
+  if (root) gl_cli_check_outputs(outs, dist ? 4 : 5);
+  if (dist) check_checkpoint_dirs(&o);
   if (o.load && gl_dir_exists(o.load))
-    gl_cli_die(GL_EXIT_USAGE, "--load: '%s' is a folder, not a checkpoint",
-               o.load);
+    gl_cli_die_all(GL_EXIT_USAGE, "--load: '%s' is a folder, not a "
+                   "checkpoint", o.load);
   if (o.load && !gl_file_exists(o.load))
-    gl_cli_die(GL_EXIT_USAGE, "--load: no such file '%s'", o.load);
-  if (o.resume && gl_dir_exists(o.resume))
+    gl_cli_die_all(GL_EXIT_USAGE, "--load: no such file '%s'", o.load);
+  if (!dist && o.resume && gl_dir_exists(o.resume))
     gl_cli_die(GL_EXIT_USAGE, "--resume: '%s' is a folder, not a checkpoint",
                o.resume);
-  if (o.resume && !gl_file_exists(o.resume))
+  if (!dist && o.resume && !gl_file_exists(o.resume))
     gl_cli_die(GL_EXIT_USAGE, "--resume: no such file '%s'", o.resume);
   gl_set_threads(o.threads);
   bool chatty = !o.quiet && root;
@@ -270,9 +297,9 @@ int main(int argc, char **argv) {
   if (dist && strcmp(cf.smp.name, "full"))
     gl_cli_die_all(GL_EXIT_USAGE, "distributed training does not run the %s "
                    "sampler yet (full only)", cf.smp.name);
-  if (dist && (cf.train.spectral != GL_SPECTRAL_NONE || cf.train.var_every))
-    gl_cli_die_all(GL_EXIT_USAGE, "distributed training does not run the "
-                   "spectral learner or --var-every yet");
+  if (dist && cf.train.var_every)
+    gl_cli_die_all(GL_EXIT_USAGE, "distributed training does not run "
+                   "--var-every yet");
   if (cf.features == FEAT_RAW && !gnn_train_given(&o, "--features") &&
       d.x.val) {
     /* Shchur et al. binarise bag-of-words features; signed ones (csbm's
