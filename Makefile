@@ -65,7 +65,7 @@ BINDIR    = $(if $(filter build,$(B)),bin,$(B)/bin)
 BIN       = $(TOOLS:%=$(BINDIR)/%)
 
 .PHONY: all lib tools test test-san san check deps bench-deps bench \
-        bench-accuracy bench-gnnbench install \
+        bench-accuracy bench-gnnbench bench-dist install \
         uninstall clean help run-main fuzz fuzzers fuzz-run FORCE
 
 all: lib tools $(B)/glearn-tests
@@ -84,6 +84,7 @@ help:
 	@echo "                fused multiply-adds): faster, not portable"
 	@echo "make bench      benchmarks against the references in bench/"
 	@echo "make bench-deps install the benchmark references' packages"
+	@echo "make bench-dist the distributed scale run and its scaling model"
 	@echo "make bench-accuracy  accuracy tables of every model and embedding (slow)"
 	@echo "make bench-gnnbench  GCN, GAT, GraphMix with defaults on the gnn-benchmark sets"
 	@echo "make install    install under PREFIX (/usr/local; DESTDIR=DIR"
@@ -218,9 +219,16 @@ bench-deps: deps
 
 bench: all $(B)/glearn-bench
 	bench/run.sh
+	bench/dist.sh
 
 $(B)/glearn-bench: $(BENCH_SRC:%.c=$(B)/%.o) $(B)/libglearn.a
 	$(CC) $(WARN) $(CFLAGS) $(BENCH_SRC:%.c=$(B)/%.o) $(B)/libglearn.a $(LIBS) -o $@
+
+# The distributed scale run (bench/dist.sh: the 2M-node power-law graph
+# partitioned into 1, 2, 4, 8 parts, full-batch GCN on as many ranks) and
+# its scaling model (bench/scaling.py).  Part of make bench.
+bench-dist: all
+	bench/dist.sh
 
 # Accuracy tables (long: RUNS=10 seeds of every model and dataset).
 bench-accuracy: all

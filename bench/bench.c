@@ -127,45 +127,20 @@ static int sample(long n, long m, long batches) {
 static int train_scale(long n, long m, const char *sampler, int threads) {
   enum { F = 128, C = 16 };
   gl_set_threads(threads);
-  gl_csr a, ahat, x;
+  char spec[128];
+  snprintf(spec, sizeof spec, "powerlaw:n=%ld,m=%ld,d=%d,c=%d", n, m, F, C);
+  gl_dataset d;
+  gl_csr ahat;
   double t0 = gl_now();
-  if (gl_gen_powerlaw(&a, (gl_idx)n, m, 2.5, 1) != GL_OK ||
-      gl_csr_gcn_norm(&ahat, &a, 1.0f) != GL_OK)
+  if (gl_dataset_load(&d, spec, NULL, 1) != GL_OK ||
+      gl_csr_gcn_norm(&ahat, &d.adj, 1.0f) != GL_OK)
     return die("graph");
-  gl_csr_free(&a);
-  if (gl_csr_alloc(&x, (gl_idx)n, F, (gl_off)n * F, true) != GL_OK)
-    return die("features");
-  int32_t *y = malloc(sizeof *y * (size_t)n);
-  gl_idx *perm = malloc(sizeof *perm * (size_t)n);
-  if (!y || !perm) return die("labels");
-  float teacher[F * C];
-  gl_rng r;
-  gl_rng_seed(&r, 7);
-  for (int i = 0; i < F * C; i++) teacher[i] = gl_rng_normal(&r);
-  for (long i = 0; i < n; i++) {
-    float *v = x.val + (size_t)i * F, best = -1e30f;
-    x.ptr[i + 1] = (gl_off)(i + 1) * F;
-    for (int j = 0; j < F; j++) {
-      x.col[(size_t)i * F + j] = j;
-      v[j] = gl_rng_normal(&r);
-    }
-    for (int c = 0; c < C; c++) {
-      float z = 0;
-      for (int j = 0; j < F; j++) z += v[j] * teacher[j * C + c];
-      if (z > best) {
-        best = z;
-        y[i] = c;
-      }
-    }
-    perm[i] = (gl_idx)i;
-  }
-  gl_rng_shuffle(&r, perm, (size_t)n);
   double t_gen = gl_now() - t0;
-  gl_idx n_train = (gl_idx)(n / 10), n_val = (gl_idx)(n / 200);
-  gl_task t = {.adj = &ahat, .x = &x, .y = y, .n_classes = C,
-               .train = perm, .n_train = n_train,
-               .val = perm + n_train, .n_val = n_val,
-               .test = perm + n_train + n_val, .n_test = n_val};
+  const gl_idx n_train = d.n_train;
+  gl_task t = {.adj = &ahat, .x = &d.x, .y = d.y, .n_classes = C,
+               .train = d.train, .n_train = n_train,
+               .val = d.val, .n_val = d.n_val,
+               .test = d.test, .n_test = d.n_test};
   gl_model_cfg cfg = {.model = "gcn", .n_features = F, .n_classes = C,
                       .hidden = 128, .layers = 2, .dropout = 0.1f,
                       .hidden_dropout = 0.1f, .bias = true, .seed = 1};
@@ -201,10 +176,8 @@ static int train_scale(long n, long m, const char *sampler, int threads) {
   gl_optim_free(o);
   gl_sampler_free(s);
   gl_model_free(mdl);
-  gl_csr_free(&x);
   gl_csr_free(&ahat);
-  free(y);
-  free(perm);
+  gl_dataset_free(&d);
   return 0;
 }
 

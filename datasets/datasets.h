@@ -80,7 +80,11 @@ gl_status gl_dataset_locate(const gl_dataset_info *info, const char *data_dir,
  *    graph, 34 nodes, no features, labels = the two factions of networkx's
  *    karate_club_graph), csbm or csbm:n=..,k=..,d=..,deg=..,pin=..,mu=..,
  *    sigma=..,seed=.. (gl_gen_csbm; defaults n=1000 k=2 d=16 deg=10 pin=0.8
- *    mu=1 sigma=1 seed=1);
+ *    mu=1 sigma=1 seed=1); powerlaw:n=..,m=..,d=..,c=..,seed=.. (the scale
+ *    benchmark's graph: gl_gen_powerlaw with exponent 2.5, N(0, 1)
+ *    features, labels of a random linear teacher, 10% of the nodes for
+ *    training, 0.5% each for validation and test; defaults n=100000
+ *    m=1000000 d=128 c=16 seed=1);
  *  - a path: a folder holding partition.json is a partition of
  *    gl_partition_write, its parts put together again (with their split);
  *    a folder holding net.txt is GMNN; *.npz, *.mat by extension,
@@ -271,7 +275,7 @@ gl_status gl_data_fetch(const gl_dataset_info *info, const char *dest_dir,
  *    local ids: its own nodes first (0 .. n_own-1), then its halo, the
  *    1-hop neighbours owned by other parts (n_own .. n_own+n_halo-1, in
  *    global id order);
- *  - the features of its own and halo nodes, the labels of its own,
+ *  - the features and labels of its own nodes,
  *    its own nodes of the training, validation and test sets (with their
  *    positions in the whole lists), every local node's degree in the whole
  *    graph (for the GCN normalisation), original and global ids, the halo's
@@ -306,8 +310,8 @@ gl_status gl_partition_write(const gl_dataset *d, const char *source,
 bool gl_partition_is_dir(const char *dir);
 
 /* One part as loaded.  `d` holds it as a dataset whose adjacency is
- * rectangular: d.adj is n_own x (n_own + n_halo) in local ids; d.x has
- * n_own + n_halo rows (own, then halo); d.y (or d.ymulti) n_own rows;
+ * rectangular: d.adj is n_own x (n_own + n_halo) in local ids; d.x, d.y
+ * (or d.ymulti) n_own rows;
  * d.train/val/test local ids of own nodes. */
 typedef struct {
   int n_parts, part;

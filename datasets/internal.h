@@ -16,6 +16,9 @@ static inline int64_t gl_id_bound(int64_t records) {
   return b < GL_MAX_ID ? b : GL_MAX_ID;
 }
 
+/* qsort's comparison of node ids, ascending. */
+int gl_idx_cmp(const void *a, const void *b);
+
 /* ------------------------------------------------------------ files */
 /* Whether buf starts with gzip's magic bytes. */
 bool gl_is_gzip(const void *buf, size_t size);

@@ -221,7 +221,7 @@ static gl_status part_build(const gl_dataset *d, const gl_idx *part,
   }
   free(row);
   if (st != GL_OK) goto done;
-  if (d->x.n > 0 && (st = gl_csr_select_rows(&a->x, &d->x, a->ids, nl)))
+  if (d->x.n > 0 && (st = gl_csr_select_rows(&a->x, &d->x, a->own, n_own)))
     goto done;
   if (d->multilabel) {
     if ((st = gl_csr_select_rows(&a->ymulti, &d->ymulti, a->own, n_own)))
@@ -375,6 +375,7 @@ static void book_write(FILE *f, const gl_dataset *d, const char *source,
   gl_json_end_array(&j);
   gl_json_int(&j, "halo_hops", 1);
   gl_json_end_object(&j);
+  gl_json_number(&j, "seconds", s->seconds);
   gl_json_int(&j, "edge_cut", (long long)s->edge_cut);
   gl_json_begin_array(&j, "imbalance");
   for (int c = 0; c < 3; c++) gl_json_number(&j, NULL, s->imbalance[c]);
@@ -704,7 +705,7 @@ gl_status gl_part_load(gl_part *p, const char *dir, int part) {
   }
   if ((st = take_csr(&z, "adj", own, nl, meta[M_WEIGHTED] != 0, &d->adj)))
     goto done;
-  if (F > 0 && (st = take_csr(&z, "x", nl, F, true, &d->x))) goto done;
+  if (F > 0 && (st = take_csr(&z, "x", own, F, true, &d->x))) goto done;
   d->n_classes = (int)meta[M_CLASSES];
   d->multilabel = meta[M_MULTILABEL] != 0;
   if (d->multilabel) {

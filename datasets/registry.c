@@ -98,14 +98,15 @@ static gl_status load_karate(gl_dataset *d) {
   return GL_OK;
 }
 
-/* ------------------------------------------------------------ csbm */
-/* "csbm" or "csbm:key=value,..." with keys n, k, d, deg, pin, mu, sigma,
- * seed.  Features are the Gaussian ones of the model, kept as generated
- * (not row-normalised: they are signed). */
-static gl_status load_csbm(gl_dataset *d, const char *spec) {
-  gl_csbm_opts o = {.n = 1000, .k = 2, .d = 16, .deg = 10, .p_in = 0.8,
-                    .mu = 1, .sigma = 1, .seed = 1};
-  const char *p = spec + 4;
+/* ------------------------------------------------------------ generated */
+/* The "key=value,..." list after a generator's name (spec + skip, past an
+ * optional ':'): each pair to set(ctx, key, value), which returns false
+ * for a bad value and sets *known false for an unknown key. */
+typedef bool (*spec_fn)(void *ctx, const char *key, const char *v,
+                        bool *known);
+static gl_status spec_params(const char *spec, size_t skip, spec_fn set,
+                             void *ctx, const char *keys) {
+  const char *p = spec + skip;
   if (*p == ':') p++;
   while (*p) {
     const char *e = strchr(p, ',');
@@ -118,35 +119,52 @@ static gl_status load_csbm(gl_dataset *d, const char *spec) {
     char *eq = strchr(kv, '=');
     if (!eq) return gl_error(GL_EINVAL, "%s: '%s' is not key=value", spec, kv);
     *eq = 0;
-    const char *v = eq + 1;
-    long l;
-    double x;
-    bool ok;
-    if (!strcmp(kv, "n"))
-      ok = gl_parse_long(v, 1, 1 << 26, &l) && (o.n = (gl_idx)l, true);
-    else if (!strcmp(kv, "k"))
-      ok = gl_parse_long(v, 1, 1 << 16, &l) && (o.k = (int)l, true);
-    else if (!strcmp(kv, "d"))
-      ok = gl_parse_long(v, 0, 1 << 16, &l) && (o.d = (int)l, true);
-    else if (!strcmp(kv, "seed"))
-      ok = gl_parse_long(v, 0, __LONG_MAX__, &l) &&
-           (o.seed = (uint64_t)l, true);
-    else if (!strcmp(kv, "deg"))
-      ok = gl_parse_double(v, 0, 1e9, &x) && (o.deg = x, true);
-    else if (!strcmp(kv, "pin"))
-      ok = gl_parse_double(v, 0, 1, &x) && (o.p_in = x, true);
-    else if (!strcmp(kv, "mu"))
-      ok = gl_parse_double(v, -1e9, 1e9, &x) && (o.mu = x, true);
-    else if (!strcmp(kv, "sigma"))
-      ok = gl_parse_double(v, 0, 1e9, &x) && (o.sigma = x, true);
-    else
-      return gl_error(GL_EINVAL, "%s: unknown parameter '%s' (known: n, k, d, "
-                                 "deg, pin, mu, sigma, seed)",
-                      spec, kv);
+    bool known = true;
+    bool ok = set(ctx, kv, eq + 1, &known);
+    if (!known)
+      return gl_error(GL_EINVAL, "%s: unknown parameter '%s' (known: %s)",
+                      spec, kv, keys);
     if (!ok)
-      return gl_error(GL_EINVAL, "%s: bad value '%s' for %s", spec, v, kv);
+      return gl_error(GL_EINVAL, "%s: bad value '%s' for %s", spec, eq + 1,
+                      kv);
     p = e ? e + 1 : p + len;
   }
+  return GL_OK;
+}
+
+/* "csbm" or "csbm:key=value,..." with keys n, k, d, deg, pin, mu, sigma,
+ * seed.  Features are the Gaussian ones of the model, kept as generated
+ * (not row-normalised: they are signed). */
+static bool csbm_set(void *ctx, const char *kv, const char *v, bool *known) {
+  gl_csbm_opts *o = ctx;
+  long l;
+  double x;
+  if (!strcmp(kv, "n"))
+    return gl_parse_long(v, 1, 1 << 26, &l) && (o->n = (gl_idx)l, true);
+  if (!strcmp(kv, "k"))
+    return gl_parse_long(v, 1, 1 << 16, &l) && (o->k = (int)l, true);
+  if (!strcmp(kv, "d"))
+    return gl_parse_long(v, 0, 1 << 16, &l) && (o->d = (int)l, true);
+  if (!strcmp(kv, "seed"))
+    return gl_parse_long(v, 0, __LONG_MAX__, &l) &&
+           (o->seed = (uint64_t)l, true);
+  if (!strcmp(kv, "deg"))
+    return gl_parse_double(v, 0, 1e9, &x) && (o->deg = x, true);
+  if (!strcmp(kv, "pin"))
+    return gl_parse_double(v, 0, 1, &x) && (o->p_in = x, true);
+  if (!strcmp(kv, "mu"))
+    return gl_parse_double(v, -1e9, 1e9, &x) && (o->mu = x, true);
+  if (!strcmp(kv, "sigma"))
+    return gl_parse_double(v, 0, 1e9, &x) && (o->sigma = x, true);
+  *known = false;
+  return false;
+}
+
+static gl_status load_csbm(gl_dataset *d, const char *spec) {
+  gl_csbm_opts o = {.n = 1000, .k = 2, .d = 16, .deg = 10, .p_in = 0.8,
+                    .mu = 1, .sigma = 1, .seed = 1};
+  GL_TRY(spec_params(spec, 4, csbm_set, &o,
+                     "n, k, d, deg, pin, mu, sigma, seed"));
   if ((size_t)o.n * (size_t)o.d > ((size_t)1 << 30))
     return gl_error(GL_EINVAL, "%s: n * d = %zu features is too many", spec,
                     (size_t)o.n * (size_t)o.d);
@@ -157,6 +175,96 @@ static gl_status load_csbm(gl_dataset *d, const char *spec) {
   free(x);
   GL_TRY(st);
   d->n_classes = o.k;
+  gl_dataset_set_name(d, spec);
+  return GL_OK;
+}
+
+/* "powerlaw:key=value,..." (n nodes, m edges, d features, c classes,
+ * seed): the scale benchmark's graph, gl_gen_powerlaw's (exponent 2.5),
+ * N(0, 1) features, labels from a random linear teacher (the best of c
+ * scores), 10% of the nodes for training and 0.5% each for validation
+ * and test, at random. */
+typedef struct {
+  long n, m, d, c, seed;
+} powerlaw_opts;
+
+static bool powerlaw_set(void *ctx, const char *kv, const char *v,
+                         bool *known) {
+  powerlaw_opts *o = ctx;
+  long *f = !strcmp(kv, "n")      ? &o->n
+            : !strcmp(kv, "m")    ? &o->m
+            : !strcmp(kv, "d")    ? &o->d
+            : !strcmp(kv, "c")    ? &o->c
+            : !strcmp(kv, "seed") ? &o->seed
+                                  : NULL;
+  if (!f) {
+    *known = false;
+    return false;
+  }
+  long hi = f == &o->m ? (1L << 40) : f == &o->seed ? __LONG_MAX__ : 1 << 30;
+  return gl_parse_long(v, f == &o->seed ? 0 : 1, hi, f);
+}
+
+static gl_status load_powerlaw(gl_dataset *d, const char *spec) {
+  powerlaw_opts o = {.n = 100000, .m = 1000000, .d = 128, .c = 16, .seed = 1};
+  GL_TRY(spec_params(spec, 8, powerlaw_set, &o, "n, m, d, c, seed"));
+  if (o.n < 200 || o.c < 2 || (size_t)o.n * (size_t)o.d > ((size_t)1 << 32))
+    return gl_error(GL_EINVAL, "%s: need n >= 200, c >= 2 and n * d <= 2^32",
+                    spec);
+  GL_TRY(gl_gen_powerlaw(&d->adj, (gl_idx)o.n, (gl_off)o.m, 2.5,
+                         (uint64_t)o.seed));
+  const int F = (int)o.d, C = (int)o.c;
+  d->y = gl_malloc((size_t)o.n, sizeof *d->y);
+  float *teacher = gl_malloc((size_t)F * C + 1, sizeof *teacher);
+  gl_idx *perm = gl_malloc((size_t)o.n, sizeof *perm);
+  gl_status st = d->y && teacher && perm ? GL_OK : GL_ENOMEM;
+  if (st == GL_OK)
+    st = gl_csr_alloc(&d->x, (gl_idx)o.n, F, (gl_off)o.n * F, true);
+  if (st != GL_OK) {
+    free(teacher);
+    free(perm);
+    return st;
+  }
+  gl_rng r;
+  gl_rng_seed(&r, gl_hash64((uint64_t)o.seed, 7));
+  for (size_t i = 0; i < (size_t)F * C; i++) teacher[i] = gl_rng_normal(&r);
+  for (gl_idx i = 0; i < (gl_idx)o.n; i++) {
+    float *v = d->x.val + (size_t)i * F, best = -1e30f;
+    d->x.ptr[i + 1] = (gl_off)(i + 1) * F;
+    for (int j = 0; j < F; j++) {
+      d->x.col[(size_t)i * F + j] = j;
+      v[j] = gl_rng_normal(&r);
+    }
+    d->y[i] = 0;
+    for (int k = 0; k < C; k++) {
+      float z = 0;
+      for (int j = 0; j < F; j++) z += v[j] * teacher[(size_t)j * C + k];
+      if (z > best) {
+        best = z;
+        d->y[i] = k;
+      }
+    }
+    perm[i] = i;
+  }
+  free(teacher);
+  gl_rng_shuffle(&r, perm, (size_t)o.n);
+  const gl_idx nt = (gl_idx)(o.n / 10), nv = (gl_idx)(o.n / 200);
+  const gl_idx part[3] = {nt, nv, nv}, *from[3] = {perm, perm + nt,
+                                                    perm + nt + nv};
+  gl_idx **to[3] = {&d->train, &d->val, &d->test};
+  gl_idx *cnt[3] = {&d->n_train, &d->n_val, &d->n_test};
+  for (int s = 0; s < 3 && st == GL_OK; s++) {
+    if (!(*to[s] = gl_malloc((size_t)part[s] + 1, sizeof **to[s]))) {
+      st = GL_ENOMEM;
+      break;
+    }
+    memcpy(*to[s], from[s], (size_t)part[s] * sizeof **to[s]);
+    qsort(*to[s], (size_t)part[s], sizeof **to[s], gl_idx_cmp);
+    *cnt[s] = part[s];
+  }
+  free(perm);
+  GL_TRY(st);
+  d->n_classes = C;
   gl_dataset_set_name(d, spec);
   return GL_OK;
 }
@@ -231,7 +339,8 @@ const char *gl_dataset_names(void) {
   return "cora, citeseer, pubmed, blogcatalog, coauthor-cs, "
          "coauthor-physics, amazon-computers, amazon-photo, cora-full, "
          "gnnbench-cora, gnnbench-citeseer, gnnbench-pubmed, karate, "
-         "csbm:n=..,k=..,d=..,deg=..,pin=..,mu=..,sigma=..,seed=..";
+         "csbm:n=..,k=..,d=..,deg=..,pin=..,mu=..,sigma=..,seed=.., "
+         "powerlaw:n=..,m=..,d=..,c=..,seed=..";
 }
 
 static bool ends_with(const char *s, const char *sfx) {
@@ -355,6 +464,9 @@ gl_status gl_dataset_load(gl_dataset *d, const char *name,
     strict = kind_of(info) == K_NPZ; /* gnn-benchmark: Shchur's split */
   } else if (!strcasecmp(name, "karate")) {
     st = load_karate(d);
+  } else if (!strncasecmp(name, "powerlaw", 8) &&
+             (name[8] == 0 || name[8] == ':')) {
+    st = load_powerlaw(d, name);
   } else if (!strncasecmp(name, "csbm", 4) &&
              (name[4] == 0 || name[4] == ':')) {
     st = load_csbm(d, name);

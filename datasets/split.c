@@ -8,7 +8,7 @@
 #define DEFAULT_TRAIN 20 /* per class, Shchur et al. */
 #define DEFAULT_VAL 30
 
-static int cmp_idx(const void *a, const void *b) {
+int gl_idx_cmp(const void *a, const void *b) {
   gl_idx x = *(const gl_idx *)a, y = *(const gl_idx *)b;
   return (x > y) - (x < y);
 }
@@ -16,9 +16,9 @@ static int cmp_idx(const void *a, const void *b) {
 /* Sorts the three lists and makes them d's (drawn) split. */
 static void set_split(gl_dataset *d, gl_idx *tr, gl_idx a, gl_idx *va,
                       gl_idx b, gl_idx *te, gl_idx t) {
-  qsort(tr, (size_t)a, sizeof *tr, cmp_idx);
-  qsort(va, (size_t)b, sizeof *va, cmp_idx);
-  qsort(te, (size_t)t, sizeof *te, cmp_idx);
+  qsort(tr, (size_t)a, sizeof *tr, gl_idx_cmp);
+  qsort(va, (size_t)b, sizeof *va, gl_idx_cmp);
+  qsort(te, (size_t)t, sizeof *te, gl_idx_cmp);
   free(d->train);
   free(d->val);
   free(d->test);

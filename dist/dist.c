@@ -34,26 +34,24 @@ static gl_status mpi_fail(int rc, const char *call) {
     if (mpi_rc_ != MPI_SUCCESS) return mpi_fail(mpi_rc_, #call);               \
   } while (0)
 
-static gl_status sum_d(const gl_comm *c, double *x, size_t n) {
+/* n values of MPI type t (size bytes each) summed in place. */
+static gl_status sum(const gl_comm *c, void *x, size_t n, size_t size,
+                     MPI_Datatype t) {
   gl_dist *d = c->impl;
   if (n > INT32_MAX)
     return gl_error(GL_EINVAL, "gl_dist: a sum of %zu values", n);
-  d->traffic.sum_bytes += (int64_t)(n * sizeof *x);
+  d->traffic.sum_bytes += (int64_t)(n * size);
   d->traffic.sum_calls++;
-  MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, x, (int)n, MPI_DOUBLE, MPI_SUM,
-                        d->comm));
+  MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, x, (int)n, t, MPI_SUM, d->comm));
   return GL_OK;
 }
 
+static gl_status sum_d(const gl_comm *c, double *x, size_t n) {
+  return sum(c, x, n, sizeof *x, MPI_DOUBLE);
+}
+
 static gl_status sum_f(const gl_comm *c, float *x, size_t n) {
-  gl_dist *d = c->impl;
-  if (n > INT32_MAX)
-    return gl_error(GL_EINVAL, "gl_dist: a sum of %zu values", n);
-  d->traffic.sum_bytes += (int64_t)(n * sizeof *x);
-  d->traffic.sum_calls++;
-  MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, x, (int)n, MPI_FLOAT, MPI_SUM,
-                        d->comm));
-  return GL_OK;
+  return sum(c, x, n, sizeof *x, MPI_FLOAT);
 }
 
 gl_status gl_dist_init(gl_dist **out) {

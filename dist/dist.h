@@ -5,12 +5,13 @@
  * and runs without MPI.
  *
  * Who owns what: rank r owns part r of a partition (gl-partition): its
- * nodes' rows of the graph, their features and labels, its share of the
- * split, and the features of its halo.  The model's weights and the
- * optimiser's state are replicated: every rank applies the same summed
- * gradient, so they stay equal.  What crosses the network: in every
- * layer >= 1 of a forward the halo's hidden rows (each from its owner, one
- * MPI_Alltoallv a layer), in the backward their gradients back to the
+ * nodes' rows of the graph, their features and labels and its share of
+ * the split.  The model's weights and the optimiser's state are
+ * replicated: every rank applies the same summed gradient, so they stay
+ * equal.  What crosses the network: in every layer of a forward the halo's
+ * rows (layer 0: of X W, so that no rank holds another's features; above:
+ * the hidden rows), each from its owner, one MPI_Alltoallv a layer; in the
+ * backward their gradients back to the
  * owners, and once a step the gradients (one MPI_Allreduce of every
  * parameter); once an epoch the evaluation's sums. */
 #ifndef GL_DIST_H

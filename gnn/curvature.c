@@ -90,8 +90,8 @@ gl_status gl_curvature_new(gl_curvature **out, gl_model *m, const gl_task *t,
     gl_batch_full_view(&c->b, c->blocks, L, t->adj);
     for (int l = 0; t->halo && l < L; l++) {
       c->blocks[l].symmetric = false;
-      c->blocks[l].halo = l > 0 ? t->halo : NULL;
-      c->blocks[l].n_fresh = l > 0 ? t->adj->n : 0;
+      c->blocks[l].halo = t->halo;
+      c->blocks[l].n_fresh = t->adj->n;
     }
     double n_all = n; /* a distributed loss is the mean over every part's */
     if (t->comm && (st = t->comm->sum(t->comm, &n_all, 1)) != GL_OK)

@@ -77,8 +77,18 @@ static gl_status gcn_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
       z = m->ws[l].z.p;
     }
     if (l == 0) {
-      gl_sparse_linear_forward(x, k->src_ids, ns, m->w[0], dout, p, key,
+      /* a part's rows hold its own nodes' features: the halo's rows of
+       * X W come from their owners */
+      const gl_idx nf = k->halo ? k->n_fresh : ns;
+      if (k->halo && (nf != x->n || ns != nf + k->halo->n_halo))
+        return gl_error(GL_EINVAL, "gcn: layer 0's halo block has %d own of "
+                        "%d sources for %d feature rows", (int)nf, (int)ns,
+                        (int)x->n);
+      gl_sparse_linear_forward(x, k->src_ids, nf, m->w[0], dout, p, key,
                                m->ws[0].t.p);
+      if (k->halo)
+        GL_TRY(k->halo->fetch(k->halo, m->ws[0].t.p, dout,
+                              m->ws[0].t.p + (size_t)nf * dout));
     } else {
       const float *h = m->ws[l - 1].z.p;
       if (k->hist) { /* fresh rows from below, then the stale ones */
@@ -146,8 +156,11 @@ static gl_status gcn_backward(gl_model *mm, const gl_csr *x, gl_batch *b,
     GL_TRY(gl_fbuf_reserve(&m->dbuf[o], (size_t)ns * dout));
     float *dt = m->dbuf[o].p;
     gl_prop_backward(k, dz, dout, dt);
-    if (l == 0) {
-      gl_sparse_linear_backward(x, k->src_ids, ns, dt, dout, p, key, m->gw[0]);
+    if (l == 0) { /* the halo's rows of dT to their owners first */
+      const gl_idx nf = k->halo ? k->n_fresh : ns;
+      if (k->halo)
+        GL_TRY(k->halo->give(k->halo, dt + (size_t)nf * dout, dout, dt));
+      gl_sparse_linear_backward(x, k->src_ids, nf, dt, dout, p, key, m->gw[0]);
       break;
     }
     GL_TRY(gl_fbuf_reserve(&m->dbuf[1 - o], (size_t)ns * di));
@@ -312,8 +325,9 @@ static gl_status hvp_point(gcn *m, const gl_csr *x, gl_batch *b,
   float *p = m->hp.p, *d = m->hd.p, *e = m->he.p;
   GL_TRY(gcn_forward(&m->base, x, b, train, p));
   const gl_block *k0 = &b->layers[0];
-  gl_csr_free(&m->hx);
-  GL_TRY(gl_sparse_linear_rows(&m->hx, x, k0->src_ids, gl_block_n_src(k0),
+  gl_csr_free(&m->hx); /* a part's: its own rows */
+  GL_TRY(gl_sparse_linear_rows(&m->hx, x, k0->src_ids,
+                               k0->halo ? k0->n_fresh : gl_block_n_src(k0),
                                layer_p(m, 0, train), layer_key(b->key, 0)));
   gl_softmax_xent(p, n_out, C, b->out_ids, y, b->loss_pos, b->loss_w,
                   b->n_loss, d);
@@ -385,6 +399,9 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
     const uint64_t key = layer_key(b->key, l);
     if (l == 0) {
       gl_csr_spmm(&m->hx, v + ow[0], dout, 0.0f, rt);
+      if (k->halo) /* the halo's rows from their owners */
+        GL_TRY(k->halo->fetch(k->halo, rt, dout,
+                              rt + (size_t)k->n_fresh * dout));
     } else { /* the layer's input and its R, dropped by the same mask */
       const float *in = pl > 0    ? m->ws[l].in.p
                         : k->halo ? m->ws[l].hin.p
@@ -439,6 +456,9 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
     const float pl = layer_p(m, l, train);
     const uint64_t key = layer_key(b->key, l);
     if (l == 0) {
+      if (k->halo)
+        GL_TRY(k->halo->give(k->halo, rt + (size_t)k->n_fresh * dout, dout,
+                             rt));
       gl_csr_spmm_t(&m->hx, rt, dout, 1.0f, hv + ow[0]);
       break;
     }

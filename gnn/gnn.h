@@ -261,8 +261,8 @@ typedef struct {
   const gl_idx *train, *val, *test;
   gl_idx n_train, n_val, n_test;
   /* Distributed (dist/): the task is this rank's part.  adj holds the
-   * part's rows (n_own x (n_own + n_halo), local columns), x the rows of
-   * its own nodes then its halo, y and the lists its own nodes; halo
+   * part's rows (n_own x (n_own + n_halo), local columns), x, y and the
+   * lists its own nodes (the halo's rows of X W come over the halo); halo
    * exchanges the halo's rows, comm sums across the ranks (gl_train then
    * sums the parts' gradients every step and reports the whole task's
    * losses and accuracies).  NULL, NULL: one process. */

@@ -40,8 +40,8 @@ gl_status gl_model_eval(gl_model *m, const gl_task *t, float *logits) {
   gl_batch_full_view(&b, blocks, m->cfg.layers, t->adj);
   for (int l = 0; t->halo && l < m->cfg.layers; l++) { /* a part's rows */
     blocks[l].symmetric = false;
-    blocks[l].halo = l > 0 ? t->halo : NULL;
-    blocks[l].n_fresh = l > 0 ? t->adj->n : 0;
+    blocks[l].halo = t->halo;
+    blocks[l].n_fresh = t->adj->n;
   }
   gl_status st = m->ops->forward(m, t->x, &b, false, logits);
   free(blocks);
@@ -100,21 +100,50 @@ gl_status gl_task_accuracy(gl_model *m, const gl_task *t, double acc[3]) {
   return st;
 }
 
-/* A distributed step: the parts' gradients and losses summed (each part's
- * loss is its share of the whole's: gl_sampler_full_part_new). */
+/* A distributed step's loss: each rank's batch mean weighted by its share
+ * of all the ranks' loss rows (summed first), so that the ranks' losses,
+ * and their gradients (which the halo exchange mixes across ranks in the
+ * backward), add up to the mean over the union of their batches: the
+ * whole graph's, full-batch. */
+static gl_status comm_share(const gl_comm *c, gl_idx n_loss, size_t n_out,
+                            int C, float *dlogits, double *loss) {
+  double all = n_loss;
+  GL_TRY(c->sum(c, &all, 1));
+  const double k = all > 0 ? n_loss / all : 0;
+  for (size_t i = 0; i < n_out * C; i++) dlogits[i] *= (float)k;
+  *loss *= k;
+  return GL_OK;
+}
+
+/* Then the gradients and losses summed (one sum). */
 static gl_status comm_sum_grads(gl_model *m, const gl_comm *c, double *loss,
                                 gl_fbuf *buf) {
   size_t n = 0;
   for (int i = 0; i < m->n_params; i++) n += m->params[i].n;
-  GL_TRY(gl_fbuf_reserve(buf, n));
+  GL_TRY(gl_fbuf_reserve(buf, n + 1));
   gl_params_flat(m, buf->p, true);
-  GL_TRY(c->sum_f(c, buf->p, n));
+  buf->p[n] = (float)*loss;
+  GL_TRY(c->sum_f(c, buf->p, n + 1));
   size_t o = 0;
   for (int i = 0; i < m->n_params; i++) {
     memcpy(m->params[i].g, buf->p + o, m->params[i].n * sizeof(float));
     o += m->params[i].n;
   }
-  return c->sum(c, loss, 1);
+  *loss = buf->p[n];
+  return GL_OK;
+}
+
+/* The most steps an epoch of any rank's sampler: every rank runs as many
+ * (the collectives of a step pair up). */
+static gl_status comm_max_steps(const gl_comm *c, long *steps) {
+  double *v = gl_calloc((size_t)c->size, sizeof *v);
+  if (!v) return GL_ENOMEM;
+  v[c->rank] = (double)*steps;
+  gl_status st = c->sum(c, v, (size_t)c->size);
+  for (int r = 0; st == GL_OK && r < c->size; r++)
+    if (v[r] > *steps) *steps = (long)v[r];
+  free(v);
+  return st;
 }
 
 /* After a forward: the sampler's history takes the hidden rows. */
@@ -184,6 +213,9 @@ static gl_status batch_grad(gl_model *m, const gl_task *t, gl_sampler *s,
   *loss = gl_softmax_xent(w->logits.p, b->n_out, t->n_classes, b->out_ids,
                           t->y, b->loss_pos, b->loss_w, b->n_loss,
                           w->dlogits.p);
+  if (t->comm)
+    GL_TRY(comm_share(t->comm, b->n_loss, (size_t)b->n_out, t->n_classes,
+                      w->dlogits.p, loss));
   gl_params_zero_grad(m->params, m->n_params);
   return m->ops->backward(m, t->x, b, w->dlogits.p);
 }
@@ -485,6 +517,7 @@ static gl_status train(gl_model *m, const gl_task *t, gl_sampler *s,
   const double wd = o->opts.weight_decay;
   double t_start = gl_now();
   long steps = s->ops->epoch_steps(s);
+  if (t->comm && (st = comm_max_steps(t->comm, &steps)) != GL_OK) goto done;
   const int every = opts->spectral_every > 0 ? opts->spectral_every : 10;
   const int ck_every = opts->checkpoint_every > 0 ? opts->checkpoint_every : 1;
   if (t->comm && opts->var_every > 0) {

@@ -443,3 +443,25 @@ gl_status gl_csr_select_rows(gl_csr *out, const gl_csr *a, const gl_idx *rows,
   }
   return GL_OK;
 }
+
+gl_status gl_csr_first_cols(gl_csr *out, const gl_csr *a, gl_idx m) {
+  static const char fn[] = "gl_csr_first_cols";
+  memset(out, 0, sizeof *out);
+  GL_TRY(gl_csr__check_arg(a, fn));
+  if (m < 0 || m > a->m)
+    return gl_error(GL_EINVAL, "%s: %d columns of %d", fn, (int)m, (int)a->m);
+  gl_off nnz = 0;
+  for (gl_off e = 0; e < a->nnz; e++) nnz += a->col[e] < m;
+  GL_TRY(gl_csr_alloc(out, a->n, m, nnz, a->val != NULL));
+  gl_off k = 0;
+  for (gl_idx i = 0; i < a->n; i++) {
+    for (gl_off e = a->ptr[i]; e < a->ptr[i + 1]; e++)
+      if (a->col[e] < m) {
+        out->col[k] = a->col[e];
+        if (a->val) out->val[k] = a->val[e];
+        k++;
+      }
+    out->ptr[i + 1] = k;
+  }
+  return GL_OK;
+}

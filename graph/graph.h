@@ -90,6 +90,9 @@ gl_status gl_csr_transpose(gl_csr *out, const gl_csr *a);
  * (n entries, -1 for nodes not kept; undefined after an error). */
 gl_status gl_csr_subgraph(gl_csr *out, const gl_csr *a, const gl_idx *nodes,
                           gl_idx k, gl_idx *map);
+/* The entries of a in its first m columns: n x m (a part's rows among its
+ * own nodes, dist/). */
+gl_status gl_csr_first_cols(gl_csr *out, const gl_csr *a, gl_idx m);
 /* Rows `rows` (k ids, repeats allowed) of a, all columns kept: k x m. */
 gl_status gl_csr_select_rows(gl_csr *out, const gl_csr *a, const gl_idx *rows,
                              gl_idx k);

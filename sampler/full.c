@@ -159,7 +159,6 @@ typedef struct {
   const gl_csr *adj;
   gl_idx *loss_nodes;
   gl_idx n_loss;
-  float loss_w;      /* each loss node's weight */
   const gl_halo *halo; /* a part's (NULL: the whole graph) */
   gl_csr at;         /* a part's transpose */
 } full_sampler;
@@ -181,14 +180,14 @@ static gl_status full_next(gl_sampler *s, gl_batch *b) {
     k->symmetric = !f->halo;
     if (f->halo) {
       k->at = f->at; /* borrowed too (owned stays false) */
-      k->halo = l > 0 ? f->halo : NULL;
-      k->n_fresh = l > 0 ? f->adj->n : 0;
+      k->halo = f->halo;
+      k->n_fresh = f->adj->n;
     }
   }
   b->n_out = f->adj->n;
   b->n_loss = f->n_loss;
   memcpy(b->loss_pos, f->loss_nodes, (size_t)f->n_loss * sizeof *b->loss_pos);
-  for (gl_idx i = 0; i < f->n_loss; i++) b->loss_w[i] = f->loss_w;
+  for (gl_idx i = 0; i < f->n_loss; i++) b->loss_w[i] = 1.0f / f->n_loss;
   b->key = gl_rng_u64(&s->rng);
   return GL_OK;
 }
@@ -212,7 +211,7 @@ static const gl_sampler_ops full_ops = {"full",    full_next, full_epoch_steps,
 static gl_status full_new(gl_sampler **out, const gl_csr *adj,
                           const gl_halo *halo, int n_layers,
                           const gl_idx *loss_nodes, gl_idx n_loss,
-                          gl_idx n_loss_all, uint64_t seed) {
+                          uint64_t seed) {
   full_sampler *f = gl_calloc(1, sizeof *f);
   if (!f) return GL_ENOMEM;
   f->loss_nodes = gl_malloc((size_t)n_loss + 1, sizeof *f->loss_nodes);
@@ -227,7 +226,6 @@ static gl_status full_new(gl_sampler **out, const gl_csr *adj,
   gl_rng_seed(&f->base.rng, seed);
   f->adj = adj;
   f->n_loss = n_loss;
-  f->loss_w = 1.0f / (float)n_loss_all;
   f->halo = halo;
   *out = &f->base;
   return GL_OK;
@@ -238,26 +236,23 @@ gl_status gl_sampler_full_new(gl_sampler **out, const gl_csr *adj,
                               gl_idx n_loss, uint64_t seed) {
   *out = NULL;
   GL_TRY(gl_sampler_check("full sampler", adj, n_layers, loss_nodes, n_loss));
-  return full_new(out, adj, NULL, n_layers, loss_nodes, n_loss, n_loss,
-                  seed);
+  return full_new(out, adj, NULL, n_layers, loss_nodes, n_loss, seed);
 }
 
 gl_status gl_sampler_full_part_new(gl_sampler **out, const gl_csr *adj,
                                    const gl_halo *halo, int n_layers,
                                    const gl_idx *loss_nodes, gl_idx n_loss,
-                                   gl_idx n_loss_all, uint64_t seed) {
+                                   uint64_t seed) {
   static const char who[] = "full sampler (a part)";
   *out = NULL;
   if (n_layers < 1 || !halo || adj->m != adj->n + halo->n_halo ||
-      halo->n_own != adj->n || n_loss < 0 || n_loss > n_loss_all ||
-      n_loss_all < 1)
+      halo->n_own != adj->n || n_loss < 0)
     return gl_error(GL_EINVAL, "%s: need >= 1 layer, a halo that fits the "
-                    "part's %d x %d rows and %d <= %d loss nodes", who,
-                    (int)adj->n, (int)adj->m, (int)n_loss, (int)n_loss_all);
+                    "part's %d x %d rows and >= 0 loss nodes (%d)", who,
+                    (int)adj->n, (int)adj->m, (int)n_loss);
   for (gl_idx i = 0; i < n_loss; i++)
     if (loss_nodes[i] < 0 || loss_nodes[i] >= adj->n)
       return gl_error(GL_EINVAL, "%s: node %d out of range", who,
                       (int)loss_nodes[i]);
-  return full_new(out, adj, halo, n_layers, loss_nodes, n_loss, n_loss_all,
-                  seed);
+  return full_new(out, adj, halo, n_layers, loss_nodes, n_loss, seed);
 }

@@ -52,10 +52,11 @@ typedef struct {
   gl_idx n_fresh;
   const float *hist;
   int hist_width;
-  /* Distributed (a part's rows, dist/): with halo set (layers >= 1), the
-   * first n_fresh sources are this rank's nodes, computed by the layer
-   * below, and the rest its halo, whose input rows come through
-   * halo->fetch (and their gradients go back through halo->give).
+  /* Distributed (a part's rows, dist/): with halo set, the first n_fresh
+   * sources are this rank's nodes (computed by the layer below; on layer 0
+   * the feature rows it holds) and the rest its halo, whose rows come
+   * through halo->fetch (on layer 0 the rows of X W, so that a part needs
+   * no halo features), their gradients back through halo->give.
    * Borrowed. */
   const gl_halo *halo;
 } gl_block;
@@ -164,13 +165,13 @@ gl_status gl_sampler_full_new(gl_sampler **out, const gl_csr *adj,
                               gl_idx n_loss, uint64_t seed);
 /* The same over a part of a partitioned graph (dist/): adj is the part's
  * rows (n_own x (n_own + n_halo), normalised), every block adj with its
- * transpose, layers >= 1 with `halo`; the loss is the sum over the part's
- * `loss_nodes` divided by n_loss_all, the loss nodes of every part, so
- * that the parts' losses and gradients add up to the whole graph's. */
+ * transpose and `halo`; the loss is the mean over the
+ * part's `loss_nodes` (gl_train weighs the ranks' by their loss nodes, so
+ * that they add up to the whole graph's mean; a part may have none). */
 gl_status gl_sampler_full_part_new(gl_sampler **out, const gl_csr *adj,
                                    const gl_halo *halo, int n_layers,
                                    const gl_idx *loss_nodes, gl_idx n_loss,
-                                   gl_idx n_loss_all, uint64_t seed);
+                                   uint64_t seed);
 
 /* The node-wise builder behind gl_batch_khop and the node-wise and VR-GCN
  * samplers: the batch of `nodes` with per-layer fan-outs (fanout NULL or

@@ -36,6 +36,20 @@ static int dist_train(int np, const char *args, char **out) {
   return gl_test_run(cmd, out);
 }
 
+/* The number after "key": after `section` in the JSON file `path`. */
+static double json_number_in(const char *path, const char *section,
+                             const char *key) {
+  char *json = NULL, k[64];
+  size_t len;
+  CHECK_OK(gl_read_file(path, &json, &len));
+  snprintf(k, sizeof k, "\"%s\": ", key);
+  const char *p = json ? strstr(json, section) : NULL;
+  p = p ? strstr(p, k) : NULL;
+  double v = p ? atof(p + strlen(k)) : NAN;
+  free(json);
+  return v;
+}
+
 /* How many "TOOL: error:" lines the output holds. */
 static int errors_in(const char *out, const char *tool) {
   char pat[64];
@@ -127,14 +141,8 @@ TEST(dist_full_batch_gcn_accuracy) {
   int rc = dist_train(2, args, &out);
   CHECK_MSG(rc == 0, "rc %d: %s", rc, out);
   free(out);
-  char *json = NULL;
-  size_t len;
-  CHECK_OK(gl_read_file(js, &json, &len));
-  const char *p = json ? strstr(json, "\"test_acc\"") : NULL;
-  p = p ? strstr(p, "\"mean\": ") : NULL;
-  double acc = p ? atof(p + 8) : NAN;
+  double acc = json_number_in(js, "\"test_acc\"", "mean");
   CHECK_MSG(acc > 0.795 && acc < 0.835, "test accuracy %g", acc);
-  free(json);
 }
 
 /* --predict from 2 ranks: every node once, in original order, rank 0
@@ -221,14 +229,7 @@ static int dist_embed(int np, const char *args, char **out) {
 
 /* Macro-F1 at a training fraction of 0.5 in care-embed's JSON. */
 static double macro_f1_half(const char *path) {
-  char *json = NULL;
-  size_t len;
-  CHECK_OK(gl_read_file(path, &json, &len));
-  const char *p = json ? strstr(json, "\"0.5\"") : NULL;
-  p = p ? strstr(p, "\"macro_f1\": ") : NULL;
-  double f = p ? atof(p + 12) : NAN;
-  free(json);
-  return f;
+  return json_number_in(path, "\"0.5\"", "macro_f1");
 }
 
 /* Distributed CARE: walks from each rank's start nodes, vectors averaged
@@ -386,4 +387,28 @@ TEST(dist_kill_a_rank_and_resume) {
                 errors_in(out, "gnn-train") == 1,
             "rc %d: %s", rc, out);
   free(out);
+}
+
+/* Cluster-GCN on 2 and 4 ranks: each rank's batches are clusters of its
+ * own nodes, the gradients of the ranks' batches averaged by their loss
+ * rows every step; 3 seeds on Cora within two points of one process's. */
+TEST(dist_cluster_gcn) {
+  if (!mpirun(1)) return;
+  const char *common = "gcn --sampler cluster --runs 3 --threads 1 --quiet";
+  char args[1024], *out = NULL;
+  const char *j1 = gl_test_path("cl1.json");
+  snprintf(args, sizeof args, "%s cora %s --json %s",
+           gl_test_tool("gnn-train"), common, j1);
+  CHECK(gl_test_run(args, NULL) == 0);
+  const double a1 = json_number_in(j1, "\"test_acc\"", "mean");
+  for (int P = 2; P <= 4; P *= 2) {
+    const char *jp = gl_test_path("clp.json");
+    snprintf(args, sizeof args, "%s %s --json %s", cora_parts(P), common, jp);
+    int rc = dist_train(P, args, &out);
+    CHECK_MSG(rc == 0, "P=%d: rc %d: %s", P, rc, out);
+    free(out);
+    const double ap = json_number_in(jp, "\"test_acc\"", "mean");
+    CHECK_MSG(fabs(ap - a1) < 0.02, "P=%d: %g against %g in one process", P,
+              ap, a1);
+  }
 }

@@ -81,10 +81,12 @@ static void check_partition(const gl_dataset *d, int P, const char *dir) {
       CHECK(p.gid[p.n_own + j] >= p.starts[p.owner[j]] &&
             p.gid[p.n_own + j] < p.starts[p.owner[j] + 1]);
       CHECK(j == 0 || p.gid[p.n_own + j] > p.gid[p.n_own + j - 1]);
-      CHECK(p.d.x.n == 0 || p.d.x.ptr[p.n_own + j + 1] - p.d.x.ptr[p.n_own + j]
-                                == d->x.ptr[u + 1] - d->x.ptr[u]);
+      CHECK(u >= 0 && u < n);
     }
-    CHECK(p.d.x.n == (d->x.n ? p.n_own + p.n_halo : 0));
+    CHECK(p.d.x.n == (d->x.n ? p.n_own : 0)); /* no halo features */
+    for (gl_idx i = 0; p.d.x.n && i < p.n_own; i++)
+      CHECK(p.d.x.ptr[i + 1] - p.d.x.ptr[i] ==
+            d->x.ptr[p.orig[i] + 1] - d->x.ptr[p.orig[i]]);
     gl_part_free(&p);
   }
   CHECK(total == n && next_gid == n);

@@ -229,15 +229,7 @@ int main(int argc, char **argv) {
     learn(&o, graph, chatty, &L);
     emb = L.emb;
   }
-  if (!root) { /* the vectors are rank 0's too: it evaluates and writes */
-    free(emb);
-    free(L.comm);
-    gl_csr_free(&labels);
-    gl_link_split_free(&split);
-    gl_dataset_free(&d);
-    gl_dist_finalize(dist);
-    return 0;
-  }
+  if (!root) goto done; /* rank 0 has the vectors too: it evaluates, writes */
   /* the tasks */
   static const double fracs[9] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
                                   0.9};
@@ -354,6 +346,7 @@ int main(int argc, char **argv) {
     gl_json_finish(&j);
     gl_cli_out_commit(out);
   }
+done:
   free(emb);
   free(L.comm);
   gl_csr_free(&labels);

@@ -82,9 +82,36 @@ static void write_predictions(const char *path, gl_model *m, const gl_task *t,
   gl_cli_out_commit(o);
 }
 
+/* A distributed run's ranks, for --json: each rank's peak memory, bytes
+ * handed to MPI an epoch (halo rows and sums), own and halo nodes. */
+enum { RS_RSS, RS_HALO_B, RS_SUM_B, RS_OWN, RS_HALO, RS_N };
+static const char *const rank_keys[RS_N] = {
+    "peak_rss_bytes", "halo_bytes_per_epoch", "sum_bytes_per_epoch",
+    "own_nodes", "halo_nodes"};
+
+static double *rank_stats(gl_dist *dist, const gl_dist_part *dp,
+                          long epochs) {
+  const int P = gl_dist_size(dist), r = gl_dist_rank(dist);
+  double *v = calloc((size_t)P * RS_N, sizeof *v);
+  if (!v) gl_cli_die(GL_EXIT_FAIL, "out of memory");
+  gl_dist_traffic tr = gl_dist_traffic_get(dist);
+  const double e = epochs > 0 ? (double)epochs : 1;
+  double *m = v + (size_t)r * RS_N;
+  m[RS_RSS] = (double)gl_peak_rss();
+  m[RS_HALO_B] = (double)tr.halo_bytes / e;
+  m[RS_SUM_B] = (double)tr.sum_bytes / e;
+  m[RS_OWN] = dp->part.n_own;
+  m[RS_HALO] = dp->part.n_halo;
+  const gl_comm *c = gl_dist_comm(dist);
+  gl_status st = c->sum(c, v, (size_t)P * RS_N);
+  if (st != GL_OK) gl_cli_die_status(st, "");
+  return v;
+}
+
 static void write_json(const options *o, const settings *cf,
                        const double *test, const double *val, int runs,
-                       double sec, double ms, double spectral, int restarts) {
+                       double sec, double ms, double spectral, int restarts,
+                       const double *ranks) {
   gl_cli_out *out = gl_cli_out_open(o->json);
   gl_json j;
   gl_json_init(&j, gl_cli_out_file(out));
@@ -152,6 +179,16 @@ static void write_json(const options *o, const settings *cf,
     gl_json_int(&j, "spectral_epochs_undone", restarts); /* by the guard */
   }
   gl_json_int(&j, "peak_rss_bytes", (long long)gl_peak_rss());
+  if (ranks) { /* every rank's, in rank order */
+    gl_json_begin_object(&j, "per_rank");
+    for (int k = 0; k < RS_N; k++) {
+      gl_json_begin_array(&j, rank_keys[k]);
+      for (int r = 0; r < o->ranks; r++)
+        gl_json_number(&j, NULL, ranks[(size_t)r * RS_N + k]);
+      gl_json_end_array(&j);
+    }
+    gl_json_end_object(&j);
+  }
   gl_json_end_object(&j);
   gl_json_finish(&j);
   gl_cli_out_commit(out);
@@ -294,9 +331,15 @@ int main(int argc, char **argv) {
   if ((st = gnn_train_configure(&o, named ? d.name : NULL, &cf)) != GL_OK)
     gl_cli_die_status(st, "");
   if (loaded) cf.cfg = loaded->cfg; /* the settings in force */
-  if (dist && strcmp(cf.smp.name, "full"))
+  /* Cluster-GCN on a part: its clusters among the part's own nodes (the
+   * edges between clusters are left out, as Cluster-GCN leaves them) */
+  gl_csr own = {0};
+  if (dist && strcmp(cf.smp.name, "full") && strcmp(cf.smp.name, "cluster"))
     gl_cli_die_all(GL_EXIT_USAGE, "distributed training does not run the %s "
-                   "sampler yet (full only)", cf.smp.name);
+                   "sampler yet (full and cluster)", cf.smp.name);
+  if (dist && !strcmp(cf.smp.name, "cluster") &&
+      (st = gl_csr_first_cols(&own, &ahat, ahat.n)) != GL_OK)
+    gl_cli_die_status(st, "");
   if (dist && cf.train.var_every)
     gl_cli_die_all(GL_EXIT_USAGE, "distributed training does not run "
                    "--var-every yet");
@@ -326,6 +369,7 @@ int main(int argc, char **argv) {
   double *val = calloc((size_t)runs, sizeof *val);
   if (!test || !val) gl_cli_die(GL_EXIT_FAIL, "out of memory");
   double sec = 0, ms = 0, best_val = -1, spec = 0;
+  long epochs_all = 0; /* every run's, for a distributed run's traffic */
   int undone = 0;
   gl_model *keep = NULL; /* the model of the best run, for --save/--predict */
   gl_task t = {0};
@@ -390,11 +434,19 @@ int main(int argc, char **argv) {
       if (strcmp(so.name, "full") &&
           (st = gnn_train_check_lists(&cf, m->cfg.layers)) != GL_OK)
         gl_cli_die_status(st, "");
-      st = dist ? gl_sampler_full_part_new(&s, &ahat, dp.halo,
-                                           m->cfg.layers, t.train, t.n_train,
-                                           dp.part.n_train_all, seed)
-                : gl_sampler_new_by_name(&s, &so, &ahat, m->cfg.layers,
-                                         t.train, t.n_train, seed);
+      /* a rank's own draws (rank 0's: the one-process run's) */
+      const uint64_t rseed =
+          dist && gl_dist_rank(dist) > 0
+              ? gl_hash64(seed, 0x72616e6bu + (uint64_t)gl_dist_rank(dist))
+              : seed;
+      st = dist && own.ptr
+               ? gl_sampler_new_by_name(&s, &so, &own, m->cfg.layers, t.train,
+                                        t.n_train, rseed)
+           : dist ? gl_sampler_full_part_new(&s, &ahat, dp.halo,
+                                             m->cfg.layers, t.train,
+                                             t.n_train, seed)
+                  : gl_sampler_new_by_name(&s, &so, &ahat, m->cfg.layers,
+                                           t.train, t.n_train, seed);
       if (st != GL_OK ||
           (st = gl_optim_new(&opt, &oo)) != GL_OK)
         gl_cli_die_status(st, "");
@@ -426,6 +478,7 @@ int main(int argc, char **argv) {
       val[r] = res.val_acc;
       sec += res.seconds;
       ms += res.ms_per_epoch;
+      epochs_all += res.epochs_run;
       spec += res.spectral_seconds;
       undone += res.restarts;
       o.resumed_epoch = res.resumed_epoch;
@@ -472,16 +525,19 @@ int main(int argc, char **argv) {
     printf("%-12s %-8s %5d  %6.2f ± %-7.2f %6.2f ± %-7.2f %8.3f %9.3f\n",
          d.name, o.model, runs, 100 * ts.mean, 100 * ts.std, 100 * vs.mean,
          100 * vs.std, sec, train ? ms : 0.0);
+  double *ranks = dist ? rank_stats(dist, &dp, epochs_all) : NULL;
   if (o.json && root)
     write_json(&o, &cf, test, val, runs, sec, train ? ms : 0.0,
                train && cf.train.spectral != GL_SPECTRAL_NONE
                    ? spec / fmax(sec * runs, 1e-9)
                    : NAN,
-               undone);
+               undone, ranks);
+  free(ranks);
   gl_model_free(keep);
   free(test);
   free(val);
   gl_csr_free(&ahat);
+  gl_csr_free(&own);
   gl_dataset_free(&d);
   gl_dist_part_free(&dp);
   gl_dist_finalize(dist);
