@@ -207,9 +207,9 @@ fuzz-run: fuzz
 # Debian packages; safe to run twice (apt-get install is idempotent).
 DEPS = build-essential pkg-config libopenblas-dev libmetis-dev \
        libsuitesparse-dev libigraph-dev zlib1g-dev libmatio-dev \
-       libcurl4-openssl-dev libssl-dev libopenmpi-dev openmpi-bin \
+       libcurl4-openssl-dev libssl-dev libopenmpi-dev openmpi-bin procps \
        python3-numpy python3-gensim clang libclang-rt-14-dev libomp-14-dev
-BENCH_DEPS = python3-torch python3-scipy python3-gensim python3-numpy
+BENCH_DEPS = python3-torch python3-scipy python3-gensim python3-numpy time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	$(SUDO) apt-get update -qq

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # make bench-dist: the distributed scale run.  The generated power-law
 # graph (NODES, EDGES; 128 features, 16 classes) is partitioned into
-# P = 1, 2, 4, 8 parts and trained full-batch (GCN, EPOCHS epochs, one
-# thread a rank) on P ranks of this machine (oversubscribed: time is not
-# the point); then bench/scaling.py models 8..256 machines from the
+# P = 1, 2, 4, 8 parts and trained full-batch (GCN, 16 hidden units,
+# EPOCHS epochs, one thread a rank) on P ranks of this machine
+# (oversubscribed: time is not the point); then bench/scaling.py models 8..256 machines from the
 # measured volumes.  Writes bench/out/dist-*.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +24,7 @@ for P in $PARTS; do
     ./bin/gl-partition "$spec" --parts "$P" --out "$TMP/p$P" --quiet
   cp "$TMP/p$P/partition.json" "$OUT/dist-book-$P.json"
   read -r psec pkb < "$TMP/time-$P"
-  $MPI -np "$P" ./bin/gnn-train "$TMP/p$P" gcn --runs 1 --threads 1 \
+  $MPI -np "$P" ./bin/gnn-train "$TMP/p$P" gcn --runs 1 --threads 1 --hidden 16 \
     --epochs "$EPOCHS" --stop none --quiet --json "$OUT/dist-train-$P.json" \
     > /dev/null
   echo "{\"parts\": $P, \"partition_wall_seconds\": $psec, \"partition_peak_rss_kb\": $pkb}" \
