@@ -298,9 +298,10 @@ static bool spectral_line(const char *out, double *lmax, double *lr) {
  * process, after 30 estimates along the way. */
 TEST(dist_spectral_rates) {
   if (!mpirun(1)) return;
-  static const char *optims[] = {"spectral-sgd", "spectral-momentum",
-                                 "spectral-adam"};
-  for (int k = 0; k < 3; k++) {
+  static const char *optims[] = {"spectral-adam", "spectral-sgd",
+                                 "spectral-momentum"};
+  const bool san = gl_test_sanitized(); /* there: Adam's, 1 and 2 ranks */
+  for (int k = 0; k < (san ? 1 : 3); k++) {
     char common[512], args[1024], *out = NULL;
     snprintf(common, sizeof common,
              "gcn --runs 1 --threads 1 --dropout 0 --hidden-dropout 0 "
@@ -311,7 +312,7 @@ TEST(dist_spectral_rates) {
     double l0 = NAN, r0 = NAN, l, r;
     CHECK(gl_test_run(args, &out) == 0 && spectral_line(out, &l0, &r0));
     free(out);
-    for (int P = 1; P <= 4; P *= 2) {
+    for (int P = 1; P <= (san ? 2 : 4); P *= 2) {
       snprintf(args, sizeof args, "%s %s", cora_parts(P), common);
       int rc = dist_train(P, args, &out);
       CHECK_MSG(rc == 0 && spectral_line(out, &l, &r) &&
