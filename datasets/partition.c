@@ -694,8 +694,8 @@ gl_status gl_part_load(gl_part *p, const char *dir, int part) {
   for (int64_t i = 0; i < nl; i++) {
     gl_idx g = p->gid[i];
     int o = i < own ? part : p->owner[i - own];
-    if (g < p->starts[o] || g >= p->starts[o + 1] || o == (i < own ? -1 : part)
-        || (i < own && g != p->starts[part] + i) ||
+    if (g < p->starts[o] || g >= p->starts[o + 1] || (i >= own && o == part) ||
+        (i < own && g != p->starts[part] + i) ||
         (i > own && g <= p->gid[i - 1]) || !(p->deg[i] >= 0)) {
       st = gl_error(GL_EFORMAT, "%s: local node %lld: global id %d, owner %d "
                     "or degree %g do not fit", z.path, (long long)i, g, o,
@@ -765,9 +765,11 @@ gl_status gl_partition_load_whole(gl_dataset *d, const char *dir) {
   d->n_test = p.n_test_all;
   gl_idx **lists[3] = {&d->train, &d->val, &d->test};
   const gl_idx cnt[3] = {d->n_train, d->n_val, d->n_test};
-  for (int s = 0; s < 3 && seen; s++)
+  for (int s = 0; s < 3 && seen; s++) {
     if (!(*lists[s] = gl_malloc((size_t)cnt[s] + 1, sizeof **lists[s])))
       st = GL_ENOMEM;
+    for (gl_idx i = 0; *lists[s] && i < cnt[s]; i++) (*lists[s])[i] = -1;
+  }
   if (!d->multilabel && !(d->y = gl_malloc((size_t)n, sizeof *d->y)))
     st = GL_ENOMEM;
   if (!seen) st = GL_ENOMEM;
@@ -824,11 +826,18 @@ gl_status gl_partition_load_whole(gl_dataset *d, const char *dir) {
     const gl_idx *pp[3] = {p.train_pos, p.val_pos, p.test_pos};
     const gl_idx nn[3] = {p.d.n_train, p.d.n_val, p.d.n_test};
     for (int s = 0; s < 3 && st == GL_OK; s++) {
-      for (gl_idx i = 0; i < nn[s]; i++) (*lists[s])[pp[s][i]] = p.orig[ll[s][i]];
+      for (gl_idx i = 0; i < nn[s] && st == GL_OK; i++) {
+        gl_idx *at = &(*lists[s])[pp[s][i]];
+        if (*at >= 0)
+          st = gl_error(GL_EFORMAT, "%s/part-%d.npz: position %d of a split "
+                        "list is given twice", dir, k, pp[s][i]);
+        *at = p.orig[ll[s][i]];
+      }
       filled[s] += nn[s];
     }
     gl_part_free(&p);
   }
+  gl_part_free(&p); /* the part a failure left loaded (or nothing) */
   for (gl_idx v = 0; st == GL_OK && v < n; v++)
     if (!seen[v])
       st = gl_error(GL_EFORMAT, "%s: node %d is in no part", dir, v);

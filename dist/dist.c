@@ -271,8 +271,9 @@ gl_status gl_dist_part_load(gl_dist_part *p, gl_dist *d, const char *dir) {
                   "partitionings", dir);
   if (st == GL_OK)
     st = gl_csr_gcn_norm_part(&p->ahat, &p->part.d.adj, p->part.deg, 1.0f);
+  /* the plan is collective: every rank makes it, or none */
   halo_plan *h = NULL;
-  if (st == GL_OK) st = halo_new(&h, d, &p->part);
+  if ((st = gl_dist_agree(d, st)) == GL_OK) st = halo_new(&h, d, &p->part);
   p->halo = h ? &h->base : NULL;
   if ((st = gl_dist_agree(d, st)) != GL_OK) gl_dist_part_free(p);
   return st;

@@ -239,6 +239,26 @@ TEST(partition_bad_input) {
   fclose(f);
   CHECK_ERR(gl_part_load(&p, empty, 1), GL_EFORMAT, "part-1.npz");
   free(buf);
+  /* two parts that claim one position of the training list */
+  const char *twice = gl_test_path("part-twice");
+  o.seed = 1;
+  CHECK_OK(gl_partition_write(&d, "cora", &o, twice, NULL));
+  gl_npz z0, z1;
+  snprintf(a, sizeof a, "%s/part-0.npz", twice);
+  snprintf(b, sizeof b, "%s/part-1.npz", twice);
+  CHECK_OK(gl_npz_read(&z0, a));
+  CHECK_OK(gl_npz_read(&z1, b));
+  const gl_array *p0 = gl_npz_get(&z0, "train_pos");
+  const gl_array *p1 = gl_npz_get(&z1, "train_pos");
+  CHECK(p0 && p1 && p0->count > 0 && p1->count > 0);
+  if (p0 && p1 && p0->count > 0 && p1->count > 0) {
+    ((int32_t *)p1->data)[0] = ((const int32_t *)p0->data)[0];
+    CHECK_OK(gl_npz_write(b, z1.a, z1.n));
+    CHECK_ERR(gl_dataset_load(&w, twice, NULL, 1), GL_EFORMAT,
+              "given twice");
+  }
+  gl_npz_free(&z0);
+  gl_npz_free(&z1);
   gl_dataset_free(&d);
 }
 
