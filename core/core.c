@@ -344,3 +344,11 @@ bool gl_parse_double(const char *s, double lo, double hi, double *out) {
   *out = v;
   return true;
 }
+
+/* ---------------------------------------------------------------- groups */
+gl_status gl_comm_gather(const gl_comm *c, const double *mine, size_t k,
+                         double *all) {
+  memset(all, 0, (size_t)c->size * k * sizeof *all);
+  memcpy(all + (size_t)c->rank * k, mine, k * sizeof *all);
+  return c->sum(c, all, (size_t)c->size * k);
+}

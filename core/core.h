@@ -205,6 +205,11 @@ struct gl_comm {
   gl_status (*sum_f)(const gl_comm *c, float *x, size_t n);
   void *impl;
 };
+/* Every rank's k values (mine), in rank order, into all (size * k) on
+ * every rank: one sum of vectors that are zero but for each rank's own
+ * slice.  Collective. */
+gl_status gl_comm_gather(const gl_comm *c, const double *mine, size_t k,
+                         double *all);
 
 /* ---------------------------------------------------------------- dense */
 /* Row-major float matrices as plain arrays with their sizes. */

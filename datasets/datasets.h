@@ -182,6 +182,11 @@ gl_status gl_npz_find(const gl_npz *z, const char *name, const gl_array **out);
 /* As gl_npz_find, returning NULL (with the message set) on failure. */
 const gl_array *gl_npz_get(const gl_npz *z, const char *name);
 void gl_npz_free(gl_npz *z);
+/* An array to write: `name`, n elements of `data` (borrowed), ndim 0
+ * (a scalar, n = 1), 1 (shape n) or more (shape[0] = n; the caller sets
+ * the other dimensions). */
+gl_array gl_array_of(const char *name, gl_dtype t, int ndim, int64_t n,
+                     void *data);
 /* Writes the arrays as an uncompressed npz that numpy.load opens; atomic. */
 gl_status gl_npz_write(const char *path, const gl_array *arrays, int n);
 /* A single .npy file; gl_npy_read fails on dtypes it cannot read.  Free the

@@ -691,6 +691,19 @@ gl_status gl_zip_write(const char *path, const gl_zip_member *m, int n,
   return st;
 }
 
+gl_array gl_array_of(const char *name, gl_dtype t, int ndim, int64_t n,
+                     void *data) {
+  gl_array a;
+  memset(&a, 0, sizeof a);
+  snprintf(a.name, sizeof a.name, "%s", name);
+  a.dtype = t;
+  a.ndim = ndim;
+  a.shape[0] = n;
+  a.count = n;
+  a.data = data;
+  return a;
+}
+
 gl_status gl_npz_write(const char *path, const gl_array *arrays, int n) {
   if (n < 0 || n > 65534)
     return gl_error(GL_EINVAL, "%s: bad number of arrays %d", path, n);

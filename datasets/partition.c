@@ -91,17 +91,16 @@ gl_status gl_dataset_sha256(const gl_dataset *d, char hex[65]) {
 /* ------------------------------------------------------------ writing */
 /* The arrays of one part's file, built from the whole dataset. */
 typedef struct {
-  gl_idx *own, *halo;     /* original ids; halo in global id order */
+  gl_idx *ids;            /* original ids: n_own own, then n_halo halo (in
+                             global id order) */
   gl_idx n_own, n_halo;
   gl_csr adj, x, ymulti;  /* local adjacency rows, features, labels */
-  gl_idx *ids, *gid, *owner, *y;
+  gl_idx *gid, *owner, *y;
   double *deg;
   gl_idx *split[3], *pos[3], n_split[3];
 } part_arrays;
 
 static void part_arrays_free(part_arrays *a) {
-  free(a->own);
-  free(a->halo);
   gl_csr_free(&a->adj);
   gl_csr_free(&a->x);
   gl_csr_free(&a->ymulti);
@@ -144,61 +143,57 @@ static gl_status part_build(const gl_dataset *d, const gl_idx *part,
   gl_status st = GL_OK;
   gl_idx n_own = 0;
   for (gl_idx v = 0; v < n; v++) n_own += part[v] == p;
-  a->own = gl_malloc((size_t)n_own + 1, sizeof *a->own);
-  if (!a->own) return GL_ENOMEM;
+  gl_idx cap = n_own + 1024;
+  a->ids = gl_malloc((size_t)cap, sizeof *a->ids);
+  if (!a->ids) return GL_ENOMEM;
   for (gl_idx v = 0; v < n; v++)
-    if (part[v] == p) local[v] = a->n_own, a->own[a->n_own++] = v;
-  /* the halo: neighbours owned elsewhere, each once, by global id */
-  gl_idx cap = 0;
+    if (part[v] == p) local[v] = a->n_own, a->ids[a->n_own++] = v;
+  /* then the halo: neighbours owned elsewhere, each once, by global id */
   for (gl_idx i = 0; i < n_own; i++) {
-    gl_idx v = a->own[i];
+    gl_idx v = a->ids[i];
     for (gl_off e = g->ptr[v]; e < g->ptr[v + 1]; e++) {
       gl_idx u = g->col[e];
       if (local[u] >= 0) continue;
-      if (a->n_halo == cap) {
-        cap = cap ? 2 * cap : 1024;
-        gl_idx *h = gl_realloc(a->halo, (size_t)cap, sizeof *h);
+      if (n_own + a->n_halo == cap) {
+        cap = cap < n / 2 ? 2 * cap : n;
+        gl_idx *h = gl_realloc(a->ids, (size_t)cap, sizeof *h);
         if (!h) {
           st = GL_ENOMEM;
           goto done;
         }
-        a->halo = h;
+        a->ids = h;
       }
       local[u] = n_own + a->n_halo; /* marks it; renumbered below */
-      a->halo[a->n_halo++] = u;
+      a->ids[n_own + a->n_halo++] = u;
     }
   }
+  gl_idx *halo = a->ids + n_own;
   if (a->n_halo > 0)
-    qsort_r(a->halo, (size_t)a->n_halo, sizeof *a->halo, gid_cmp_ctx,
-            (void *)gid);
+    qsort_r(halo, (size_t)a->n_halo, sizeof *halo, gid_cmp_ctx, (void *)gid);
   const gl_idx nl = n_own + a->n_halo;
-  for (gl_idx j = 0; j < a->n_halo; j++) local[a->halo[j]] = n_own + j;
-  a->ids = gl_malloc((size_t)nl + 1, sizeof *a->ids);
+  for (gl_idx j = 0; j < a->n_halo; j++) local[halo[j]] = n_own + j;
   a->gid = gl_malloc((size_t)nl + 1, sizeof *a->gid);
   a->owner = gl_malloc((size_t)a->n_halo + 1, sizeof *a->owner);
   a->deg = gl_malloc((size_t)nl + 1, sizeof *a->deg);
-  if (!a->ids || !a->gid || !a->owner || !a->deg) {
+  if (!a->gid || !a->owner || !a->deg) {
     st = GL_ENOMEM;
     goto done;
   }
-  memcpy(a->ids, a->own, (size_t)n_own * sizeof *a->ids);
-  if (a->n_halo > 0)
-    memcpy(a->ids + n_own, a->halo, (size_t)a->n_halo * sizeof *a->ids);
   for (gl_idx i = 0; i < nl; i++) {
     a->gid[i] = gid[a->ids[i]];
     a->deg[i] = deg[a->ids[i]];
   }
-  for (gl_idx j = 0; j < a->n_halo; j++) a->owner[j] = part[a->halo[j]];
+  for (gl_idx j = 0; j < a->n_halo; j++) a->owner[j] = part[halo[j]];
   /* the own rows in local columns, sorted */
   gl_off nnz = 0;
   for (gl_idx i = 0; i < n_own; i++)
-    nnz += g->ptr[a->own[i] + 1] - g->ptr[a->own[i]];
+    nnz += g->ptr[a->ids[i] + 1] - g->ptr[a->ids[i]];
   if ((st = gl_csr_alloc(&a->adj, n_own, nl, nnz, g->val != NULL)) != GL_OK)
     goto done;
   entry *row = NULL;
   gl_idx row_cap = 0;
   for (gl_idx i = 0; i < n_own && st == GL_OK; i++) {
-    gl_idx v = a->own[i];
+    gl_idx v = a->ids[i];
     gl_off b = g->ptr[v], len = g->ptr[v + 1] - b;
     if (len > row_cap) {
       entry *r = gl_realloc(row, (size_t)len, sizeof *r);
@@ -221,17 +216,17 @@ static gl_status part_build(const gl_dataset *d, const gl_idx *part,
   }
   free(row);
   if (st != GL_OK) goto done;
-  if (d->x.n > 0 && (st = gl_csr_select_rows(&a->x, &d->x, a->own, n_own)))
+  if (d->x.n > 0 && (st = gl_csr_select_rows(&a->x, &d->x, a->ids, n_own)))
     goto done;
   if (d->multilabel) {
-    if ((st = gl_csr_select_rows(&a->ymulti, &d->ymulti, a->own, n_own)))
+    if ((st = gl_csr_select_rows(&a->ymulti, &d->ymulti, a->ids, n_own)))
       goto done;
   } else if (d->y) {
     if (!(a->y = gl_malloc((size_t)n_own + 1, sizeof *a->y))) {
       st = GL_ENOMEM;
       goto done;
     }
-    for (gl_idx i = 0; i < n_own; i++) a->y[i] = d->y[a->own[i]];
+    for (gl_idx i = 0; i < n_own; i++) a->y[i] = d->y[a->ids[i]];
   }
   const gl_idx *lists[3] = {d->train, d->val, d->test};
   const gl_idx counts[3] = {d->n_train, d->n_val, d->n_test};
@@ -250,23 +245,10 @@ static gl_status part_build(const gl_dataset *d, const gl_idx *part,
     }
   }
 done:
-  if (a->own)
-    for (gl_idx i = 0; i < a->n_own; i++) local[a->own[i]] = -1;
-  if (a->halo)
-    for (gl_idx j = 0; j < a->n_halo; j++) local[a->halo[j]] = -1;
+  for (gl_idx i = 0; a->ids && i < a->n_own + a->n_halo; i++)
+    local[a->ids[i]] = -1;
   if (st != GL_OK) part_arrays_free(a);
   return st;
-}
-
-static gl_array arr(const char *name, gl_dtype t, int64_t count, void *data) {
-  gl_array a;
-  memset(&a, 0, sizeof a);
-  snprintf(a.name, sizeof a.name, "%s", name);
-  a.dtype = t;
-  a.ndim = 1;
-  a.shape[0] = a.count = count;
-  a.data = data;
-  return a;
 }
 
 /* The members of a CSR matrix: NAME_indptr, NAME_indices, NAME_data (when
@@ -278,14 +260,14 @@ static int csr_members(gl_array *z, const char *name, const gl_csr *m,
   shape[0] = m->n;
   shape[1] = m->m;
   snprintf(nm, sizeof nm, "%s_shape", name);
-  z[k++] = arr(nm, GL_I64, 2, shape);
+  z[k++] = gl_array_of(nm, GL_I64, 1, 2, shape);
   snprintf(nm, sizeof nm, "%s_indptr", name);
-  z[k++] = arr(nm, GL_I64, (int64_t)m->n + 1, m->ptr);
+  z[k++] = gl_array_of(nm, GL_I64, 1, (int64_t)m->n + 1, m->ptr);
   snprintf(nm, sizeof nm, "%s_indices", name);
-  z[k++] = arr(nm, GL_I32, m->nnz, m->col);
+  z[k++] = gl_array_of(nm, GL_I32, 1, m->nnz, m->col);
   if (m->val) {
     snprintf(nm, sizeof nm, "%s_data", name);
-    z[k++] = arr(nm, GL_F32, m->nnz, m->val);
+    z[k++] = gl_array_of(nm, GL_F32, 1, m->nnz, m->val);
   }
   return k;
 }
@@ -313,23 +295,26 @@ static gl_status part_write(const char *path, const gl_dataset *d,
   gl_array z[32];
   int64_t s_adj[2], s_x[2], s_y[2];
   int k = 0;
-  z[k++] = arr("meta", GL_I64, M_COUNT, meta);
-  z[k++] = arr("name", GL_U8, (int64_t)strlen(d->name), (void *)d->name);
-  z[k++] = arr("starts", GL_I32, (int64_t)parts + 1, (void *)starts);
-  z[k++] = arr("orig", GL_I32, nl, a->ids);
-  z[k++] = arr("gid", GL_I32, nl, a->gid);
-  z[k++] = arr("owner", GL_I32, a->n_halo, a->owner);
-  z[k++] = arr("deg", GL_F64, nl, a->deg);
+  z[k++] = gl_array_of("meta", GL_I64, 1, M_COUNT, meta);
+  z[k++] = gl_array_of("name", GL_U8, 1, (int64_t)strlen(d->name),
+                       (void *)d->name);
+  z[k++] = gl_array_of("starts", GL_I32, 1, (int64_t)parts + 1,
+                       (void *)starts);
+  z[k++] = gl_array_of("orig", GL_I32, 1, nl, a->ids);
+  z[k++] = gl_array_of("gid", GL_I32, 1, nl, a->gid);
+  z[k++] = gl_array_of("owner", GL_I32, 1, a->n_halo, a->owner);
+  z[k++] = gl_array_of("deg", GL_F64, 1, nl, a->deg);
   k += csr_members(z + k, "adj", &a->adj, s_adj);
   if (d->x.n > 0) k += csr_members(z + k, "x", &a->x, s_x);
   if (d->multilabel) k += csr_members(z + k, "ymulti", &a->ymulti, s_y);
-  else if (a->y) z[k++] = arr("y", GL_I32, a->n_own, a->y);
+  else if (a->y) z[k++] = gl_array_of("y", GL_I32, 1, a->n_own, a->y);
   static const char *names[3][2] = {{"train", "train_pos"},
                                     {"val", "val_pos"},
                                     {"test", "test_pos"}};
   for (int s = 0; s < 3; s++) {
-    z[k++] = arr(names[s][0], GL_I32, a->n_split[s], a->split[s]);
-    z[k++] = arr(names[s][1], GL_I32, a->n_split[s], a->pos[s]);
+    z[k++] =
+        gl_array_of(names[s][0], GL_I32, 1, a->n_split[s], a->split[s]);
+    z[k++] = gl_array_of(names[s][1], GL_I32, 1, a->n_split[s], a->pos[s]);
   }
   return gl_npz_write(path, z, k);
 }

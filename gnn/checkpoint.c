@@ -32,19 +32,6 @@ static const cfg_field fields[] = {
 #undef FF
 enum { N_FIELDS = sizeof fields / sizeof *fields };
 
-static gl_array array_of(const char *name, gl_dtype t, int ndim, int64_t n,
-                         void *data) {
-  gl_array a;
-  memset(&a, 0, sizeof a);
-  snprintf(a.name, sizeof a.name, "%s", name);
-  a.dtype = t;
-  a.ndim = ndim;
-  a.shape[0] = n;
-  a.count = n;
-  a.data = data;
-  return a;
-}
-
 /* The model's npz members, with `extra` (n_extra more) after them. */
 static gl_status save(const gl_model *m, const char *path,
                       const gl_array *extra, int n_extra) {
@@ -56,18 +43,19 @@ static gl_status save(const gl_model *m, const char *path,
                             sizeof *arr);
   if (!arr) return GL_ENOMEM;
   int n = 0;
-  arr[n++] = array_of("model", GL_U8, 1, (int64_t)strlen(c->model),
-                      (void *)c->model);
+  arr[n++] = gl_array_of("model", GL_U8, 1, (int64_t)strlen(c->model),
+                         (void *)c->model);
   for (int i = 0; i < N_FIELDS; i++)
-    arr[n++] = array_of(fields[i].name, fields[i].is_float ? GL_F32 : GL_I32,
-                        0, 1, (char *)c + fields[i].off);
-  arr[n++] = array_of("bias", GL_I64, 0, 1, &flags[0]);
-  arr[n++] = array_of("decay_all", GL_I64, 0, 1, &flags[1]);
-  arr[n++] = array_of("seed", GL_I64, 0, 1, &flags[2]);
-  arr[n++] = array_of("pool_k", GL_I64, 1, 8, pools);
+    arr[n++] = gl_array_of(fields[i].name,
+                           fields[i].is_float ? GL_F32 : GL_I32, 0, 1,
+                           (char *)c + fields[i].off);
+  arr[n++] = gl_array_of("bias", GL_I64, 0, 1, &flags[0]);
+  arr[n++] = gl_array_of("decay_all", GL_I64, 0, 1, &flags[1]);
+  arr[n++] = gl_array_of("seed", GL_I64, 0, 1, &flags[2]);
+  arr[n++] = gl_array_of("pool_k", GL_I64, 1, 8, pools);
   for (int i = 0; i < m->n_params; i++) {
     const gl_param *p = &m->params[i];
-    arr[n] = array_of(p->name, GL_F32, 2, (int64_t)p->n, p->w);
+    arr[n] = gl_array_of(p->name, GL_F32, 2, (int64_t)p->n, p->w);
     arr[n].shape[0] = p->rows;
     arr[n++].shape[1] = p->cols;
   }
@@ -212,7 +200,7 @@ gl_status gl_checkpoint_write(const gl_model *m, const char *path,
   gl_state_save_init(&s);
   gl_status st = io(ctx, &s);
   if (st == GL_OK) {
-    gl_array a = array_of("glearn_state", GL_U8, 1, (int64_t)s.len, s.buf);
+    gl_array a = gl_array_of("glearn_state", GL_U8, 1, (int64_t)s.len, s.buf);
     st = save(m, path, &a, 1);
   }
   gl_state_free(&s);

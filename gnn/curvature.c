@@ -87,12 +87,7 @@ gl_status gl_curvature_new(gl_curvature **out, gl_model *m, const gl_task *t,
     if (!(c->blocks = gl_calloc((size_t)L, sizeof *c->blocks)) ||
         !(c->lw = gl_malloc((size_t)n, sizeof *c->lw)))
       goto fail;
-    gl_batch_full_view(&c->b, c->blocks, L, t->adj);
-    for (int l = 0; t->halo && l < L; l++) {
-      c->blocks[l].symmetric = false;
-      c->blocks[l].halo = t->halo;
-      c->blocks[l].n_fresh = t->adj->n;
-    }
+    gl_batch_full_view(&c->b, c->blocks, L, t->adj, t->halo);
     double n_all = n; /* a distributed loss is the mean over every part's */
     if (t->comm && (st = t->comm->sum(t->comm, &n_all, 1)) != GL_OK)
       goto fail;

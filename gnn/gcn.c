@@ -79,16 +79,14 @@ static gl_status gcn_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
     if (l == 0) {
       /* a part's rows hold its own nodes' features: the halo's rows of
        * X W come from their owners */
-      const gl_idx nf = k->halo ? k->n_fresh : ns;
+      const gl_idx nf = gl_block_n_fresh(k);
       if (k->halo && (nf != x->n || ns != nf + k->halo->n_halo))
         return gl_error(GL_EINVAL, "gcn: layer 0's halo block has %d own of "
                         "%d sources for %d feature rows", (int)nf, (int)ns,
                         (int)x->n);
       gl_sparse_linear_forward(x, k->src_ids, nf, m->w[0], dout, p, key,
                                m->ws[0].t.p);
-      if (k->halo)
-        GL_TRY(k->halo->fetch(k->halo, m->ws[0].t.p, dout,
-                              m->ws[0].t.p + (size_t)nf * dout));
+      GL_TRY(gl_block_halo_rows(k, m->ws[0].t.p, dout, m->ws[0].t.p));
     } else {
       const float *h = m->ws[l - 1].z.p;
       if (k->hist) { /* fresh rows from below, then the stale ones */
@@ -115,9 +113,7 @@ static gl_status gcn_forward(gl_model *mm, const gl_csr *x, gl_batch *b,
                           (int)nf, (int)ns,
                           (int)gl_block_n_dst(&b->layers[l - 1]));
         GL_TRY(gl_fbuf_reserve(&m->ws[l].hin, (size_t)ns * di));
-        memcpy(m->ws[l].hin.p, h, (size_t)nf * di * sizeof *h);
-        GL_TRY(k->halo->fetch(k->halo, h, di,
-                              m->ws[l].hin.p + (size_t)nf * di));
+        GL_TRY(gl_block_halo_rows(k, h, di, m->ws[l].hin.p));
         h = m->ws[l].hin.p;
       }
       const float *in = h;
@@ -157,10 +153,9 @@ static gl_status gcn_backward(gl_model *mm, const gl_csr *x, gl_batch *b,
     float *dt = m->dbuf[o].p;
     gl_prop_backward(k, dz, dout, dt);
     if (l == 0) { /* the halo's rows of dT to their owners first */
-      const gl_idx nf = k->halo ? k->n_fresh : ns;
-      if (k->halo)
-        GL_TRY(k->halo->give(k->halo, dt + (size_t)nf * dout, dout, dt));
-      gl_sparse_linear_backward(x, k->src_ids, nf, dt, dout, p, key, m->gw[0]);
+      GL_TRY(gl_block_halo_back(k, dt, dout));
+      gl_sparse_linear_backward(x, k->src_ids, gl_block_n_fresh(k), dt, dout,
+                                p, key, m->gw[0]);
       break;
     }
     GL_TRY(gl_fbuf_reserve(&m->dbuf[1 - o], (size_t)ns * di));
@@ -172,9 +167,8 @@ static gl_status gcn_backward(gl_model *mm, const gl_csr *x, gl_batch *b,
     if (p > 0) gl_dropout_backward(dh, (size_t)ns * di, p, key, dh);
     /* the stale rows end here: the layer below has the fresh ones; the
      * halo's go back to their owners, and the others' come into ours */
-    const gl_idx nf = k->hist || k->halo ? k->n_fresh : ns;
-    if (k->halo)
-      GL_TRY(k->halo->give(k->halo, dh + (size_t)nf * di, di, dh));
+    const gl_idx nf = gl_block_n_fresh(k);
+    GL_TRY(gl_block_halo_back(k, dh, di));
     gl_relu_backward(m->ws[l - 1].z.p, dh, (size_t)nf * di, dh);
     dz = dh;
   }
@@ -326,8 +320,7 @@ static gl_status hvp_point(gcn *m, const gl_csr *x, gl_batch *b,
   GL_TRY(gcn_forward(&m->base, x, b, train, p));
   const gl_block *k0 = &b->layers[0];
   gl_csr_free(&m->hx); /* a part's: its own rows */
-  GL_TRY(gl_sparse_linear_rows(&m->hx, x, k0->src_ids,
-                               k0->halo ? k0->n_fresh : gl_block_n_src(k0),
+  GL_TRY(gl_sparse_linear_rows(&m->hx, x, k0->src_ids, gl_block_n_fresh(k0),
                                layer_p(m, 0, train), layer_key(b->key, 0)));
   gl_softmax_xent(p, n_out, C, b->out_ids, y, b->loss_pos, b->loss_w,
                   b->n_loss, d);
@@ -342,9 +335,9 @@ static gl_status hvp_point(gcn *m, const gl_csr *x, gl_batch *b,
     const float pl = layer_p(m, l, train);
     if (pl > 0)
       gl_dropout_backward(e, (size_t)ns * di, pl, layer_key(b->key, l), e);
-    const gl_idx nf = k->halo ? k->n_fresh : ns; /* the halo's to owners */
-    if (k->halo) GL_TRY(k->halo->give(k->halo, e + (size_t)nf * di, di, e));
-    gl_relu_backward(m->ws[l - 1].z.p, e, (size_t)nf * di, e);
+    GL_TRY(gl_block_halo_back(k, e, di)); /* the halo's to their owners */
+    gl_relu_backward(m->ws[l - 1].z.p, e, (size_t)gl_block_n_fresh(k) * di,
+                     e);
     float *t = d;
     d = e;
     e = t;
@@ -399,9 +392,7 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
     const uint64_t key = layer_key(b->key, l);
     if (l == 0) {
       gl_csr_spmm(&m->hx, v + ow[0], dout, 0.0f, rt);
-      if (k->halo) /* the halo's rows from their owners */
-        GL_TRY(k->halo->fetch(k->halo, rt, dout,
-                              rt + (size_t)k->n_fresh * dout));
+      GL_TRY(gl_block_halo_rows(k, rt, dout, rt)); /* and the halo's */
     } else { /* the layer's input and its R, dropped by the same mask */
       const float *in = pl > 0    ? m->ws[l].in.p
                         : k->halo ? m->ws[l].hin.p
@@ -411,9 +402,7 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
         GL_TRY(gl_fbuf_reserve(&m->ws[l].hri, (size_t)ns * di));
         float *ri = m->ws[l].hri.p;
         if (k->halo) { /* our rows, then the halo's from their owners */
-          const gl_idx nf = k->n_fresh;
-          memcpy(ri, rin, (size_t)nf * di * sizeof *ri);
-          GL_TRY(k->halo->fetch(k->halo, rin, di, ri + (size_t)nf * di));
+          GL_TRY(gl_block_halo_rows(k, rin, di, ri));
           rin = ri;
         }
         if (pl > 0) gl_dropout_forward(rin, (size_t)ns * di, pl, key, ri);
@@ -456,9 +445,7 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
     const float pl = layer_p(m, l, train);
     const uint64_t key = layer_key(b->key, l);
     if (l == 0) {
-      if (k->halo)
-        GL_TRY(k->halo->give(k->halo, rt + (size_t)k->n_fresh * dout, dout,
-                             rt));
+      GL_TRY(gl_block_halo_back(k, rt, dout));
       gl_csr_spmm_t(&m->hx, rt, dout, 1.0f, hv + ow[0]);
       break;
     }
@@ -472,9 +459,9 @@ static gl_status gcn_hvp(gl_model *mm, const gl_csr *x, gl_batch *b,
     gl_gemm(false, true, ns, di, dout, 1.0f, rt, m->w[l], 0.0f, re);
     gl_gemm(false, true, ns, di, dout, 1.0f, dt, v + ow[l], 1.0f, re);
     if (pl > 0) gl_dropout_backward(re, (size_t)ns * di, pl, key, re);
-    const gl_idx nf = k->halo ? k->n_fresh : ns; /* the halo's to owners */
-    if (k->halo) GL_TRY(k->halo->give(k->halo, re + (size_t)nf * di, di, re));
-    gl_relu_backward(m->ws[l - 1].z.p, re, (size_t)nf * di, re);
+    GL_TRY(gl_block_halo_back(k, re, di)); /* the halo's to their owners */
+    gl_relu_backward(m->ws[l - 1].z.p, re, (size_t)gl_block_n_fresh(k) * di,
+                     re);
     float *t = rd;
     rd = re;
     re = t;

@@ -432,10 +432,6 @@ void gl_curvature_free(gl_curvature *c);
  * and the weights back from one. */
 void gl_params_flat(const gl_model *m, float *w, bool grads);
 void gl_params_load(gl_model *m, const float *w);
-/* The whole graph as a batch of `layers` blocks (borrowed views of adj):
- * every node an output. */
-void gl_batch_full_view(gl_batch *b, gl_block *blocks, int layers,
-                        const gl_csr *adj);
 
 /* ============================================================== spectrum */
 /* The Hessian spectrum of a model's training loss against the batch size

@@ -20,29 +20,11 @@ gl_train_opts gl_train_defaults(void) {
   return o;
 }
 
-void gl_batch_full_view(gl_batch *b, gl_block *blocks, int layers,
-                        const gl_csr *adj) {
-  memset(b, 0, sizeof *b);
-  memset(blocks, 0, (size_t)layers * sizeof *blocks);
-  for (int l = 0; l < layers; l++) {
-    blocks[l].a = *adj;
-    blocks[l].symmetric = true;
-  }
-  b->n_layers = layers;
-  b->layers = blocks;
-  b->n_out = adj->n;
-}
-
 gl_status gl_model_eval(gl_model *m, const gl_task *t, float *logits) {
   gl_block *blocks = gl_calloc((size_t)m->cfg.layers, sizeof *blocks);
   if (!blocks) return GL_ENOMEM;
   gl_batch b;
-  gl_batch_full_view(&b, blocks, m->cfg.layers, t->adj);
-  for (int l = 0; t->halo && l < m->cfg.layers; l++) { /* a part's rows */
-    blocks[l].symmetric = false;
-    blocks[l].halo = t->halo;
-    blocks[l].n_fresh = t->adj->n;
-  }
+  gl_batch_full_view(&b, blocks, m->cfg.layers, t->adj, t->halo);
   gl_status st = m->ops->forward(m, t->x, &b, false, logits);
   free(blocks);
   return st;
@@ -136,10 +118,9 @@ static gl_status comm_sum_grads(gl_model *m, const gl_comm *c, double *loss,
 /* The most steps an epoch of any rank's sampler: every rank runs as many
  * (the collectives of a step pair up). */
 static gl_status comm_max_steps(const gl_comm *c, long *steps) {
-  double *v = gl_calloc((size_t)c->size, sizeof *v);
+  double *v = gl_malloc((size_t)c->size, sizeof *v), mine = (double)*steps;
   if (!v) return GL_ENOMEM;
-  v[c->rank] = (double)*steps;
-  gl_status st = c->sum(c, v, (size_t)c->size);
+  gl_status st = gl_comm_gather(c, &mine, 1, v);
   for (int r = 0; st == GL_OK && r < c->size; r++)
     if (v[r] > *steps) *steps = (long)v[r];
   free(v);
@@ -237,7 +218,7 @@ static gl_status grad_variance(gl_model *m, const gl_task *t, gl_sampler *s,
   float *wt = gl_malloc((size_t)t->n_train, sizeof *wt);
   gl_batch full, b;
   memset(&b, 0, sizeof b);
-  gl_batch_full_view(&full, blocks, L, t->adj);
+  gl_batch_full_view(&full, blocks, L, t->adj, t->halo);
   full.n_loss = t->n_train;
   full.loss_pos = (gl_idx *)t->train;
   full.loss_w = wt;

@@ -154,6 +154,35 @@ gl_status gl_epoch_order_io(gl_epoch_order *e, gl_state *s) {
   return GL_OK;
 }
 
+void gl_batch_full_view(gl_batch *b, gl_block *blocks, int layers,
+                        const gl_csr *adj, const gl_halo *halo) {
+  memset(b, 0, sizeof *b);
+  memset(blocks, 0, (size_t)layers * sizeof *blocks);
+  for (int l = 0; l < layers; l++) {
+    blocks[l].a = *adj;
+    blocks[l].symmetric = !halo;
+    blocks[l].halo = halo;
+    blocks[l].n_fresh = halo ? adj->n : 0;
+  }
+  b->n_layers = layers;
+  b->layers = blocks;
+  b->n_out = adj->n;
+}
+
+gl_status gl_block_halo_rows(const gl_block *b, const float *own, int width,
+                             float *all) {
+  if (!b->halo) return GL_OK;
+  const size_t nf = (size_t)b->n_fresh * width;
+  if (all != own) memcpy(all, own, nf * sizeof *all);
+  return b->halo->fetch(b->halo, own, width, all + nf);
+}
+
+gl_status gl_block_halo_back(const gl_block *b, float *rows, int width) {
+  if (!b->halo) return GL_OK;
+  return b->halo->give(b->halo, rows + (size_t)b->n_fresh * width, width,
+                       rows);
+}
+
 typedef struct {
   gl_sampler base;
   const gl_csr *adj;
@@ -166,25 +195,17 @@ typedef struct {
 static gl_status full_next(gl_sampler *s, gl_batch *b) {
   full_sampler *f = (full_sampler *)s;
   gl_batch_free(b);
-  b->n_layers = s->n_layers;
-  b->layers = gl_calloc((size_t)s->n_layers, sizeof *b->layers);
+  gl_block *layers = gl_calloc((size_t)s->n_layers, sizeof *layers);
+  if (!layers) return GL_ENOMEM;
+  gl_batch_full_view(b, layers, s->n_layers, f->adj, f->halo); /* borrowed */
+  for (int l = 0; f->halo && l < s->n_layers; l++)
+    layers[l].at = f->at; /* borrowed too (owned stays false) */
   b->loss_pos = gl_malloc((size_t)f->n_loss + 1, sizeof *b->loss_pos);
   b->loss_w = gl_malloc((size_t)f->n_loss + 1, sizeof *b->loss_w);
-  if (!b->layers || !b->loss_pos || !b->loss_w) {
+  if (!b->loss_pos || !b->loss_w) {
     gl_batch_free(b);
     return GL_ENOMEM;
   }
-  for (int l = 0; l < s->n_layers; l++) {
-    gl_block *k = &b->layers[l];
-    k->a = *f->adj; /* a borrowed view */
-    k->symmetric = !f->halo;
-    if (f->halo) {
-      k->at = f->at; /* borrowed too (owned stays false) */
-      k->halo = f->halo;
-      k->n_fresh = f->adj->n;
-    }
-  }
-  b->n_out = f->adj->n;
   b->n_loss = f->n_loss;
   memcpy(b->loss_pos, f->loss_nodes, (size_t)f->n_loss * sizeof *b->loss_pos);
   for (gl_idx i = 0; i < f->n_loss; i++) b->loss_w[i] = 1.0f / f->n_loss;

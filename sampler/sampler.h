@@ -63,6 +63,21 @@ typedef struct {
 
 static inline gl_idx gl_block_n_src(const gl_block *b) { return b->a.m; }
 static inline gl_idx gl_block_n_dst(const gl_block *b) { return b->a.n; }
+/* The sources whose rows the layer below computes (on layer 0: the
+ * feature rows at hand): the first n_fresh with history or a halo, else
+ * all. */
+static inline gl_idx gl_block_n_fresh(const gl_block *b) {
+  return b->hist || b->halo ? b->n_fresh : gl_block_n_src(b);
+}
+/* A halo block's input rows (dist/): all (n_src x width) gets own's
+ * n_fresh rows (copied unless all is own) and then the halo's from their
+ * owners (collective).  Without a halo, nothing to do. */
+gl_status gl_block_halo_rows(const gl_block *b, const float *own, int width,
+                             float *all);
+/* The gradients of a halo block's halo rows (rows after the first n_fresh)
+ * go back to their owners, each rank adding what it gets into its first
+ * n_fresh rows (collective).  Without a halo, nothing to do. */
+gl_status gl_block_halo_back(const gl_block *b, float *rows, int width);
 
 typedef struct {
   int n_layers;
@@ -156,6 +171,12 @@ gl_status gl_sampler_check(const char *who, const gl_csr *adj, int n_layers,
                            const gl_idx *nodes, gl_idx n);
 double gl_row_sqnorms_cum(const gl_csr *a, double *cum);
 void gl_batch_share_block(gl_batch *b);
+
+/* The whole graph as a batch of `layers` blocks (borrowed views of adj):
+ * every node an output.  With a halo (a part's rows, dist/), every block
+ * is adj with that halo and the part's own nodes as its fresh sources. */
+void gl_batch_full_view(gl_batch *b, gl_block *blocks, int layers,
+                        const gl_csr *adj, const gl_halo *halo);
 
 /* The full-batch sampler: every block is `adj` (n x n, symmetric, already
  * normalised; borrowed, not copied), the outputs are all nodes, the loss is

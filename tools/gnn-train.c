@@ -91,19 +91,14 @@ static const char *const rank_keys[RS_N] = {
 
 static double *rank_stats(gl_dist *dist, const gl_dist_part *dp,
                           long epochs) {
-  const int P = gl_dist_size(dist), r = gl_dist_rank(dist);
-  double *v = calloc((size_t)P * RS_N, sizeof *v);
+  double *v = malloc((size_t)gl_dist_size(dist) * RS_N * sizeof *v);
   if (!v) gl_cli_die(GL_EXIT_FAIL, "out of memory");
   gl_dist_traffic tr = gl_dist_traffic_get(dist);
   const double e = epochs > 0 ? (double)epochs : 1;
-  double *m = v + (size_t)r * RS_N;
-  m[RS_RSS] = (double)gl_peak_rss();
-  m[RS_HALO_B] = (double)tr.halo_bytes / e;
-  m[RS_SUM_B] = (double)tr.sum_bytes / e;
-  m[RS_OWN] = dp->part.n_own;
-  m[RS_HALO] = dp->part.n_halo;
-  const gl_comm *c = gl_dist_comm(dist);
-  gl_status st = c->sum(c, v, (size_t)P * RS_N);
+  const double m[RS_N] = {(double)gl_peak_rss(), (double)tr.halo_bytes / e,
+                          (double)tr.sum_bytes / e, dp->part.n_own,
+                          dp->part.n_halo};
+  gl_status st = gl_comm_gather(gl_dist_comm(dist), m, RS_N, v);
   if (st != GL_OK) gl_cli_die_status(st, "");
   return v;
 }
@@ -519,12 +514,13 @@ int main(int argc, char **argv) {
   sec /= train ? runs : 1;
   ms /= runs;
   gl_meanstd ts = gl_mean_std(test, runs), vs = gl_mean_std(val, runs);
-  if (root) printf("\n%-12s %-8s %5s  %-16s %-16s %8s %9s\n", "dataset", "model", "runs",
-         "test acc (%)", "val acc (%)", "s/run", "ms/epoch");
-  if (root)
+  if (root) {
+    printf("\n%-12s %-8s %5s  %-16s %-16s %8s %9s\n", "dataset", "model",
+           "runs", "test acc (%)", "val acc (%)", "s/run", "ms/epoch");
     printf("%-12s %-8s %5d  %6.2f ± %-7.2f %6.2f ± %-7.2f %8.3f %9.3f\n",
-         d.name, o.model, runs, 100 * ts.mean, 100 * ts.std, 100 * vs.mean,
-         100 * vs.std, sec, train ? ms : 0.0);
+           d.name, o.model, runs, 100 * ts.mean, 100 * ts.std, 100 * vs.mean,
+           100 * vs.std, sec, train ? ms : 0.0);
+  }
   double *ranks = dist ? rank_stats(dist, &dp, epochs_all) : NULL;
   if (o.json && root)
     write_json(&o, &cf, test, val, runs, sec, train ? ms : 0.0,
